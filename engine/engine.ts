@@ -1,0 +1,399 @@
+// The engine's front half, on the main thread: validates ops, maps each key to its shard, hands
+// every shard one batch per event-loop turn, drains the shards' journals into the one ordered
+// change log, and coordinates scans. It never writes a table (the owner/coordinator split).
+
+import { join } from 'node:path';
+import { ResultReader } from './batch/result-reader';
+import {
+  Opcode,
+  PutModeCode,
+  opHeaderBytes,
+  resultFlagCreated,
+  scanFlagAfterWholeHash,
+  scanFlagHasAfter,
+  scanFlagValues,
+  testCrashExitAfterNextJournalAppend,
+  testCrashExitNow,
+  testCrashThrowUncaught,
+} from './batch/batch-layout';
+import { ChangeLog } from './change-log';
+import { normalizeEngineConfig, type EngineConfig, type EngineConfigInput } from './config';
+import { allocateControl, controlSlotClockOverrideMs } from './control-layout';
+import type { EngineApi, PutOptions } from './engine-api';
+import { keyHash, partitionOf } from './hash';
+import { allocateJournal } from './journal/journal-layout';
+import { JournalDrain } from './journal/journal-drain';
+import { partitionCount, scanLimitDefault, scanLimitMax, keyBytesMaxHard } from './limits';
+import { PartitionMap } from './partition-map';
+import type { ResultSink } from './result-sink';
+import { decodeScanCursor, encodeScanCursor, type ScanPosition } from './scan-cursor';
+import { mergeScanSlices, parseScanSlice, scanEnd, type ScanSlice } from './scan-merge';
+import { ShardLink } from './shard-link';
+import type { ShardNamespaceOptions } from './shard/shard-options';
+import { Status, StatusError } from './status';
+import { ShardTable } from './table/shard-table';
+import { headerBytes } from './table/table-layout';
+import type { EngineStats, Key, NamespaceConfig, Op, OpResult, ScanOptions, ScanPage, Value } from './types';
+import { validateOp } from './validate-op';
+
+const encoder = new TextEncoder();
+const putModes = { upsert: PutModeCode.Upsert, create: PutModeCode.Create, update: PutModeCode.Update } as const;
+/** Index slots a periodic sweep examines per shard per tick. */
+const sweepSlotsPerTick = 4096;
+/** Journal ring per shard: at least this, and room for four of the largest possible entries. */
+const journalBytesMin = 32 * 1024 * 1024;
+/** Bytes of keys and values the in-memory change log retains at most. */
+const changeLogBytesMaxDefault = 256 * 1024 * 1024;
+
+function statusResult(status: Status): OpResult {
+  return { status, generation: 0, expiry: 0, lastModified: 0, contentType: '', value: null, created: false };
+}
+
+function readOpResult(reader: ResultReader | null): OpResult {
+  if (reader === null) return statusResult(Status.ShardUnavailable);
+  return {
+    status: reader.status,
+    generation: reader.generation,
+    expiry: reader.expiry,
+    lastModified: reader.lastModified,
+    contentType: reader.contentType(),
+    value: reader.value(),
+    created: (reader.flags & resultFlagCreated) !== 0,
+  };
+}
+
+/** Collects the results of one batch() call; one object per call, the op index as token. */
+class BatchCollector implements ResultSink {
+  readonly results: OpResult[];
+  #pending: number;
+  readonly #resolve: (results: OpResult[]) => void;
+
+  constructor(count: number, resolve: (results: OpResult[]) => void) {
+    this.results = new Array<OpResult>(count);
+    this.#pending = count;
+    this.#resolve = resolve;
+  }
+
+  settle(index: number, result: OpResult): void {
+    this.results[index] = result;
+    if (--this.#pending === 0) this.#resolve(this.results);
+  }
+
+  onResult(token: number, reader: ResultReader | null): void {
+    this.settle(token, readOpResult(reader));
+  }
+}
+
+/** Collects the scan slices of every shard for one page. */
+class ScanCollector implements ResultSink {
+  readonly slices: (ScanSlice | null)[];
+  #pending: number;
+  readonly #resolve: (slices: (ScanSlice | null)[]) => void;
+
+  constructor(count: number, resolve: (slices: (ScanSlice | null)[]) => void) {
+    this.slices = new Array<ScanSlice | null>(count).fill(null);
+    this.#pending = count;
+    this.#resolve = resolve;
+  }
+
+  onResult(token: number, reader: ResultReader | null): void {
+    this.slices[token] = reader === null || reader.status !== Status.Ok ? null : parseScanSlice(reader.valueView());
+    if (--this.#pending === 0) this.#resolve(this.slices);
+  }
+}
+
+export interface EngineTestHooks {
+  /** Sets the clock every shard uses for TTLs, in epoch ms; 0 returns to the real clock. */
+  setClockMs(ms: number): void;
+  /** Makes a shard thread die: now, right after its next journal append, or by an uncaught throw. */
+  crashShard(shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw'): Promise<void>;
+}
+
+export class Engine implements EngineApi {
+  readonly config: EngineConfig;
+  readonly namespaces: readonly NamespaceConfig[];
+  readonly changes: ChangeLog;
+  readonly #namespaceIds = new Map<string, number>();
+  readonly #partitions: PartitionMap;
+  readonly #links: ShardLink[];
+  readonly #drains: JournalDrain[];
+  readonly #tables: ShardTable[];
+  readonly #control: Float64Array;
+  readonly #keyScratch: Uint8Array;
+  readonly #contentTypes = new Map<string, Uint8Array>();
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  static async open(input: EngineConfigInput = {}): Promise<Engine> {
+    const engine = new Engine(normalizeEngineConfig(input));
+    // A no-op batch per shard: resolves when every thread has attached and recovered.
+    await Promise.all(engine.#links.map((_, shard) => engine.#sweepShard(shard, 0)));
+    return engine;
+  }
+
+  private constructor(config: EngineConfig) {
+    this.config = config;
+    this.namespaces = config.namespaces;
+    this.changes = new ChangeLog(config.changeLogCapacity, changeLogBytesMaxDefault);
+    config.namespaces.forEach((namespace, id) => this.#namespaceIds.set(namespace.name, id));
+    this.#partitions = new PartitionMap(config.shards);
+    const controlBuffer = allocateControl();
+    this.#control = new Float64Array(controlBuffer);
+    const shardNamespaces: ShardNamespaceOptions[] = config.namespaces.map((namespace) => ({
+      budgetBytes: Math.floor(namespace.memoryLimitBytes / config.shards),
+      evicts: namespace.mode === 'cache',
+      defaultTtlSec: namespace.defaultTtlSec,
+    }));
+    const recordBytesMax = Math.max(...config.namespaces.map((n) => n.maxKeyBytes + n.maxValueBytes)) + 512;
+    let journalBytes = journalBytesMin;
+    while (journalBytes < 4 * recordBytesMax) journalBytes *= 2;
+    // Reserve address space for the budgets plus slab slack and the index; physical pages come on
+    // use. A growable SharedArrayBuffer is capped at 4 GiB in Node 20.
+    const budgetBytes = shardNamespaces.reduce((sum, namespace) => sum + namespace.budgetBytes, 0);
+    const reserveBytes = Math.min(2 ** 32, headerBytes + Math.ceil(budgetBytes * 1.6) + 64 * 1024 * 1024);
+    const names = config.namespaces.map((namespace) => namespace.name);
+    const workerFilename = join(__dirname, 'shard', 'shard-worker.js');
+    this.#links = [];
+    this.#drains = [];
+    this.#tables = [];
+    for (let shardIndex = 0; shardIndex < config.shards; shardIndex++) {
+      const tableBuffer = ShardTable.allocate(reserveBytes);
+      const journalBuffer = allocateJournal(journalBytes);
+      const drain = new JournalDrain(journalBuffer, this.changes, names);
+      this.#drains.push(drain);
+      this.#tables.push(new ShardTable(tableBuffer));
+      this.#links.push(new ShardLink(
+        { shardIndex, tableBuffer, journalBuffer, controlBuffer, namespaces: shardNamespaces },
+        workerFilename,
+        () => drain.drain(),
+      ));
+    }
+    this.#keyScratch = new Uint8Array(keyBytesMaxHard * 3);
+    if (config.sweepIntervalMs > 0) {
+      this.#sweepTimer = setInterval(() => this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick)), config.sweepIntervalMs);
+      this.#sweepTimer.unref();
+    }
+  }
+
+  namespaceId(name: string): number | undefined {
+    return this.#namespaceIds.get(name);
+  }
+
+  get shardCount(): number {
+    return this.#links.length;
+  }
+
+  // ---- the low-level path: no validation, no per-op objects (callers validated) ----
+
+  /**
+   * Routes one key op to its shard. key = keySource[keyStart, keyStart + keyLength). The sink's
+   * onResult(token, reader) runs when the shard's batch returns.
+   */
+  submit(
+    opcode: Opcode.Get | Opcode.Head | Opcode.Put | Opcode.Delete | Opcode.Touch,
+    namespaceId: number,
+    keySource: Uint8Array, keyStart: number, keyLength: number,
+    sink: ResultSink, token: number,
+    putMode = 0, ifGeneration = 0, ttlSec = -1,
+    contentType: Uint8Array | null = null, value: Uint8Array | null = null,
+  ): void {
+    if (this.#closed) {
+      sink.onResult(token, null);
+      return;
+    }
+    const hash = keyHash(namespaceId, keySource, keyStart, keyLength);
+    const link = this.#links[this.#partitions.shardOf(partitionOf(hash))]!;
+    const opBytes = opHeaderBytes + keyLength + (contentType?.length ?? 0) + (value?.length ?? 0);
+    link.writerFor(opBytes).write(opcode, namespaceId, putMode, hash, keySource, keyStart, keyLength, ifGeneration, ttlSec, contentType, value);
+    link.enqueue(sink, token);
+  }
+
+  // ---- the in-process API ----
+
+  batch(ops: readonly Op[]): Promise<OpResult[]> {
+    return new Promise((resolve) => {
+      if (ops.length === 0) return resolve([]);
+      const collector = new BatchCollector(ops.length, resolve);
+      for (let index = 0; index < ops.length; index++) this.#submitOp(ops[index]!, collector, index);
+    });
+  }
+
+  #submitOp(op: Op, collector: BatchCollector, index: number): void {
+    const namespaceId = this.#namespaceIds.get(op.ns);
+    const status = this.#closed ? Status.ShuttingDown : validateOp(op, namespaceId === undefined ? undefined : this.namespaces[namespaceId]);
+    if (status !== Status.Ok || namespaceId === undefined) return collector.settle(index, statusResult(status));
+    let keySource: Uint8Array;
+    let keyLength: number;
+    if (typeof op.key === 'string') {
+      keySource = this.#keyScratch;
+      keyLength = encoder.encodeInto(op.key, keySource).written;
+    } else {
+      keySource = op.key;
+      keyLength = op.key.length;
+    }
+    switch (op.op) {
+      case 'get':
+        return this.submit(Opcode.Get, namespaceId, keySource, 0, keyLength, collector, index);
+      case 'head':
+        return this.submit(Opcode.Head, namespaceId, keySource, 0, keyLength, collector, index);
+      case 'delete':
+        return this.submit(Opcode.Delete, namespaceId, keySource, 0, keyLength, collector, index, 0, op.ifGeneration ?? 0);
+      case 'touch':
+        return this.submit(Opcode.Touch, namespaceId, keySource, 0, keyLength, collector, index, 0, 0, op.ttl ?? -1);
+      case 'put': {
+        const value = typeof op.value === 'string' ? encoder.encode(op.value) : op.value;
+        const contentType = op.contentType === undefined || op.contentType === '' ? null : this.#contentTypeBytes(op.contentType);
+        return this.submit(Opcode.Put, namespaceId, keySource, 0, keyLength, collector, index,
+          putModes[op.mode ?? 'upsert'], op.ifGeneration ?? 0, op.ttl ?? -1, contentType, value);
+      }
+    }
+  }
+
+  /** Content types repeat (a handful per site): keep their bytes, bounded. */
+  #contentTypeBytes(contentType: string): Uint8Array {
+    let bytes = this.#contentTypes.get(contentType);
+    if (bytes === undefined) {
+      bytes = encoder.encode(contentType);
+      if (this.#contentTypes.size >= 1024) this.#contentTypes.clear();
+      this.#contentTypes.set(contentType, bytes);
+    }
+    return bytes;
+  }
+
+  async execute(op: Op): Promise<OpResult> {
+    const [result] = await this.batch([op]);
+    return result!;
+  }
+
+  get(ns: string, key: Key): Promise<OpResult> {
+    return this.execute({ op: 'get', ns, key });
+  }
+
+  head(ns: string, key: Key): Promise<OpResult> {
+    return this.execute({ op: 'head', ns, key });
+  }
+
+  put(ns: string, key: Key, value: Value, options: PutOptions = {}): Promise<OpResult> {
+    return this.execute({ op: 'put', ns, key, value, ...options });
+  }
+
+  delete(ns: string, key: Key, options: { ifGeneration?: number } = {}): Promise<OpResult> {
+    return this.execute({ op: 'delete', ns, key, ...options });
+  }
+
+  touch(ns: string, key: Key, ttl?: number): Promise<OpResult> {
+    return this.execute(ttl === undefined ? { op: 'touch', ns, key } : { op: 'touch', ns, key, ttl });
+  }
+
+  async scan(ns: string, options: ScanOptions = {}): Promise<ScanPage> {
+    const namespaceId = this.#namespaceIds.get(ns);
+    if (namespaceId === undefined) throw new StatusError(Status.UnknownNamespace);
+    const namespace = this.namespaces[namespaceId]!;
+    const limit = options.limit ?? scanLimitDefault;
+    if (!Number.isInteger(limit) || limit < 1 || limit > scanLimitMax) throw new StatusError(Status.InvalidArgument, `scan limit must be 1..${scanLimitMax}`);
+    const prefix = options.prefix === undefined ? new Uint8Array(0) : typeof options.prefix === 'string' ? encoder.encode(options.prefix) : options.prefix;
+    if (prefix.length > namespace.maxKeyBytes) throw new StatusError(Status.KeyTooLarge);
+    const after: ScanPosition | null = options.cursor === undefined ? null : decodeScanCursor(options.cursor, namespaceId, namespace.maxKeyBytes);
+    if (this.#closed) throw new StatusError(Status.ShuttingDown);
+    const flags = (options.values === false ? 0 : scanFlagValues) | (after === null ? 0 : scanFlagHasAfter) | (after !== null && after.key === null ? scanFlagAfterWholeHash : 0);
+    const slices = await new Promise<(ScanSlice | null)[]>((resolve) => {
+      const collector = new ScanCollector(this.#links.length, resolve);
+      this.#links.forEach((link, shard) => {
+        link.writerFor(64 + prefix.length + (after?.key?.length ?? 0)).writeScan(namespaceId, prefix, limit, flags, after?.hash ?? 0, after?.key ?? new Uint8Array(0));
+        link.enqueue(collector, shard);
+      });
+    });
+    const complete: ScanSlice[] = [];
+    for (const slice of slices) {
+      if (slice === null) throw new StatusError(Status.ShardUnavailable);
+      complete.push(slice);
+    }
+    const { records, end } = mergeScanSlices(complete, limit);
+    const done = end.hash === scanEnd.hash && end.key === null;
+    return {
+      records: records.map(({ hash: _hash, ...record }) => record),
+      cursor: done ? null : encodeScanCursor(namespaceId, end),
+    };
+  }
+
+  /** Runs one expiry sweep slice on a shard (the timer calls this; tests may too). Returns removals. */
+  #sweepShard(shard: number, slots: number): Promise<number> {
+    return new Promise((resolve) => {
+      const link = this.#links[shard]!;
+      link.writerFor(32).writeControl(Opcode.Sweep, slots);
+      link.enqueue({ onResult: (_token, reader) => resolve(reader === null ? 0 : reader.generation) }, 0);
+    });
+  }
+
+  /** Sweeps every shard's whole index once. Returns the number of expired records removed. */
+  async sweepAll(): Promise<number> {
+    const counts = await Promise.all(this.#tables.map((table, shard) => this.#sweepShard(shard, table.indexCapacity)));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  readonly testing: EngineTestHooks = {
+    setClockMs: (ms: number) => {
+      this.#control[controlSlotClockOverrideMs] = ms;
+    },
+    crashShard: (shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw') => new Promise<void>((resolve) => {
+      const link = this.#links[shardIndex];
+      if (link === undefined) throw new RangeError(`no shard ${shardIndex}`);
+      const mode = how === 'exit' ? testCrashExitNow : how === 'throw' ? testCrashThrowUncaught : testCrashExitAfterNextJournalAppend;
+      link.writerFor(32).writeControl(Opcode.TestCrash, mode);
+      link.enqueue({ onResult: () => resolve() }, 0);
+    }),
+  };
+
+  /** The shard that owns a key (tests use it to aim at one shard). */
+  shardOf(ns: string, key: Key): number {
+    const namespaceId = this.#namespaceIds.get(ns);
+    if (namespaceId === undefined) throw new StatusError(Status.UnknownNamespace);
+    const bytes = typeof key === 'string' ? encoder.encode(key) : key;
+    return this.#partitions.shardOf(partitionOf(keyHash(namespaceId, bytes, 0, bytes.length)));
+  }
+
+  stats(): EngineStats {
+    const namespaces = this.namespaces.map((namespace, id) => {
+      let records = 0;
+      let bytes = 0;
+      for (const table of this.#tables) {
+        table.refreshViews();
+        records += table.namespaceRecords(id);
+        bytes += table.namespaceBytes(id);
+      }
+      return { name: namespace.name, mode: namespace.mode, records, bytes, memoryLimitBytes: namespace.memoryLimitBytes };
+    });
+    return {
+      shards: this.#links.length,
+      partitions: partitionCount,
+      namespaces,
+      lastLsn: this.changes.lastLsn,
+      shardRestarts: this.#links.reduce((sum, link) => sum + link.restarts, 0),
+      tableBytes: this.#tables.reduce((sum, table) => sum + table.usedBytes, 0),
+    };
+  }
+
+  /** Per-shard counters for /metrics and benchmarks. */
+  shardCounters(): { shard: number; batches: number; ops: number; restarts: number; tableBytes: number; indexCapacity: number }[] {
+    return this.#links.map((link, shard) => ({
+      shard,
+      batches: link.batchesSent,
+      ops: link.opsSent,
+      restarts: link.restarts,
+      tableBytes: this.#tables[shard]!.usedBytes,
+      indexCapacity: this.#tables[shard]!.indexCapacity,
+    }));
+  }
+
+  /** Stops taking ops, waits for every batch in flight, then stops the shard threads. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweepTimer !== null) clearInterval(this.#sweepTimer);
+    for (let waits = 0; waits < 10_000 && !this.#links.every((link) => link.idle); waits++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(this.#links.map((link) => link.close()));
+  }
+}
+
