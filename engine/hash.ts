@@ -24,20 +24,15 @@ export function keyHash(namespaceId: number, bytes: Uint8Array, start: number, l
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  let tail = 0;
-  switch (end - i) {
-    case 3:
-      tail ^= bytes[i + 2]! << 16;
-    // falls through
-    case 2:
-      tail ^= bytes[i + 1]! << 8;
-    // falls through
-    case 1:
-      tail ^= bytes[i]!;
-      tail = Math.imul(tail, c1);
-      tail = (tail << 15) | (tail >>> 17);
-      tail = Math.imul(tail, c2);
-      h ^= tail;
+  const tailBytes = end - i;
+  if (tailBytes > 0) {
+    let tail = bytes[i]!;
+    if (tailBytes > 1) tail ^= bytes[i + 1]! << 8;
+    if (tailBytes > 2) tail ^= bytes[i + 2]! << 16;
+    tail = Math.imul(tail, c1);
+    tail = (tail << 15) | (tail >>> 17);
+    tail = Math.imul(tail, c2);
+    h ^= tail;
   }
   h ^= length;
   h ^= h >>> 16;

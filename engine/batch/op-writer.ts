@@ -1,6 +1,9 @@
 // Main-thread side: appends ops for one shard into its next batch (layout in batch-layout.ts).
 
+import { copyBytes } from '../copy-bytes';
 import { GrowableBytes } from './growable-bytes';
+
+const empty = new Uint8Array(0);
 import {
   Opcode,
   opContentTypeLengthByte,
@@ -16,7 +19,6 @@ import {
   pad4,
 } from './batch-layout';
 
-const empty = new Uint8Array(0);
 
 export class OpWriter {
   readonly #out = new GrowableBytes();
@@ -50,11 +52,11 @@ export class OpWriter {
     view.setUint32(start + opValueLengthByte, valueLength, true);
     view.setUint32(start + opHashByte, hash, true);
     let target = start + opHeaderBytes;
-    for (let i = 0; i < keyLength; i++) bytes[target + i] = keySource[keyStart + i]!;
+    copyBytes(keySource, keyStart, bytes, target, keyLength);
     target += keyLength;
-    if (contentTypeLength > 0) bytes.set(contentType ?? empty, target);
+    if (contentType !== null) copyBytes(contentType, 0, bytes, target, contentTypeLength);
     target += contentTypeLength;
-    if (valueLength > 0) bytes.set(value ?? empty, target);
+    if (value !== null) copyBytes(value, 0, bytes, target, valueLength);
     out.length = start + opHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
     this.count++;
   }

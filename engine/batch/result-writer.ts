@@ -1,5 +1,6 @@
 // Shard side: appends one result per op (layout in batch-layout.ts).
 
+import { copyBytes } from '../copy-bytes';
 import { GrowableBytes } from './growable-bytes';
 import {
   pad4,
@@ -55,11 +56,9 @@ export class ResultWriter {
     view.setUint32(start + resultValueLengthByte, valueBytes, true);
     view.setFloat64(start + resultLastModifiedByte, lastModified, true);
     let target = start + resultHeaderBytes;
-    if (contentTypeSource !== null && contentTypeLength > 0) {
-      bytes.set(contentTypeSource.subarray(contentTypeStart, contentTypeStart + contentTypeLength), target);
-    }
+    if (contentTypeSource !== null) copyBytes(contentTypeSource, contentTypeStart, bytes, target, contentTypeLength);
     target += contentTypeLength;
-    if (valueSource !== null && valueBytes > 0) bytes.set(valueSource.subarray(valueStart, valueStart + valueBytes), target);
+    if (valueSource !== null) copyBytes(valueSource, valueStart, bytes, target, valueBytes);
     out.length = start + resultHeaderBytes + pad4(contentTypeLength + valueBytes);
   }
 

@@ -27,11 +27,18 @@ export class JournalDrain {
     this.#namespaceNames = namespaceNames;
   }
 
-  /** Moves every committed entry into the change log. Returns how many. */
+  /**
+   * Moves every committed entry into the change log. Returns how many. The drained range is copied
+   * out of the ring once, and each change's key and value are views of that copy: a slice per
+   * field would make two ArrayBuffer backing stores per change, which cost more than the copy.
+   */
   drain(): number {
     const entries = this.#entries;
     const head = entries.head;
-    let position = entries.tail;
+    const tail = entries.tail;
+    if (head === tail) return 0;
+    const copy = this.#copyRange(tail, head);
+    let position = tail;
     let drained = 0;
     while (position !== head) {
       entries.at(position);
@@ -42,18 +49,20 @@ export class JournalDrain {
         const changeKind = kinds[kind];
         const ns = this.#namespaceNames[entries.namespaceId];
         if (changeKind === undefined || ns === undefined) throw new Error(`journal invariant: entry kind ${kind} namespace ${entries.namespaceId}`);
-        const keyStart = entries.keyStart;
-        const contentTypeStart = entries.contentTypeStart;
-        const valueStart = entries.valueStart;
+        // Offsets of this entry within the copy.
+        const shift = ((position - tail) >>> 0) - entries.start;
+        const keyStart = entries.keyStart + shift;
+        const contentTypeStart = entries.contentTypeStart + shift;
+        const valueStart = entries.valueStart + shift;
         this.#changeLog.append({
           kind: changeKind,
           ns,
-          key: entries.u8.slice(keyStart, keyStart + entries.keyLength),
+          key: copy.subarray(keyStart, keyStart + entries.keyLength),
           generation: entries.generation,
           expiry: entries.expiry,
           lastModified: entries.lastModified,
-          contentType: entries.contentTypeLength === 0 ? '' : decoder.decode(entries.u8.subarray(contentTypeStart, contentTypeStart + entries.contentTypeLength)),
-          value: kind === EntryKind.Put ? entries.u8.slice(valueStart, valueStart + entries.valueLength) : null,
+          contentType: entries.contentTypeLength === 0 ? '' : decoder.decode(copy.subarray(contentTypeStart, contentTypeStart + entries.contentTypeLength)),
+          value: kind === EntryKind.Put ? copy.subarray(valueStart, valueStart + entries.valueLength) : null,
         });
         drained++;
       }
@@ -61,5 +70,23 @@ export class JournalDrain {
     }
     entries.tail = position;
     return drained;
+  }
+
+  /**
+   * The ring bytes from tail to head as one unshared array, laid out so that the entry at ring
+   * position p is at (p - tail). Entries never straddle the ring's end (a pad fills it), so a
+   * wrapped range is the piece up to the end followed by the piece from 0.
+   */
+  #copyRange(tail: number, head: number): Uint8Array {
+    const ring = this.#entries.u8;
+    const mask = this.#entries.mask;
+    const length = (head - tail) >>> 0;
+    const start = tail & mask;
+    if (start + length <= ring.length) return ring.slice(start, start + length);
+    const copy = new Uint8Array(length);
+    const firstPiece = ring.length - start;
+    copy.set(ring.subarray(start), 0);
+    copy.set(ring.subarray(0, length - firstPiece), firstPiece);
+    return copy;
   }
 }

@@ -1,6 +1,7 @@
 // The shard side of the journal: appends entries (the commit point) and lists the entries a
 // restarted shard must replay. See journal-layout.ts for the ring and its ordering rule.
 
+import { copyBytes } from '../copy-bytes';
 import {
   EntryKind,
   entryBytesByte,
@@ -52,7 +53,11 @@ export class JournalWriter {
     return this.#capacity;
   }
 
-  /** True when an entry of these sizes fits now, counting the pad it may need at the ring's end. */
+  /**
+   * True when an entry of these sizes fits now, counting the pad it may need at the ring's end.
+   * An entry of at most half the capacity always fits an empty ring, which is why the engine sizes
+   * each ring at four times the largest possible record.
+   */
   hasRoomFor(keyLength: number, contentTypeLength: number, valueLength: number): boolean {
     const bytes = entryBytesFor(keyLength, contentTypeLength, valueLength);
     const head = this.head;
@@ -95,11 +100,11 @@ export class JournalWriter {
     u32[(position + entryValueLengthByte) >>> 2] = valueLength;
     u8[position + entryContentTypeLengthByte] = contentTypeLength;
     let target = position + entryHeaderBytes;
-    u8.set(keySource.subarray(keyStart, keyStart + keyLength), target);
+    copyBytes(keySource, keyStart, u8, target, keyLength);
     target += keyLength;
-    if (contentTypeLength > 0) u8.set(contentTypeSource.subarray(contentTypeStart, contentTypeStart + contentTypeLength), target);
+    copyBytes(contentTypeSource, contentTypeStart, u8, target, contentTypeLength);
     target += contentTypeLength;
-    if (valueLength > 0) u8.set(valueSource.subarray(valueStart, valueStart + valueLength), target);
+    copyBytes(valueSource, valueStart, u8, target, valueLength);
     head = (head + bytes) >>> 0;
     Atomics.store(this.#control, journalWordHead, head | 0);
     return head;

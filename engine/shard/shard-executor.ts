@@ -280,7 +280,7 @@ export class ShardExecutor {
       table.account(offset, 1);
     }
     table.journalApplied = this.#journal.head;
-    results.write(Status.Ok, existing === 0 ? resultFlagCreated : 0, fields.generation, fields.expiry, fields.lastModified, null, 0, 0, null, 0, -1);
+    results.write(Status.Ok, existing === 0 ? resultFlagCreated : 0, fields.generation, fields.expiry, fields.lastModified, bytes, contentTypeStart, contentTypeLength, null, 0, -1);
   }
 
   #delete(bytes: Uint8Array, view: DataView, position: number): void {

@@ -10,6 +10,7 @@
 // bits, so slot order follows hash order, which makes scans resumable across rehashes); collisions
 // probe forward, wrapping. Offset 0 = empty, 1 = deleted (tombstone).
 
+import { copyBytes } from '../copy-bytes';
 import { namespacesMax } from '../limits';
 import { classCount, classOf, classSizes, pageBytesOf } from './size-classes';
 import {
@@ -231,11 +232,11 @@ export class ShardTable {
     u32[(offset + recordLruStampByte) >>> 2] = this.nextAccessStamp();
     this.f64[(offset + recordLastModifiedByte) >>> 3] = fields.lastModified;
     let target = offset + recordHeaderBytes;
-    u8.set(keySource.subarray(keyStart, keyStart + keyLength), target);
+    copyBytes(keySource, keyStart, u8, target, keyLength);
     target += keyLength;
-    if (contentTypeLength > 0) u8.set(contentTypeSource.subarray(contentTypeStart, contentTypeStart + contentTypeLength), target);
+    copyBytes(contentTypeSource, contentTypeStart, u8, target, contentTypeLength);
     target += contentTypeLength;
-    if (valueLength > 0) u8.set(valueSource.subarray(valueStart, valueStart + valueLength), target);
+    copyBytes(valueSource, valueStart, u8, target, valueLength);
     Atomics.store(u32, versionWord, version + 2);
   }
 
