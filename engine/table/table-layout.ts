@@ -38,10 +38,17 @@ export const headerWordBumpTop8 = 6;
 export const headerWordJournalApplied = 7;
 /** Shard access clock for approximate LRU; incremented per read or write. */
 export const headerWordAccessClock = 8;
-/** Bytes of index regions abandoned by rehashing (kept for accounting; not reused yet). */
+/** Slots (8 bytes each) of index regions abandoned by rehashing, in total. */
 export const headerWordRetiredIndexBytes8 = 9;
 /** Next index slot the expiry sweep examines. */
 export const headerWordSweepCursor = 10;
+/**
+ * Index regions abandoned by rehashing are handed to the arena as space for pages:
+ * [start8, end8) pairs from headerWordRetiredRegions, headerWordRetiredRegionCount of them.
+ */
+export const headerWordRetiredRegionCount = 11;
+export const headerWordRetiredRegions = 12;
+export const retiredRegionsMax = 24;
 
 export const headerWordClassFreeHead8 = 64;
 export const headerWordClassPageNext8 = headerWordClassFreeHead8 + classCount;
@@ -71,6 +78,7 @@ export const recordHeaderBytes = 32;
 export const recordFreeNextByte = 8;
 
 function assertLayout(): void {
+  if (headerWordRetiredRegions + 2 * retiredRegionsMax > headerWordClassFreeHead8) throw new Error('retired region list overlaps the class words');
   if (headerWordsEnd * 4 > namespaceStatsByteOffset) throw new Error('table header words overlap namespace stats');
   if (namespaceStatsByteOffset + namespaceStatsBytesEach * (namespacesMax + 1) > headerBytes) {
     throw new Error('namespace stats overflow the table header');

@@ -1,0 +1,66 @@
+// The client's public types. Ops and records reuse the engine's shapes (engine/types.ts).
+
+import type { Status, StatusName } from '../../engine/status';
+import type { Op, PutMode, ScannedRecord } from '../../engine/types';
+import type { ScanOp } from '../codec/wire-types';
+import type { SocketConstructor } from './web-socket';
+
+export interface RecordMetadata {
+  /** Starts at 1 for a new record, +1 per write: use it as ifGeneration for a safe update. */
+  generation: number;
+  /** Seconds since the epoch; 0 = never expires. */
+  expiry: number;
+  /** Milliseconds since the epoch. */
+  lastModified: number;
+  contentType: string;
+}
+
+export interface GetResult extends RecordMetadata {
+  /** A view into the received frame. */
+  value: Uint8Array;
+}
+
+export interface PutOptions {
+  /** Seconds; absent = the namespace default, 0 = never expires. */
+  ttl?: number;
+  /** Write only if the record's generation is this (0 or absent: no check). */
+  ifGeneration?: number;
+  /** upsert (default), create (fails with AlreadyExists), update (fails with NotFound). */
+  mode?: PutMode;
+  contentType?: string;
+}
+
+export interface DeleteOptions {
+  ifGeneration?: number;
+}
+
+/** What batch() accepts: the engine's ops and scans (subscriptions have their own method). */
+export type BatchOp = Op | ScanOp;
+
+/** One result of batch(): per-op failures are results here, not exceptions. */
+export interface BatchResult extends RecordMetadata {
+  status: StatusName;
+  code: Status;
+  message: string | null;
+  value: Uint8Array | null;
+  created: boolean;
+  records: readonly ScannedRecord[];
+  cursor: string | null;
+}
+
+export interface ConnectOptions {
+  /** The WebSocket class; default `ws` under Node, the global WebSocket elsewhere. */
+  WebSocket?: SocketConstructor;
+  /** Reconnect after the connection drops (default true). */
+  reconnect?: boolean;
+  /** First reconnect delay (default 100 ms); doubles per failed attempt, with jitter. */
+  reconnectDelayMsMin?: number;
+  /** Longest reconnect delay (default 10 s). */
+  reconnectDelayMsMax?: number;
+  /** A request without a response after this long fails with Timeout (default 30 s; 0 = never). */
+  requestTimeoutMs?: number;
+  /** A connection attempt not open after this long is abandoned (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Requests pending at once (in flight or waiting for a reconnect); beyond it calls fail with Busy. */
+  requestsPendingMax?: number;
+}

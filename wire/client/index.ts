@@ -1,0 +1,7 @@
+export { Client, connect } from './client';
+export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
+export { clientErrorCodes, TesseraError, type ClientErrorName, type TesseraErrorName } from './tessera-error';
+export type { SocketConstructor, SocketLike } from './web-socket';
+export { Status, type StatusName } from '../../engine/status';
+export type { Key, Op, PutMode, ScannedRecord, ScanOptions, ScanPage, Value } from '../../engine/types';
+export type { ScanOp } from '../codec/wire-types';

@@ -1,0 +1,49 @@
+// decodeServerFrame must never throw either: a client must survive whatever a server sends.
+
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { decodeServerFrame } from './decode-server-frame';
+import { encodeEvent } from './encode-event';
+import { encodeRequestFailure, encodeResponse } from './encode-response';
+import { mutateFrame } from './test-mutate';
+import { randomChange, randomOpResult, randomScanPage, randomStatusResult } from './test-ops';
+import { testRandom, testSeed, type TestRandom } from './test-random';
+import type { ResultInput } from './wire-types';
+import { Status } from '../../engine/status';
+
+function randomServerFrame(random: TestRandom): Uint8Array {
+  switch (random.below(3)) {
+    case 0:
+      return encodeEvent(random.below(100), randomChange(random));
+    case 1:
+      return encodeRequestFailure(random.next() < 0.5 ? null : random.below(100), Status.MalformedRequest, 'broken');
+    default: {
+      const results: ResultInput[] = [];
+      const count = random.below(5);
+      for (let index = 0; index < count; index++) {
+        const kind = random.below(3);
+        results.push(kind === 0 ? randomOpResult(random) : kind === 1 ? randomScanPage(random) : randomStatusResult(random));
+      }
+      return encodeResponse(random.below(1000), results);
+    }
+  }
+}
+
+test('decodeServerFrame on damaged frames never throws', () => {
+  const seed = testSeed();
+  console.log(`decodeServerFrame fuzz seed=${seed} (TESSERA_SEED=${seed} to replay)`);
+  const random = testRandom(seed);
+  const outcomes = { response: 0, event: 0, invalid: 0 };
+  for (let round = 0; round < 6_000; round++) {
+    const bytes = round < 1_000 ? random.bytes(random.below(200)) : mutateFrame(random, randomServerFrame(random));
+    let decoded: ReturnType<typeof decodeServerFrame>;
+    try {
+      decoded = decodeServerFrame(bytes);
+    } catch (error) {
+      assert.fail(`round ${round}: decodeServerFrame threw ${String(error)} on ${Buffer.from(bytes).toString('hex')}`);
+    }
+    outcomes[decoded.type] += 1;
+  }
+  console.log(`decodeServerFrame fuzz: ${JSON.stringify(outcomes)}`);
+  assert.ok(outcomes.invalid > 0 && outcomes.response + outcomes.event > 0);
+});

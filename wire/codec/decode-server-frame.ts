@@ -1,0 +1,146 @@
+// Client side: a ServerFrame into a response or an event. Verified first, like requests on the
+// server: a client must not trust the bytes it is sent either.
+
+import * as flatbuffers from 'flatbuffers';
+import {
+  Event,
+  EventKind,
+  Response,
+  Result,
+  ScannedRecord as WireScannedRecord,
+  ServerFrame,
+  ServerMessage,
+} from '../../schemas/generated/tessera_generated';
+import type { Change, ChangeGap, ChangeKind, ScannedRecord } from '../../engine/types';
+import { invariant } from './invariant';
+import { serverFrameLayout } from './schema-layout';
+import { uint64ToNumber } from './uint64';
+import { verifyFrame } from './verify-frame';
+import type { EventFrame, ResponseFrame, ServerFrameDecoded, WireResult } from './wire-types';
+
+/** Shared by every result that is not a scan page; frozen so no caller can fill it. */
+const noRecords: readonly ScannedRecord[] = Object.freeze([]);
+
+/**
+ * Decodes one server frame. Never throws: bytes that are not a valid frame give
+ * `{ type: 'invalid' }`. Values and keys are views into `bytes`.
+ */
+export function decodeServerFrame(bytes: Uint8Array): ServerFrameDecoded {
+  const verification = verifyFrame(bytes, serverFrameLayout);
+  if (!verification.ok) return { type: 'invalid', message: verification.message };
+  const frame = ServerFrame.getRootAsServerFrame(new flatbuffers.ByteBuffer(bytes));
+  switch (frame.messageType()) {
+    case ServerMessage.Response: {
+      const response: Response | null = frame.message(new Response());
+      invariant(response !== null, 'a verified frame has its union value');
+      return decodeResponse(response);
+    }
+    case ServerMessage.Event: {
+      const event: Event | null = frame.message(new Event());
+      invariant(event !== null, 'a verified frame has its union value');
+      return decodeEvent(event);
+    }
+    case ServerMessage.NONE:
+      break;
+  }
+  // The verifier requires a union type naming a member.
+  invariant(false, 'a verified server frame names a union member');
+}
+
+function decodeResponse(response: Response): ResponseFrame | ServerFrameDecoded {
+  const idBig = response.id();
+  const id = idBig === null ? null : uint64ToNumber(idBig);
+  if (idBig !== null && id === null) return { type: 'invalid', message: 'Response.id: above 2^53-1' };
+  const count = response.resultsLength();
+  const results: WireResult[] = new Array<WireResult>(count);
+  const accessor = new Result();
+  for (let index = 0; index < count; index++) {
+    const result = response.results(index, accessor);
+    invariant(result !== null, 'a verified response has its results vector');
+    results[index] = decodeResult(result);
+  }
+  return { type: 'response', id, status: response.status(), message: response.message(), results };
+}
+
+function decodeResult(result: Result): WireResult {
+  return {
+    status: result.status(),
+    generation: result.generation(),
+    expiry: result.expiry(),
+    lastModified: result.lastModified(),
+    contentType: result.contentType() ?? '',
+    value: result.valueArray(),
+    created: result.created(),
+    records: result.recordsLength() === 0 ? noRecords : decodeRecords(result),
+    cursor: result.cursor(),
+    message: result.message(),
+  };
+}
+
+function decodeRecords(result: Result): ScannedRecord[] {
+  const count = result.recordsLength();
+  const records: ScannedRecord[] = new Array<ScannedRecord>(count);
+  const accessor = new WireScannedRecord();
+  for (let index = 0; index < count; index++) {
+    const record = result.records(index, accessor);
+    invariant(record !== null, 'a verified result has its records vector');
+    const key = record.keyArray();
+    invariant(key !== null, 'a verified record has its key');
+    records[index] = {
+      key,
+      value: record.valueArray(),
+      generation: record.generation(),
+      expiry: record.expiry(),
+      lastModified: record.lastModified(),
+      contentType: record.contentType() ?? '',
+    };
+  }
+  return records;
+}
+
+function decodeEvent(event: Event): EventFrame | ServerFrameDecoded {
+  const subId = event.subId();
+  const kind = event.kind();
+  if (kind === EventKind.Gap) {
+    const oldestLsn = uint64ToNumber(event.oldestLsn());
+    if (oldestLsn === null) return { type: 'invalid', message: 'Event.oldest_lsn: above 2^53-1' };
+    const gap: ChangeGap = { gap: true, oldestLsn };
+    return { type: 'event', subId, change: gap };
+  }
+  const lsn = uint64ToNumber(event.lsn());
+  const ns = event.namespace();
+  const key = event.keyArray();
+  if (lsn === null || ns === null || key === null) {
+    return { type: 'invalid', message: 'Event: a change needs an lsn below 2^53, a namespace and a key' };
+  }
+  const change: Change = {
+    lsn,
+    kind: changeKindOf(kind),
+    ns,
+    key,
+    generation: event.generation(),
+    expiry: event.expiry(),
+    lastModified: event.lastModified(),
+    contentType: event.contentType() ?? '',
+    value: event.valueArray(),
+  };
+  return { type: 'event', subId, change };
+}
+
+function changeKindOf(kind: EventKind): ChangeKind {
+  switch (kind) {
+    case EventKind.Put:
+      return 'put';
+    case EventKind.Delete:
+      return 'delete';
+    case EventKind.Touch:
+      return 'touch';
+    case EventKind.Expired:
+      return 'expired';
+    case EventKind.Evicted:
+      return 'evicted';
+    case EventKind.Gap:
+      break;
+  }
+  invariant(false, 'a gap is decoded before its kind is mapped');
+}

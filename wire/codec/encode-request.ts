@@ -1,0 +1,138 @@
+// Client side: a batch of ops into one Request frame.
+
+import type * as flatbuffers from 'flatbuffers';
+import { Op, OpKind, PutMode, Request } from '../../schemas/generated/tessera_generated';
+import type { PutMode as PutModeName } from '../../engine/types';
+import { beginFrame, createKeyBytes, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
+import { invariant } from './invariant';
+import { isUint32, isUint64Number } from './uint64';
+import type { WireOp } from './wire-types';
+
+/**
+ * Encodes ops as one Request frame. Throws (RangeError, or a broken invariant) on values the
+ * protocol cannot carry, such as a fractional ttl: callers check ops with validateOpArguments
+ * first. It does not enforce opsPerRequestMax or namespace limits: that is the server's job.
+ */
+export function encodeRequest(id: number, ops: readonly WireOp[]): Uint8Array {
+  if (!isUint64Number(id)) throw new RangeError(`request id ${id} is not an integer in 0..2^53-1`);
+  const builder = beginFrame();
+  const start = pendingOffsetCount();
+  for (const op of ops) pushOffset(encodeOp(builder, op));
+  const opsVector = createOffsetVector(builder, start);
+  Request.startRequest(builder);
+  // flatc 2.0.8 gives optional scalars a default of 0, so an id of 0 would be dropped (and read
+  // back as "missing") unless defaults are forced for this one field.
+  builder.forceDefaults(true);
+  Request.addId(builder, BigInt(id));
+  builder.forceDefaults(false);
+  Request.addOps(builder, opsVector);
+  return endFrame(Request.endRequest(builder));
+}
+
+function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset {
+  // Children (strings, vectors) first: FlatBuffers cannot nest them inside an open table.
+  switch (op.op) {
+    case 'get':
+    case 'head': {
+      const ns = builder.createString(op.ns);
+      const key = createKeyBytes(builder, op.key);
+      Op.startOp(builder);
+      Op.addKind(builder, op.op === 'get' ? OpKind.Get : OpKind.Head);
+      Op.addNs(builder, ns);
+      Op.addKey(builder, key);
+      return Op.endOp(builder);
+    }
+    case 'put': {
+      const ns = builder.createString(op.ns);
+      const key = createKeyBytes(builder, op.key);
+      const value = createKeyBytes(builder, op.value);
+      const contentType = op.contentType === undefined ? 0 : builder.createString(op.contentType);
+      Op.startOp(builder);
+      Op.addKind(builder, OpKind.Put);
+      Op.addNs(builder, ns);
+      Op.addKey(builder, key);
+      Op.addValue(builder, value);
+      if (op.mode !== undefined) Op.addMode(builder, putModeOf(op.mode));
+      if (op.ifGeneration !== undefined) Op.addIfGeneration(builder, checkedUint32(op.ifGeneration, 'ifGeneration'));
+      if (op.ttl !== undefined) Op.addTtl(builder, BigInt(op.ttl));
+      if (contentType !== 0) Op.addContentType(builder, contentType);
+      return Op.endOp(builder);
+    }
+    case 'delete': {
+      const ns = builder.createString(op.ns);
+      const key = createKeyBytes(builder, op.key);
+      Op.startOp(builder);
+      Op.addKind(builder, OpKind.Delete);
+      Op.addNs(builder, ns);
+      Op.addKey(builder, key);
+      if (op.ifGeneration !== undefined) Op.addIfGeneration(builder, checkedUint32(op.ifGeneration, 'ifGeneration'));
+      return Op.endOp(builder);
+    }
+    case 'touch': {
+      const ns = builder.createString(op.ns);
+      const key = createKeyBytes(builder, op.key);
+      Op.startOp(builder);
+      Op.addKind(builder, OpKind.Touch);
+      Op.addNs(builder, ns);
+      Op.addKey(builder, key);
+      if (op.ttl !== undefined) Op.addTtl(builder, BigInt(op.ttl));
+      return Op.endOp(builder);
+    }
+    case 'scan': {
+      const ns = builder.createString(op.ns);
+      const prefix = op.prefix === undefined ? 0 : createKeyBytes(builder, op.prefix);
+      const cursor = op.cursor === undefined ? 0 : builder.createString(op.cursor);
+      Op.startOp(builder);
+      Op.addKind(builder, OpKind.Scan);
+      Op.addNs(builder, ns);
+      if (prefix !== 0) Op.addPrefix(builder, prefix);
+      if (op.limit !== undefined) Op.addLimit(builder, checkedUint32(op.limit, 'limit'));
+      if (cursor !== 0) Op.addCursor(builder, cursor);
+      if (op.values !== undefined) Op.addValues(builder, op.values);
+      return Op.endOp(builder);
+    }
+    case 'subscribe': {
+      const ns = builder.createString(op.ns);
+      const key = op.key === undefined ? 0 : createKeyBytes(builder, op.key);
+      const prefix = op.prefix === undefined ? 0 : createKeyBytes(builder, op.prefix);
+      Op.startOp(builder);
+      Op.addKind(builder, OpKind.Subscribe);
+      Op.addSubId(builder, checkedUint32(op.subId, 'subId'));
+      Op.addNs(builder, ns);
+      if (key !== 0) Op.addKey(builder, key);
+      if (prefix !== 0) Op.addPrefix(builder, prefix);
+      if (op.values !== undefined) Op.addValues(builder, op.values);
+      if (op.fromLsn !== undefined) {
+        if (!isUint64Number(op.fromLsn)) throw new RangeError(`fromLsn ${op.fromLsn} is not an integer in 0..2^53-1`);
+        // An optional scalar: force it, or a fromLsn of 0 would read back as "from now".
+        builder.forceDefaults(true);
+        Op.addFromLsn(builder, BigInt(op.fromLsn));
+        builder.forceDefaults(false);
+      }
+      return Op.endOp(builder);
+    }
+    case 'unsubscribe':
+      Op.startOp(builder);
+      Op.addKind(builder, OpKind.Unsubscribe);
+      Op.addSubId(builder, checkedUint32(op.subId, 'subId'));
+      return Op.endOp(builder);
+  }
+}
+
+function putModeOf(mode: PutModeName): PutMode {
+  switch (mode) {
+    case 'upsert':
+      return PutMode.Upsert;
+    case 'create':
+      return PutMode.Create;
+    case 'update':
+      return PutMode.Update;
+  }
+}
+
+function checkedUint32(value: number, name: string): number {
+  if (!isUint32(value)) throw new RangeError(`${name} ${value} is not an integer in 0..2^32-1`);
+  return value;
+}
+
+invariant(OpKind.Get === 0, 'get is the default op kind');

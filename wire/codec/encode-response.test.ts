@@ -1,0 +1,98 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { Status } from '../../engine/status';
+import type { OpResult, ScanPage } from '../../engine/types';
+import { decodeServerFrame } from './decode-server-frame';
+import { encodeRequestFailure, encodeResponse } from './encode-response';
+import { randomOpResult, randomScanPage, randomStatusResult } from './test-ops';
+import { testRandom, testSeed } from './test-random';
+import type { ResultInput, WireResult } from './wire-types';
+
+/** What decodeServerFrame gives back for each kind of result. */
+function expectedResult(input: ResultInput): WireResult {
+  const empty: WireResult = {
+    status: Status.Ok,
+    generation: 0,
+    expiry: 0,
+    lastModified: 0,
+    contentType: '',
+    value: null,
+    created: false,
+    records: [],
+    cursor: null,
+    message: null,
+  };
+  if ('records' in input) return { ...empty, records: input.records, cursor: input.cursor };
+  if ('generation' in input) return { ...empty, ...input };
+  return { ...empty, status: input.status, message: input.message ?? null };
+}
+
+test('op results, scan pages and status results round-trip', () => {
+  const getHit: OpResult = {
+    status: Status.Ok,
+    value: new TextEncoder().encode('<p>hello</p>'),
+    created: false,
+    generation: 7,
+    expiry: 4_000_000_000,
+    lastModified: 1_767_225_600_123,
+    contentType: 'text/html',
+  };
+  const emptyValue: OpResult = { ...getHit, value: new Uint8Array(0), contentType: '' };
+  const putCreated: OpResult = { ...getHit, value: null, created: true };
+  const miss: OpResult = { status: Status.NotFound, value: null, created: false, generation: 0, expiry: 0, lastModified: 0, contentType: '' };
+  const emptyPage: ScanPage = { records: [], cursor: null };
+  const page: ScanPage = {
+    records: [
+      { key: Uint8Array.of(1, 2), value: Uint8Array.of(3), generation: 1, expiry: 0, lastModified: 5, contentType: 'a/b' },
+      { key: Uint8Array.of(4), value: null, generation: 2, expiry: 9, lastModified: 6.5, contentType: '' },
+    ],
+    cursor: 'opaque-cursor',
+  };
+  const results: ResultInput[] = [getHit, emptyValue, putCreated, miss, emptyPage, page, { status: Status.InvalidCursor }, { status: Status.UnknownNamespace, message: 'no namespace "x"' }];
+  for (const id of [0, 1, Number.MAX_SAFE_INTEGER]) {
+    assert.deepEqual(decodeServerFrame(encodeResponse(id, results)), {
+      type: 'response',
+      id,
+      status: Status.Ok,
+      message: null,
+      results: results.map(expectedResult),
+    });
+  }
+  const decoded = decodeServerFrame(encodeResponse(1, [emptyValue]));
+  assert.ok(decoded.type === 'response');
+  assert.deepEqual(decoded.results[0]?.value, new Uint8Array(0), 'an empty value is not a missing value');
+});
+
+test('random results round-trip', () => {
+  const seed = testSeed();
+  console.log(`response round trip seed=${seed} (TESSERA_SEED=${seed} to replay)`);
+  const random = testRandom(seed);
+  for (let round = 0; round < 300; round++) {
+    const results: ResultInput[] = [];
+    const count = random.below(10);
+    for (let index = 0; index < count; index++) {
+      const kind = random.below(3);
+      results.push(kind === 0 ? randomOpResult(random) : kind === 1 ? randomScanPage(random) : randomStatusResult(random));
+    }
+    const id = random.below(2 ** 45);
+    assert.deepEqual(decodeServerFrame(encodeResponse(id, results)), { type: 'response', id, status: Status.Ok, message: null, results: results.map(expectedResult) }, `round ${round}`);
+  }
+});
+
+test('a request failure carries its status, message and id (or none)', () => {
+  assert.deepEqual(decodeServerFrame(encodeRequestFailure(12, Status.TooManyOps, 'at most 1024 ops')), {
+    type: 'response',
+    id: 12,
+    status: Status.TooManyOps,
+    message: 'at most 1024 ops',
+    results: [],
+  });
+  assert.deepEqual(decodeServerFrame(encodeRequestFailure(null, Status.MalformedRequest)), {
+    type: 'response',
+    id: null,
+    status: Status.MalformedRequest,
+    message: null,
+    results: [],
+  });
+  assert.throws(() => encodeRequestFailure(1, Status.Ok), /invariant/);
+});

@@ -1,0 +1,115 @@
+// Server side: the results of one request into a ServerFrame carrying a Response.
+
+import type * as flatbuffers from 'flatbuffers';
+import {
+  Response,
+  Result,
+  ScannedRecord as WireScannedRecord,
+  ServerFrame,
+  ServerMessage,
+} from '../../schemas/generated/tessera_generated';
+import { Status } from '../../engine/status';
+import type { OpResult, ScannedRecord, ScanPage } from '../../engine/types';
+import { beginFrame, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
+import { invariant } from './invariant';
+import { isUint32, isUint64Number } from './uint64';
+import type { ResultInput, StatusResult } from './wire-types';
+
+/** One Response frame: one result per op of request `id`, in op order. */
+export function encodeResponse(id: number, results: readonly ResultInput[]): Uint8Array {
+  invariant(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
+  const builder = beginFrame();
+  const start = pendingOffsetCount();
+  for (const result of results) pushOffset(encodeResult(builder, result));
+  const resultsVector = createOffsetVector(builder, start);
+  return endResponseFrame(builder, id, Status.Ok, 0, resultsVector);
+}
+
+/**
+ * A Response saying the whole request failed (MalformedRequest, TooManyOps, FrameTooLarge, Busy,
+ * ShuttingDown...), with no results. `id` is null when the request's id could not be read.
+ */
+export function encodeRequestFailure(id: number | null, status: Status, message?: string): Uint8Array {
+  invariant(status !== Status.Ok, 'a request failure has a failing status');
+  invariant(id === null || isUint64Number(id), 'a response id is an integer in 0..2^53-1');
+  const builder = beginFrame();
+  const messageOffset = message === undefined ? 0 : builder.createString(message);
+  return endResponseFrame(builder, id, status, messageOffset, 0);
+}
+
+function endResponseFrame(
+  builder: flatbuffers.Builder,
+  id: number | null,
+  status: Status,
+  message: flatbuffers.Offset,
+  results: flatbuffers.Offset,
+): Uint8Array {
+  Response.startResponse(builder);
+  if (id !== null) {
+    // An optional scalar: forced, or an id of 0 would read back as "missing" (flatc 2.0.8).
+    builder.forceDefaults(true);
+    Response.addId(builder, BigInt(id));
+    builder.forceDefaults(false);
+  }
+  Response.addStatus(builder, status);
+  if (message !== 0) Response.addMessage(builder, message);
+  if (results !== 0) Response.addResults(builder, results);
+  const response = Response.endResponse(builder);
+  return endFrame(ServerFrame.createServerFrame(builder, ServerMessage.Response, response));
+}
+
+function encodeResult(builder: flatbuffers.Builder, result: ResultInput): flatbuffers.Offset {
+  if ('records' in result) return encodeScanPage(builder, result);
+  if ('generation' in result) return encodeOpResult(builder, result);
+  return encodeStatusResult(builder, result);
+}
+
+function encodeOpResult(builder: flatbuffers.Builder, result: OpResult): flatbuffers.Offset {
+  invariant(isUint32(result.generation) && isUint32(result.expiry), 'generation and expiry are uint32');
+  const contentType = result.contentType === '' ? 0 : builder.createString(result.contentType);
+  const value = result.value === null ? 0 : builder.createByteVector(result.value);
+  Result.startResult(builder);
+  Result.addStatus(builder, result.status);
+  Result.addGeneration(builder, result.generation);
+  Result.addExpiry(builder, result.expiry);
+  Result.addLastModified(builder, result.lastModified);
+  if (contentType !== 0) Result.addContentType(builder, contentType);
+  if (value !== 0) Result.addValue(builder, value);
+  Result.addCreated(builder, result.created);
+  return Result.endResult(builder);
+}
+
+function encodeScanPage(builder: flatbuffers.Builder, page: ScanPage): flatbuffers.Offset {
+  const start = pendingOffsetCount();
+  for (const record of page.records) pushOffset(encodeScannedRecord(builder, record));
+  // Always written, even empty: an empty page of a scan is not "no records field".
+  const records = createOffsetVector(builder, start);
+  const cursor = page.cursor === null ? 0 : builder.createString(page.cursor);
+  Result.startResult(builder);
+  Result.addRecords(builder, records);
+  if (cursor !== 0) Result.addCursor(builder, cursor);
+  return Result.endResult(builder);
+}
+
+function encodeScannedRecord(builder: flatbuffers.Builder, record: ScannedRecord): flatbuffers.Offset {
+  invariant(isUint32(record.generation) && isUint32(record.expiry), 'generation and expiry are uint32');
+  const key = builder.createByteVector(record.key);
+  const value = record.value === null ? 0 : builder.createByteVector(record.value);
+  const contentType = record.contentType === '' ? 0 : builder.createString(record.contentType);
+  WireScannedRecord.startScannedRecord(builder);
+  WireScannedRecord.addKey(builder, key);
+  if (value !== 0) WireScannedRecord.addValue(builder, value);
+  WireScannedRecord.addGeneration(builder, record.generation);
+  WireScannedRecord.addExpiry(builder, record.expiry);
+  WireScannedRecord.addLastModified(builder, record.lastModified);
+  if (contentType !== 0) WireScannedRecord.addContentType(builder, contentType);
+  return WireScannedRecord.endScannedRecord(builder);
+}
+
+function encodeStatusResult(builder: flatbuffers.Builder, result: StatusResult): flatbuffers.Offset {
+  const message = result.message === undefined ? 0 : builder.createString(result.message);
+  Result.startResult(builder);
+  Result.addStatus(builder, result.status);
+  if (message !== 0) Result.addMessage(builder, message);
+  return Result.endResult(builder);
+}

@@ -1,0 +1,93 @@
+// The plain objects the codec turns frames into and builds frames from. Ops reuse the engine's
+// `Op` (engine/types.ts) and add the kinds only the wire has: scan pages and subscriptions.
+
+import type { Change, ChangeGap, Key, Op, OpResult, RecordMeta, ScannedRecord, ScanPage } from '../../engine/types';
+import type { Status } from '../../engine/status';
+
+export interface ScanOp {
+  op: 'scan';
+  ns: string;
+  prefix?: Key;
+  /** 1..scanLimitMax; absent = scanLimitDefault. */
+  limit?: number;
+  cursor?: string;
+  /** Default true. */
+  values?: boolean;
+}
+
+/** Subscribes to one key, to a key prefix, or (neither given) to the whole namespace. */
+export interface SubscribeOp {
+  op: 'subscribe';
+  /** Chosen by the client: 1..2^32-1, unique among its subscriptions on the connection. */
+  subId: number;
+  ns: string;
+  key?: Key;
+  prefix?: Key;
+  /** Replay every retained change after this LSN; absent = changes from now on. */
+  fromLsn?: number;
+  /** Default true. */
+  values?: boolean;
+}
+
+export interface UnsubscribeOp {
+  op: 'unsubscribe';
+  subId: number;
+}
+
+export type WireOp = Op | ScanOp | SubscribeOp | UnsubscribeOp;
+export type WireOpName = WireOp['op'];
+
+/**
+ * decodeRequest's answer. Keys, values and prefixes of decoded ops are views into the frame's
+ * bytes (no copy): keep the frame unchanged while the ops are in use. (uWebSockets.js frees a
+ * message's ArrayBuffer when the handler returns: copy the frame once, then decode the copy.)
+ */
+export type DecodeRequestResult =
+  | { ok: true; id: number; ops: WireOp[] }
+  | { ok: false; status: Status; id: number | null; message: string };
+
+/** A result that is only a status: a failed scan, or anything the server refused. */
+export interface StatusResult {
+  status: Status;
+  message?: string;
+}
+
+/** What encodeResponse takes per op: an engine result, a scan page (status Ok), or a status. */
+export type ResultInput = OpResult | ScanPage | StatusResult;
+
+/** One decoded result. Fields that do not apply to the op are 0, '', null or empty. */
+export interface WireResult extends RecordMeta {
+  status: Status;
+  value: Uint8Array | null;
+  created: boolean;
+  /** Scan: the page; empty (and shared, do not mutate) for other ops. */
+  records: readonly ScannedRecord[];
+  /** Scan: the next page's cursor; null when the scan is complete or the op is not a scan. */
+  cursor: string | null;
+  message: string | null;
+}
+
+export interface ResponseFrame {
+  type: 'response';
+  /** null only when the server could not read the request's id. */
+  id: number | null;
+  /** Not Ok when the whole request failed; then there are no results. */
+  status: Status;
+  message: string | null;
+  results: WireResult[];
+}
+
+export interface EventFrame {
+  type: 'event';
+  /** 0 when the server published the event to a topic rather than to one subscription. */
+  subId: number;
+  change: Change | ChangeGap;
+}
+
+/** The bytes were not a valid server frame (decodeServerFrame never throws). */
+export interface InvalidFrame {
+  type: 'invalid';
+  message: string;
+}
+
+export type ServerFrameDecoded = ResponseFrame | EventFrame | InvalidFrame;
