@@ -45,7 +45,7 @@ export class ChangeLog implements ChangeLogApi {
   }
 
   /** Gives the change the next LSN, retains it and tells every listener. Returns the LSN. */
-  append(change: Omit<Change, 'lsn'>): number {
+  append(change: Omit<Change, 'lsn'> | Change): number {
     const lsn = this.#lastLsn + 1;
     const entry = change as Change;
     entry.lsn = lsn;
@@ -86,6 +86,7 @@ export class ChangeLog implements ChangeLogApi {
   }
 }
 
-function changeBytes(change: Change): number {
-  return change.key.byteLength + (change.value === null ? 0 : change.value.byteLength);
+/** Bytes of key and value; a change that knows its size says so without making views. */
+function changeBytes(change: Change & { byteLength?: number }): number {
+  return change.byteLength ?? change.key.byteLength + (change.value === null ? 0 : change.value.byteLength);
 }

@@ -3,11 +3,15 @@
 
 export class GrowableBytes {
   bytes: Uint8Array;
+  /** Whole words of bytes (the buffer is always a multiple of 4 long). */
+  words: Uint32Array;
   view: DataView;
   length = 0;
 
   constructor(initialBytes = 64 * 1024) {
+    if (initialBytes % 4 !== 0) throw new RangeError('GrowableBytes size must be a multiple of 4');
     this.bytes = new Uint8Array(initialBytes);
+    this.words = new Uint32Array(this.bytes.buffer, 0, initialBytes >>> 2);
     this.view = new DataView(this.bytes.buffer);
   }
 
@@ -20,6 +24,7 @@ export class GrowableBytes {
     const grown = new Uint8Array(size);
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;
+    this.words = new Uint32Array(grown.buffer);
     this.view = new DataView(grown.buffer);
   }
 

@@ -1,6 +1,6 @@
 // Shard side: appends one result per op (layout in batch-layout.ts).
 
-import { copyBytes } from '../copy-bytes';
+import { copyBytes, copyWords } from '../copy-bytes';
 import { GrowableBytes } from './growable-bytes';
 import {
   pad4,
@@ -33,14 +33,18 @@ export class ResultWriter {
 
   /** A result with no record (a failure, or a delete's acknowledgement with metadata zeroed). */
   writeStatus(status: number): void {
-    this.write(status, 0, 0, 0, 0, null, 0, 0, null, 0, -1);
+    this.write(status, 0, 0, 0, 0, null, null, 0, 0, 0, -1);
   }
 
-  /** valueLength -1 = no value (head, put, delete, touch); contentType/value are (source, start, length). */
+  /**
+   * valueLength -1 = no value (head, put, delete, touch). Content type and value are ranges of
+   * `source` (with its u32 view, for word copies); source null = neither.
+   */
   write(
     status: number, flags: number, generation: number, expiry: number, lastModified: number,
-    contentTypeSource: Uint8Array | null, contentTypeStart: number, contentTypeLength: number,
-    valueSource: Uint8Array | null, valueStart: number, valueLength: number,
+    source: Uint8Array | null, source32: Uint32Array | null,
+    contentTypeStart: number, contentTypeLength: number,
+    valueStart: number, valueLength: number,
   ): void {
     const out = this.out;
     const valueBytes = valueLength < 0 ? 0 : valueLength;
@@ -55,10 +59,11 @@ export class ResultWriter {
     view.setUint32(start + resultExpiryByte, expiry, true);
     view.setUint32(start + resultValueLengthByte, valueBytes, true);
     view.setFloat64(start + resultLastModifiedByte, lastModified, true);
-    let target = start + resultHeaderBytes;
-    if (contentTypeSource !== null) copyBytes(contentTypeSource, contentTypeStart, bytes, target, contentTypeLength);
-    target += contentTypeLength;
-    if (valueSource !== null) copyBytes(valueSource, valueStart, bytes, target, valueBytes);
+    const target = start + resultHeaderBytes;
+    if (source !== null && source32 !== null) {
+      copyBytes(source, contentTypeStart, bytes, target, contentTypeLength);
+      copyWords(source, source32, valueStart, bytes, out.words, target + contentTypeLength, valueBytes);
+    }
     out.length = start + resultHeaderBytes + pad4(contentTypeLength + valueBytes);
   }
 

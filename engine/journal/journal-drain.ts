@@ -3,7 +3,7 @@
 // before its results are delivered, so an acknowledged write is always already in the change log.
 
 import type { ChangeLog } from '../change-log';
-import type { ChangeKind } from '../types';
+import type { Change, ChangeKind } from '../types';
 import { EntryKind } from './journal-layout';
 import { JournalEntryReader } from './journal-entry-reader';
 
@@ -15,6 +15,57 @@ const kinds: Record<number, ChangeKind> = {
   [EntryKind.Expired]: 'expired',
   [EntryKind.Evicted]: 'evicted',
 };
+
+/**
+ * A change read from the journal. Its key and value are views of the drained copy made on first
+ * read: most changes are never read field by field (no subscriber on that key), and two views per
+ * change were a measurable part of the write path.
+ */
+class DrainedChange implements Change {
+  lsn = 0;
+  readonly kind: ChangeKind;
+  readonly ns: string;
+  readonly generation: number;
+  readonly expiry: number;
+  readonly lastModified: number;
+  readonly contentType: string;
+  readonly #copy: Uint8Array;
+  readonly #keyStart: number;
+  readonly #keyLength: number;
+  /** -1 when the change carries no value. */
+  readonly #valueStart: number;
+  readonly #valueLength: number;
+
+  constructor(
+    kind: ChangeKind, ns: string, generation: number, expiry: number, lastModified: number, contentType: string,
+    copy: Uint8Array, keyStart: number, keyLength: number, valueStart: number, valueLength: number,
+  ) {
+    this.kind = kind;
+    this.ns = ns;
+    this.generation = generation;
+    this.expiry = expiry;
+    this.lastModified = lastModified;
+    this.contentType = contentType;
+    this.#copy = copy;
+    this.#keyStart = keyStart;
+    this.#keyLength = keyLength;
+    this.#valueStart = valueStart;
+    this.#valueLength = valueLength;
+  }
+
+  get key(): Uint8Array {
+    return this.#copy.subarray(this.#keyStart, this.#keyStart + this.#keyLength);
+  }
+
+  get value(): Uint8Array | null {
+    return this.#valueStart < 0 ? null : this.#copy.subarray(this.#valueStart, this.#valueStart + this.#valueLength);
+  }
+
+  /** Bytes of key and value, without making views (the change log's byte bound uses it). */
+  get byteLength(): number {
+    return this.#keyLength + (this.#valueStart < 0 ? 0 : this.#valueLength);
+  }
+}
 
 export class JournalDrain {
   readonly #entries: JournalEntryReader;
@@ -54,16 +105,11 @@ export class JournalDrain {
         const keyStart = entries.keyStart + shift;
         const contentTypeStart = entries.contentTypeStart + shift;
         const valueStart = entries.valueStart + shift;
-        this.#changeLog.append({
-          kind: changeKind,
-          ns,
-          key: copy.subarray(keyStart, keyStart + entries.keyLength),
-          generation: entries.generation,
-          expiry: entries.expiry,
-          lastModified: entries.lastModified,
-          contentType: entries.contentTypeLength === 0 ? '' : decoder.decode(copy.subarray(contentTypeStart, contentTypeStart + entries.contentTypeLength)),
-          value: kind === EntryKind.Put ? copy.subarray(valueStart, valueStart + entries.valueLength) : null,
-        });
+        const contentType = entries.contentTypeLength === 0 ? '' : decoder.decode(copy.subarray(contentTypeStart, contentTypeStart + entries.contentTypeLength));
+        this.#changeLog.append(new DrainedChange(
+          changeKind, ns, entries.generation, entries.expiry, entries.lastModified, contentType,
+          copy, keyStart, entries.keyLength, kind === EntryKind.Put ? valueStart : -1, entries.valueLength,
+        ));
         drained++;
       }
       position = (position + bytes) >>> 0;

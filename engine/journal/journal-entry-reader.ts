@@ -21,7 +21,7 @@ import {
 export class JournalEntryReader {
   readonly control: Int32Array;
   readonly u8: Uint8Array;
-  readonly #u32: Uint32Array;
+  readonly u32: Uint32Array;
   readonly #f64: Float64Array;
   readonly mask: number;
   /** Byte index in the data area of the entry `at` pointed to. */
@@ -32,7 +32,7 @@ export class JournalEntryReader {
     this.mask = capacity - 1;
     this.control = new Int32Array(buffer, 0, journalControlBytes / 4);
     this.u8 = new Uint8Array(buffer, journalControlBytes, capacity);
-    this.#u32 = new Uint32Array(buffer, journalControlBytes, capacity / 4);
+    this.u32 = new Uint32Array(buffer, journalControlBytes, capacity / 4);
     this.#f64 = new Float64Array(buffer, journalControlBytes, capacity / 8);
   }
 
@@ -55,7 +55,7 @@ export class JournalEntryReader {
   }
 
   get entryBytes(): number {
-    return this.#u32[(this.start + entryBytesByte) >>> 2]!;
+    return this.u32[(this.start + entryBytesByte) >>> 2]!;
   }
   get kind(): EntryKind {
     return this.u8[this.start + entryKindByte]! as EntryKind;
@@ -67,16 +67,16 @@ export class JournalEntryReader {
     return this.u8[this.start + entryKeyLengthByte]! | (this.u8[this.start + entryKeyLengthByte + 1]! << 8);
   }
   get generation(): number {
-    return this.#u32[(this.start + entryGenerationByte) >>> 2]!;
+    return this.u32[(this.start + entryGenerationByte) >>> 2]!;
   }
   get expiry(): number {
-    return this.#u32[(this.start + entryExpiryByte) >>> 2]!;
+    return this.u32[(this.start + entryExpiryByte) >>> 2]!;
   }
   get lastModified(): number {
     return this.#f64[(this.start + entryLastModifiedByte) >>> 3]!;
   }
   get valueLength(): number {
-    return this.#u32[(this.start + entryValueLengthByte) >>> 2]!;
+    return this.u32[(this.start + entryValueLengthByte) >>> 2]!;
   }
   get contentTypeLength(): number {
     return this.u8[this.start + entryContentTypeLengthByte]!;

@@ -1,7 +1,7 @@
 // The shard side of the journal: appends entries (the commit point) and lists the entries a
 // restarted shard must replay. See journal-layout.ts for the ring and its ordering rule.
 
-import { copyBytes } from '../copy-bytes';
+import { copyBytes, copyWords } from '../copy-bytes';
 import {
   EntryKind,
   entryBytesByte,
@@ -69,9 +69,10 @@ export class JournalWriter {
   /** Appends one entry and publishes it. The caller checked hasRoomFor. Returns the new head. */
   append(
     fields: JournalFields,
-    keySource: Uint8Array, keyStart: number, keyLength: number,
-    contentTypeSource: Uint8Array, contentTypeStart: number, contentTypeLength: number,
-    valueSource: Uint8Array, valueStart: number, valueLength: number,
+    source: Uint8Array, source32: Uint32Array,
+    keyStart: number, keyLength: number,
+    contentTypeStart: number, contentTypeLength: number,
+    valueStart: number, valueLength: number,
   ): number {
     const bytes = entryBytesFor(keyLength, contentTypeLength, valueLength);
     let head = this.head;
@@ -100,11 +101,11 @@ export class JournalWriter {
     u32[(position + entryValueLengthByte) >>> 2] = valueLength;
     u8[position + entryContentTypeLengthByte] = contentTypeLength;
     let target = position + entryHeaderBytes;
-    copyBytes(keySource, keyStart, u8, target, keyLength);
+    copyWords(source, source32, keyStart, u8, u32, target, keyLength);
     target += keyLength;
-    copyBytes(contentTypeSource, contentTypeStart, u8, target, contentTypeLength);
+    copyBytes(source, contentTypeStart, u8, target, contentTypeLength);
     target += contentTypeLength;
-    copyBytes(valueSource, valueStart, u8, target, valueLength);
+    copyWords(source, source32, valueStart, u8, u32, target, valueLength);
     head = (head + bytes) >>> 0;
     Atomics.store(this.#control, journalWordHead, head | 0);
     return head;

@@ -6,7 +6,14 @@ import { JournalDrain } from './journal-drain';
 import { JournalWriter } from './journal-writer';
 
 const encoder = new TextEncoder();
-const empty = new Uint8Array(0);
+
+/** Appends key + value laid out in one padded source buffer, as the shard does from a batch. */
+function appendEntry(writer: JournalWriter, generation: number, key: Uint8Array, value: Uint8Array): void {
+  const source = new Uint8Array((key.length + value.length + 3) & ~3);
+  source.set(key, 0);
+  source.set(value, key.length);
+  writer.append({ kind: EntryKind.Put, namespaceId: 0, generation, expiry: 0, lastModified: generation }, source, new Uint32Array(source.buffer), 0, key.length, 0, 0, key.length, value.length);
+}
 
 test('entries wrap around the ring with pad entries and drain in order', () => {
   const buffer = allocateJournal(4096);
@@ -24,7 +31,7 @@ test('entries wrap around the ring with pad entries and drain in order', () => {
       assert.ok(log.lastLsn > before, 'a full ring drains something');
       assert.ok(writer.hasRoomFor(key.length, 0, value.length), 'an empty ring has room');
     }
-    writer.append({ kind: EntryKind.Put, namespaceId: 0, generation: round + 1, expiry: 0, lastModified: round }, key, 0, key.length, empty, 0, 0, value, 0, value.length);
+    appendEntry(writer, round + 1, key, value);
     written++;
   }
   drain.drain();
@@ -45,11 +52,11 @@ test('hasRoomFor counts the pad an entry needs at the end of the ring', () => {
   const drain = new JournalDrain(buffer, new ChangeLog(64), ['content']);
   const key = new Uint8Array(8);
   const big = new Uint8Array(3000);
-  writer.append({ kind: EntryKind.Put, namespaceId: 0, generation: 1, expiry: 0, lastModified: 0 }, key, 0, 8, empty, 0, 0, big, 0, big.length);
+  appendEntry(writer, 1, key, big);
   drain.drain();
   // Head is ~3 KiB in: a 2 KiB entry does not fit before the end, needs a pad, and fits after it.
   assert.ok(writer.hasRoomFor(8, 0, 2000));
-  writer.append({ kind: EntryKind.Put, namespaceId: 0, generation: 2, expiry: 0, lastModified: 0 }, key, 0, 8, empty, 0, 0, big, 0, 2000);
+  appendEntry(writer, 2, key, big.subarray(0, 2000));
   assert.equal(writer.head, 4096 + entryBytesFor(8, 0, 2000));
   assert.equal(writer.hasRoomFor(8, 0, 2000), false, 'no room until the consumer drains');
   drain.drain();

@@ -57,6 +57,8 @@ export class ShardExecutor {
   readonly #namespaces: ShardNamespaceOptions[];
   /** Reused to pass record and journal fields without allocating per op. */
   readonly #fields: RecordFields & JournalFields = { kind: EntryKind.Put, namespaceId: 0, generation: 0, expiry: 0, lastModified: 0 };
+  /** The u32 view of the batch being run (its length is a multiple of 4: ops are padded). */
+  #batchWords = new Uint32Array(0);
   #nowMs = 0;
   #nowSec = 0;
   #crashAfterNextAppend = false;
@@ -133,7 +135,7 @@ export class ShardExecutor {
         fields.generation = generation;
         fields.expiry = entry.expiry;
         fields.lastModified = entry.lastModified;
-        table.writeRecord(offset, fields, source, keyStart, keyLength, source, entry.contentTypeStart, entry.contentTypeLength, source, entry.valueStart, entry.valueLength);
+        table.writeRecord(offset, fields, source, entry.u32, keyStart, keyLength, entry.contentTypeStart, entry.contentTypeLength, entry.valueStart, entry.valueLength);
         if (record !== 0) this.#swapRecord(slot, record, offset);
         else {
           table.insertAtFoundSlot(hash, offset);
@@ -159,6 +161,7 @@ export class ShardExecutor {
   runBatch(buffer: ArrayBuffer): ArrayBuffer {
     const bytes = new Uint8Array(buffer);
     const view = new DataView(buffer);
+    this.#batchWords = new Uint32Array(buffer);
     this.#readClock();
     let position = 0;
     while (position < bytes.length) {
@@ -224,8 +227,8 @@ export class ShardExecutor {
     table.touchLru(record);
     this.#results.write(
       Status.Ok, 0, table.recordGeneration(record), table.recordExpiry(record), table.recordLastModified(record),
-      table.u8, table.recordContentTypeStart(record), table.recordContentTypeLength(record),
-      table.u8, table.recordValueStart(record), withValue ? table.recordValueLength(record) : -1,
+      table.u8, table.u32, table.recordContentTypeStart(record), table.recordContentTypeLength(record),
+      table.recordValueStart(record), withValue ? table.recordValueLength(record) : -1,
     );
   }
 
@@ -272,15 +275,15 @@ export class ShardExecutor {
     fields.lastModified = this.#nowMs;
     const contentTypeStart = keyStart + keyLength;
     const valueStart = contentTypeStart + contentTypeLength;
-    table.writeRecord(offset, fields, bytes, keyStart, keyLength, bytes, contentTypeStart, contentTypeLength, bytes, valueStart, valueLength);
-    this.#commit(fields, bytes, keyStart, keyLength, contentTypeStart, contentTypeLength, valueStart, valueLength);
+    table.writeRecord(offset, fields, bytes, this.#batchWords, keyStart, keyLength, contentTypeStart, contentTypeLength, valueStart, valueLength);
+    this.#commit(fields, bytes, this.#batchWords, keyStart, keyLength, contentTypeStart, contentTypeLength, valueStart, valueLength);
     if (existing !== 0) this.#swapRecord(slot, existing, offset);
     else {
       table.insertAtFoundSlot(hash, offset);
       table.account(offset, 1);
     }
     table.journalApplied = this.#journal.head;
-    results.write(Status.Ok, existing === 0 ? resultFlagCreated : 0, fields.generation, fields.expiry, fields.lastModified, bytes, contentTypeStart, contentTypeLength, null, 0, -1);
+    results.write(Status.Ok, existing === 0 ? resultFlagCreated : 0, fields.generation, fields.expiry, fields.lastModified, bytes, this.#batchWords, contentTypeStart, contentTypeLength, 0, -1);
   }
 
   #delete(bytes: Uint8Array, view: DataView, position: number): void {
@@ -307,7 +310,7 @@ export class ShardExecutor {
     if (!this.#journal.hasRoomFor(keyLength, 0, 0)) return this.#results.writeStatus(Status.Busy);
     const fields = this.#fillFields(EntryKind.Touch, record);
     fields.expiry = this.#expiryFor(view.getInt32(position + opTtlByte, true), namespace);
-    this.#commit(fields, table.u8, table.recordKeyStart(record), keyLength, 0, 0, 0, 0);
+    this.#commit(fields, table.u8, table.u32, table.recordKeyStart(record), keyLength, 0, 0, 0, 0);
     table.setExpiry(record, fields.expiry);
     table.journalApplied = this.#journal.head;
     this.#writeMeta(Status.Ok, record);
@@ -317,7 +320,7 @@ export class ShardExecutor {
     const table = this.table;
     this.#results.write(
       status, 0, table.recordGeneration(record), table.recordExpiry(record), table.recordLastModified(record),
-      table.u8, table.recordContentTypeStart(record), table.recordContentTypeLength(record), null, 0, -1,
+      table.u8, table.u32, table.recordContentTypeStart(record), table.recordContentTypeLength(record), 0, -1,
     );
   }
 
@@ -336,17 +339,17 @@ export class ShardExecutor {
 
   /** Appends the change: from here on it is committed (and replayed if this thread dies). */
   #commit(
-    fields: JournalFields, source: Uint8Array, keyStart: number, keyLength: number,
+    fields: JournalFields, source: Uint8Array, source32: Uint32Array, keyStart: number, keyLength: number,
     contentTypeStart: number, contentTypeLength: number, valueStart: number, valueLength: number,
   ): void {
-    this.#journal.append(fields, source, keyStart, keyLength, source, contentTypeStart, contentTypeLength, source, valueStart, valueLength);
+    this.#journal.append(fields, source, source32, keyStart, keyLength, contentTypeStart, contentTypeLength, valueStart, valueLength);
     if (this.#crashAfterNextAppend) process.exit(70);
   }
 
   /** Commits a removal (delete, expired, evicted) and applies it. The caller checked journal room. */
   #removeCommitted(slot: number, record: number, kind: EntryKind): void {
     const table = this.table;
-    this.#commit(this.#fillFields(kind, record), table.u8, table.recordKeyStart(record), table.recordKeyLength(record), 0, 0, 0, 0);
+    this.#commit(this.#fillFields(kind, record), table.u8, table.u32, table.recordKeyStart(record), table.recordKeyLength(record), 0, 0, 0, 0);
     this.#unlink(slot, record);
     table.journalApplied = this.#journal.head;
   }
@@ -426,7 +429,7 @@ export class ShardExecutor {
       slot = (slot + 1) & (capacity - 1);
     }
     header[headerWordSweepCursor] = slot;
-    this.#results.write(Status.Ok, 0, removed, 0, 0, null, 0, 0, null, 0, -1);
+    this.#results.write(Status.Ok, 0, removed, 0, 0, null, null, 0, 0, 0, -1);
   }
 
   #testCrash(mode: number): void {

@@ -6,7 +6,14 @@ import { classOf, classSizes, pageBytesOf, slotBytesMax } from './size-classes';
 import { headerBytes, indexCapacityLog2Min, recordHeaderBytes } from './table-layout';
 
 const encoder = new TextEncoder();
-const empty = new Uint8Array(0);
+
+/** Key and value in one padded source, as records are written from a batch. */
+function source(key: Uint8Array, value: Uint8Array): [Uint8Array, Uint32Array] {
+  const bytes = new Uint8Array((key.length + value.length + 3) & ~3);
+  bytes.set(key, 0);
+  bytes.set(value, key.length);
+  return [bytes, new Uint32Array(bytes.buffer)];
+}
 
 function insert(table: ShardTable, key: string, value: Uint8Array, generation = 1): number {
   const bytes = encoder.encode(key);
@@ -15,7 +22,7 @@ function insert(table: ShardTable, key: string, value: Uint8Array, generation = 
   assert.equal(table.find(0, bytes, 0, bytes.length, hash), -1, `${key} must be absent`);
   const offset = table.allocate(recordHeaderBytes + bytes.length + value.length);
   assert.ok(offset >= headerBytes);
-  table.writeRecord(offset, { namespaceId: 0, generation, expiry: 0, lastModified: 1 }, bytes, 0, bytes.length, empty, 0, 0, value, 0, value.length);
+  table.writeRecord(offset, { namespaceId: 0, generation, expiry: 0, lastModified: 1 }, ...source(bytes, value), 0, bytes.length, 0, 0, bytes.length, value.length);
   table.insertAtFoundSlot(hash, offset);
   table.account(offset, 1);
   return offset;
@@ -111,7 +118,7 @@ test('the buffer grows in place and reports out of memory at its reservation', (
     assert.equal(table.find(0, bytes, 0, bytes.length, keyHash(0, bytes, 0, bytes.length)), -1);
     const offset = table.allocate(recordHeaderBytes + bytes.length + value.length);
     if (offset === 0) break;
-    table.writeRecord(offset, { namespaceId: 0, generation: 1, expiry: 0, lastModified: 0 }, bytes, 0, bytes.length, empty, 0, 0, value, 0, value.length);
+    table.writeRecord(offset, { namespaceId: 0, generation: 1, expiry: 0, lastModified: 0 }, ...source(bytes, value), 0, bytes.length, 0, 0, bytes.length, value.length);
     table.insertAtFoundSlot(keyHash(0, bytes, 0, bytes.length), offset);
   }
   assert.ok(inserted > 100 && inserted < 10_000, `allocation stopped at the reservation after ${inserted}`);

@@ -10,7 +10,7 @@
 // bits, so slot order follows hash order, which makes scans resumable across rehashes); collisions
 // probe forward, wrapping. Offset 0 = empty, 1 = deleted (tombstone).
 
-import { copyBytes } from '../copy-bytes';
+import { copyBytes, copyWords } from '../copy-bytes';
 import { namespacesMax } from '../limits';
 import { classCount, classOf, classSizes, pageBytesOf } from './size-classes';
 import {
@@ -210,14 +210,16 @@ export class ShardTable {
 
   /**
    * Writes a whole record into a fresh slot (not yet reachable from the index, so no reader can
-   * see it half-written). Sources are given as (array, start, length) to avoid subarray objects.
+   * see it half-written). Key, content type and value are ranges of one source (and its u32 view,
+   * for word copies), given as offsets to avoid subarray objects.
    */
   writeRecord(
     offset: number,
     fields: RecordFields,
-    keySource: Uint8Array, keyStart: number, keyLength: number,
-    contentTypeSource: Uint8Array, contentTypeStart: number, contentTypeLength: number,
-    valueSource: Uint8Array, valueStart: number, valueLength: number,
+    source: Uint8Array, source32: Uint32Array,
+    keyStart: number, keyLength: number,
+    contentTypeStart: number, contentTypeLength: number,
+    valueStart: number, valueLength: number,
   ): void {
     const u8 = this.u8;
     const u32 = this.u32;
@@ -235,11 +237,11 @@ export class ShardTable {
     u32[(offset + recordLruStampByte) >>> 2] = this.nextAccessStamp();
     this.f64[(offset + recordLastModifiedByte) >>> 3] = fields.lastModified;
     let target = offset + recordHeaderBytes;
-    copyBytes(keySource, keyStart, u8, target, keyLength);
+    copyWords(source, source32, keyStart, u8, u32, target, keyLength);
     target += keyLength;
-    copyBytes(contentTypeSource, contentTypeStart, u8, target, contentTypeLength);
+    copyBytes(source, contentTypeStart, u8, target, contentTypeLength);
     target += contentTypeLength;
-    copyBytes(valueSource, valueStart, u8, target, valueLength);
+    copyWords(source, source32, valueStart, u8, u32, target, valueLength);
     Atomics.store(u32, versionWord, version + 2);
   }
 
