@@ -20,6 +20,8 @@ export interface EngineConfig {
   changeLogCapacity: number;
   /** How often each shard sweeps a slice of its index for expired records; 0 = never (tests). */
   sweepIntervalMs: number;
+  /** Serve gets and heads from shared memory on the main thread when safe (direct-read.ts). */
+  directReads: boolean;
 }
 
 export type NamespaceConfigInput = Partial<NamespaceConfig> & { name: string };
@@ -28,6 +30,7 @@ export interface EngineConfigInput {
   namespaces?: NamespaceConfigInput[];
   changeLogCapacity?: number;
   sweepIntervalMs?: number;
+  directReads?: boolean;
 }
 
 /** One shard per core leaves the front thread to share; at least one. */
@@ -69,6 +72,7 @@ export function normalizeEngineConfig(input: EngineConfigInput = {}): EngineConf
     namespaces,
     changeLogCapacity: input.changeLogCapacity ?? 65536,
     sweepIntervalMs: input.sweepIntervalMs ?? 250,
+    directReads: input.directReads ?? true,
   };
   assertConfig(Number.isInteger(config.shards) && config.shards >= 1 && config.shards <= 64, 'shards 1..64');
   assertConfig(namespaces.length >= 1 && namespaces.length <= namespacesMax, `1..${namespacesMax} namespaces`);

@@ -3,7 +3,6 @@
 // change log, and coordinates scans. It never writes a table (the owner/coordinator split).
 
 import { join } from 'node:path';
-import { ResultReader } from './batch/result-reader';
 import {
   Opcode,
   PutModeCode,
@@ -25,7 +24,8 @@ import { allocateJournal } from './journal/journal-layout';
 import { JournalDrain } from './journal/journal-drain';
 import { partitionCount, scanLimitDefault, scanLimitMax, keyBytesMaxHard } from './limits';
 import { PartitionMap } from './partition-map';
-import type { ResultSink } from './result-sink';
+import type { ResultSink, ResultView } from './result-sink';
+import { DirectOutcome, DirectRead } from './direct-read';
 import { decodeScanCursor, encodeScanCursor, type ScanPosition } from './scan-cursor';
 import { mergeScanSlices, parseScanSlice, scanEnd, type ScanSlice } from './scan-merge';
 import { ShardLink } from './shard-link';
@@ -49,7 +49,7 @@ function statusResult(status: Status): OpResult {
   return { status, generation: 0, expiry: 0, lastModified: 0, contentType: '', value: null, created: false };
 }
 
-function readOpResult(reader: ResultReader | null): OpResult {
+function readOpResult(reader: ResultView | null): OpResult {
   if (reader === null) return statusResult(Status.ShardUnavailable);
   return {
     status: reader.status,
@@ -79,7 +79,7 @@ class BatchCollector implements ResultSink {
     if (--this.#pending === 0) this.#resolve(this.results);
   }
 
-  onResult(token: number, reader: ResultReader | null): void {
+  onResult(token: number, reader: ResultView | null): void {
     this.settle(token, readOpResult(reader));
   }
 }
@@ -96,11 +96,17 @@ class ScanCollector implements ResultSink {
     this.#resolve = resolve;
   }
 
-  onResult(token: number, reader: ResultReader | null): void {
+  onResult(token: number, reader: ResultView | null): void {
     this.slices[token] = reader === null || reader.status !== Status.Ok ? null : parseScanSlice(reader.valueView());
     if (--this.#pending === 0) this.#resolve(this.slices);
   }
 }
+
+/** A direct read's miss: the key is absent. */
+const notFound: ResultView = {
+  status: Status.NotFound, flags: 0, generation: 0, expiry: 0, lastModified: 0, hasValue: false,
+  contentType: () => '', value: () => null, valueView: () => new Uint8Array(0),
+};
 
 export interface EngineTestHooks {
   /** Sets the clock every shard uses for TTLs, in epoch ms; 0 returns to the real clock. */
@@ -118,6 +124,8 @@ export class Engine implements EngineApi {
   readonly #links: ShardLink[];
   readonly #drains: JournalDrain[];
   readonly #tables: ShardTable[];
+  /** Per shard, when config.directReads: the main thread's reader of that shard's table. */
+  readonly #directReads: DirectRead[] | null;
   readonly #control: Float64Array;
   readonly #keyScratch: Uint8Array;
   readonly #contentTypes = new Map<string, Uint8Array>();
@@ -168,6 +176,7 @@ export class Engine implements EngineApi {
         () => drain.drain(),
       ));
     }
+    this.#directReads = config.directReads ? this.#links.map((link) => new DirectRead(link.options.tableBuffer, link.options.journalBuffer, controlBuffer)) : null;
     this.#keyScratch = new Uint8Array(keyBytesMaxHard * 3);
     if (config.sweepIntervalMs > 0) {
       this.#sweepTimer = setInterval(() => this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick)), config.sweepIntervalMs);
@@ -202,7 +211,19 @@ export class Engine implements EngineApi {
       return;
     }
     const hash = keyHash(namespaceId, keySource, keyStart, keyLength);
-    const link = this.#links[this.#partitions.shardOf(partitionOf(hash))]!;
+    const shard = this.#partitions.shardOf(partitionOf(hash));
+    const link = this.#links[shard]!;
+    if (opcode === Opcode.Get || opcode === Opcode.Head) {
+      if (this.#directReads !== null && !link.hasPendingWrite(hash)) {
+        const direct = this.#directReads[shard]!;
+        const namespace = this.namespaces[namespaceId]!;
+        const outcome = direct.read(namespaceId, keySource, keyStart, keyLength, hash, opcode === Opcode.Get, namespace.maxValueBytes, namespace.mode === 'cache');
+        if (outcome === DirectOutcome.Hit) return sink.onResult(token, direct);
+        if (outcome === DirectOutcome.Miss) return sink.onResult(token, notFound);
+      }
+    } else {
+      link.noteWrite(hash);
+    }
     const opBytes = opHeaderBytes + keyLength + (contentType?.length ?? 0) + (value?.length ?? 0);
     link.writerFor(opBytes).write(opcode, namespaceId, putMode, hash, keySource, keyStart, keyLength, ifGeneration, ttlSec, contentType, value);
     link.enqueue(sink, token);
@@ -374,8 +395,10 @@ export class Engine implements EngineApi {
   }
 
   /** Per-shard counters for /metrics and benchmarks. */
-  shardCounters(): { shard: number; batches: number; ops: number; restarts: number; tableBytes: number; indexCapacity: number }[] {
+  shardCounters(): { shard: number; batches: number; ops: number; restarts: number; tableBytes: number; indexCapacity: number; directReads: number; directFallbacks: number }[] {
     return this.#links.map((link, shard) => ({
+      directReads: this.#directReads?.[shard]!.reads ?? 0,
+      directFallbacks: this.#directReads?.[shard]!.fallbacks ?? 0,
       shard,
       batches: link.batchesSent,
       ops: link.opsSent,

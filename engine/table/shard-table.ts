@@ -21,6 +21,7 @@ import {
   headerWordClassPageEnd8,
   headerWordClassPageNext8,
   headerWordIndexDeleted,
+  headerWordIndexEpoch,
   headerWordIndexLive,
   headerWordIndexLog2Capacity,
   headerWordIndexOffset8,
@@ -373,11 +374,13 @@ export class ShardTable {
       assert(live === this.#header[headerWordIndexLive], `rehash moved ${live} of ${this.#header[headerWordIndexLive]} entries`);
       this.#header[headerWordRetiredIndexBytes8] = this.#header[headerWordRetiredIndexBytes8]! + oldCapacity;
     }
-    // Publish: the region first (written above), then where it is.
+    // Publish: the region first (written above), then where it is, inside the index seqlock.
+    Atomics.add(this.#header, headerWordIndexEpoch, 1);
     Atomics.store(this.#header, headerWordIndexLog2Capacity, log2);
     Atomics.store(this.#header, headerWordIndexOffset8, regionOffset / 8);
+    Atomics.add(this.#header, headerWordIndexEpoch, 1);
     this.#header[headerWordIndexDeleted] = 0;
-    // The old region is free now: without reuse it would cost ~17 bytes per record at 1M records
+    // The old region is free now (a direct reader probing it sees the epoch moved and retries): without reuse it would cost ~17 bytes per record at 1M records
     // (the retired regions add up to nearly the live one's size).
     if (oldOffset8 !== 0) this.#retireRegion(oldOffset8, oldOffset8 + 2 ** oldLog2);
     return true;

@@ -49,6 +49,12 @@ export const headerWordSweepCursor = 10;
 export const headerWordRetiredRegionCount = 11;
 export const headerWordRetiredRegions = 12;
 export const retiredRegionsMax = 24;
+/**
+ * Index seqlock for readers on other threads: odd while a rehash is publishing a new region,
+ * +2 per rehash. A direct reader that sees it odd, or changed across its probe, falls back to the
+ * owner (the old region may already be reused for pages).
+ */
+export const headerWordIndexEpoch = 60;
 
 export const headerWordClassFreeHead8 = 64;
 export const headerWordClassPageNext8 = headerWordClassFreeHead8 + classCount;
@@ -78,6 +84,7 @@ export const recordHeaderBytes = 32;
 export const recordFreeNextByte = 8;
 
 function assertLayout(): void {
+  if (headerWordRetiredRegions + 2 * retiredRegionsMax > headerWordIndexEpoch || headerWordIndexEpoch >= headerWordClassFreeHead8) throw new Error('index epoch word overlaps');
   if (headerWordRetiredRegions + 2 * retiredRegionsMax > headerWordClassFreeHead8) throw new Error('retired region list overlaps the class words');
   if (headerWordsEnd * 4 > namespaceStatsByteOffset) throw new Error('table header words overlap namespace stats');
   if (namespaceStatsByteOffset + namespaceStatsBytesEach * (namespacesMax + 1) > headerBytes) {

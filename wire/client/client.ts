@@ -22,6 +22,9 @@ import { reconnectDelayMs } from './backoff';
 import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
 import { EventRouter } from './event-router';
 import { RequestTable } from './request-table';
+import type { Subscription } from './subscription';
+import { SubscriptionSet } from './subscription-set';
+import type { SubscribeOptions } from './subscription-types';
 import { TesseraError } from './tessera-error';
 import { resolveSocketConstructor, socketClosed, socketOpen, type SocketCloseEvent, type SocketConstructor, type SocketLike } from './web-socket';
 
@@ -54,8 +57,12 @@ export class Client {
   readonly #options: ResolvedOptions;
   readonly #Socket: SocketConstructor;
   readonly #requests = new RequestTable();
-  /** Event frames go here by subscription id; subscribe() (a later issue) registers handlers. */
+  /** Event frames with a subscription id go here; the subscription set registers the handlers. */
   readonly #events = new EventRouter();
+  readonly #subscriptions = new SubscriptionSet(this.#events, {
+    request: (op) => this.#single(op, false),
+    isOpen: () => this.#state === 'open',
+  });
   #state: ClientState = 'connecting';
   #socket: SocketLike | null = null;
   #nextId = 1;
@@ -161,10 +168,23 @@ export class Client {
     return frame.results.map(batchResultOf);
   }
 
+  /**
+   * Subscribes to one key, a key prefix, or (neither) a whole namespace; returns an async iterable
+   * of events (subscription-types.ts), in LSN order, each change once. `ready` resolves once the
+   * subscription is live. After a reconnect it resumes from the last LSN it delivered, so the
+   * caller sees no gap and no duplicate; when the server no longer holds those changes it yields
+   * a Gap event instead. Errors (UnknownNamespace, InvalidArgument...) reject next().
+   * Subscriptions are not re-sent as requests: a subscribe is not a readOnly request.
+   */
+  subscribe(options: SubscribeOptions): Subscription {
+    return this.#subscriptions.add(options);
+  }
+
   /** Closes the connection and stops reconnecting; pending requests fail with ClientClosed. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#subscriptions.closeAll();
     this.#stopTimers();
     this.#requests.rejectAll(TesseraError.client('ClientClosed'));
     const socket = this.#socket;
@@ -267,6 +287,7 @@ export class Client {
       socket.send(request.frame);
       request.sent = true;
     }
+    this.#subscriptions.connectionOpened();
   }
 
   #received(socket: SocketLike, data: unknown): void {
@@ -277,7 +298,9 @@ export class Client {
       return;
     }
     if (frame.type === 'event') {
-      this.#events.route(frame);
+      // Sub id 0: published to a topic, for whichever subscriptions match its key.
+      if (frame.subId === 0) this.#subscriptions.routeShared(frame.change);
+      else this.#events.route(frame);
       return;
     }
     // A refusal without an id answers a request whose id the server could not read: no request
@@ -296,11 +319,13 @@ export class Client {
       return;
     }
     if (this.#state === 'closed') return;
+    this.#subscriptions.connectionLost();
     this.#requests.connectionLost();
     if (!this.#options.reconnect) {
       this.#state = 'closed';
       this.#stopTimers();
       this.#requests.rejectAll(TesseraError.client('ConnectionLost'));
+      this.#subscriptions.failAll(TesseraError.client('ConnectionLost', 'the connection dropped and reconnect is off'));
       return;
     }
     this.#state = 'reconnecting';

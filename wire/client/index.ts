@@ -1,5 +1,7 @@
 export { Client, connect } from './client';
 export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
+export { Subscription } from './subscription';
+export type { ChangeEvent, GapEvent, SubscribeOptions, SubscriptionEvent } from './subscription-types';
 export { clientErrorCodes, TesseraError, type ClientErrorName, type TesseraErrorName } from './tessera-error';
 export type { SocketConstructor, SocketLike } from './web-socket';
 export { Status, type StatusName } from '../../engine/status';

@@ -1,0 +1,39 @@
+# Tessera: one node, HTTP content API and WebSocket endpoint on one port.
+#   docker build -t tessera .
+#   docker run --rm -p 7070:7070 tessera
+# Configure with TESSERA_PORT, TESSERA_LOG_LEVEL, or a JSON config mounted and named by
+# TESSERA_CONFIG (see `tessera --help`).
+
+# ---- build: compile TypeScript with the dev dependencies ---------------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY engine ./engine
+COPY wire ./wire
+COPY schemas ./schemas
+COPY perf ./perf
+COPY bin ./bin
+RUN npm run build
+
+# ---- runtime: production dependencies and the compiled output only -----------------------------
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    TESSERA_HOST=0.0.0.0 \
+    TESSERA_PORT=7070
+WORKDIR /app
+COPY package.json package-lock.json ./
+# uWebSockets.js ships prebuilt native binaries for glibc (bookworm); nothing is compiled here.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The node image's unprivileged user; the app only reads /app.
+USER node
+EXPOSE 7070
+# bookworm-slim has no curl: Node's own fetch asks /status (503 while draining, so it turns
+# unhealthy before it goes away).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TESSERA_PORT||7070)+'/status').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# SIGTERM drains: stop accepting, answer what is in flight, close (give it up to limits.shutdownGraceMs).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/bin/tessera.js", "serve"]

@@ -1,0 +1,57 @@
+// The public shapes of db.subscribe(): its options and the events it yields.
+
+import type { ChangeKind, Key } from '../../engine/types';
+
+export interface SubscribeOptions {
+  ns: string;
+  /** One key. Give key or prefix, not both; neither = the whole namespace. */
+  key?: Key;
+  /**
+   * Keys starting with these bytes. Cheapest when it ends at a segment boundary (`articles/2026/`):
+   * the server then sends only matching keys. Any other prefix works too, but the server sends the
+   * whole containing level (`articles/` for `articles/20`) and the client drops the rest.
+   */
+  prefix?: Key;
+  /** Replay every change after this LSN first (the window permitting, else a Gap event); absent = from now. */
+  fromLsn?: number;
+  /** Deliver values with put events (default true). */
+  values?: boolean;
+  /**
+   * Events held for a consumer that has not asked for them yet (default 10 000). When it is full
+   * the subscription pauses on the server and resumes from its last LSN once the consumer has
+   * taken half of them: a slow consumer costs bounded memory and loses nothing.
+   */
+  queueMax?: number;
+}
+
+/** One change, in LSN order per subscription. `key` and `value` are views into the received frame. */
+export interface ChangeEvent {
+  kind: ChangeKind;
+  lsn: number;
+  ns: string;
+  key: Uint8Array;
+  generation: number;
+  /** Seconds since the epoch; 0 = never. */
+  expiry: number;
+  /** Milliseconds since the epoch. */
+  lastModified: number;
+  contentType: string;
+  /** The new value of a put, when the subscription asked for values; else null. */
+  value: Uint8Array | null;
+}
+
+/**
+ * The changes after the subscription's last LSN and before `oldestLsn` are no longer held by the
+ * server (its change log window moved on, or it restarted): re-read what you need. The events
+ * after a gap continue from `oldestLsn`; `lsn` is oldestLsn - 1, the position the stream resumes from.
+ */
+export interface GapEvent {
+  kind: 'gap';
+  lsn: number;
+  oldestLsn: number;
+  ns: string;
+  key: null;
+  value: null;
+}
+
+export type SubscriptionEvent = ChangeEvent | GapEvent;

@@ -1,0 +1,115 @@
+// The `tessera` command line: `serve` runs a node; `get`, `put`, `delete` and `scan` talk to one
+// through the WebSocket client, for quick use from a shell. Exit codes: 0 ok, 1 failure (including
+// a missing key), 2 usage error.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runClientCommand, clientCommands, type ClientCommand, type ClientFlags } from './client-commands';
+import { tesseraVersion } from './package-info';
+import { exitCodes, runServe } from './serve-command';
+import { ServerError, reasonOf } from './server-errors';
+
+export const usage = `tessera ${tesseraVersion}: an in-memory content store
+
+Usage:
+  tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL]
+  tessera get <key> [--ns NS] [--url URL]
+  tessera put <key> [value] [--ns NS] [--ttl SECONDS] [--content-type TYPE] [--url URL]
+                            (no value argument: the value is read from stdin)
+  tessera delete <key> [--ns NS] [--url URL]
+  tessera scan [prefix] [--ns NS] [--limit N] [--long] [--url URL]
+  tessera --help | --version
+
+serve:
+  Runs a node: HTTP content API and WebSocket endpoint (/v1/ws) on one port.
+  Defaults: 127.0.0.1:7070, one namespace "content" (store mode).
+  Environment (flags win): TESSERA_HOST, TESSERA_PORT, TESSERA_CONFIG, TESSERA_LOG_LEVEL.
+  Config file (JSON): { "host", "port", "logLevel", "engine": { "shards", "namespaces": [...] },
+                        "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", ... } }
+  SIGTERM / SIGINT: stop accepting, answer what is in flight, close.
+
+get, put, delete, scan:
+  --url URL        the node's WebSocket endpoint (default ws://127.0.0.1:7070/v1/ws, or TESSERA_URL)
+  --ns NS          the namespace (default content)
+  get prints the value to stdout; scan prints one key per line (--long: JSON with metadata).
+`;
+
+const serveOptions = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  config: { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const clientOptions = {
+  url: { type: 'string' },
+  ns: { type: 'string' },
+  ttl: { type: 'string' },
+  'content-type': { type: 'string' },
+  limit: { type: 'string' },
+  long: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+function usageError(message: string): never {
+  throw new ServerError('Usage', `${message}\nRun tessera --help for usage.`);
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error: unknown) {
+    return usageError(reasonOf(error));
+  }
+}
+
+function isClientCommand(command: string): command is ClientCommand {
+  return (clientCommands as readonly string[]).includes(command);
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage);
+    return command === undefined ? exitCodes.usage : exitCodes.ok;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${tesseraVersion}\n`);
+    return exitCodes.ok;
+  }
+  if (command === 'serve') {
+    const { values, positionals } = parse(rest, serveOptions);
+    if (values.help === true) return writeUsage();
+    if (positionals.length > 0) usageError(`serve takes no arguments, got ${positionals.join(' ')}`);
+    return runServe({ host: values.host, port: values.port, config: values.config, logLevel: values['log-level'] });
+  }
+  if (isClientCommand(command)) {
+    const { values, positionals } = parse(rest, clientOptions);
+    if (values.help === true) return writeUsage();
+    const flags: ClientFlags = {
+      url: values.url ?? process.env['TESSERA_URL'] ?? 'ws://127.0.0.1:7070/v1/ws',
+      ns: values.ns ?? 'content',
+      ttl: values.ttl,
+      contentType: values['content-type'],
+      limit: values.limit,
+      long: values.long === true,
+    };
+    return runClientCommand(command, positionals, flags);
+  }
+  return usageError(`unknown command ${JSON.stringify(command)}`);
+}
+
+function writeUsage(): number {
+  process.stdout.write(usage);
+  return exitCodes.ok;
+}
+
+/** Runs the command line; resolves with the exit code. Never throws. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (error: unknown) {
+    process.stderr.write(`tessera: ${reasonOf(error)}\n`);
+    return error instanceof ServerError && error.code === 'TESSERA_USAGE' ? exitCodes.usage : exitCodes.failure;
+  }
+}

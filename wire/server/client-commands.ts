@@ -1,0 +1,126 @@
+// `tessera get | put | delete | scan`: one-shot calls through the WebSocket client, for use from a
+// shell. get writes the raw value to stdout (pipe it anywhere); put prints the new generation; scan
+// prints one key per line, or one JSON object per record with --long.
+
+import { readFileSync } from 'node:fs';
+import { scanLimitMax, ttlSecMax, valueBytesMaxHard } from '../../engine/limits';
+import { connect, TesseraError, type Client } from '../client';
+import { ServerError } from './server-errors';
+
+export const clientCommands = ['get', 'put', 'delete', 'scan'] as const;
+export type ClientCommand = (typeof clientCommands)[number];
+
+export interface ClientFlags {
+  url: string;
+  ns: string;
+  ttl: string | undefined;
+  contentType: string | undefined;
+  limit: string | undefined;
+  long: boolean;
+}
+
+const connectTimeoutMs = 5000;
+const requestTimeoutMs = 30_000;
+
+function usageError(message: string): never {
+  throw new ServerError('Usage', `${message}\nRun tessera --help for usage.`);
+}
+
+function wholeNumber(text: string | undefined, name: string, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) > max) usageError(`--${name} must be a whole number in 0..${max}`);
+  return Number(text);
+}
+
+function oneKey(command: string, positionals: string[], extraAllowed: number): string {
+  const [key] = positionals;
+  if (key === undefined || key === '' || positionals.length > 1 + extraAllowed) {
+    usageError(`${command} takes ${extraAllowed === 0 ? 'one key' : 'a key and an optional value'}`);
+  }
+  return key;
+}
+
+/** The value of `put`: the argument, else all of stdin (bounded by the hard value limit). */
+function readValue(positionals: string[]): Uint8Array {
+  const argument = positionals[1];
+  if (argument !== undefined) return Buffer.from(argument, 'utf8');
+  const value = readFileSync(0);
+  if (value.byteLength > valueBytesMaxHard) usageError(`the value on stdin is larger than ${valueBytesMaxHard} bytes`);
+  return value;
+}
+
+async function withClient(url: string, work: (client: Client) => Promise<number>): Promise<number> {
+  let client: Client;
+  try {
+    client = await connect(url, { reconnect: false, connectTimeoutMs, requestTimeoutMs });
+  } catch (error: unknown) {
+    process.stderr.write(`tessera: cannot connect to ${url}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  try {
+    return await work(client);
+  } catch (error: unknown) {
+    if (!(error instanceof TesseraError)) throw error;
+    process.stderr.write(`tessera: ${error.status}: ${error.message}\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+}
+
+export function runClientCommand(command: ClientCommand, positionals: string[], flags: ClientFlags): Promise<number> {
+  switch (command) {
+    case 'get': {
+      const key = oneKey('get', positionals, 0);
+      return withClient(flags.url, async (client) => {
+        const record = await client.get(flags.ns, key);
+        if (record === null) return notFound(key);
+        process.stdout.write(record.value);
+        return 0;
+      });
+    }
+    case 'put': {
+      const key = oneKey('put', positionals, 1);
+      const ttl = wholeNumber(flags.ttl, 'ttl', ttlSecMax);
+      const value = readValue(positionals);
+      return withClient(flags.url, async (client) => {
+        const options = { ...(ttl === undefined ? {} : { ttl }), ...(flags.contentType === undefined ? {} : { contentType: flags.contentType }) };
+        const { generation } = await client.put(flags.ns, key, value, options);
+        process.stdout.write(`${JSON.stringify({ key, generation })}\n`);
+        return 0;
+      });
+    }
+    case 'delete': {
+      const key = oneKey('delete', positionals, 0);
+      return withClient(flags.url, async (client) => ((await client.delete(flags.ns, key)) ? 0 : notFound(key)));
+    }
+    case 'scan':
+      if (positionals.length > 1) usageError('scan takes at most one prefix');
+      return withClient(flags.url, (client) => scan(client, flags, positionals[0] ?? '', wholeNumber(flags.limit, 'limit', Number.MAX_SAFE_INTEGER)));
+  }
+}
+
+function notFound(key: string): number {
+  process.stderr.write(`tessera: NotFound: no record with key ${JSON.stringify(key)}\n`);
+  return 1;
+}
+
+async function scan(client: Client, flags: ClientFlags, prefix: string, limit: number | undefined): Promise<number> {
+  let remaining = limit ?? Number.POSITIVE_INFINITY;
+  let cursor: string | undefined;
+  while (remaining > 0) {
+    const pageLimit = Math.min(scanLimitMax, remaining);
+    const page = await client.scan(flags.ns, { prefix, limit: pageLimit, values: false, ...(cursor === undefined ? {} : { cursor }) });
+    const lines = page.records.map((record) => {
+      const key = Buffer.from(record.key).toString('utf8');
+      if (!flags.long) return key;
+      const { generation, expiry, lastModified, contentType } = record;
+      return JSON.stringify({ key, generation, expiry, lastModified, contentType });
+    });
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    remaining -= page.records.length;
+    if (page.cursor === null) break;
+    cursor = page.cursor;
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+// End to end through a real server process: every call of the WebSocket client (wire/client).
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { connect, TesseraError, type Client } from '../client';
+import { spawnServer, testConfig, type ServerProcess } from './test-server';
+
+let server: ServerProcess;
+let client: Client;
+const text = (bytes: Uint8Array | null | undefined): string => Buffer.from(bytes ?? new Uint8Array(0)).toString();
+
+before(async () => {
+  server = await spawnServer({ config: testConfig() });
+  client = await connect(server.wsUrl, { reconnect: false });
+});
+
+after(async () => {
+  await client?.close();
+  await server?.stop();
+});
+
+async function rejectsWith(promise: Promise<unknown>, status: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof TesseraError, String(error));
+    assert.equal(error.status, status);
+    return true;
+  });
+}
+
+test('put, get, head, touch, delete', async () => {
+  const { generation } = await client.put('content', 'client/a', 'alpha', { contentType: 'text/plain', ttl: 0 });
+  assert.equal(generation, 1);
+  const record = await client.get('content', 'client/a');
+  assert.equal(text(record?.value), 'alpha');
+  assert.equal(record?.contentType, 'text/plain');
+  assert.equal(record?.expiry, 0);
+  const head = await client.head('content', 'client/a');
+  assert.equal(head?.generation, 1);
+  const touched = await client.touch('content', 'client/a', 300);
+  assert.ok((touched?.expiry ?? 0) >= Math.floor(Date.now() / 1000) + 299);
+  assert.equal((await client.put('content', 'client/a', 'beta', { ifGeneration: 1 })).generation, 2);
+  await rejectsWith(client.put('content', 'client/a', 'gamma', { ifGeneration: 1 }), 'GenerationMismatch');
+  await rejectsWith(client.put('content', 'client/a', 'gamma', { mode: 'create' }), 'AlreadyExists');
+  await rejectsWith(client.delete('content', 'client/a', { ifGeneration: 1 }), 'GenerationMismatch');
+  assert.equal(await client.delete('content', 'client/a', { ifGeneration: 2 }), true);
+  assert.equal(await client.delete('content', 'client/a'), false);
+  assert.equal(await client.get('content', 'client/a'), null);
+  assert.equal(await client.head('content', 'client/a'), null);
+  assert.equal(await client.touch('content', 'client/a', 10), null);
+});
+
+test('typed errors for limits the server enforces', async () => {
+  await rejectsWith(client.get('nowhere', 'x'), 'UnknownNamespace');
+  await rejectsWith(client.put('content', 'k'.repeat(257), 'x'), 'KeyTooLarge');
+  await rejectsWith(client.put('content', 'client/big', new Uint8Array(64 * 1024 + 1)), 'ValueTooLarge');
+  await rejectsWith(client.put('content', 'client/update', 'x', { mode: 'update' }), 'NotFound');
+});
+
+test('batch: one result per op, failures as results', async () => {
+  const results = await client.batch([
+    { op: 'put', ns: 'content', key: 'client/batch/1', value: 'one' },
+    { op: 'put', ns: 'content', key: 'client/batch/2', value: 'two' },
+    { op: 'get', ns: 'content', key: 'client/batch/1' },
+    { op: 'get', ns: 'nowhere', key: 'x' },
+    { op: 'scan', ns: 'content', prefix: 'client/batch/', limit: 10 },
+  ]);
+  assert.deepEqual(results.map((result) => result.status), ['Ok', 'Ok', 'Ok', 'UnknownNamespace', 'Ok']);
+  assert.equal(text(results[2]?.value), 'one');
+  assert.deepEqual(results[4]?.records.map((record) => text(record.key)).sort(), ['client/batch/1', 'client/batch/2']);
+});
+
+test('scan pages until the cursor is null', async () => {
+  for (let index = 0; index < 12; index++) await client.put('content', `client/scan/${index}`, `${index}`);
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 20; pages++) {
+    const page = await client.scan('content', { prefix: 'client/scan/', limit: 5, ...(cursor === undefined ? {} : { cursor }) });
+    keys.push(...page.records.map((record) => text(record.key)));
+    if (page.cursor === null) break;
+    cursor = page.cursor;
+  }
+  assert.equal(keys.length, 12);
+  assert.equal(new Set(keys).size, 12);
+});
+
+test('what the client wrote, HTTP reads (one store, two transports)', async () => {
+  await client.put('content', 'client/both', 'shared', { contentType: 'text/plain' });
+  const response = await fetch(`${server.httpUrl}/v1/content/client/both`);
+  assert.equal(await response.text(), 'shared');
+  assert.equal(response.headers.get('etag'), '"1"');
+});

@@ -1,0 +1,238 @@
+// The HTTP content API: GET / HEAD / PUT / DELETE on /v1/{ns}/{key}.
+//
+//   GET, HEAD  200 value + ETag, Content-Type, Last-Modified, Cache-Control (records with a TTL);
+//              304 when If-None-Match names the generation (or If-Modified-Since is not older);
+//              404 when missing.
+//   PUT        201 created / 200 replaced, ETag; ?ttl=SECONDS; If-Match: "<generation>" and
+//              If-None-Match: * (create-only) → 412 when they do not hold; 413 value too large.
+//   DELETE     204; 404 when missing; If-Match → 412 when it does not hold.
+//
+// Preconditions follow RFC 9110 §13: If-Match fails (412) when there is no record at all, and
+// If-Match is a strong comparison. Every op is checked by validateOp before it reaches the engine,
+// exactly as the WebSocket endpoint does, so both transports answer bad input the same way.
+
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { EngineApi } from '../../engine/engine-api';
+import { Status, statusMessage } from '../../engine/status';
+import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/types';
+import { validateKey, validateOp } from '../../engine/validate-op';
+import { ttlSecMax } from '../../engine/limits';
+import { parseContentPath } from './content-path';
+import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
+import { HttpExchange, type ExchangeContext } from './http-exchange';
+import { statusLine } from './http-status';
+import { transportIndex } from './metrics';
+import { failureOf } from './engine-failure';
+
+export interface ContentContext extends ExchangeContext {
+  engine: EngineApi;
+  namespaces: ReadonlyMap<string, NamespaceConfig>;
+}
+
+const httpTransport = transportIndex.http;
+const octetStream = 'application/octet-stream';
+const allowedMethods = 'GET, HEAD, PUT, DELETE';
+
+export function handleContent(context: ContentContext, res: HttpResponse, req: HttpRequest): void {
+  const method = req.getMethod();
+  const exchange = new HttpExchange(res, context, method === 'head');
+  if (!context.lifecycle.accepting) {
+    exchange.refuse(Status.ShuttingDown, undefined, { closeConnection: true });
+    return;
+  }
+  const path = parseContentPath(req.getUrl());
+  if (!path.ok) {
+    exchange.refuse(path.status, path.message);
+    return;
+  }
+  const namespace = context.namespaces.get(path.ns);
+  if (namespace === undefined) {
+    exchange.refuse(Status.UnknownNamespace, `no namespace ${JSON.stringify(path.ns)}`);
+    return;
+  }
+  switch (method) {
+    case 'get':
+    case 'head':
+      handleRead(context, exchange, req, namespace, path.key, method === 'head');
+      return;
+    case 'put':
+      handlePut(context, exchange, req, namespace, path.key);
+      return;
+    case 'delete':
+      handleDelete(context, exchange, req, namespace, path.key);
+      return;
+    default:
+      exchange.refuse(Status.InvalidArgument, `method ${req.getCaseSensitiveMethod()} is not allowed here`, {
+        httpCode: 405,
+        headers: [['Allow', allowedMethods]],
+      });
+  }
+}
+
+/** Runs one op, counts it, and hands its result to answer (a rejected engine call is answered here). */
+function run(context: ContentContext, exchange: HttpExchange, op: Op, namespace: NamespaceConfig, answer: (result: OpResult) => void): void {
+  const status = validateOp(op, namespace);
+  if (status !== Status.Ok) {
+    context.metrics.countOp(httpTransport, op.op, status);
+    exchange.sendError(status);
+    return;
+  }
+  context.engine.execute(op).then(
+    (result) => {
+      context.metrics.countOp(httpTransport, op.op, result.status);
+      answer(result);
+    },
+    (error: unknown) => {
+      const failure = failureOf(error);
+      context.metrics.countOp(httpTransport, op.op, failure.status);
+      exchange.sendError(failure.status, failure.message);
+    },
+  );
+}
+
+function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array, isHead: boolean): void {
+  // HttpRequest is only valid until the handler returns: read every header now.
+  const ifNoneMatch = parseEntityTags(req.getHeader('if-none-match'), true);
+  const ifModifiedSince = req.getHeader('if-modified-since');
+  // HEAD runs a get, not a head op: its Content-Length must be the value's, and only get knows it.
+  run(context, exchange, { op: 'get', ns: namespace.name, key }, namespace, (result) => {
+    if (result.status !== Status.Ok) {
+      exchange.sendError(result.status);
+      return;
+    }
+    const notModified = ifNoneMatch.kind !== 'absent' ? matchesGeneration(ifNoneMatch, result.generation) : notModifiedSince(ifModifiedSince, result.lastModified);
+    exchange.respond((res) => {
+      res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
+      writeRecordHeaders(res, result);
+      const value = result.value ?? new Uint8Array(0);
+      if (notModified) res.endWithoutBody();
+      else if (isHead) res.endWithoutBody(value.byteLength);
+      else res.end(value);
+    });
+  });
+}
+
+function writeRecordHeaders(res: HttpResponse, record: OpResult): void {
+  res.writeHeader('ETag', formatEntityTag(record.generation));
+  res.writeHeader('Content-Type', record.contentType === '' ? octetStream : record.contentType);
+  res.writeHeader('Last-Modified', new Date(record.lastModified).toUTCString());
+  if (record.expiry !== 0) {
+    const secondsLeft = Math.max(0, record.expiry - Math.floor(Date.now() / 1000));
+    res.writeHeader('Cache-Control', `max-age=${secondsLeft}`);
+  }
+}
+
+/** If-Modified-Since holds when the record is not newer than the date (HTTP dates are in seconds). */
+function notModifiedSince(header: string, lastModifiedMs: number): boolean {
+  if (header === '') return false;
+  const sinceMs = Date.parse(header);
+  if (Number.isNaN(sinceMs)) return false;
+  return Math.floor(lastModifiedMs / 1000) <= Math.floor(sinceMs / 1000);
+}
+
+interface PutPreconditions {
+  mode: PutMode;
+  ifGeneration: number | undefined;
+  hasIfMatch: boolean;
+}
+
+/** The put mode and generation check the precondition headers ask for, or the status to refuse with. */
+function putPreconditions(ifMatch: EntityTagCondition, ifNoneMatch: EntityTagCondition): PutPreconditions | { refuse: Status; message: string } {
+  if (ifNoneMatch.kind === 'tags') return { refuse: Status.InvalidArgument, message: 'PUT supports If-None-Match: * only' };
+  const createOnly = ifNoneMatch.kind === 'any';
+  if (ifMatch.kind === 'absent') return { mode: createOnly ? 'create' : 'upsert', ifGeneration: undefined, hasIfMatch: false };
+  if (createOnly) return { refuse: Status.GenerationMismatch, message: 'If-Match and If-None-Match: * can never both hold' };
+  if (ifMatch.kind === 'any') return { mode: 'update', ifGeneration: undefined, hasIfMatch: true };
+  const generation = singleGeneration(ifMatch);
+  if (typeof generation !== 'number') return generation;
+  return { mode: 'upsert', ifGeneration: generation, hasIfMatch: true };
+}
+
+/** If-Match with one entity tag → its generation; with none that can match → 412; several → 400. */
+function singleGeneration(ifMatch: EntityTagCondition & { kind: 'tags' }): number | { refuse: Status; message: string } {
+  if (ifMatch.count > 1) return { refuse: Status.InvalidArgument, message: 'If-Match with several entity tags is not supported' };
+  const generation = ifMatch.generations[0];
+  if (generation === undefined) return { refuse: Status.GenerationMismatch, message: 'If-Match names no generation of this record' };
+  return generation;
+}
+
+function parseTtl(query: string | undefined): number | undefined | null {
+  if (query === undefined || query === '') return undefined;
+  if (!/^\d{1,10}$/.test(query)) return null;
+  const ttl = Number(query);
+  return ttl <= ttlSecMax ? ttl : null;
+}
+
+function parseContentLength(header: string): number | null {
+  if (header === '' || !/^\d{1,15}$/.test(header)) return null;
+  return Number(header);
+}
+
+function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
+  const keyStatus = validateKey(key, namespace);
+  if (keyStatus !== Status.Ok) {
+    exchange.refuse(keyStatus);
+    return;
+  }
+  const ttl = parseTtl(ttlQuery(req));
+  if (ttl === null) {
+    exchange.refuse(Status.InvalidArgument, `ttl must be whole seconds in 0..${ttlSecMax}`);
+    return;
+  }
+  const preconditions = putPreconditions(parseEntityTags(req.getHeader('if-match'), false), parseEntityTags(req.getHeader('if-none-match'), true));
+  if ('refuse' in preconditions) {
+    exchange.refuse(preconditions.refuse, preconditions.message, { httpCode: preconditions.refuse === Status.GenerationMismatch ? 412 : undefined });
+    return;
+  }
+  const contentType = req.getHeader('content-type');
+  const declaredBytes = req.getHeader('transfer-encoding') === '' ? (parseContentLength(req.getHeader('content-length')) ?? 0) : null;
+  exchange.readBody(declaredBytes, namespace.maxValueBytes, (value) => {
+    const op: Op = { op: 'put', ns: namespace.name, key, value, mode: preconditions.mode };
+    if (preconditions.ifGeneration !== undefined) op.ifGeneration = preconditions.ifGeneration;
+    if (ttl !== undefined) op.ttl = ttl;
+    if (contentType !== '') op.contentType = contentType;
+    run(context, exchange, op, namespace, (result) => answerWrite(exchange, result, preconditions.hasIfMatch, result.created ? 201 : 200));
+  });
+}
+
+function handleDelete(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
+  const ifMatch = parseEntityTags(req.getHeader('if-match'), false);
+  let ifGeneration: number | undefined;
+  if (ifMatch.kind === 'tags') {
+    const generation = singleGeneration(ifMatch);
+    if (typeof generation !== 'number') {
+      exchange.refuse(generation.refuse, generation.message, { httpCode: generation.refuse === Status.GenerationMismatch ? 412 : undefined });
+      return;
+    }
+    ifGeneration = generation;
+  }
+  const op: Op = ifGeneration === undefined ? { op: 'delete', ns: namespace.name, key } : { op: 'delete', ns: namespace.name, key, ifGeneration };
+  run(context, exchange, op, namespace, (result) => answerWrite(exchange, result, ifMatch.kind !== 'absent', 204));
+}
+
+/** A put or delete result: okCode with the new ETag, or the status as an error (412 for failed preconditions). */
+function answerWrite(exchange: HttpExchange, result: OpResult, hasIfMatch: boolean, okCode: 201 | 200 | 204): void {
+  if (result.status === Status.Ok) {
+    exchange.respond((res) => {
+      res.writeStatus(statusLine(okCode));
+      if (okCode === 204) {
+        res.endWithoutBody();
+        return;
+      }
+      res.writeHeader('ETag', formatEntityTag(result.generation)).end();
+    });
+    return;
+  }
+  // If-Match on a missing record is a failed precondition, not a plain 404 (RFC 9110 §13.1.1).
+  if (result.status === Status.NotFound && hasIfMatch) {
+    exchange.sendError(Status.NotFound, `If-Match: ${statusMessage(Status.NotFound)}`, { httpCode: 412 });
+    return;
+  }
+  exchange.sendError(result.status);
+}
+
+function ttlQuery(req: HttpRequest): string | undefined {
+  // uWS answers getQuery(key) with undefined when the key is absent (the typings say string).
+  const value: string | undefined = req.getQuery('ttl') as string | undefined;
+  return value;
+}

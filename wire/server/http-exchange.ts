@@ -1,0 +1,168 @@
+// One HTTP request and its response, with the uWS rules in one place:
+//   - onAborted is attached before anything asynchronous happens (uWS terminates the process
+//     otherwise), and after an abort the response object is never touched again;
+//   - writes made after an await are corked, so status line, headers and body leave in one syscall;
+//   - every request is counted in flight from arrival until it is answered or aborted, which is
+//     what a graceful shutdown waits for.
+
+import type { HttpResponse } from 'uWebSockets.js';
+import { Status, statusMessage, statusName } from '../../engine/status';
+import { httpCodeOf, statusLine } from './http-status';
+import type { Lifecycle } from './lifecycle';
+import { transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
+
+export interface ExchangeContext {
+  lifecycle: Lifecycle;
+  metrics: ServerMetrics;
+  latency: LatencyObserver;
+}
+
+const jsonType = 'application/json';
+/**
+ * Bytes of a too-large body read and dropped before the 413 is sent (see readBody). Reading them
+ * costs bandwidth, never memory; past this the connection is closed instead.
+ */
+export const bodyDiscardBytesMax = 4 * 1024 * 1024;
+const httpTransport = transportIndex.http;
+
+export function errorBody(status: Status, message: string = statusMessage(status)): string {
+  return JSON.stringify({ error: statusName(status), message });
+}
+
+export class HttpExchange {
+  readonly #res: HttpResponse;
+  readonly #context: ExchangeContext;
+  readonly #startedMs = performance.now();
+  /** A HEAD response carries the headers of its GET but never a body, errors included. */
+  readonly #isHead: boolean;
+  #aborted = false;
+  #finished = false;
+
+  constructor(res: HttpResponse, context: ExchangeContext, isHead: boolean) {
+    this.#res = res;
+    this.#context = context;
+    this.#isHead = isHead;
+    context.lifecycle.begin();
+    res.onAborted(() => {
+      this.#aborted = true;
+      this.#finish();
+    });
+  }
+
+  /** False once the response was sent or the client went away: no write may follow. */
+  get live(): boolean {
+    return !this.#aborted && !this.#finished;
+  }
+
+  /** Runs write corked, unless the exchange is over; write must end the response. */
+  respond(write: (res: HttpResponse) => void): void {
+    if (!this.live) return;
+    this.#res.cork(() => write(this.#res));
+    this.#finish();
+  }
+
+  /** Refuses the request before it became an op (counted as a request failure, not an op). */
+  refuse(status: Status, message?: string, options: { httpCode?: number; closeConnection?: boolean; headers?: [string, string][] } = {}): void {
+    this.#context.metrics.countRequestFailure(httpTransport, status);
+    this.sendError(status, message, options);
+  }
+
+  /** A JSON error body `{ error, message }` with the status's HTTP code (or httpCode when given). */
+  sendError(status: Status, message?: string, options: { httpCode?: number; closeConnection?: boolean; headers?: [string, string][] } = {}): void {
+    this.sendJson(options.httpCode ?? httpCodeOf(status), errorBody(status, message), options);
+  }
+
+  sendJson(httpCode: number, body: string, options: { closeConnection?: boolean; headers?: [string, string][]; contentType?: string } = {}): void {
+    this.respond((res) => {
+      res.writeStatus(statusLine(httpCode)).writeHeader('Content-Type', options.contentType ?? jsonType);
+      for (const [name, value] of options.headers ?? []) res.writeHeader(name, value);
+      if (this.#isHead) res.endWithoutBody(Buffer.byteLength(body), options.closeConnection === true);
+      else res.end(body, options.closeConnection === true);
+    });
+  }
+
+  /**
+   * Reads the request body, at most limitBytes. A larger body is answered 413 without being
+   * buffered: its bytes are read and dropped (up to bodyDiscardBytesMax past the limit) and the 413
+   * goes out once the client has sent it all, on a connection that stays open. Answering while the
+   * client is still sending and then closing would make the kernel reset the connection when the
+   * rest arrives, and the client would often lose the 413 (nginx's "lingering close" problem).
+   * Only a body that goes on past the discard allowance gets the 413 at once, with a close.
+   */
+  readBody(declaredBytes: number | null, limitBytes: number, onBody: (body: Uint8Array) => void): void {
+    if (declaredBytes !== null && declaredBytes > limitBytes + bodyDiscardBytesMax) {
+      this.#refuseBody(limitBytes, true);
+      return;
+    }
+    if (declaredBytes === 0) {
+      onBody(new Uint8Array(0));
+      return;
+    }
+    let collector: BodyCollector | null = declaredBytes !== null && declaredBytes > limitBytes ? null : new BodyCollector(declaredBytes, limitBytes);
+    let discardedBytes = 0;
+    this.#res.onData((chunk, isLast) => {
+      if (!this.live) return;
+      if (collector !== null && !collector.add(chunk)) collector = null;
+      if (collector === null) {
+        discardedBytes += chunk.byteLength;
+        if (discardedBytes > limitBytes + bodyDiscardBytesMax) this.#refuseBody(limitBytes, true);
+        else if (isLast) this.#refuseBody(limitBytes, false);
+        return;
+      }
+      if (isLast) onBody(collector.body());
+    });
+  }
+
+  #refuseBody(limitBytes: number, closeConnection: boolean): void {
+    this.refuse(Status.ValueTooLarge, `the body is larger than the namespace allows (${limitBytes} bytes)`, { closeConnection });
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#context.latency.observe((performance.now() - this.#startedMs) / 1000);
+    this.#context.lifecycle.end();
+  }
+}
+
+/**
+ * Gathers body chunks. uWS neuters each chunk when its callback returns, so every chunk is copied:
+ * straight into place when the length was declared, else into a list joined at the end.
+ */
+class BodyCollector {
+  readonly #limitBytes: number;
+  readonly #whole: Uint8Array | null;
+  readonly #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  constructor(declaredBytes: number | null, limitBytes: number) {
+    this.#limitBytes = limitBytes;
+    this.#whole = declaredBytes === null ? null : new Uint8Array(declaredBytes);
+  }
+
+  /** False when the body went over the limit (or over its declared length). */
+  add(chunk: ArrayBuffer): boolean {
+    const length = this.#length + chunk.byteLength;
+    if (length > this.#limitBytes) return false;
+    if (this.#whole !== null) {
+      if (length > this.#whole.length) return false;
+      this.#whole.set(new Uint8Array(chunk), this.#length);
+    } else {
+      this.#chunks.push(new Uint8Array(chunk.slice(0)));
+    }
+    this.#length = length;
+    return true;
+  }
+
+  body(): Uint8Array {
+    if (this.#whole !== null) return this.#whole.subarray(0, this.#length);
+    if (this.#chunks.length === 1) return this.#chunks[0] ?? new Uint8Array(0);
+    const body = new Uint8Array(this.#length);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      body.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return body;
+  }
+}

@@ -1,0 +1,178 @@
+// Prometheus metrics (prom-client). The hot path only bumps numbers in a typed array: a labelled
+// prom-client counter hashes its labels on every inc, which is too dear per op. The array is turned
+// into labelled samples when /metrics is scraped, so instrumentation costs nothing when nobody looks.
+// Request latency histograms are observed once per request (not per op) through pre-bound children.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EngineStats, OpName } from '../../engine/types';
+import { Status, statusName } from '../../engine/status';
+
+export const transports = ['http', 'ws'] as const;
+export type Transport = (typeof transports)[number];
+export const transportIndex: Readonly<Record<Transport, number>> = { http: 0, ws: 1 };
+
+/** Every op kind a request can carry: the engine's ops plus scan and the subscription ops. */
+export const opKinds = ['get', 'head', 'put', 'delete', 'touch', 'scan', 'subscribe', 'unsubscribe'] as const;
+export type OpKindName = (typeof opKinds)[number];
+export const opKindIndex: Readonly<Record<OpKindName, number>> = {
+  get: 0,
+  head: 1,
+  put: 2,
+  delete: 3,
+  touch: 4,
+  scan: 5,
+  subscribe: 6,
+  unsubscribe: 7,
+};
+const engineOpIndex: Readonly<Record<OpName, number>> = opKindIndex;
+
+const statusCount = Status.InternalError + 1;
+const opsStride = opKinds.length * statusCount;
+
+/** Seconds; from 50 µs (a pipelined get) to 2.5 s (something is wrong). */
+const latencyBucketsSec = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export interface MetricSources {
+  engineStats(): EngineStats;
+  connections(): number;
+  requestsInFlight(): number;
+}
+
+export interface LatencyObserver {
+  observe(seconds: number): void;
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly #opCounts = new Float64Array(transports.length * opsStride);
+  readonly #requestFailures = new Float64Array(transports.length * statusCount);
+  readonly #latency: Readonly<Record<Transport, LatencyObserver>>;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    const opCounts = this.#opCounts;
+    const requestFailures = this.#requestFailures;
+    new Counter({
+      name: 'tessera_ops_total',
+      help: 'Operations answered, by transport, op and status',
+      labelNames: ['transport', 'op', 'status'] as const,
+      registers,
+      collect(this: Counter<'transport' | 'op' | 'status'>) {
+        this.reset();
+        forEachNonZero(opCounts, (index, value) => {
+          const transport = transports[Math.floor(index / opsStride)];
+          const op = opKinds[Math.floor((index % opsStride) / statusCount)];
+          this.inc({ transport, op, status: statusName(index % statusCount) }, value);
+        });
+      },
+    });
+    new Counter({
+      name: 'tessera_request_failures_total',
+      help: 'Requests refused as a whole (malformed, too large, busy, shutting down), by transport and status',
+      labelNames: ['transport', 'status'] as const,
+      registers,
+      collect(this: Counter<'transport' | 'status'>) {
+        this.reset();
+        forEachNonZero(requestFailures, (index, value) => {
+          const transport = transports[Math.floor(index / statusCount)];
+          this.inc({ transport, status: statusName(index % statusCount) }, value);
+        });
+      },
+    });
+    const histogram = new Histogram({
+      name: 'tessera_request_duration_seconds',
+      help: 'Time from a request arriving to its response being handed to the socket, by transport',
+      labelNames: ['transport'] as const,
+      buckets: latencyBucketsSec,
+      registers,
+    });
+    this.#latency = { http: histogram.labels({ transport: 'http' }), ws: histogram.labels({ transport: 'ws' }) };
+    this.#registerGauges(sources);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  #registerGauges(sources: MetricSources): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'tessera_ws_connections',
+      help: 'Open WebSocket connections',
+      registers,
+      collect(this: Gauge) {
+        this.set(sources.connections());
+      },
+    });
+    new Gauge({
+      name: 'tessera_requests_in_flight',
+      help: 'Requests received and not yet answered, both transports',
+      registers,
+      collect(this: Gauge) {
+        this.set(sources.requestsInFlight());
+      },
+    });
+    // One stats() call per scrape feeds every engine gauge. The gauge that calls it is registered
+    // first: prom-client collects metrics in registration order, so the others read fresh values.
+    const namespaceLabels = ['namespace'] as const;
+    let bytes: Gauge<'namespace'> | null = null;
+    let engine: Gauge<'figure'> | null = null;
+    new Gauge({
+      name: 'tessera_namespace_records',
+      help: 'Records held, by namespace',
+      labelNames: namespaceLabels,
+      registers,
+      collect(this: Gauge<'namespace'>) {
+        const stats = sources.engineStats();
+        for (const namespace of stats.namespaces) {
+          this.set({ namespace: namespace.name }, namespace.records);
+          bytes?.set({ namespace: namespace.name }, namespace.bytes);
+        }
+        engine?.set({ figure: 'shards' }, stats.shards);
+        engine?.set({ figure: 'last_lsn' }, stats.lastLsn);
+        engine?.set({ figure: 'shard_restarts' }, stats.shardRestarts);
+        engine?.set({ figure: 'table_bytes' }, stats.tableBytes);
+      },
+    });
+    bytes = new Gauge({ name: 'tessera_namespace_bytes', help: 'Record bytes held, by namespace', labelNames: namespaceLabels, registers });
+    engine = new Gauge({
+      name: 'tessera_engine',
+      help: 'Engine figures: shards, last LSN, shard restarts, table bytes',
+      labelNames: ['figure'] as const,
+      registers,
+    });
+  }
+
+  countOp(transport: number, op: OpName, status: Status): void {
+    bump(this.#opCounts, transport * opsStride + engineOpIndex[op] * statusCount + status);
+  }
+
+  countOpKind(transport: number, opKind: number, status: Status): void {
+    bump(this.#opCounts, transport * opsStride + opKind * statusCount + status);
+  }
+
+  countRequestFailure(transport: number, status: Status): void {
+    bump(this.#requestFailures, transport * statusCount + status);
+  }
+
+  latency(transport: Transport): LatencyObserver {
+    return this.#latency[transport];
+  }
+
+  /** The Prometheus text exposition; its content type is `contentType`. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function bump(counts: Float64Array, index: number): void {
+  counts[index] = (counts[index] as number) + 1;
+}
+
+function forEachNonZero(counts: Float64Array, visit: (index: number, value: number) => void): void {
+  for (let index = 0; index < counts.length; index++) {
+    const value = counts[index] ?? 0;
+    if (value !== 0) visit(index, value);
+  }
+}

@@ -1,0 +1,56 @@
+// `tessera serve`: resolve the config, start the server, and turn SIGTERM / SIGINT into a graceful
+// stop (drain, then close). A second signal during the drain exits at once: the operator asked twice.
+
+import { openEngine } from '../../engine/open-engine';
+import { loadUws } from './load-uws';
+import { createLogger, type Logger } from './logger';
+import { startServer, type RunningServer } from './server';
+import { resolveServerConfig, type ConfigSources } from './server-config';
+import { reasonOf } from './server-errors';
+import { applyTestHooks } from './test-hooks';
+
+export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/** Resolves with the exit code once the server has stopped (or failed to start). */
+export async function runServe(flags: ConfigSources['flags']): Promise<number> {
+  const config = resolveServerConfig({ flags, env: process.env });
+  const logger = createLogger(config.logLevel);
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, `uncaught exception: ${reasonOf(error)}`);
+    process.exit(exitCodes.failure);
+  });
+  let server: RunningServer;
+  try {
+    // The native binary first: a node that cannot serve should not open an engine at all.
+    const uws = loadUws();
+    const engine = applyTestHooks(await openEngine(config.engine), process.env);
+    server = await startServer(config, logger, { uws, engine });
+  } catch (error: unknown) {
+    logger.fatal({ err: error }, `tessera failed to start: ${reasonOf(error)}`);
+    return exitCodes.failure;
+  }
+  return waitForSignal(server, logger);
+}
+
+function waitForSignal(server: RunningServer, logger: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
+        resolve(exitCodes.interrupted);
+        return;
+      }
+      signalled = true;
+      server.stop(signal).then(
+        () => resolve(exitCodes.ok),
+        (error: unknown) => {
+          logger.error({ err: error }, `shutdown failed: ${reasonOf(error)}`);
+          resolve(exitCodes.failure);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,212 @@
+// The server's configuration: an embedded default, then a JSON config file, then environment
+// variables, then command-line flags, each overriding the one before. Everything is validated here,
+// once, so the rest of the server reads plain numbers it can trust.
+//
+// Config file shape (every field optional):
+//   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
+//     "engine": EngineConfigInput,                       (engine/config.ts)
+//     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
+//                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
+//                 "subscriberBackpressureBytes" } }
+
+import { readFileSync } from 'node:fs';
+import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/config';
+import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/limits';
+import { ServerError, reasonOf } from './server-errors';
+
+export interface ServerLimits {
+  /** uWS maxPayloadLength: a larger WebSocket frame closes the connection (code 1009). */
+  frameBytesMax: number;
+  /** Requests a connection may have in flight; one more is answered Busy without running. */
+  requestsInFlightPerConnectionMax: number;
+  /** uWS maxBackpressure: output a connection may leave unread before it is closed. */
+  backpressureBytesMax: number;
+  /** Unread output above which new requests are answered Busy instead of run. */
+  busyBackpressureBytes: number;
+  /** uWS idleTimeout for WebSockets (0 = never; otherwise 8..960, uWS's range). */
+  idleTimeoutSec: number;
+  /** How long a shutdown waits for in-flight requests before closing connections anyway. */
+  shutdownGraceMs: number;
+  /**
+   * Unread subscription output above which a connection leaves live delivery and catches up from
+   * the change log instead (wire/server/subscriptions). Below backpressureBytesMax.
+   */
+  subscriberBackpressureBytes: number;
+}
+
+/** 8 MiB, or a quarter of backpressureBytesMax when that is smaller and no value is given. */
+const subscriberBackpressureBytesDefault = 8 * 1024 * 1024;
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export interface ServerConfig {
+  host: string;
+  /** 0 asks the OS for a free port; the server logs the one it got. */
+  port: number;
+  logLevel: LogLevel;
+  engine: EngineConfigInput;
+  limits: ServerLimits;
+}
+
+/** What `npm start` runs with: one store namespace `content`, loopback only. */
+export function defaultServerConfig(): ServerConfig {
+  return {
+    host: '127.0.0.1',
+    port: 7070,
+    logLevel: 'info',
+    engine: { namespaces: [{ name: 'content', mode: 'store' }] },
+    limits: {
+      frameBytesMax,
+      requestsInFlightPerConnectionMax,
+      backpressureBytesMax: 64 * 1024 * 1024,
+      busyBackpressureBytes: 16 * 1024 * 1024,
+      idleTimeoutSec: 120,
+      shutdownGraceMs: 10_000,
+      subscriberBackpressureBytes: subscriberBackpressureBytesDefault,
+    },
+  };
+}
+
+/** The sources a configuration is resolved from; the CLI passes the real ones, tests fakes. */
+export interface ConfigSources {
+  flags: { host?: string; port?: string; config?: string; logLevel?: string };
+  env: Readonly<Record<string, string | undefined>>;
+  readFile?: (file: string) => string;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function invalid(message: string): never {
+  throw new ServerError('ConfigInvalid', `invalid config: ${message}`);
+}
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(object: JsonObject, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) invalid(`unknown field ${where}${key} (known: ${allowed.join(', ')})`);
+  }
+}
+
+function integerIn(value: unknown, min: number, max: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    invalid(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function parseIntegerText(text: string, min: number, max: number, name: string): number {
+  if (!/^\d+$/.test(text.trim())) invalid(`${name} must be an integer, got ${JSON.stringify(text)}`);
+  return integerIn(Number(text), min, max, name);
+}
+
+function hostOf(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) invalid(`${name} must be a host name or address`);
+  return value;
+}
+
+function logLevelOf(value: unknown, name: string): LogLevel {
+  const level = logLevels.find((candidate) => candidate === value);
+  if (level === undefined) invalid(`${name} must be one of ${logLevels.join(', ')}, got ${JSON.stringify(value)}`);
+  return level;
+}
+
+const limitFields = [
+  'frameBytesMax',
+  'requestsInFlightPerConnectionMax',
+  'backpressureBytesMax',
+  'busyBackpressureBytes',
+  'idleTimeoutSec',
+  'shutdownGraceMs',
+  'subscriberBackpressureBytes',
+] as const;
+
+function applyLimits(limits: ServerLimits, input: JsonObject): void {
+  checkKeys(input, limitFields, 'limits.');
+  const bounds: Record<(typeof limitFields)[number], [number, number]> = {
+    frameBytesMax: [1024, frameBytesMax],
+    requestsInFlightPerConnectionMax: [1, requestsInFlightPerConnectionMax],
+    backpressureBytesMax: [64 * 1024, 1024 * 1024 * 1024],
+    busyBackpressureBytes: [16 * 1024, 1024 * 1024 * 1024],
+    idleTimeoutSec: [0, 960],
+    shutdownGraceMs: [0, 10 * 60 * 1000],
+    subscriberBackpressureBytes: [64 * 1024, 1024 * 1024 * 1024],
+  };
+  for (const field of limitFields) {
+    const value = input[field];
+    if (value === undefined) continue;
+    const [min, max] = bounds[field];
+    limits[field] = integerIn(value, min, max, `limits.${field}`);
+  }
+  if (input['subscriberBackpressureBytes'] === undefined) {
+    limits.subscriberBackpressureBytes = Math.min(subscriberBackpressureBytesDefault, Math.floor(limits.backpressureBytesMax / 4));
+  }
+}
+
+function applyFile(config: ServerConfig, file: string, readFile: (file: string) => string): void {
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (error: unknown) {
+    throw new ServerError('ConfigUnreadable', `cannot read config file ${file}: ${reasonOf(error)}`, { cause: error });
+  }
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(text) as Json;
+  } catch (error: unknown) {
+    throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
+  }
+  if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits'], '');
+  if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
+  if (parsed['port'] !== undefined) config.port = integerIn(parsed['port'], 0, 65535, 'port');
+  if (parsed['logLevel'] !== undefined) config.logLevel = logLevelOf(parsed['logLevel'], 'logLevel');
+  const engine = parsed['engine'];
+  if (engine !== undefined) {
+    if (!isObject(engine)) invalid('engine must be an object');
+    config.engine = engine as EngineConfigInput;
+  }
+  const limits = parsed['limits'];
+  if (limits !== undefined) {
+    if (!isObject(limits)) invalid('limits must be an object');
+    applyLimits(config.limits, limits);
+  }
+}
+
+function checkConsistency(config: ServerConfig): void {
+  try {
+    normalizeEngineConfig(config.engine);
+  } catch (error: unknown) {
+    throw new ServerError('ConfigInvalid', reasonOf(error), { cause: error });
+  }
+  const { idleTimeoutSec, busyBackpressureBytes, backpressureBytesMax, subscriberBackpressureBytes } = config.limits;
+  if (idleTimeoutSec !== 0 && idleTimeoutSec < 8) invalid('limits.idleTimeoutSec must be 0 or 8..960 (uWS)');
+  if (busyBackpressureBytes >= backpressureBytesMax) {
+    invalid('limits.busyBackpressureBytes must be below limits.backpressureBytesMax');
+  }
+  // A connection may pass the subscriber limit by a quarter before the hub's sweep sees it.
+  if (subscriberBackpressureBytes + (subscriberBackpressureBytes >>> 2) >= backpressureBytesMax) {
+    invalid('limits.subscriberBackpressureBytes × 1.25 must be below limits.backpressureBytesMax');
+  }
+}
+
+export function resolveServerConfig(sources: ConfigSources): ServerConfig {
+  const { flags, env } = sources;
+  const config = defaultServerConfig();
+  const file = flags.config ?? env['TESSERA_CONFIG'];
+  if (file !== undefined && file !== '') {
+    applyFile(config, file, sources.readFile ?? ((name) => readFileSync(name, 'utf8')));
+  }
+  const host = flags.host ?? env['TESSERA_HOST'];
+  if (host !== undefined && host !== '') config.host = hostOf(host, 'host');
+  const port = flags.port ?? env['TESSERA_PORT'];
+  if (port !== undefined && port !== '') config.port = parseIntegerText(port, 0, 65535, 'port');
+  const logLevel = flags.logLevel ?? env['TESSERA_LOG_LEVEL'];
+  if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevelOf(logLevel, 'log level');
+  checkConsistency(config);
+  return config;
+}

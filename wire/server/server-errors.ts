@@ -1,0 +1,37 @@
+// Every way the server process itself can fail to start or be misused, each with a stable code and
+// a default message. These are operator-facing failures (bad config, missing native binary, port
+// taken), not request failures: a request failure is a Status (engine/status.ts) sent to the client.
+
+export const serverErrorCodes = {
+  UwsLoadFailed: 'TESSERA_UWS_LOAD_FAILED',
+  ConfigUnreadable: 'TESSERA_CONFIG_UNREADABLE',
+  ConfigInvalid: 'TESSERA_CONFIG_INVALID',
+  ListenFailed: 'TESSERA_LISTEN_FAILED',
+  Usage: 'TESSERA_USAGE',
+} as const;
+
+export type ServerErrorName = keyof typeof serverErrorCodes;
+export type ServerErrorCode = (typeof serverErrorCodes)[ServerErrorName];
+
+const defaultMessages: Record<ServerErrorName, string> = {
+  UwsLoadFailed: 'the uWebSockets.js native binary could not be loaded',
+  ConfigUnreadable: 'the config file could not be read',
+  ConfigInvalid: 'the configuration is not valid',
+  ListenFailed: 'the server could not listen on the requested host and port',
+  Usage: 'invalid command line',
+};
+
+export class ServerError extends Error {
+  readonly code: ServerErrorCode;
+  constructor(name: ServerErrorName, message: string = defaultMessages[name], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ServerError';
+    this.code = serverErrorCodes[name];
+  }
+}
+
+/** The one-line reason of any thrown value, for error messages that wrap it. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,115 @@
+// Runs one decoded WebSocket request: every op is checked first (validateOp, the same check the
+// HTTP API and the engine use); the valid engine ops go to engine.batch in ONE call, so a request
+// is one engine round trip and nothing of an invalid op is ever written; scans run after the batch,
+// so a scan sees the writes of its own request. One result per op, in op order.
+
+import type { EngineApi } from '../../engine/engine-api';
+import { Status } from '../../engine/status';
+import type { NamespaceConfig, Op, OpResult } from '../../engine/types';
+import { validateOp } from '../../engine/validate-op';
+import type { ResultInput, ScanOp, StatusResult, SubscribeOp, UnsubscribeOp, WireOp } from '../codec';
+import { failureOf } from './engine-failure';
+
+export interface RequestContext {
+  engine: EngineApi;
+  namespaces: ReadonlyMap<string, NamespaceConfig>;
+}
+
+/** A connection's subscriptions (wire/server/subscriptions, ConnectionSubscriptions). */
+export interface SubscriptionScope {
+  /** Immediate, or settled once a replay from the change log has caught up. */
+  subscribe(op: SubscribeOp): ResultInput | Promise<ResultInput>;
+  unsubscribe(op: UnsubscribeOp): ResultInput;
+}
+
+/** The answer where a transport has no subscriptions. */
+const subscriptionsNotSupported: StatusResult = {
+  status: Status.InvalidArgument,
+  message: 'subscribe and unsubscribe need a WebSocket connection',
+};
+
+/**
+ * The results of a request. Resolves, never rejects: an engine call that throws answers the ops it
+ * carried with the thrown status (StatusError) or InternalError.
+ */
+export function runRequest(context: RequestContext, ops: readonly WireOp[], subscriptions?: SubscriptionScope): Promise<ResultInput[]> {
+  // Fast path, the common case: only engine ops, all valid. The decoded array goes to the engine
+  // as it is, with no second array built.
+  if (allValidEngineOps(context, ops)) return batchOrFailure(context.engine, ops as readonly Op[]);
+  return runMixed(context, ops, subscriptions);
+}
+
+function allValidEngineOps(context: RequestContext, ops: readonly WireOp[]): boolean {
+  for (let index = 0; index < ops.length; index++) {
+    const op = ops[index] as WireOp;
+    if (op.op === 'scan' || op.op === 'subscribe' || op.op === 'unsubscribe') return false;
+    if (validateOp(op, context.namespaces.get(op.ns)) !== Status.Ok) return false;
+  }
+  return true;
+}
+
+function batchOrFailure(engine: EngineApi, ops: readonly Op[]): Promise<ResultInput[]> {
+  if (ops.length === 0) return Promise.resolve([]);
+  return engine.batch(ops).then(
+    (results): ResultInput[] => results,
+    (error: unknown) => {
+      const failure = failureOf(error);
+      return ops.map(() => failure);
+    },
+  );
+}
+
+async function runMixed(context: RequestContext, ops: readonly WireOp[], subscriptions: SubscriptionScope | undefined): Promise<ResultInput[]> {
+  const results = new Array<ResultInput>(ops.length);
+  const engineOps: Op[] = [];
+  const engineSlots: number[] = [];
+  const scanSlots: number[] = [];
+  const replays: Promise<void>[] = [];
+  for (let index = 0; index < ops.length; index++) {
+    const op = ops[index] as WireOp;
+    if (op.op === 'subscribe' || op.op === 'unsubscribe') {
+      // In op order, before this request's writes: a subscribe sees the request's own changes.
+      const answer = subscriptions === undefined ? subscriptionsNotSupported : op.op === 'subscribe' ? subscriptions.subscribe(op) : subscriptions.unsubscribe(op);
+      if (answer instanceof Promise) replays.push(answer.then((settled) => void (results[index] = settled)));
+      else results[index] = answer;
+    } else if (op.op === 'scan') {
+      const status = validateScan(op, context.namespaces.get(op.ns));
+      if (status === Status.Ok) scanSlots.push(index);
+      else results[index] = { status };
+    } else {
+      const status = validateOp(op, context.namespaces.get(op.ns));
+      if (status === Status.Ok) {
+        engineOps.push(op);
+        engineSlots.push(index);
+      } else {
+        results[index] = { status };
+      }
+    }
+  }
+  const engineResults = await batchOrFailure(context.engine, engineOps);
+  for (let slot = 0; slot < engineSlots.length; slot++) {
+    results[engineSlots[slot] as number] = engineResults[slot] as OpResult;
+  }
+  for (const index of scanSlots) results[index] = await runScan(context.engine, ops[index] as ScanOp);
+  await Promise.all(replays);
+  return results;
+}
+
+function validateScan(op: ScanOp, namespace: NamespaceConfig | undefined): Status {
+  if (namespace === undefined) return Status.UnknownNamespace;
+  const prefixBytes = op.prefix === undefined ? 0 : typeof op.prefix === 'string' ? Buffer.byteLength(op.prefix) : op.prefix.byteLength;
+  return prefixBytes > namespace.maxKeyBytes ? Status.KeyTooLarge : Status.Ok;
+}
+
+async function runScan(engine: EngineApi, op: ScanOp): Promise<ResultInput> {
+  try {
+    const options: { prefix?: ScanOp['prefix']; limit?: number; cursor?: string; values?: boolean } = {};
+    if (op.prefix !== undefined) options.prefix = op.prefix;
+    if (op.limit !== undefined) options.limit = op.limit;
+    if (op.cursor !== undefined) options.cursor = op.cursor;
+    if (op.values !== undefined) options.values = op.values;
+    return await engine.scan(op.ns, options);
+  } catch (error: unknown) {
+    return failureOf(error);
+  }
+}
