@@ -18,7 +18,8 @@ import {
 import { ChangeLog } from './change-log';
 import { normalizeEngineConfig, type EngineConfig, type EngineConfigInput } from './config';
 import { allocateControl, controlSlotClockOverrideMs } from './control-layout';
-import type { EngineApi, PutOptions } from './engine-api';
+import type { EngineApi } from './engine-api';
+import { OpShortcuts } from './op-shortcuts';
 import { keyHash, partitionOf } from './hash';
 import { allocateJournal } from './journal/journal-layout';
 import { JournalDrain } from './journal/journal-drain';
@@ -33,7 +34,7 @@ import type { ShardNamespaceOptions } from './shard/shard-options';
 import { Status, StatusError } from './status';
 import { ShardTable } from './table/shard-table';
 import { headerBytes } from './table/table-layout';
-import type { EngineStats, Key, NamespaceConfig, Op, OpResult, ScanOptions, ScanPage, Value } from './types';
+import type { EngineStats, Key, NamespaceConfig, Op, OpResult, ScanOptions, ScanPage } from './types';
 import { validateOp } from './validate-op';
 
 const encoder = new TextEncoder();
@@ -115,7 +116,7 @@ export interface EngineTestHooks {
   crashShard(shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw'): Promise<void>;
 }
 
-export class Engine implements EngineApi {
+export class Engine extends OpShortcuts implements EngineApi {
   readonly config: EngineConfig;
   readonly namespaces: readonly NamespaceConfig[];
   readonly changes: ChangeLog;
@@ -140,6 +141,7 @@ export class Engine implements EngineApi {
   }
 
   private constructor(config: EngineConfig) {
+    super();
     this.config = config;
     this.namespaces = config.namespaces;
     this.changes = new ChangeLog(config.changeLogCapacity, changeLogBytesMaxDefault);
@@ -279,31 +281,6 @@ export class Engine implements EngineApi {
       this.#contentTypes.set(contentType, bytes);
     }
     return bytes;
-  }
-
-  async execute(op: Op): Promise<OpResult> {
-    const [result] = await this.batch([op]);
-    return result!;
-  }
-
-  get(ns: string, key: Key): Promise<OpResult> {
-    return this.execute({ op: 'get', ns, key });
-  }
-
-  head(ns: string, key: Key): Promise<OpResult> {
-    return this.execute({ op: 'head', ns, key });
-  }
-
-  put(ns: string, key: Key, value: Value, options: PutOptions = {}): Promise<OpResult> {
-    return this.execute({ op: 'put', ns, key, value, ...options });
-  }
-
-  delete(ns: string, key: Key, options: { ifGeneration?: number } = {}): Promise<OpResult> {
-    return this.execute({ op: 'delete', ns, key, ...options });
-  }
-
-  touch(ns: string, key: Key, ttl?: number): Promise<OpResult> {
-    return this.execute(ttl === undefined ? { op: 'touch', ns, key } : { op: 'touch', ns, key, ttl });
   }
 
   async scan(ns: string, options: ScanOptions = {}): Promise<ScanPage> {

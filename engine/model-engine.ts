@@ -4,19 +4,18 @@
 
 import { ChangeLog } from './change-log';
 import { normalizeEngineConfig, type EngineConfigInput } from './config';
-import type { EngineApi, PutOptions } from './engine-api';
+import type { EngineApi } from './engine-api';
+import { OpShortcuts } from './op-shortcuts';
 import { partitionCount, scanLimitDefault, scanLimitMax } from './limits';
 import { Status, StatusError } from './status';
 import type {
   Change,
   EngineStats,
-  Key,
   NamespaceConfig,
   Op,
   OpResult,
   ScanOptions,
   ScanPage,
-  Value,
 } from './types';
 import { validateOp } from './validate-op';
 
@@ -50,13 +49,14 @@ export interface ModelEngineOptions {
   nowMs?: () => number;
 }
 
-export class ModelEngine implements EngineApi {
+export class ModelEngine extends OpShortcuts implements EngineApi {
   readonly namespaces: readonly NamespaceConfig[];
   readonly changes: ChangeLog;
   readonly #tables = new Map<string, Map<string, ModelRecord>>();
   readonly #nowMs: () => number;
 
   constructor(config: EngineConfigInput = {}, options: ModelEngineOptions = {}) {
+    super();
     const normalized = normalizeEngineConfig(config);
     this.namespaces = normalized.namespaces;
     this.changes = new ChangeLog(normalized.changeLogCapacity);
@@ -143,30 +143,6 @@ export class ModelEngine implements EngineApi {
 
   async batch(ops: readonly Op[]): Promise<OpResult[]> {
     return ops.map((op) => this.#apply(op));
-  }
-
-  async execute(op: Op): Promise<OpResult> {
-    return this.#apply(op);
-  }
-
-  get(ns: string, key: Key): Promise<OpResult> {
-    return this.execute({ op: 'get', ns, key });
-  }
-
-  head(ns: string, key: Key): Promise<OpResult> {
-    return this.execute({ op: 'head', ns, key });
-  }
-
-  put(ns: string, key: Key, value: Value, options: PutOptions = {}): Promise<OpResult> {
-    return this.execute({ op: 'put', ns, key, value, ...options });
-  }
-
-  delete(ns: string, key: Key, options: { ifGeneration?: number } = {}): Promise<OpResult> {
-    return this.execute({ op: 'delete', ns, key, ...options });
-  }
-
-  touch(ns: string, key: Key, ttl?: number): Promise<OpResult> {
-    return this.execute(ttl === undefined ? { op: 'touch', ns, key } : { op: 'touch', ns, key, ttl });
   }
 
   /** Pages in key byte order; the cursor is the last key returned. */
