@@ -17,6 +17,7 @@
 
 import { resultFlagHasValue } from './batch/batch-layout';
 import { controlSlotClockOverrideMs } from './control-layout';
+import { copyBytes } from './copy-bytes';
 import { journalControlBytes, journalWordHead } from './journal/journal-layout';
 import type { ResultView } from './result-sink';
 import { Status } from './status';
@@ -92,7 +93,9 @@ export class DirectRead implements ResultView {
     const log2 = Atomics.load(header, headerWordIndexLog2Capacity);
     const base = Atomics.load(header, headerWordIndexOffset8) * 2;
     const table = this.#table;
-    if ((base + (2 ** log2) * 2) * 4 > table.u8.length) table.refreshViews();
+    // The shard may have grown the buffer: views are fixed-length (see shard-table.ts), so re-make
+    // them when its length moved; offsets past them after that are not a record's.
+    table.refreshViews();
     const u32 = table.u32;
     const u8 = table.u8;
     if ((base + (2 ** log2) * 2) * 4 > u8.length) return DirectOutcome.FallBack;
@@ -104,11 +107,7 @@ export class DirectRead implements ResultView {
       if (entry === indexSlotEmpty) break;
       if (entry === indexSlotDeleted || u32[base + slot * 2] !== hash) continue;
       const candidate = entry * 8;
-      if (candidate < headerBytes || candidate + recordHeaderBytes + keyLength > u8.length) {
-        table.refreshViews();
-        if (candidate < headerBytes || candidate + recordHeaderBytes + keyLength > table.u8.length) return DirectOutcome.FallBack;
-        return this.#read(namespaceId, keySource, keyStart, keyLength, hash, withValue, valueBytesMax, refreshLru);
-      }
+      if (candidate < headerBytes || candidate + recordHeaderBytes + keyLength > u8.length) return DirectOutcome.FallBack;
       if (u8[candidate + recordNamespaceIdByte] !== namespaceId) continue;
       if ((u8[candidate + recordKeyLengthByte]! | (u8[candidate + recordKeyLengthByte + 1]! << 8)) !== keyLength) continue;
       let same = true;
@@ -139,8 +138,7 @@ export class DirectRead implements ResultView {
     if (copied > this.#scratch.length) this.#scratch = new Uint8Array(Math.max(copied, this.#scratch.length * 2));
     const scratch = this.#scratch;
     const from = record + recordHeaderBytes + keyLength;
-    if (copied <= 64) for (let i = 0; i < copied; i++) scratch[i] = u8[from + i]!;
-    else scratch.set(u8.subarray(from, from + copied), 0);
+    copyBytes(u8, from, scratch, 0, copied);
     this.generation = u32[(record + recordGenerationByte) >>> 2]!;
     this.expiry = expiry;
     this.lastModified = table.f64[(record + recordLastModifiedByte) >>> 3]!;

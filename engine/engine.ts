@@ -297,7 +297,7 @@ export class Engine extends OpShortcuts implements EngineApi {
     const slices = await new Promise<(ScanSlice | null)[]>((resolve) => {
       const collector = new ScanCollector(this.#links.length, resolve);
       this.#links.forEach((link, shard) => {
-        link.writerFor(64 + prefix.length + (after?.key?.length ?? 0)).writeScan(namespaceId, prefix, limit, flags, after?.hash ?? 0, after?.key ?? new Uint8Array(0));
+        link.writerFor(opHeaderBytes + prefix.length + (after?.key?.length ?? 0)).writeScan(namespaceId, prefix, limit, flags, after?.hash ?? 0, after?.key ?? new Uint8Array(0));
         link.enqueue(collector, shard);
       });
     });
@@ -314,13 +314,19 @@ export class Engine extends OpShortcuts implements EngineApi {
     };
   }
 
-  /** Runs one expiry sweep slice on a shard (the timer calls this; tests may too). Returns removals. */
-  #sweepShard(shard: number, slots: number): Promise<number> {
+  /** Sends a keyless op to one shard; resolves with its result's generation word (0 if the shard died). */
+  #controlOp(shard: number, opcode: Opcode.Sweep | Opcode.TestCrash, argument: number): Promise<number> {
+    const link = this.#links[shard];
+    if (link === undefined) throw new RangeError(`no shard ${shard}`);
     return new Promise((resolve) => {
-      const link = this.#links[shard]!;
-      link.writerFor(32).writeControl(Opcode.Sweep, slots);
+      link.writerFor(opHeaderBytes).writeControl(opcode, argument);
       link.enqueue({ onResult: (_token, reader) => resolve(reader === null ? 0 : reader.generation) }, 0);
     });
+  }
+
+  /** Runs one expiry sweep slice on a shard (the timer calls this; tests may too). Returns removals. */
+  #sweepShard(shard: number, slots: number): Promise<number> {
+    return this.#controlOp(shard, Opcode.Sweep, slots);
   }
 
   /** Sweeps every shard's whole index once. Returns the number of expired records removed. */
@@ -333,13 +339,10 @@ export class Engine extends OpShortcuts implements EngineApi {
     setClockMs: (ms: number) => {
       this.#control[controlSlotClockOverrideMs] = ms;
     },
-    crashShard: (shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw') => new Promise<void>((resolve) => {
-      const link = this.#links[shardIndex];
-      if (link === undefined) throw new RangeError(`no shard ${shardIndex}`);
+    crashShard: async (shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw') => {
       const mode = how === 'exit' ? testCrashExitNow : how === 'throw' ? testCrashThrowUncaught : testCrashExitAfterNextJournalAppend;
-      link.writerFor(32).writeControl(Opcode.TestCrash, mode);
-      link.enqueue({ onResult: () => resolve() }, 0);
-    }),
+      await this.#controlOp(shardIndex, Opcode.TestCrash, mode);
+    },
   };
 
   /** The shard that owns a key (tests use it to aim at one shard). */

@@ -72,7 +72,7 @@ export class ResultReader {
     const start = this.valueStart;
     return this.bytes.subarray(start, start + this.valueLength);
   }
-  /** Moves to the next result (not for scan results: those are read by scan-merge.ts). */
+  /** Moves to the next result (a scan result too: its payload is its value, parsed by scan-merge.ts). */
   next(): void {
     this.position += resultHeaderBytes + pad4(this.contentTypeLength + this.valueLength);
   }

@@ -470,11 +470,6 @@ export class ShardTable {
     return start;
   }
 
-  /** Bytes the buffer could still grow by. */
-  get headroomBytes(): number {
-    return this.buffer.maxByteLength - this.usedBytes;
-  }
-
   // ---- accounting ----
 
   /** Adds a linked record to its namespace's stats. */
