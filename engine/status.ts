@@ -21,6 +21,13 @@ export enum Status {
   InvalidCursor = 15,
   ShuttingDown = 16,
   InternalError = 17,
+  InvalidContentType = 18,
+  PersistenceFailed = 19,
+  ReadOnly = 20,
+  NotEnoughReplicas = 21,
+  Unauthorized = 22,
+  Forbidden = 23,
+  Recovering = 24,
 }
 
 export type StatusName = keyof typeof Status;
@@ -44,6 +51,13 @@ const statusMessages: Record<Status, string> = {
   [Status.InvalidCursor]: 'the scan cursor is not valid',
   [Status.ShuttingDown]: 'the server is shutting down',
   [Status.InternalError]: 'internal error',
+  [Status.InvalidContentType]: 'the content type is not a valid media type (RFC 9110: token/token, parameters, no control characters)',
+  [Status.PersistenceFailed]: 'the write-ahead log could not be made durable (disk full or fsync failed): writes are refused, reads go on',
+  [Status.ReadOnly]: 'this node is a replica: send writes to the primary',
+  [Status.NotEnoughReplicas]: 'fewer in-sync replicas than the namespace asks acknowledged the write in time: it is applied here, not acknowledged by replicas',
+  [Status.Unauthorized]: 'no valid access token was presented',
+  [Status.Forbidden]: 'the access token has no role that allows this operation on this namespace',
+  [Status.Recovering]: 'the node is recovering its data from disk: retry shortly',
 };
 
 export function statusName(status: Status): StatusName {

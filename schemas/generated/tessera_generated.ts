@@ -24,7 +24,14 @@ export enum Status {
   InvalidArgument = 14,
   InvalidCursor = 15,
   ShuttingDown = 16,
-  InternalError = 17
+  InternalError = 17,
+  InvalidContentType = 18,
+  PersistenceFailed = 19,
+  ReadOnly = 20,
+  NotEnoughReplicas = 21,
+  Unauthorized = 22,
+  Forbidden = 23,
+  Recovering = 24
 }
 
 /**

@@ -38,6 +38,13 @@ const httpCodes: Readonly<Record<Status, number>> = {
   [Status.InvalidCursor]: 400,
   [Status.ShuttingDown]: 503,
   [Status.InternalError]: 500,
+  [Status.InvalidContentType]: 400,
+  [Status.PersistenceFailed]: 503,
+  [Status.ReadOnly]: 421,
+  [Status.NotEnoughReplicas]: 503,
+  [Status.Unauthorized]: 401,
+  [Status.Forbidden]: 403,
+  [Status.Recovering]: 503,
 };
 
 export function httpCodeOf(status: Status): number {

@@ -26,7 +26,7 @@ export const opKindIndex: Readonly<Record<OpKindName, number>> = {
 };
 const engineOpIndex: Readonly<Record<OpName, number>> = opKindIndex;
 
-const statusCount = Status.InternalError + 1;
+const statusCount = Status.Recovering + 1;
 const opsStride = opKinds.length * statusCount;
 
 /** Seconds; from 50 µs (a pipelined get) to 2.5 s (something is wrong). */
