@@ -10,7 +10,8 @@ import {
   valueBytesMaxHard,
   ttlSecMax,
 } from './limits';
-import type { NamespaceConfig } from './types';
+import type { AckPolicy, NamespaceConfig } from './types';
+import { normalizePersistence, type PersistenceConfig, type PersistenceConfigInput } from './front/persistence-config';
 
 export interface EngineConfig {
   /** Shard threads; each owns the partitions p with p % shards == its index. */
@@ -22,15 +23,18 @@ export interface EngineConfig {
   sweepIntervalMs: number;
   /** Serve gets and heads from shared memory on the main thread when safe (direct-read.ts). */
   directReads: boolean;
+  /** The WAL, snapshots and recovery; false = nothing is written (the in-process default). */
+  persistence: PersistenceConfig | false;
 }
 
-export type NamespaceConfigInput = Partial<NamespaceConfig> & { name: string };
+export type NamespaceConfigInput = Partial<Omit<NamespaceConfig, 'ack'>> & { name: string; ack?: AckPolicy };
 export interface EngineConfigInput {
   shards?: number;
   namespaces?: NamespaceConfigInput[];
   changeLogCapacity?: number;
   sweepIntervalMs?: number;
   directReads?: boolean;
+  persistence?: PersistenceConfigInput;
 }
 
 /** One shard per core leaves the front thread to share; at least one. */
@@ -38,9 +42,10 @@ export function defaultShardCount(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
-export function namespaceDefaults(name: string): NamespaceConfig {
+export function namespaceDefaults(name: string, persistent = false): NamespaceConfig {
   return {
     name,
+    ack: persistent ? 'disk' : 'memory',
     mode: 'store',
     memoryLimitBytes: 1024 * 1024 * 1024,
     defaultTtlSec: 0,
@@ -53,11 +58,13 @@ function assertConfig(condition: boolean, message: string): asserts condition {
   if (!condition) throw new RangeError(`invalid engine config: ${message}`);
 }
 
-function normalizeNamespace(input: NamespaceConfigInput): NamespaceConfig {
-  const namespace: NamespaceConfig = { ...namespaceDefaults(input.name), ...input };
+function normalizeNamespace(input: NamespaceConfigInput, persistent: boolean): NamespaceConfig {
+  const namespace: NamespaceConfig = { ...namespaceDefaults(input.name, persistent), ...input };
   const { name, mode, memoryLimitBytes, defaultTtlSec, maxKeyBytes, maxValueBytes } = namespace;
   assertConfig(/^[A-Za-z0-9_.-]{1,64}$/.test(name), `namespace name ${JSON.stringify(name)} (1-64 of A-Z a-z 0-9 _ . -)`);
   assertConfig(mode === 'store' || mode === 'cache', `namespace ${name}: mode must be store or cache`);
+  assertConfig(namespace.ack === 'memory' || namespace.ack === 'disk', `namespace ${name}: ack must be memory or disk, got ${JSON.stringify(namespace.ack)} (replica acks come with replication)`);
+  assertConfig(namespace.ack === 'memory' || persistent, `namespace ${name}: ack "disk" needs persistence (a data dir)`);
   assertConfig(Number.isSafeInteger(memoryLimitBytes) && memoryLimitBytes >= 1024 * 1024, `namespace ${name}: memoryLimitBytes >= 1 MiB`);
   assertConfig(Number.isInteger(defaultTtlSec) && defaultTtlSec >= 0 && defaultTtlSec <= ttlSecMax, `namespace ${name}: defaultTtlSec`);
   assertConfig(Number.isInteger(maxKeyBytes) && maxKeyBytes >= 1 && maxKeyBytes <= keyBytesMaxHard, `namespace ${name}: maxKeyBytes 1..${keyBytesMaxHard}`);
@@ -66,13 +73,15 @@ function normalizeNamespace(input: NamespaceConfigInput): NamespaceConfig {
 }
 
 export function normalizeEngineConfig(input: EngineConfigInput = {}): EngineConfig {
-  const namespaces = (input.namespaces ?? [{ name: 'content' }]).map(normalizeNamespace);
+  const persistence = normalizePersistence(input.persistence);
+  const namespaces = (input.namespaces ?? [{ name: 'content' }]).map((namespace) => normalizeNamespace(namespace, persistence !== false));
   const config: EngineConfig = {
     shards: input.shards ?? defaultShardCount(),
     namespaces,
     changeLogCapacity: input.changeLogCapacity ?? 65536,
     sweepIntervalMs: input.sweepIntervalMs ?? 250,
     directReads: input.directReads ?? true,
+    persistence,
   };
   assertConfig(Number.isInteger(config.shards) && config.shards >= 1 && config.shards <= 64, 'shards 1..64');
   assertConfig(namespaces.length >= 1 && namespaces.length <= namespacesMax, `1..${namespacesMax} namespaces`);

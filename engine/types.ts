@@ -9,11 +9,17 @@ export type Value = Uint8Array | string;
 
 export type PutMode = 'upsert' | 'create' | 'update';
 export type NamespaceMode = 'store' | 'cache';
+/**
+ * What a write waits for before it is answered (DESIGN invariant 5): `memory` = applied by its
+ * shard; `disk` = its WAL record is durable per the fsync policy.
+ */
+export type AckPolicy = 'memory' | 'disk';
 
 export interface NamespaceConfig {
   name: string;
   /** `store`: a full namespace rejects writes with OutOfMemory. `cache`: it evicts (sampled LRU). */
   mode: NamespaceMode;
+  ack: AckPolicy;
   /** Record bytes (slot sizes) the namespace may hold across all shards. */
   memoryLimitBytes: number;
   /** TTL applied when a put or touch gives none; 0 = records never expire. */

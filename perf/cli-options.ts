@@ -27,8 +27,17 @@ export interface BenchOptions {
   jsonPath: string | null;
   htmlPath: string | null;
   tesseraBin: string | null;
+  /**
+   * Persistence on both sides: 'off' runs Tessera with --no-persistence and Redis with
+   * appendonly no; always/everysec/never give Tessera a fresh data dir with that --fsync and Redis
+   * appendonly yes with the same appendfsync, so each figure compares like with like.
+   */
+  fsync: FsyncPolicy;
   help: boolean;
 }
+
+export const fsyncPolicies = ['off', 'always', 'everysec', 'never'] as const;
+export type FsyncPolicy = (typeof fsyncPolicies)[number];
 
 export const workloadNames: readonly LoadWorkloadName[] = ['cdn', 'cms', 'fanout'];
 
@@ -52,7 +61,10 @@ export const usage = `usage: node dist/perf/bench.js [flags]
   --fanout-rate N                 fanout writes/s (default 200)
   --no-c-clients                  skip redis-benchmark and wrk
   --json FILE  --html FILE        report paths (default perf/results/bench-<time>.json/.html)
-  --tessera-bin FILE              server script to start instead of dist/bin/tessera.js`;
+  --tessera-bin FILE              server script to start instead of dist/bin/tessera.js
+  --fsync off|always|everysec|never
+                                  persistence on both sides (default off): Tessera --fsync with a
+                                  fresh data dir, Redis appendonly yes with the same appendfsync`;
 
 export class UsageError extends Error {}
 
@@ -78,6 +90,13 @@ function listOf<T extends string>(name: string, text: string | undefined, allowe
   return [...new Set(items as T[])];
 }
 
+function fsyncOf(text: string | undefined): FsyncPolicy {
+  if (text === undefined) return 'off';
+  const policy = fsyncPolicies.find((candidate) => candidate === text);
+  if (policy === undefined) throw new UsageError(`--fsync must be one of ${fsyncPolicies.join('|')}, got ${text}`);
+  return policy;
+}
+
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -87,7 +106,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       threads: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
       rate: { type: 'string' }, 'value-size': { type: 'string' }, keys: { type: 'string' }, zipf: { type: 'string' },
       seed: { type: 'string' }, ns: { type: 'string' }, 'fanout-rate': { type: 'string' }, 'no-c-clients': { type: 'boolean' },
-      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, fsync: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const connections = integerIn('connections', values.connections, 50, 1, connectionsMax);
@@ -113,6 +132,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     jsonPath: values.json ?? null,
     htmlPath: values.html ?? null,
     tesseraBin: values['tessera-bin'] ?? null,
+    fsync: fsyncOf(values.fsync),
     help: values.help === true,
   };
 }

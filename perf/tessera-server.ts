@@ -2,9 +2,11 @@
 // file) on 127.0.0.1 and a free port, waits for GET /status to answer, and stops it by PID.
 // --tessera-bin points it at another script taking the same command line (another build, a stub).
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import type { FsyncPolicy } from './cli-options';
 import { OutputTail, spawnTracked, stopTracked } from './child-processes';
 import { freePort } from './free-port';
 import { serverHost, waitUntilReady, type RunningServer } from './running-server';
@@ -23,15 +25,25 @@ export function httpStatusOk(port: number, urlPath: string, timeoutMs = 1_000): 
   });
 }
 
-export async function startTessera(script: string = tesseraServerScript): Promise<RunningServer> {
+/** The serve flags for a persistence policy: off = a pure memory node; otherwise a fresh data dir. */
+function persistenceArgs(fsync: FsyncPolicy, dataDir: string | null): string[] {
+  return fsync === 'off' || dataDir === null ? ['--no-persistence'] : ['--data-dir', dataDir, '--fsync', fsync];
+}
+
+export async function startTessera(script: string = tesseraServerScript, fsync: FsyncPolicy = 'off'): Promise<RunningServer> {
   if (!existsSync(script)) throw new Error(`the Tessera server is not built: ${script} does not exist`);
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [script, 'serve', '--port', String(port), '--host', serverHost], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dataDir = fsync === 'off' ? null : mkdtempSync(path.join(tmpdir(), 'tessera-perf-data-'));
+  const args = [script, 'serve', '--port', String(port), '--host', serverHost, ...persistenceArgs(fsync, dataDir)];
+  const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = new OutputTail();
   child.stdout?.on('data', (chunk: Buffer) => tail.append(chunk));
   child.stderr?.on('data', (chunk: Buffer) => tail.append(chunk));
   const pid = child.pid;
-  const stop = (): Promise<void> => stopTracked(child);
+  const stop = async (): Promise<void> => {
+    await stopTracked(child);
+    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
     if (pid === undefined) throw new Error('the Tessera server did not start');
     await waitUntilReady('tessera', () => httpStatusOk(port, '/status'), () => (child.exitCode === null && child.signalCode === null ? null : tail.toString()));

@@ -9,6 +9,7 @@ import type { WireOp } from './wire-types';
 const articles: NamespaceConfig = {
   name: 'articles',
   mode: 'store',
+  ack: 'memory',
   memoryLimitBytes: 1 << 20,
   defaultTtlSec: 0,
   maxKeyBytes: 8,

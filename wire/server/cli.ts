@@ -12,6 +12,7 @@ export const usage = `tessera ${tesseraVersion}: an in-memory content store
 
 Usage:
   tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL]
+                [--data-dir DIR] [--fsync always|everysec|never] [--no-persistence]
   tessera get <key> [--ns NS] [--url URL]
   tessera put <key> [value] [--ns NS] [--ttl SECONDS] [--content-type TYPE] [--url URL]
                             (no value argument: the value is read from stdin)
@@ -21,8 +22,14 @@ Usage:
 
 serve:
   Runs a node: HTTP content API and WebSocket endpoint (/v1/ws) on one port.
-  Defaults: 127.0.0.1:7070, one namespace "content" (store mode).
-  Environment (flags win): TESSERA_HOST, TESSERA_PORT, TESSERA_CONFIG, TESSERA_LOG_LEVEL.
+  Defaults: 127.0.0.1:7070, one namespace "content" (store mode), persisted to ./data with
+  fsync always (a write is acknowledged once its WAL record is fdatasynced).
+  --data-dir DIR     where the WAL, snapshots and history id live (one server per dir)
+  --fsync POLICY     always (ack after fdatasync), everysec or never (ack after write(): survives
+                     a process crash, not a power loss)
+  --no-persistence   a pure memory node: nothing is written, a restart starts empty
+  Environment (flags win): TESSERA_HOST, TESSERA_PORT, TESSERA_CONFIG, TESSERA_LOG_LEVEL,
+  TESSERA_DATA_DIR, TESSERA_FSYNC.
   Config file (JSON): { "host", "port", "logLevel", "engine": { "shards", "namespaces": [...] },
                         "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", ... } }
   SIGTERM / SIGINT: stop accepting, answer what is in flight, close.
@@ -38,6 +45,9 @@ const serveOptions = {
   port: { type: 'string' },
   config: { type: 'string' },
   'log-level': { type: 'string' },
+  'data-dir': { type: 'string' },
+  fsync: { type: 'string' },
+  'no-persistence': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -81,7 +91,10 @@ async function dispatch(argv: string[]): Promise<number> {
     const { values, positionals } = parse(rest, serveOptions);
     if (values.help === true) return writeUsage();
     if (positionals.length > 0) usageError(`serve takes no arguments, got ${positionals.join(' ')}`);
-    return runServe({ host: values.host, port: values.port, config: values.config, logLevel: values['log-level'] });
+    return runServe({
+      host: values.host, port: values.port, config: values.config, logLevel: values['log-level'],
+      dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
+    });
   }
   if (isClientCommand(command)) {
     const { values, positionals } = parse(rest, clientOptions);

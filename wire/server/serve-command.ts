@@ -23,7 +23,7 @@ export async function runServe(flags: ConfigSources['flags']): Promise<number> {
   try {
     // The native binary first: a node that cannot serve should not open an engine at all.
     const uws = loadUws();
-    const engine = applyTestHooks(await openEngine(config.engine), process.env);
+    const engine = applyTestHooks(await openEngine({ ...config.engine, persistence: config.persistence }), process.env);
     server = await startServer(config, logger, { uws, engine });
   } catch (error: unknown) {
     logger.fatal({ err: error }, `tessera failed to start: ${reasonOf(error)}`);

@@ -5,6 +5,7 @@
 // Config file shape (every field optional):
 //   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
 //     "engine": EngineConfigInput,                       (engine/config.ts)
+//     "persistence": { "dataDir", "fsync", "snapshotIntervalSec", "walSegmentBytes" } | false,
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
 //                 "subscriberBackpressureBytes" } }
@@ -12,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/config';
 import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/limits';
+import { normalizePersistence, persistenceDefaults, type PersistenceConfig } from '../../engine/front/persistence-config';
 import { ServerError, reasonOf } from './server-errors';
 
 export interface ServerLimits {
@@ -46,6 +48,8 @@ export interface ServerConfig {
   port: number;
   logLevel: LogLevel;
   engine: EngineConfigInput;
+  /** The data dir and WAL policy; false = a pure memory node (--no-persistence). */
+  persistence: PersistenceConfig | false;
   limits: ServerLimits;
 }
 
@@ -56,6 +60,8 @@ export function defaultServerConfig(): ServerConfig {
     port: 7070,
     logLevel: 'info',
     engine: { namespaces: [{ name: 'content', mode: 'store' }] },
+    // The embedded default persists: ./data under the working directory, fsync always.
+    persistence: persistenceDefaults(),
     limits: {
       frameBytesMax,
       requestsInFlightPerConnectionMax,
@@ -70,7 +76,10 @@ export function defaultServerConfig(): ServerConfig {
 
 /** The sources a configuration is resolved from; the CLI passes the real ones, tests fakes. */
 export interface ConfigSources {
-  flags: { host?: string; port?: string; config?: string; logLevel?: string };
+  flags: {
+    host?: string; port?: string; config?: string; logLevel?: string;
+    dataDir?: string; fsync?: string; noPersistence?: boolean;
+  };
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (file: string) => string;
 }
@@ -147,6 +156,26 @@ function applyLimits(limits: ServerLimits, input: JsonObject): void {
   }
 }
 
+const persistenceFields = ['dataDir', 'fsync', 'snapshotIntervalSec', 'walSegmentBytes'] as const;
+
+/** --no-persistence wins; otherwise --data-dir / --fsync (or their environment) refine the file's. */
+function applyPersistenceFlags(config: ServerConfig, flags: ConfigSources['flags'], env: ConfigSources['env']): void {
+  if (flags.noPersistence === true) {
+    if (flags.dataDir !== undefined || flags.fsync !== undefined) invalid('--no-persistence cannot be combined with --data-dir or --fsync');
+    config.persistence = false;
+    return;
+  }
+  const dataDir = flags.dataDir ?? env['TESSERA_DATA_DIR'];
+  const fsync = flags.fsync ?? env['TESSERA_FSYNC'];
+  if ((dataDir === undefined || dataDir === '') && (fsync === undefined || fsync === '')) return;
+  const base = config.persistence === false ? persistenceDefaults() : config.persistence;
+  config.persistence = {
+    ...base,
+    ...(dataDir !== undefined && dataDir !== '' ? { dataDir } : {}),
+    ...(fsync !== undefined && fsync !== '' ? { fsync: fsync as PersistenceConfig['fsync'] } : {}),
+  };
+}
+
 function applyFile(config: ServerConfig, file: string, readFile: (file: string) => string): void {
   let text: string;
   try {
@@ -161,7 +190,7 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
     throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits'], '');
   if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
   if (parsed['port'] !== undefined) config.port = integerIn(parsed['port'], 0, 65535, 'port');
   if (parsed['logLevel'] !== undefined) config.logLevel = logLevelOf(parsed['logLevel'], 'logLevel');
@@ -169,6 +198,13 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
   if (engine !== undefined) {
     if (!isObject(engine)) invalid('engine must be an object');
     config.engine = engine as EngineConfigInput;
+  }
+  const persistence = parsed['persistence'];
+  if (persistence === false) config.persistence = false;
+  else if (persistence !== undefined) {
+    if (!isObject(persistence)) invalid('persistence must be an object or false');
+    checkKeys(persistence, persistenceFields, 'persistence.');
+    config.persistence = { ...persistenceDefaults(), ...(persistence as Partial<PersistenceConfig>) };
   }
   const limits = parsed['limits'];
   if (limits !== undefined) {
@@ -179,7 +215,8 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
 
 function checkConsistency(config: ServerConfig): void {
   try {
-    normalizeEngineConfig(config.engine);
+    config.persistence = normalizePersistence(config.persistence);
+    normalizeEngineConfig({ ...config.engine, persistence: config.persistence });
   } catch (error: unknown) {
     throw new ServerError('ConfigInvalid', reasonOf(error), { cause: error });
   }
@@ -207,6 +244,7 @@ export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   if (port !== undefined && port !== '') config.port = parseIntegerText(port, 0, 65535, 'port');
   const logLevel = flags.logLevel ?? env['TESSERA_LOG_LEVEL'];
   if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevelOf(logLevel, 'log level');
+  applyPersistenceFlags(config, flags, env);
   checkConsistency(config);
   return config;
 }

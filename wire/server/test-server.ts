@@ -35,9 +35,11 @@ export interface SpawnOptions {
 }
 
 /** A config small enough for tests: one shard, and small limits that are quick to exceed. */
-export function testConfig(overrides: { limits?: object; namespaces?: object[] } = {}): object {
+export function testConfig(overrides: { limits?: object; namespaces?: object[]; persistence?: object | false } = {}): object {
   return {
     logLevel: 'info',
+    // Most tests are about memory behaviour; the durability tests ask for a data dir themselves.
+    persistence: overrides.persistence ?? false,
     engine: {
       shards: 1,
       sweepIntervalMs: 0,
@@ -59,6 +61,8 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
     args.push('--config', file);
   }
   const child = spawn(process.execPath, args, {
+    // The embedded default persists to ./data: keep a test server's default data dir in its folder.
+    cwd: folder,
     env: { ...process.env, TESSERA_PORT: '', TESSERA_HOST: '', TESSERA_CONFIG: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
