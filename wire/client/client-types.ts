@@ -1,7 +1,7 @@
-// The client's public types. Ops and records reuse the engine's shapes (engine/types.ts).
+// The client's public types. Ops and records reuse the engine's shapes (engine/layout/types.ts).
 
-import type { Status, StatusName } from '../../engine/status';
-import type { Op, PutMode, ScannedRecord } from '../../engine/types';
+import type { Status, StatusName } from '../../engine/layout/status';
+import type { Op, PutMode, ScannedRecord } from '../../engine/layout/types';
 import type { ScanOp } from '../codec/wire-types';
 import type { SocketConstructor } from './web-socket';
 

@@ -2,7 +2,7 @@
 
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import type { WireOp } from '../codec/wire-types';
 import { connect, type Client } from './client';
 import { TesseraError } from './tessera-error';

@@ -1,6 +1,6 @@
 // The public shapes of db.subscribe(): its options and the events it yields.
 
-import type { ChangeKind, Key } from '../../engine/types';
+import type { ChangeKind, Key } from '../../engine/layout/types';
 
 export interface SubscribeOptions {
   ns: string;

@@ -4,8 +4,8 @@
 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Status } from '../../engine/status';
-import type { OpResult, ScannedRecord } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { OpResult, ScannedRecord } from '../../engine/layout/types';
 import { decodeRequest } from '../codec/decode-request';
 import { encodeEvent } from '../codec/encode-event';
 import { encodeRequestFailure, encodeResponse } from '../codec/encode-response';

@@ -3,14 +3,14 @@
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import { decodeRequest } from './decode-request';
 import { encodeRequest } from './encode-request';
 import { frameIdentifier } from './schema-layout';
 import { mutateFrame } from './test-mutate';
 import { randomOp } from './test-ops';
 import { testRandom, testSeed, type TestRandom } from './test-random';
-import { validateOpArguments } from './validate-op';
+import { validateOpArguments } from '../../engine/layout/validate-op';
 import type { WireOp } from './wire-types';
 
 const refusalStatuses = new Set([Status.MalformedRequest, Status.TooManyOps, Status.InvalidArgument, Status.FrameTooLarge]);

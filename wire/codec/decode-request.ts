@@ -4,12 +4,12 @@
 
 import * as flatbuffers from 'flatbuffers';
 import { Op, OpKind, PutMode, Request } from '../../schemas/generated/tessera_generated';
-import { contentTypeBytesMax, frameBytesMax, scanLimitMax, ttlSecMax } from '../../engine/limits';
-import { Status } from '../../engine/status';
-import type { PutMode as PutModeName } from '../../engine/types';
+import { contentTypeBytesMax, frameBytesMax, scanLimitMax, ttlSecMax } from '../../engine/layout/limits';
+import { Status } from '../../engine/layout/status';
+import type { PutMode as PutModeName } from '../../engine/layout/types';
 import { invariant } from './invariant';
 import { requestIdLayout, requestLayout } from './schema-layout';
-import { uint64ToNumber } from './uint64';
+import { uint64ToNumber } from '../../engine/layout/uint64';
 import { verifyFrame } from './verify-frame';
 import type { DecodeRequestResult, WireOp } from './wire-types';
 

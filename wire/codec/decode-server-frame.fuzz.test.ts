@@ -9,7 +9,7 @@ import { mutateFrame } from './test-mutate';
 import { randomChange, randomOpResult, randomScanPage, randomStatusResult } from './test-ops';
 import { testRandom, testSeed, type TestRandom } from './test-random';
 import type { ResultInput } from './wire-types';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 
 function randomServerFrame(random: TestRandom): Uint8Array {
   switch (random.below(3)) {

@@ -11,10 +11,10 @@ import {
   ServerFrame,
   ServerMessage,
 } from '../../schemas/generated/tessera_generated';
-import type { Change, ChangeGap, ChangeKind, ScannedRecord } from '../../engine/types';
+import type { Change, ChangeGap, ChangeKind, ScannedRecord } from '../../engine/layout/types';
 import { invariant } from './invariant';
 import { serverFrameLayout } from './schema-layout';
-import { uint64ToNumber } from './uint64';
+import { uint64ToNumber } from '../../engine/layout/uint64';
 import { verifyFrame } from './verify-frame';
 import type { EventFrame, ResponseFrame, ServerFrameDecoded, WireResult } from './wire-types';
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { Change, ChangeKind } from '../../engine/types';
+import type { Change, ChangeKind } from '../../engine/layout/types';
 import { decodeServerFrame } from './decode-server-frame';
 import { encodeEvent } from './encode-event';
 import { randomChange } from './test-ops';

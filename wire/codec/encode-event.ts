@@ -1,10 +1,10 @@
 // Server side: one change (or a gap) seen by a subscription into a ServerFrame carrying an Event.
 
 import { Event, EventKind, ServerFrame, ServerMessage } from '../../schemas/generated/tessera_generated';
-import type { Change, ChangeGap, ChangeKind } from '../../engine/types';
+import type { Change, ChangeGap, ChangeKind } from '../../engine/layout/types';
 import { beginFrame, endFrame } from './frame-builder';
 import { invariant } from './invariant';
-import { isUint32, isUint64Number } from './uint64';
+import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 
 /**
  * One Event frame for subscription `subId` (0 = published to a topic, for every subscriber of

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Status } from '../../engine/status';
-import type { OpResult, ScanPage } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { OpResult, ScanPage } from '../../engine/layout/types';
 import { decodeServerFrame } from './decode-server-frame';
 import { encodeRequestFailure, encodeResponse } from './encode-response';
 import { randomOpResult, randomScanPage, randomStatusResult } from './test-ops';

@@ -8,11 +8,11 @@ import {
   ServerFrame,
   ServerMessage,
 } from '../../schemas/generated/tessera_generated';
-import { Status } from '../../engine/status';
-import type { OpResult, ScannedRecord, ScanPage } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { OpResult, ScannedRecord, ScanPage } from '../../engine/layout/types';
 import { beginFrame, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
 import { invariant } from './invariant';
-import { isUint32, isUint64Number } from './uint64';
+import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 import type { ResultInput, StatusResult } from './wire-types';
 
 /** One Response frame: one result per op of request `id`, in op order. */

@@ -3,7 +3,7 @@
 // encoding allocates only the output copy (and the UTF-8 of strings, inside the runtime).
 
 import * as flatbuffers from 'flatbuffers';
-import type { Key } from '../../engine/types';
+import type { Key } from '../../engine/layout/types';
 import { invariant } from './invariant';
 import { frameIdentifier } from './schema-layout';
 

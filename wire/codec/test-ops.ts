@@ -1,8 +1,8 @@
 // Test support: random valid ops, results and changes for round-trip and fuzz tests, and the
 // normal form decodeRequest gives an op (keys as bytes, defaults filled in).
 
-import { Status } from '../../engine/status';
-import type { Change, ChangeGap, ChangeKind, Key, OpResult, PutMode, ScannedRecord, ScanPage } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { Change, ChangeGap, ChangeKind, Key, OpResult, PutMode, ScannedRecord, ScanPage } from '../../engine/layout/types';
 import type { TestRandom } from './test-random';
 import type { StatusResult, WireOp } from './wire-types';
 

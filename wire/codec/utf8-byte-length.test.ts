@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { testRandom, testSeed } from './test-random';
-import { utf8ByteLength } from './utf8-byte-length';
+import { utf8ByteLength } from '../../engine/layout/utf8-byte-length';
 
 const encoder = new TextEncoder();
 

@@ -14,7 +14,7 @@
 //   expensive to walk.
 // It never throws on any input: every read is bounds-checked first, and a failure is a result.
 
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import { invariant } from './invariant';
 import { frameIdentifier, type FieldLayout, type TableLayout } from './schema-layout';
 import { isUtf8 } from './utf8-validate';

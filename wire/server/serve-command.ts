@@ -1,7 +1,7 @@
 // `tessera serve`: resolve the config, start the server, and turn SIGTERM / SIGINT into a graceful
 // stop (drain, then close). A second signal during the drain exits at once: the operator asked twice.
 
-import { openEngine } from '../../engine/open-engine';
+import { openEngine } from '../../engine/front/open-engine';
 import { loadUws } from './load-uws';
 import { createLogger, type Logger } from './logger';
 import { startServer, type RunningServer } from './server';

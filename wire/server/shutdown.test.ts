@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import type { ResponseFrame } from '../codec';
 import { testEngineDelayVariable } from './test-hooks';
 import { RawWsClient } from './test-ws';

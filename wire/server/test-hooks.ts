@@ -3,7 +3,7 @@
 // in flight) with the model engine, which otherwise answers within the same event-loop turn.
 // Nothing here runs unless such a variable is set.
 
-import type { EngineApi } from '../../engine/engine-api';
+import type { EngineApi } from '../../engine/front/engine-api';
 
 export const testEngineDelayVariable = 'TESSERA_TEST_ENGINE_DELAY_MS';
 const delayMsMax = 60_000;

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import { testEngineDelayVariable } from './test-hooks';
 import { RawWsClient } from './test-ws';
 import { spawnServer, testConfig, type ServerProcess } from './test-server';

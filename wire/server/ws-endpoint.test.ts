@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { frameBytesMax, opsPerRequestMax } from '../../engine/limits';
-import { Status } from '../../engine/status';
+import { frameBytesMax, opsPerRequestMax } from '../../engine/layout/limits';
+import { Status } from '../../engine/layout/status';
 import { encodeRequest, type WireOp } from '../codec';
 import { closeCodeFrameTooLarge } from './ws-endpoint';
 import { RawWsClient } from './test-ws';

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import type { ResponseFrame } from '../codec';
 import { RawWsClient } from './test-ws';
 import { spawnServer, testConfig, type ServerProcess } from './test-server';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { connect, type Client } from '../../client';
 import type { Subscription } from '../../client/subscription';
 import type { ChangeEvent, SubscriptionEvent } from '../../client/subscription-types';
-import type { Change } from '../../../engine/types';
+import type { Change } from '../../../engine/layout/types';
 import { HubServer } from './test-hub-server';
 
 let server: HubServer;

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { Change } from '../../../engine/types';
+import type { Change } from '../../../engine/layout/types';
 import { connect, type Client } from '../../client';
 import { spawnServer, type ServerProcess } from '../test-server';
 import { RawSubscriber } from './test-subscriber';

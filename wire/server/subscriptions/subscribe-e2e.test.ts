@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Status } from '../../../engine/status';
-import type { Change, ChangeGap } from '../../../engine/types';
+import { Status } from '../../../engine/layout/status';
+import type { Change, ChangeGap } from '../../../engine/layout/types';
 import { connect } from '../../client';
 import type { ChangeEvent } from '../../client/subscription-types';
 import { spawnServer, type ServerProcess } from '../test-server';

@@ -6,9 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChangeLog } from '../../../engine/change-log';
-import { namespaceDefaults } from '../../../engine/config';
-import type { ChangeKind, NamespaceConfig } from '../../../engine/types';
+import { ChangeLog } from '../../../engine/front/change-log';
+import { namespaceDefaults } from '../../../engine/front/config';
+import type { ChangeKind, NamespaceConfig } from '../../../engine/layout/types';
 import { seededRandom } from '../test-ws';
 import { SubscriptionHub, type HubStats } from './subscription-hub';
 import { FakeBroker } from './test-fake-uws';

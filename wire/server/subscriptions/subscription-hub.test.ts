@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChangeLog } from '../../../engine/change-log';
-import { Status } from '../../../engine/status';
-import type { ChangeKind, NamespaceConfig } from '../../../engine/types';
-import { namespaceDefaults } from '../../../engine/config';
+import { ChangeLog } from '../../../engine/front/change-log';
+import { Status } from '../../../engine/layout/status';
+import type { ChangeKind, NamespaceConfig } from '../../../engine/layout/types';
+import { namespaceDefaults } from '../../../engine/front/config';
 import type { ChangeEvent, SubscriptionEvent } from '../../client/subscription-types';
 import { SubscriptionHub, type SubscriptionLimits } from './subscription-hub';
 import { FakeBroker } from './test-fake-uws';

@@ -44,11 +44,11 @@
 // socket that ever subscribes also joins the anchor topic, never published to, so its record and
 // queued frames live until the socket closes.
 
-import type { ChangeLogApi } from '../../../engine/engine-api';
-import { Status } from '../../../engine/status';
-import type { Change, NamespaceConfig } from '../../../engine/types';
+import type { ChangeLogApi } from '../../../engine/front/engine-api';
+import { Status } from '../../../engine/layout/status';
+import type { Change, NamespaceConfig } from '../../../engine/layout/types';
 import { encodeEvent } from '../../codec/encode-event';
-import { validateOp } from '../../codec/validate-op';
+import { validateOp } from '../../../engine/layout/validate-op';
 import type { ResultInput, StatusResult, SubscribeOp, UnsubscribeOp } from '../../codec/wire-types';
 import {
   SubscriberSession,

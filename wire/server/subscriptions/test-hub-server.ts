@@ -4,9 +4,9 @@
 // the real client without the rest of the server; the end-to-end tests use the real server.
 
 import type { TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
-import { ModelEngine } from '../../../engine/model-engine';
-import type { EngineConfigInput } from '../../../engine/config';
-import type { NamespaceConfig, Op } from '../../../engine/types';
+import { ModelEngine } from '../../../engine/front/model-engine';
+import type { EngineConfigInput } from '../../../engine/front/config';
+import type { NamespaceConfig, Op } from '../../../engine/layout/types';
 import { decodeRequest, encodeResponse, type ResultInput } from '../../codec';
 import { loadUws } from '../load-uws';
 import type { SubscriberSession } from './subscriber-session';
