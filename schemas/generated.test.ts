@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Status as EngineStatus } from '../engine/layout/status';
 import { Status as WireStatus } from './generated/tessera_generated';
-import { repoRoot } from '../wire/codec/test-repo-root';
+import { repoRoot } from '../wire/codec/repo-root.fixture';
 
 /** The numeric members of a TypeScript enum as name → number (the reverse entries dropped). */
 function enumEntries(enumObject: Record<string, string | number>): Map<string, number> {

@@ -6,6 +6,7 @@
 // The window is bounded twice: by entry count and by the bytes of keys and values it retains
 // (values can be megabytes), dropping the oldest entries first.
 
+import { fail } from '../layout/assert';
 import type { ChangeListener, ChangeLogApi } from './engine-api';
 import type { Change, ChangeGap } from '../layout/types';
 
@@ -72,7 +73,7 @@ export class ChangeLog implements ChangeLogApi {
     const lastLsn = Math.min(this.#lastLsn, afterLsn + maxChanges);
     for (let lsn = Math.max(afterLsn + 1, this.#oldestLsn); lsn <= lastLsn; lsn++) {
       const entry = this.#entries[lsn & this.#mask];
-      if (entry === undefined || entry.lsn !== lsn) throw new Error(`change log invariant: lsn ${lsn} missing`);
+      if (entry === undefined || entry.lsn !== lsn) fail(`change log invariant: lsn ${lsn} missing`);
       result.push(entry);
     }
     return result;

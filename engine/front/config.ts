@@ -49,19 +49,20 @@ export function namespaceDefaults(name: string): NamespaceConfig {
   };
 }
 
-function assertConfig(condition: boolean, message: string): asserts condition {
+/** Bad configuration is input, not an invariant: a RangeError naming the field (never assert()). */
+function requireConfig(condition: boolean, message: string): asserts condition {
   if (!condition) throw new RangeError(`invalid engine config: ${message}`);
 }
 
 function normalizeNamespace(input: NamespaceConfigInput): NamespaceConfig {
   const namespace: NamespaceConfig = { ...namespaceDefaults(input.name), ...input };
   const { name, mode, memoryLimitBytes, defaultTtlSec, maxKeyBytes, maxValueBytes } = namespace;
-  assertConfig(/^[A-Za-z0-9_.-]{1,64}$/.test(name), `namespace name ${JSON.stringify(name)} (1-64 of A-Z a-z 0-9 _ . -)`);
-  assertConfig(mode === 'store' || mode === 'cache', `namespace ${name}: mode must be store or cache`);
-  assertConfig(Number.isSafeInteger(memoryLimitBytes) && memoryLimitBytes >= 1024 * 1024, `namespace ${name}: memoryLimitBytes >= 1 MiB`);
-  assertConfig(Number.isInteger(defaultTtlSec) && defaultTtlSec >= 0 && defaultTtlSec <= ttlSecMax, `namespace ${name}: defaultTtlSec`);
-  assertConfig(Number.isInteger(maxKeyBytes) && maxKeyBytes >= 1 && maxKeyBytes <= keyBytesMaxHard, `namespace ${name}: maxKeyBytes 1..${keyBytesMaxHard}`);
-  assertConfig(Number.isInteger(maxValueBytes) && maxValueBytes >= 0 && maxValueBytes <= valueBytesMaxHard, `namespace ${name}: maxValueBytes 0..${valueBytesMaxHard}`);
+  requireConfig(/^[A-Za-z0-9_.-]{1,64}$/.test(name), `namespace name ${JSON.stringify(name)} (1-64 of A-Z a-z 0-9 _ . -)`);
+  requireConfig(mode === 'store' || mode === 'cache', `namespace ${name}: mode must be store or cache`);
+  requireConfig(Number.isSafeInteger(memoryLimitBytes) && memoryLimitBytes >= 1024 * 1024, `namespace ${name}: memoryLimitBytes >= 1 MiB`);
+  requireConfig(Number.isInteger(defaultTtlSec) && defaultTtlSec >= 0 && defaultTtlSec <= ttlSecMax, `namespace ${name}: defaultTtlSec`);
+  requireConfig(Number.isInteger(maxKeyBytes) && maxKeyBytes >= 1 && maxKeyBytes <= keyBytesMaxHard, `namespace ${name}: maxKeyBytes 1..${keyBytesMaxHard}`);
+  requireConfig(Number.isInteger(maxValueBytes) && maxValueBytes >= 0 && maxValueBytes <= valueBytesMaxHard, `namespace ${name}: maxValueBytes 0..${valueBytesMaxHard}`);
   return namespace;
 }
 
@@ -74,11 +75,11 @@ export function normalizeEngineConfig(input: EngineConfigInput = {}): EngineConf
     sweepIntervalMs: input.sweepIntervalMs ?? 250,
     directReads: input.directReads ?? true,
   };
-  assertConfig(Number.isInteger(config.shards) && config.shards >= 1 && config.shards <= 64, 'shards 1..64');
-  assertConfig(namespaces.length >= 1 && namespaces.length <= namespacesMax, `1..${namespacesMax} namespaces`);
-  assertConfig(new Set(namespaces.map((n) => n.name)).size === namespaces.length, 'namespace names must be unique');
+  requireConfig(Number.isInteger(config.shards) && config.shards >= 1 && config.shards <= 64, 'shards 1..64');
+  requireConfig(namespaces.length >= 1 && namespaces.length <= namespacesMax, `1..${namespacesMax} namespaces`);
+  requireConfig(new Set(namespaces.map((n) => n.name)).size === namespaces.length, 'namespace names must be unique');
   const capacity = config.changeLogCapacity;
-  assertConfig(Number.isInteger(capacity) && capacity >= 1 && (capacity & (capacity - 1)) === 0, 'changeLogCapacity must be a power of two');
-  assertConfig(Number.isInteger(config.sweepIntervalMs) && config.sweepIntervalMs >= 0, 'sweepIntervalMs >= 0');
+  requireConfig(Number.isInteger(capacity) && capacity >= 1 && (capacity & (capacity - 1)) === 0, 'changeLogCapacity must be a power of two');
+  requireConfig(Number.isInteger(config.sweepIntervalMs) && config.sweepIntervalMs >= 0, 'sweepIntervalMs >= 0');
   return config;
 }

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { Engine } from './engine';
 import { ModelEngine } from './model-engine';
 import { Status } from '../layout/status';
-import { seededRandom, testSeed, text } from './engine-fixtures';
+import { seededRandom, testSeed, text } from './engine.fixture';
 import type { EngineConfigInput } from './config';
 import type { Op, OpResult } from '../layout/types';
 

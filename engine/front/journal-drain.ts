@@ -2,6 +2,7 @@
 // the next node-wide LSN (invariant 4) and releases the ring space. Runs when a batch returns,
 // before its results are delivered, so an acknowledged write is always already in the change log.
 
+import { fail } from '../layout/assert';
 import type { ChangeLog } from './change-log';
 import type { Change, ChangeKind } from '../layout/types';
 import { EntryKind } from '../layout/journal-layout';
@@ -36,21 +37,22 @@ class DrainedChange implements Change {
   readonly #valueStart: number;
   readonly #valueLength: number;
 
-  constructor(
-    kind: ChangeKind, ns: string, generation: number, expiry: number, lastModified: number, contentType: string,
-    copy: Uint8Array, keyStart: number, keyLength: number, valueStart: number, valueLength: number,
-  ) {
+  /**
+   * The change of the entry `entry` points at; `copy` holds the drained range, with this entry's
+   * bytes `shift` bytes from where they sit in the ring's data area.
+   */
+  constructor(entry: JournalEntryReader, kind: ChangeKind, ns: string, contentType: string, copy: Uint8Array, shift: number) {
     this.kind = kind;
     this.ns = ns;
-    this.generation = generation;
-    this.expiry = expiry;
-    this.lastModified = lastModified;
+    this.generation = entry.generation;
+    this.expiry = entry.expiry;
+    this.lastModified = entry.lastModified;
     this.contentType = contentType;
     this.#copy = copy;
-    this.#keyStart = keyStart;
-    this.#keyLength = keyLength;
-    this.#valueStart = valueStart;
-    this.#valueLength = valueLength;
+    this.#keyStart = entry.keyStart + shift;
+    this.#keyLength = entry.keyLength;
+    this.#valueStart = kind === 'put' ? entry.valueStart + shift : -1;
+    this.#valueLength = entry.valueLength;
   }
 
   get key(): Uint8Array {
@@ -94,22 +96,17 @@ export class JournalDrain {
     while (position !== head) {
       entries.at(position);
       const bytes = entries.entryBytes;
-      if (bytes === 0 || bytes % 8 !== 0) throw new Error(`journal invariant: entry of ${bytes} bytes at ${position}`);
+      if (bytes === 0 || bytes % 8 !== 0) fail(`journal invariant: entry of ${bytes} bytes at ${position}`);
       const kind = entries.kind;
       if (kind !== EntryKind.Pad) {
         const changeKind = kinds[kind];
         const ns = this.#namespaceNames[entries.namespaceId];
-        if (changeKind === undefined || ns === undefined) throw new Error(`journal invariant: entry kind ${kind} namespace ${entries.namespaceId}`);
+        if (changeKind === undefined || ns === undefined) fail(`journal invariant: entry kind ${kind} namespace ${entries.namespaceId}`);
         // Offsets of this entry within the copy.
         const shift = ((position - tail) >>> 0) - entries.start;
-        const keyStart = entries.keyStart + shift;
         const contentTypeStart = entries.contentTypeStart + shift;
-        const valueStart = entries.valueStart + shift;
         const contentType = entries.contentTypeLength === 0 ? '' : decoder.decode(copy.subarray(contentTypeStart, contentTypeStart + entries.contentTypeLength));
-        this.#changeLog.append(new DrainedChange(
-          changeKind, ns, entries.generation, entries.expiry, entries.lastModified, contentType,
-          copy, keyStart, entries.keyLength, kind === EntryKind.Put ? valueStart : -1, entries.valueLength,
-        ));
+        this.#changeLog.append(new DrainedChange(entries, changeKind, ns, contentType, copy, shift));
         drained++;
       }
       position = (position + bytes) >>> 0;

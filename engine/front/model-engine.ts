@@ -2,6 +2,7 @@
 // sequences through it and through the real engine and compare; the server's tests can use it as a
 // stand-in. It is written for obviousness, not speed.
 
+import { fail } from '../layout/assert';
 import { ChangeLog } from './change-log';
 import { normalizeEngineConfig, type EngineConfigInput } from './config';
 import type { EngineApi } from './engine-api';
@@ -16,16 +17,13 @@ import type {
   OpResult,
   ScanOptions,
   ScanPage,
+  RecordMeta,
 } from '../layout/types';
 import { validateOp } from '../layout/validate-op';
 
-interface ModelRecord {
+interface ModelRecord extends RecordMeta {
   key: Uint8Array;
   value: Uint8Array;
-  generation: number;
-  expiry: number;
-  lastModified: number;
-  contentType: string;
 }
 
 const encoder = new TextEncoder();
@@ -95,7 +93,7 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
     const status = validateOp(op, namespace);
     if (status !== Status.Ok || namespace === undefined) return result(status);
     const table = this.#tables.get(namespace.name);
-    if (table === undefined) throw new Error('model invariant: namespace table missing');
+    if (table === undefined) fail('model invariant: namespace table missing');
     const key = toBytes(op.key);
     const id = mapKey(key);
     const existing = this.#live(op.ns, table, id);

@@ -53,8 +53,8 @@ export class OpWriter {
     const out = this.#out;
     out.reserve(bytes);
     const start = out.length;
-    out.bytes[start + opOpcodeByte] = opcode;
-    out.bytes[start + opNamespaceIdByte] = namespaceId;
+    out.u8[start + opOpcodeByte] = opcode;
+    out.u8[start + opNamespaceIdByte] = namespaceId;
     out.view.setUint32(start + opBytesByte, bytes, true);
     out.length = start + bytes;
     this.count++;
@@ -69,7 +69,7 @@ export class OpWriter {
     const contentTypeLength = contentType === null ? 0 : contentType.length;
     const valueLength = value === null ? 0 : value.length;
     const start = this.#open(request.opcode, request.namespaceId, keyOpBytes(keyLength, contentTypeLength, valueLength));
-    const bytes = this.#out.bytes;
+    const bytes = this.#out.u8;
     const view = this.#out.view;
     bytes[start + keyOpPutModeByte] = request.putMode;
     bytes[start + keyOpContentTypeLengthByte] = contentTypeLength;
@@ -99,7 +99,7 @@ export class OpWriter {
     const prefixLength = request.prefix.length;
     const afterKeyLength = request.afterKey.length;
     const start = this.#open(Opcode.Scan, request.namespaceId, scanOpBytes(prefixLength, afterKeyLength));
-    const bytes = this.#out.bytes;
+    const bytes = this.#out.u8;
     const view = this.#out.view;
     bytes[start + scanOpFlagsByte] = request.flags;
     view.setUint16(start + scanOpPrefixLengthByte, prefixLength, true);

@@ -1,14 +1,13 @@
+import type { RecordStamp } from '../layout/types';
+
 /**
  * One op's result as a sink sees it: a ResultReader over a shard's answer, or a DirectRead served
  * from shared memory on the main thread. Field reads allocate nothing; value() and contentType()
  * copy and say so; valueView() is valid only during the onResult call.
  */
-export interface ResultView {
+export interface ResultView extends Readonly<RecordStamp> {
   readonly status: number;
   readonly flags: number;
-  readonly generation: number;
-  readonly expiry: number;
-  readonly lastModified: number;
   readonly hasValue: boolean;
   contentType(): string;
   value(): Uint8Array | null;

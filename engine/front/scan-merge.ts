@@ -2,6 +2,7 @@
 // shard answers everything up to its own boundary; the page may only include what every shard has
 // covered, so it ends at the smallest boundary, then at the page limit.
 
+import { fail } from '../layout/assert';
 import { pad4 } from '../layout/words';
 import {
   resultFlagHasValue,
@@ -60,7 +61,7 @@ export function parseScanSlice(bytes: Uint8Array): ScanSlice {
     });
     position += scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
   }
-  if (position !== bytes.length) throw new Error('scan invariant: slice payload length mismatch');
+  if (position !== bytes.length) fail('scan invariant: slice payload length mismatch');
   const last = records[records.length - 1];
   const boundary: ScanPosition = cut && last !== undefined
     ? { hash: last.hash, key: last.key }

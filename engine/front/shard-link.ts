@@ -10,6 +10,7 @@
 // append to its journal between two drains (journal-drain.ts runs when each batch returns, before
 // any result is delivered): batchesInFlightMax * batchBytesMax plus evictions, well under the ring.
 
+import { fail } from '../layout/assert';
 import { Piscina } from 'piscina';
 import { OpWriter } from './op-writer';
 import { ResultReader } from './result-reader';
@@ -106,7 +107,7 @@ export class ShardLink {
     const batch = this.#queue[this.#queue.length - 1]!;
     batch.sinks.push(sink);
     batch.tokens.push(token);
-    if (batch.sinks.length !== batch.writer.count) throw new Error('shard link invariant: sinks and ops out of step');
+    if (batch.sinks.length !== batch.writer.count) fail('shard link invariant: sinks and ops out of step');
     if (this.#inFlight.length < batchesInFlightMax && !this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(this.#flush);
@@ -136,7 +137,7 @@ export class ShardLink {
       sinks[i]!.onResult(tokens[i]!, reader);
       reader.next();
     }
-    if (reader.position !== resultBuffer.byteLength) throw new Error('shard link invariant: result count differs from op count');
+    if (reader.position !== resultBuffer.byteLength) fail('shard link invariant: result count differs from op count');
     this.#recycle(batch);
   };
 

@@ -4,13 +4,16 @@
 // view for word copies (copy-bytes.ts); the struct is refilled per op, so naming them allocates
 // nothing on the hot path.
 
+import type { WordView } from './copy-bytes';
+
 const emptyBytes = new Uint8Array(0);
 const emptyWords = new Uint32Array(0);
 
-export class ByteRuns {
-  source: Uint8Array = emptyBytes;
-  /** The u32 view of `source`'s buffer from its byte 0 (copyWords needs both). */
-  source32: Uint32Array = emptyWords;
+export class ByteRuns implements WordView {
+  /** The source's bytes. */
+  u8: Uint8Array = emptyBytes;
+  /** The u32 view of the source's buffer from its byte 0 (copyWords needs both). */
+  u32: Uint32Array = emptyWords;
   keyStart = 0;
   keyLength = 0;
   contentTypeStart = 0;
@@ -20,8 +23,8 @@ export class ByteRuns {
 
   /** Points at a new source; every run empty. Returns this, to chain the run setters. */
   from(source: Uint8Array, source32: Uint32Array): this {
-    this.source = source;
-    this.source32 = source32;
+    this.u8 = source;
+    this.u32 = source32;
     this.keyStart = 0;
     this.keyLength = 0;
     this.contentTypeStart = 0;

@@ -22,12 +22,14 @@ for (const length of [16, 64, 128, 1024]) {
 
 const source32 = new Uint32Array(source.buffer);
 const target32 = new Uint32Array(target.buffer);
+const sourceView = { u8: source, u32: source32 };
+const targetView = { u8: target, u32: target32 };
 for (const length of [100, 256, 512, 1024]) {
   let offset = 0;
   new Benchmark.Suite(`copy ${length} bytes, same alignment`)
     .add('copyWords', () => {
       offset = (offset + 4096 + 4) & 0x7ffff;
-      copyWords(source, source32, offset + 3, target, target32, offset + 7, length);
+      copyWords(sourceView, offset + 3, targetView, offset + 7, length);
     })
     .add('subarray+set', () => {
       offset = (offset + 4096 + 4) & 0x7ffff;

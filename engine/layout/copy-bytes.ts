@@ -20,23 +20,30 @@ export function copyBytes(source: Uint8Array, sourceStart: number, target: Uint8
 /** Long runs (past wordCopyBytesMax) still go to native set(), which wins at kilobytes. */
 export const wordCopyBytesMax = 512;
 
-export function copyWords(
-  source: Uint8Array, source32: Uint32Array, sourceStart: number,
-  target: Uint8Array, target32: Uint32Array, targetStart: number,
-  length: number,
-): void {
+/** A byte array with the u32 view of the same buffer from byte 0 (tables, rings, batches, results). */
+export interface WordView {
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+}
+
+/** Copies source.u8[sourceStart, +length) to target.u8[targetStart...], by words where alignment allows. */
+export function copyWords(source: WordView, sourceStart: number, target: WordView, targetStart: number, length: number): void {
+  const from = source.u8;
+  const to = target.u8;
   if (length > wordCopyBytesMax || ((sourceStart ^ targetStart) & 3) !== 0) {
-    copyBytes(source, sourceStart, target, targetStart, length);
+    copyBytes(from, sourceStart, to, targetStart, length);
     return;
   }
   let i = 0;
   while (i < length && ((sourceStart + i) & 3) !== 0) {
-    target[targetStart + i] = source[sourceStart + i]!;
+    to[targetStart + i] = from[sourceStart + i]!;
     i++;
   }
   const wordsEnd = i + ((length - i) & ~3);
+  const from32 = source.u32;
+  const to32 = target.u32;
   let sourceWord = (sourceStart + i) >>> 2;
   let targetWord = (targetStart + i) >>> 2;
-  for (; i < wordsEnd; i += 4) target32[targetWord++] = source32[sourceWord++]!;
-  for (; i < length; i++) target[targetStart + i] = source[sourceStart + i]!;
+  for (; i < wordsEnd; i += 4) to32[targetWord++] = from32[sourceWord++]!;
+  for (; i < length; i++) to[targetStart + i] = from[sourceStart + i]!;
 }

@@ -17,6 +17,8 @@
 //   8 u32 generation   12 u32 expiry   16 f64 lastModified   24 u32 valueLength
 //   28 u8 contentTypeLength (3 bytes pad)   32 key, content type, value
 
+import { fail } from './assert';
+
 export const journalWordHead = 0;
 export const journalWordTail = 16;
 export const journalControlBytes = 128;
@@ -53,7 +55,7 @@ export function allocateJournal(capacityBytes: number): SharedArrayBuffer {
 }
 
 function assertLayout(): void {
-  if (journalWordTail * 4 < 64) throw new Error('journal head and tail must sit on different cache lines');
-  if (journalControlBytes % 8 !== 0 || entryLastModifiedByte % 8 !== 0) throw new Error('journal alignment');
+  if (journalWordTail * 4 < 64) fail('journal head and tail must sit on different cache lines');
+  if (journalControlBytes % 8 !== 0 || entryLastModifiedByte % 8 !== 0) fail('journal alignment');
 }
 assertLayout();

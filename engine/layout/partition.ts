@@ -11,6 +11,7 @@
 // The namespace is not part of it: as in Redis, the slot is a function of the key alone.
 // (The table index hashes with its own 32-bit MurmurHash3, layout/hash.ts, seeded by namespace.)
 
+import { fail } from './assert';
 import { partitionCount } from './limits';
 
 export const keySlotCount = 16384;
@@ -91,8 +92,8 @@ export function partitionOfKey(bytes: Uint8Array, start: number, length: number)
 }
 
 function assertLayout(): void {
-  if (slotsPerPartition !== 4 || partitionCount * slotsPerPartition !== keySlotCount) throw new Error('4 key slots per partition');
+  if (slotsPerPartition !== 4 || partitionCount * slotsPerPartition !== keySlotCount) fail('4 key slots per partition');
   // Redis's published vector: CLUSTER KEYSLOT foo is 12182.
-  if (keySlot(new Uint8Array([0x66, 0x6f, 0x6f]), 0, 3) !== 12182) throw new Error('crc16 key slot of "foo" must be 12182');
+  if (keySlot(new Uint8Array([0x66, 0x6f, 0x6f]), 0, 3) !== 12182) fail('crc16 key slot of "foo" must be 12182');
 }
 assertLayout();

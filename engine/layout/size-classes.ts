@@ -3,6 +3,8 @@
 // records (the common content-metadata case) to a few bytes: a 16-byte key + 100-byte value
 // record is 148 bytes and lands in the 152 class. Above 1 KiB classes grow by 1/8 (≤ 12.5 % waste).
 
+import { fail } from './assert';
+
 export const slotAlignBytes = 8;
 export const slotBytesMin = 48;
 /** Pages of small classes are this long; a class larger than a page gets one slot per page. */
@@ -48,9 +50,9 @@ export function pageBytesOf(classIndex: number): number {
 function assertClasses(): void {
   for (let i = 0; i < classCount; i++) {
     const size = classSizes[i]!;
-    if (size % slotAlignBytes !== 0) throw new Error(`size class ${i} (${size}) not 8-aligned`);
-    if (i > 0 && size <= classSizes[i - 1]!) throw new Error(`size classes not increasing at ${i}`);
+    if (size % slotAlignBytes !== 0) fail(`size class ${i} (${size}) not 8-aligned`);
+    if (i > 0 && size <= classSizes[i - 1]!) fail(`size classes not increasing at ${i}`);
   }
-  if (classSizes[classOf(148)] !== 152) throw new Error('size class for 148 bytes must be 152');
+  if (classSizes[classOf(148)] !== 152) fail('size class for 148 bytes must be 152');
 }
 assertClasses();

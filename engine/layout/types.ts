@@ -77,12 +77,21 @@ export interface UnsubscribeOp {
 export type WireOp = Op | ScanOp | SubscribeOp | UnsubscribeOp;
 export type WireOpName = WireOp['op'];
 
-export interface RecordMeta {
+/**
+ * The one record-metadata type: what every record carries besides key and value. The numeric part
+ * (RecordStamp) is what the table, journal and batch encodings store in fixed fields; the content
+ * type travels as bytes beside them.
+ */
+export interface RecordStamp {
+  /** Starts at 1 for a new record, +1 per write: use it as ifGeneration for a safe update. */
   generation: number;
   /** Seconds since the epoch; 0 = never. */
   expiry: number;
   /** Milliseconds since the epoch. */
   lastModified: number;
+}
+
+export interface RecordMeta extends RecordStamp {
   contentType: string;
 }
 
@@ -121,15 +130,11 @@ export interface ScanPage {
 export type ChangeKind = 'put' | 'delete' | 'touch' | 'expired' | 'evicted';
 
 /** One entry of the node-wide ordered change log. */
-export interface Change {
+export interface Change extends RecordMeta {
   lsn: number;
   kind: ChangeKind;
   ns: string;
   key: Uint8Array;
-  generation: number;
-  expiry: number;
-  lastModified: number;
-  contentType: string;
   /** The new value for `put`; null otherwise. */
   value: Uint8Array | null;
 }

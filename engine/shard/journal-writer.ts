@@ -3,7 +3,8 @@
 
 import { assert, assertStored } from '../layout/assert';
 import type { ByteRuns } from '../layout/byte-runs';
-import { copyBytes, copyWords } from '../layout/copy-bytes';
+import { copyBytes, copyWords, type WordView } from '../layout/copy-bytes';
+import type { RecordStamp } from '../layout/types';
 import { doubleAt, wordAt } from '../layout/words';
 import {
   EntryKind,
@@ -23,12 +24,9 @@ import {
   entryBytesFor,
 } from '../layout/journal-layout';
 
-export interface JournalFields {
+export interface JournalFields extends RecordStamp {
   kind: EntryKind;
   namespaceId: number;
-  generation: number;
-  expiry: number;
-  lastModified: number;
 }
 
 export class JournalWriter {
@@ -36,6 +34,8 @@ export class JournalWriter {
   readonly #u8: Uint8Array;
   readonly #u32: Uint32Array;
   readonly #f64: Float64Array;
+  /** The data area as one WordView, for copyWords. */
+  readonly #ring: WordView;
   readonly #capacity: number;
   readonly #mask: number;
 
@@ -46,6 +46,7 @@ export class JournalWriter {
     this.#u8 = new Uint8Array(buffer, journalControlBytes, this.#capacity);
     this.#u32 = new Uint32Array(buffer, journalControlBytes, this.#capacity / 4);
     this.#f64 = new Float64Array(buffer, journalControlBytes, this.#capacity / 8);
+    this.#ring = { u8: this.#u8, u32: this.#u32 };
   }
 
   get head(): number {
@@ -104,14 +105,12 @@ export class JournalWriter {
     assertStored(u8[position + entryNamespaceIdByte]!, fields.namespaceId, 'journal namespace id');
     assertStored(u8[position + entryKeyLengthByte]! | (u8[position + entryKeyLengthByte + 1]! << 8), keyLength, 'journal key length');
     assertStored(u8[position + entryContentTypeLengthByte]!, contentTypeLength, 'journal content-type length');
-    const source = runs.source;
-    const source32 = runs.source32;
     let target = position + entryHeaderBytes;
-    copyWords(source, source32, runs.keyStart, u8, u32, target, keyLength);
+    copyWords(runs, runs.keyStart, this.#ring, target, keyLength);
     target += keyLength;
-    copyBytes(source, runs.contentTypeStart, u8, target, contentTypeLength);
+    copyBytes(runs.u8, runs.contentTypeStart, u8, target, contentTypeLength);
     target += contentTypeLength;
-    copyWords(source, source32, runs.valueStart, u8, u32, target, valueLength);
+    copyWords(runs, runs.valueStart, this.#ring, target, valueLength);
     head = (head + bytes) >>> 0;
     Atomics.store(this.#control, journalWordHead, head | 0);
     return head;

@@ -43,9 +43,9 @@ export class ResultWriter {
     const out = this.out;
     out.reserve(resultHeaderBytes + pad4(payloadBytes));
     const start = out.length;
-    out.bytes[start + resultStatusByte] = status;
-    out.bytes[start + resultFlagsByte] = flags;
-    out.bytes[start + resultContentTypeLengthByte] = contentTypeLength;
+    out.u8[start + resultStatusByte] = status;
+    out.u8[start + resultFlagsByte] = flags;
+    out.u8[start + resultContentTypeLengthByte] = contentTypeLength;
     out.view.setUint32(start + resultValueLengthByte, payloadBytes - contentTypeLength, true);
     out.length = start + resultHeaderBytes + pad4(payloadBytes);
     return start;
@@ -73,10 +73,10 @@ export class ResultWriter {
     view.setUint32(start + resultGenerationByte, table.recordGeneration(record), true);
     view.setUint32(start + resultExpiryByte, table.recordExpiry(record), true);
     view.setFloat64(start + resultLastModifiedByte, table.recordLastModified(record), true);
-    assert(out.bytes[start + resultContentTypeLengthByte] === contentTypeLength, 'result content-type length fits its u8');
+    assert(out.u8[start + resultContentTypeLengthByte] === contentTypeLength, 'result content-type length fits its u8');
     const target = start + resultHeaderBytes;
-    copyBytes(table.u8, table.recordContentTypeStart(record), out.bytes, target, contentTypeLength);
-    if (withValue) copyWords(table.u8, table.u32, table.recordValueStart(record), out.bytes, out.words, target + contentTypeLength, valueLength);
+    copyBytes(table.u8, table.recordContentTypeStart(record), out.u8, target, contentTypeLength);
+    if (withValue) copyWords(table, table.recordValueStart(record), out, target + contentTypeLength, valueLength);
   }
 
   /** The sweep's own answer: how many index slots it examined and how many expired records it removed. */
@@ -97,7 +97,7 @@ export class ResultWriter {
   beginScan(): number {
     const start = this.out.length;
     this.out.reserve(resultHeaderBytes + scanResultHeaderBytes);
-    this.out.bytes.fill(0, start, start + resultHeaderBytes + scanResultHeaderBytes);
+    this.out.u8.fill(0, start, start + resultHeaderBytes + scanResultHeaderBytes);
     this.out.length += resultHeaderBytes + scanResultHeaderBytes;
     return start;
   }
@@ -113,24 +113,24 @@ export class ResultWriter {
     const view = out.view;
     view.setUint32(start + scanRecordHashByte, table.slotHash(slot), true);
     view.setUint16(start + scanRecordKeyLengthByte, keyLength, true);
-    out.bytes[start + scanRecordContentTypeLengthByte] = contentTypeLength;
-    out.bytes[start + scanRecordFlagsByte] = withValue ? resultFlagHasValue : 0;
+    out.u8[start + scanRecordContentTypeLengthByte] = contentTypeLength;
+    out.u8[start + scanRecordFlagsByte] = withValue ? resultFlagHasValue : 0;
     view.setUint32(start + scanRecordGenerationByte, table.recordGeneration(record), true);
     view.setUint32(start + scanRecordExpiryByte, table.recordExpiry(record), true);
     view.setFloat64(start + scanRecordLastModifiedByte, table.recordLastModified(record), true);
     view.setUint32(start + scanRecordValueLengthByte, valueLength, true);
     // Key, content type and value sit back to back in the record, as in the scan record.
-    copyBytes(table.u8, table.recordKeyStart(record), out.bytes, start + scanRecordHeaderBytes, keyLength + contentTypeLength + valueLength);
+    copyBytes(table.u8, table.recordKeyStart(record), out.u8, start + scanRecordHeaderBytes, keyLength + contentTypeLength + valueLength);
     out.length = start + scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
   }
 
   finishScan(start: number, flags: number, count: number, reachedHash: number): void {
     const view = this.out.view;
     const payloadStart = start + resultHeaderBytes;
-    this.out.bytes[start + resultStatusByte] = Status.Ok;
-    this.out.bytes[start + resultFlagsByte] = resultFlagHasValue;
+    this.out.u8[start + resultStatusByte] = Status.Ok;
+    this.out.u8[start + resultFlagsByte] = resultFlagHasValue;
     view.setUint32(start + resultValueLengthByte, this.out.length - payloadStart, true);
-    this.out.bytes[payloadStart + scanResultFlagsByte] = flags;
+    this.out.u8[payloadStart + scanResultFlagsByte] = flags;
     view.setUint32(payloadStart + scanResultCountByte, count, true);
     view.setUint32(payloadStart + scanResultReachedHashByte, reachedHash, true);
   }

@@ -41,9 +41,9 @@ function redo(state: ShardState, entry: JournalEntryReader): void {
   const table = state.table;
   const namespaceId = entry.namespaceId;
   const runs = state.runs.from(entry.u8, entry.u32).contiguous(entry.keyStart, entry.keyLength, entry.contentTypeLength, entry.valueLength);
-  const hash = keyHash(namespaceId, runs.source, runs.keyStart, runs.keyLength);
+  const hash = keyHash(namespaceId, runs.u8, runs.keyStart, runs.keyLength);
   assert(table.reserveIndexSlot(), 'replay: no memory for the index');
-  const slot = table.find(namespaceId, runs.source, runs.keyStart, runs.keyLength, hash);
+  const slot = table.find(namespaceId, runs.u8, runs.keyStart, runs.keyLength, hash);
   const record = slot >= 0 ? table.slotRecord(slot) : 0;
   const generation = entry.generation;
   switch (entry.kind) {

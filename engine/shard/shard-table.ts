@@ -52,17 +52,15 @@ import {
   recordVersionByte,
   retiredRegionsMax,
 } from '../layout/table-layout';
+import type { RecordStamp } from '../layout/types';
 import { growStepBytesMin, probeMiss, probeRetry, TableReader } from '../layout/table-reader';
 
 const regionAlignBytes = 64;
 const indexLog2CapacityMax = 30;
 
 /** The record header fields a writer supplies (lengths come from the ByteRuns). */
-export interface RecordFields {
+export interface RecordFields extends RecordStamp {
   namespaceId: number;
-  generation: number;
-  expiry: number;
-  lastModified: number;
 }
 
 export class ShardTable extends TableReader {
@@ -131,14 +129,12 @@ export class ShardTable extends TableReader {
     u32[wordAt(offset + recordExpiryByte)] = fields.expiry;
     u32[wordAt(offset + recordLruStampByte)] = this.nextAccessStamp();
     this.f64[doubleAt(offset + recordLastModifiedByte)] = fields.lastModified;
-    const source = runs.source;
-    const source32 = runs.source32;
     let target = offset + recordHeaderBytes;
-    copyWords(source, source32, runs.keyStart, u8, u32, target, keyLength);
+    copyWords(runs, runs.keyStart, this, target, keyLength);
     target += keyLength;
-    copyBytes(source, runs.contentTypeStart, u8, target, contentTypeLength);
+    copyBytes(runs.u8, runs.contentTypeStart, u8, target, contentTypeLength);
     target += contentTypeLength;
-    copyWords(source, source32, runs.valueStart, u8, u32, target, runs.valueLength);
+    copyWords(runs, runs.valueStart, this, target, runs.valueLength);
     Atomics.store(u32, versionWord, version + 2);
   }
 

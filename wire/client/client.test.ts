@@ -6,7 +6,7 @@ import { Status } from '../../engine/layout/status';
 import type { WireOp } from '../codec/wire-types';
 import { connect, type Client } from './client';
 import { TesseraError } from './tessera-error';
-import { FakeServer } from './test-fake-server';
+import { FakeServer } from './fake-server.fixture';
 
 let server: FakeServer;
 let client: Client;

@@ -9,8 +9,8 @@ import type { ChangeKind, NamespaceConfig } from '../../../engine/layout/types';
 import { namespaceDefaults } from '../../../engine/front/config';
 import type { ChangeEvent, SubscriptionEvent } from '../../client/subscription-types';
 import { SubscriptionHub, type SubscriptionLimits } from './subscription-hub';
-import { FakeBroker } from './test-fake-uws';
-import { TestPeer } from './test-peer';
+import { FakeBroker } from './fake-uws.fixture';
+import { TestPeer } from './peer.fixture';
 
 const namespaces: ReadonlyMap<string, NamespaceConfig> = new Map([
   ['content', namespaceDefaults('content')],

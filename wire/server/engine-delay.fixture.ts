@@ -1,4 +1,5 @@
-// Test-only hooks, switched on by environment variables named TESSERA_TEST_*. They let the
+// Test-only hooks (a fixture: only serve-with-hooks.fixture.ts loads it), switched on by
+// environment variables named TESSERA_TEST_*. They let the
 // end-to-end tests hold requests in flight on purpose (to see Busy, and a shutdown with requests
 // in flight) with the model engine, which otherwise answers within the same event-loop turn.
 // Nothing here runs unless such a variable is set.

@@ -2,6 +2,7 @@
 // that must send frames the real client never would (malformed, oversized, pipelined by the
 // thousand) and see exactly what comes back.
 
+import { SeededRandom } from '../../engine/layout/seeded-random';
 import WebSocket from 'ws';
 import { decodeServerFrame, encodeRequest, type ResponseFrame, type WireOp } from '../codec';
 
@@ -97,14 +98,8 @@ export class RawWsClient {
   }
 }
 
-/** A small seeded PRNG (mulberry32): the fuzz test prints its seed so a failure can be replayed. */
+/** The one seeded generator (engine/layout/seeded-random.ts) as a function of no arguments. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }

@@ -2,8 +2,8 @@
 // normal form decodeRequest gives an op (keys as bytes, defaults filled in).
 
 import { Status } from '../../engine/layout/status';
-import type { Change, ChangeGap, ChangeKind, Key, OpResult, PutMode, ScannedRecord, ScanPage } from '../../engine/layout/types';
-import type { TestRandom } from './test-random';
+import type { Change, ChangeGap, ChangeKind, Key, OpResult, PutMode, RecordMeta, ScannedRecord, ScanPage } from '../../engine/layout/types';
+import type { SeededRandom } from '../../engine/layout/seeded-random';
 import type { StatusResult, WireOp } from './wire-types';
 
 const encoder = new TextEncoder();
@@ -12,7 +12,7 @@ const contentTypes = ['text/html; charset=utf-8', 'application/json', ''];
 const putModes: readonly PutMode[] = ['upsert', 'create', 'update'];
 const changeKinds: readonly ChangeKind[] = ['put', 'delete', 'touch', 'expired', 'evicted'];
 
-export function randomKey(random: TestRandom, empty = false): Key {
+export function randomKey(random: SeededRandom, empty = false): Key {
   const length = empty ? 0 : 1 + random.below(24);
   if (random.next() < 0.5) return random.bytes(length);
   let text = '';
@@ -20,11 +20,11 @@ export function randomKey(random: TestRandom, empty = false): Key {
   return text;
 }
 
-function maybe<T>(random: TestRandom, make: () => T): T | undefined {
+function maybe<T>(random: SeededRandom, make: () => T): T | undefined {
   return random.next() < 0.5 ? make() : undefined;
 }
 
-export function randomOp(random: TestRandom): WireOp {
+export function randomOp(random: SeededRandom): WireOp {
   const ns = random.pick(namespaces);
   const key = randomKey(random);
   switch (random.below(8)) {
@@ -122,7 +122,7 @@ export function decodedForm(op: WireOp): WireOp {
   }
 }
 
-function randomMeta(random: TestRandom): { generation: number; expiry: number; lastModified: number; contentType: string } {
+function randomMeta(random: SeededRandom): RecordMeta {
   return {
     generation: random.below(2 ** 32),
     expiry: random.pick([0, random.below(2 ** 32)]),
@@ -131,7 +131,7 @@ function randomMeta(random: TestRandom): { generation: number; expiry: number; l
   };
 }
 
-export function randomOpResult(random: TestRandom): OpResult {
+export function randomOpResult(random: SeededRandom): OpResult {
   const ok = random.next() < 0.7;
   return {
     status: ok ? Status.Ok : random.pick([Status.NotFound, Status.GenerationMismatch, Status.OutOfMemory]),
@@ -141,7 +141,7 @@ export function randomOpResult(random: TestRandom): OpResult {
   };
 }
 
-export function randomScanPage(random: TestRandom): ScanPage {
+export function randomScanPage(random: SeededRandom): ScanPage {
   const records: ScannedRecord[] = [];
   const count = random.below(6);
   for (let index = 0; index < count; index++) {
@@ -150,12 +150,12 @@ export function randomScanPage(random: TestRandom): ScanPage {
   return { records, cursor: random.next() < 0.5 ? null : `next-${random.below(100)}` };
 }
 
-export function randomStatusResult(random: TestRandom): StatusResult {
+export function randomStatusResult(random: SeededRandom): StatusResult {
   const status = random.pick([Status.InvalidCursor, Status.UnknownNamespace, Status.InternalError]);
   return random.next() < 0.5 ? { status } : { status, message: `why ${random.below(10)} é` };
 }
 
-export function randomChange(random: TestRandom): Change | ChangeGap {
+export function randomChange(random: SeededRandom): Change | ChangeGap {
   if (random.next() < 0.2) return { gap: true, oldestLsn: random.pick([0, 1, 2 ** 40]) };
   const kind = random.pick(changeKinds);
   return {

@@ -8,7 +8,7 @@ import { SubscriptionFeed } from '../../client/subscription-feed';
 import type { SubscriptionEvent } from '../../client/subscription-types';
 import type { SubscriberSession } from './subscriber-session';
 import type { SubscriptionHub } from './subscription-hub';
-import { FakeSocket, type FakeBroker } from './test-fake-uws';
+import { FakeSocket, type FakeBroker } from './fake-uws.fixture';
 import { keyBytes } from './topics';
 
 export interface PeerSubscription {

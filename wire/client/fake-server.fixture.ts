@@ -2,6 +2,7 @@
 // from a Map, with knobs to hold responses, drop connections and count frames. The real server's
 // end-to-end tests live with the server (wire/server).
 
+import type { RecordMeta } from '../../engine/layout/types';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Status } from '../../engine/layout/status';
@@ -11,13 +12,9 @@ import { encodeEvent } from '../codec/encode-event';
 import { encodeRequestFailure, encodeResponse } from '../codec/encode-response';
 import type { EventFrame, ResultInput, WireOp } from '../codec/wire-types';
 
-interface StoredRecord {
+interface StoredRecord extends RecordMeta {
   key: Uint8Array;
   value: Uint8Array;
-  generation: number;
-  expiry: number;
-  lastModified: number;
-  contentType: string;
 }
 
 const missing: OpResult = { status: Status.NotFound, value: null, created: false, generation: 0, expiry: 0, lastModified: 0, contentType: '' };
@@ -164,6 +161,6 @@ export class FakeServer {
   }
 }
 
-function metaOf(record: StoredRecord): { generation: number; expiry: number; lastModified: number; contentType: string } {
+function metaOf(record: StoredRecord): RecordMeta {
   return { generation: record.generation, expiry: record.expiry, lastModified: record.lastModified, contentType: record.contentType };
 }

@@ -1,11 +1,11 @@
 // Test support: damage a valid frame the ways a fuzzer should: flipped bits, offsets and lengths
 // overwritten with edge values, truncation, appended junk, copied spans.
 
-import type { TestRandom } from './test-random';
+import type { SeededRandom } from '../../engine/layout/seeded-random';
 
 const edgeUint32 = [0, 1, 2, 3, 4, 7, 8, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
 
-export function mutateFrame(random: TestRandom, frame: Uint8Array): Uint8Array {
+export function mutateFrame(random: SeededRandom, frame: Uint8Array): Uint8Array {
   const bytes = frame.slice();
   const mutations = 1 + random.below(4);
   let result: Uint8Array = bytes;
@@ -15,7 +15,7 @@ export function mutateFrame(random: TestRandom, frame: Uint8Array): Uint8Array {
   return result;
 }
 
-function mutateOnce(random: TestRandom, bytes: Uint8Array): Uint8Array {
+function mutateOnce(random: SeededRandom, bytes: Uint8Array): Uint8Array {
   if (bytes.length === 0) return random.bytes(random.below(16));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (random.below(7)) {

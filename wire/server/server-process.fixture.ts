@@ -9,6 +9,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const cliPath = path.join(__dirname, '..', '..', 'bin', 'tessera.js');
+/** The CLI with the test-only engine hooks (serve-with-hooks.fixture.ts). */
+export const cliWithHooksPath = path.join(__dirname, 'serve-with-hooks.fixture.js');
 
 const startTimeoutMs = 10_000;
 const stopTimeoutMs = 10_000;
@@ -32,6 +34,8 @@ export interface SpawnOptions {
   config?: object;
   args?: string[];
   env?: Record<string, string>;
+  /** Start the CLI with the test-only engine hooks (engine-delay.fixture.ts) instead of bin/tessera. */
+  testHooks?: boolean;
 }
 
 /** A config small enough for tests: one shard, and small limits that are quick to exceed. */
@@ -52,7 +56,7 @@ export function testConfig(overrides: { limits?: object; namespaces?: object[] }
 
 export async function spawnServer(options: SpawnOptions = {}): Promise<ServerProcess> {
   const folder = mkdtempSync(path.join(tmpdir(), 'tessera-test-'));
-  const args = [cliPath, 'serve', '--host', '127.0.0.1', '--port', '0', ...(options.args ?? [])];
+  const args = [options.testHooks === true ? cliWithHooksPath : cliPath, 'serve', '--host', '127.0.0.1', '--port', '0', ...(options.args ?? [])];
   if (options.config !== undefined) {
     const file = path.join(folder, 'config.json');
     writeFileSync(file, JSON.stringify(options.config));
