@@ -160,3 +160,26 @@ test('the rules catch each kind of break (checked on made-up files)', () => {
     assert.equal(layeringViolations([source]).length > 0, broken, `${source.path}: ${source.text}`);
   }
 });
+
+/** Functions of a file with more than `max` parameters (STYLE.md 13: a struct waiting to be named). */
+function wideFunctions(file: SourceFile, max: number): string[] {
+  const source = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && node.parameters.length > max) {
+      const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+      found.push(`${file.path}:${line} takes ${node.parameters.length} parameters`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+test('no engine file passes 400 lines and no engine function takes more than 6 parameters', () => {
+  const files = engineSources();
+  const long = files.filter((file) => file.text.split('\n').length > 400).map((file) => file.path);
+  assert.deepEqual(long, []);
+  assert.deepEqual(files.flatMap((file) => wideFunctions(file, 6)), []);
+  assert.equal(wideFunctions({ path: 'x.ts', text: 'function f(a, b, c, d, e, f, g) {}' }, 6).length, 1, 'the check sees a wide function');
+});

@@ -3,7 +3,7 @@
 // change log, and coordinates scans. It never writes a table (the owner/coordinator split).
 
 import { join } from 'node:path';
-import { assert, fail } from '../layout/assert';
+import { fail } from '../layout/assert';
 import {
   Opcode,
   PutModeCode,

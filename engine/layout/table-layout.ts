@@ -23,7 +23,7 @@
 import { assert } from './assert';
 import { namespacesMax } from './limits';
 import { classCount } from './size-classes';
-import { doubleAt, wordAt } from './words';
+import { doubleAt } from './words';
 
 export const tableMagic = 0x54534852; // "TSHR"
 /** 2: main-thread-read words moved to their own cache line, apart from the shard's per-op counters. */

@@ -4,7 +4,7 @@
 // This file runs the key ops; scans (shard-scan.ts), the expiry sweep (shard-sweep.ts) and
 // eviction (shard-eviction.ts) are parts of their own over the same ShardState.
 
-import { assert, fail } from '../layout/assert';
+import { fail } from '../layout/assert';
 import {
   controlOpArgumentByte,
   controlOpBytes,

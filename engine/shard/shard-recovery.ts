@@ -9,12 +9,13 @@ import type { JournalEntryReader } from '../layout/journal-entry-reader';
 import { EntryKind } from '../layout/journal-layout';
 import { recordBytesOf } from '../layout/table-layout';
 import type { ShardState } from './shard-state';
+import { checkTable } from './table-check';
 
 /** Returns how many journal entries were re-applied. */
 export function recoverShard(state: ShardState): number {
   const table = state.table;
   table.recount();
-  table.check();
+  checkTable(table);
   const entries = state.entries;
   const head = state.journal.head;
   const capacity = state.journal.capacity;

@@ -9,7 +9,7 @@ import { assert, assertStored, fail } from '../layout/assert';
 import type { ByteRuns } from '../layout/byte-runs';
 import { copyBytes, copyWords } from '../layout/copy-bytes';
 import { namespacesMax } from '../layout/limits';
-import { classCount, classOf, classSizes, pageBytesOf } from '../layout/size-classes';
+import { classOf, classSizes, pageBytesOf } from '../layout/size-classes';
 import {
   headerBytes,
   headerWordAccessClock,
@@ -34,7 +34,6 @@ import {
   indexSlotDeleted,
   indexSlotEmpty,
   isRecordEntry,
-  isRecordOffset,
   namespaceBytesDouble,
   namespaceRecordsDouble,
   offsetFrom8,
@@ -392,27 +391,5 @@ export class ShardTable extends TableReader {
     }
     this.header32[headerWordIndexLive] = live;
     this.header32[headerWordIndexDeleted] = deleted;
-  }
-
-  /** Verifies the allocator and index agree (tests and restart checks): every linked record is sane. */
-  check(): void {
-    const capacity = this.indexCapacity;
-    let live = 0;
-    for (let slot = 0; slot < capacity; slot++) {
-      const record = this.slotRecord(slot);
-      if (!isRecordOffset(record)) continue;
-      live++;
-      assert(record >= headerBytes && record + recordHeaderBytes <= this.usedBytes, `slot ${slot} points outside the arena`);
-      assert((this.u32[wordAt(record + recordVersionByte)]! & 1) === 0, `record at ${record} is mid-write`);
-    }
-    assert(live === this.indexLive, `index live count ${this.indexLive} but ${live} linked`);
-    for (let classIndex = 0; classIndex < classCount; classIndex++) {
-      let free8 = this.header32[headerWordClassFreeHead8 + classIndex]!;
-      for (let steps = 0; free8 !== 0; steps++) {
-        assert(steps < 1 << 28, `free list ${classIndex} loops`);
-        assert(offsetFrom8(free8) >= headerBytes && offsetFrom8(free8) < this.usedBytes, `free list ${classIndex} leaves the arena`);
-        free8 = this.u32[wordAt(offsetFrom8(free8) + recordFreeNextByte)]!;
-      }
-    }
   }
 }
