@@ -8,18 +8,8 @@ import { fail } from '../layout/assert';
 import {
   controlOpArgumentByte,
   controlOpBytes,
-  keyOpContentTypeLengthByte,
-  keyOpHashByte,
-  keyOpHeaderBytes,
-  keyOpIfGenerationByte,
-  keyOpKeyLengthByte,
-  keyOpPutModeByte,
-  keyOpTtlByte,
-  keyOpValueLengthByte,
   opBytesByte,
   Opcode,
-  opNamespaceIdByte,
-  PutModeCode,
   resultFlagCreated,
   testCrashExitAfterNextJournalAppend,
   testCrashExitNow,
@@ -27,6 +17,7 @@ import {
 } from '../layout/batch-layout';
 import { exitCodeInternalError } from '../layout/exit-codes';
 import { EntryKind } from '../layout/journal-layout';
+import { PutModeCode } from '../layout/batch-layout';
 import type { ShardOptions } from '../layout/shard-options';
 import { classOf, classSizes } from '../layout/size-classes';
 import { Status } from '../layout/status';
@@ -34,31 +25,12 @@ import { recordBytesOf } from '../layout/table-layout';
 import { evictFor, type EvictionRequest } from './shard-eviction';
 import { recoverShard } from './shard-recovery';
 import { scanSlice } from './shard-scan';
+import { KeyOp } from './key-op';
 import { ShardState } from './shard-state';
 import { sweepShard } from './shard-sweep';
 import type { ShardTable } from './shard-table';
 
 export { scanSliceBytesMax, scanSlotsPerSlice } from './shard-scan';
-
-/** A key op's fields, read once from the batch (one reused object: no allocation per op). */
-class KeyOp {
-  namespaceId = 0;
-  keyStart = 0;
-  keyLength = 0;
-  contentTypeLength = 0;
-  valueLength = 0;
-  hash = 0;
-
-  read(bytes: Uint8Array, view: DataView, position: number): this {
-    this.namespaceId = bytes[position + opNamespaceIdByte]!;
-    this.keyStart = position + keyOpHeaderBytes;
-    this.keyLength = view.getUint16(position + keyOpKeyLengthByte, true);
-    this.contentTypeLength = bytes[position + keyOpContentTypeLengthByte]!;
-    this.valueLength = view.getUint32(position + keyOpValueLengthByte, true);
-    this.hash = view.getUint32(position + keyOpHashByte, true);
-    return this;
-  }
-}
 
 export class ShardExecutor {
   readonly #state: ShardState;
@@ -107,11 +79,11 @@ export class ShardExecutor {
       case Opcode.Head:
         return this.#read(this.#op.read(bytes, this.#view, position), false);
       case Opcode.Put:
-        return this.#put(this.#op.read(bytes, this.#view, position), position);
+        return this.#put(this.#op.read(bytes, this.#view, position));
       case Opcode.Delete:
-        return this.#delete(this.#op.read(bytes, this.#view, position), position);
+        return this.#delete(this.#op.read(bytes, this.#view, position));
       case Opcode.Touch:
-        return this.#touch(this.#op.read(bytes, this.#view, position), position);
+        return this.#touch(this.#op.read(bytes, this.#view, position));
       case Opcode.Scan:
         return scanSlice(this.#state, bytes, this.#view, position);
       case Opcode.Sweep:
@@ -146,20 +118,19 @@ export class ShardExecutor {
     results.writeRecord(Status.Ok, 0, table, record, withValue);
   }
 
-  #put(op: KeyOp, position: number): void {
+  #put(op: KeyOp): void {
     const state = this.#state;
     const table = state.table;
     const results = state.results;
-    const view = this.#view;
     const namespace = state.namespaces[op.namespaceId];
     if (namespace === undefined) return results.writeStatus(Status.UnknownNamespace);
     if (!table.reserveIndexSlot()) return results.writeStatus(Status.OutOfMemory);
     const slot = this.#findLive(op);
     const existing = slot < 0 ? 0 : table.slotRecord(slot);
-    const mode = this.#bytes[position + keyOpPutModeByte]!;
+    const mode = op.putMode;
     if (mode === PutModeCode.Create && existing !== 0) return results.writeRecord(Status.AlreadyExists, 0, table, existing, false);
     if (mode === PutModeCode.Update && existing === 0) return results.writeStatus(Status.NotFound);
-    const ifGeneration = view.getUint32(position + keyOpIfGenerationByte, true);
+    const ifGeneration = op.ifGeneration;
     if (ifGeneration !== 0) {
       if (existing === 0) return results.writeStatus(Status.NotFound);
       if (table.recordGeneration(existing) !== ifGeneration) return results.writeRecord(Status.GenerationMismatch, 0, table, existing, false);
@@ -177,7 +148,7 @@ export class ShardExecutor {
     fields.kind = EntryKind.Put;
     fields.namespaceId = op.namespaceId;
     fields.generation = existing === 0 ? 1 : (table.recordGeneration(existing) % 0xffffffff) + 1;
-    fields.expiry = state.expiryFor(view.getInt32(position + keyOpTtlByte, true), namespace);
+    fields.expiry = state.expiryFor(op.ttlSec, namespace);
     fields.lastModified = state.nowMs;
     const runs = state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
     table.writeRecord(offset, fields, runs);
@@ -200,15 +171,14 @@ export class ShardExecutor {
     return evictFor(this.#state, request);
   }
 
-  #delete(op: KeyOp, position: number): void {
+  #delete(op: KeyOp): void {
     const state = this.#state;
     const results = state.results;
     const slot = this.#findLive(op);
     if (slot < 0) return results.writeStatus(Status.NotFound);
     const table = state.table;
     const record = table.slotRecord(slot);
-    const ifGeneration = this.#view.getUint32(position + keyOpIfGenerationByte, true);
-    if (ifGeneration !== 0 && table.recordGeneration(record) !== ifGeneration) {
+    if (op.ifGeneration !== 0 && table.recordGeneration(record) !== op.ifGeneration) {
       return results.writeRecord(Status.GenerationMismatch, 0, table, record, false);
     }
     if (!state.hasRoomForKeyChange(record)) return results.writeStatus(Status.Busy);
@@ -216,7 +186,7 @@ export class ShardExecutor {
     state.removeCommitted(slot, record, EntryKind.Delete);
   }
 
-  #touch(op: KeyOp, position: number): void {
+  #touch(op: KeyOp): void {
     const state = this.#state;
     const results = state.results;
     const namespace = state.namespaces[op.namespaceId];
@@ -227,7 +197,7 @@ export class ShardExecutor {
     const record = table.slotRecord(slot);
     if (!state.hasRoomForKeyChange(record)) return results.writeStatus(Status.Busy);
     const fields = state.fieldsOf(EntryKind.Touch, record);
-    fields.expiry = state.expiryFor(this.#view.getInt32(position + keyOpTtlByte, true), namespace);
+    fields.expiry = state.expiryFor(op.ttlSec, namespace);
     state.commit(fields, state.keyRunsOf(record));
     table.setExpiry(record, fields.expiry);
     state.markApplied();

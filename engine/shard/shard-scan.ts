@@ -28,7 +28,7 @@ export const scanSlotsPerSlice = 65536;
 export const scanSliceBytesMax = 4 * 1024 * 1024;
 
 /** A scan op's fields, read once from the batch. */
-class ScanArgs {
+export class ScanArgs {
   namespaceId = 0;
   source: Uint8Array = new Uint8Array(0);
   prefixStart = 0;
