@@ -86,6 +86,8 @@ export const namespaceStatsBytesEach = 16;
 export const headerBytes = 8192;
 
 export const indexCapacityLog2Min = 12;
+/** At most 2^30 slots: capacities and masks stay int32 shifts (1 << log2), never Math.pow. */
+export const indexLog2CapacityMax = 30;
 export const indexLoadMax = 0.75;
 export const indexSlotEmpty = 0;
 export const indexSlotDeleted = 1;
@@ -162,5 +164,7 @@ function assertLayout(): void {
   assert(recordLastModifiedByte % 8 === 0, 'lastModified must be 8-aligned for Float64Array');
   assert(recordValueLengthByte % 4 === 0 && recordGenerationByte % 4 === 0 && recordExpiryByte % 4 === 0 && recordLruStampByte % 4 === 0, 'u32 record fields 4-aligned');
   assert(recordHeaderBytes % 8 === 0, 'record header keeps the key 8-aligned');
+  // probeLoop reads a slot's record word as its hash word + 1.
+  assert(indexRecordWord(0, 5) === indexHashWord(0, 5) + 1, 'an index slot is [hash, record]');
 }
 assertLayout();

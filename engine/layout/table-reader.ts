@@ -31,6 +31,7 @@ import {
   headerWordMagic,
   indexBase32,
   indexCapacityLog2Min,
+  indexLog2CapacityMax,
   indexHashWord,
   indexRecordWord,
   indexSlotDeleted,
@@ -121,7 +122,7 @@ export class TableReader {
     return this.header32[headerWordIndexLog2Capacity]!;
   }
   get indexCapacity(): number {
-    return 2 ** this.indexLog2Capacity;
+    return 1 << this.indexLog2Capacity; // log2 <= 30: an int32 shift, not Math.pow
   }
   get usedBytes(): number {
     return offsetFrom8(this.header32[headerWordBumpTop8]!);
@@ -217,7 +218,7 @@ export class TableReader {
     // moved; an offset past them after that is not a record's.
     this.refreshViews();
     // Not yet formatted by its shard, or a region outside the views: not a region to trust.
-    if (log2 < indexCapacityLog2Min || base === 0 || indexRecordWord(base, 2 ** log2 - 1) >= this.u32.length) return probeRetry;
+    if (log2 < indexCapacityLog2Min || log2 > indexLog2CapacityMax || base === 0 || indexRecordWord(base, (1 << log2) - 1) >= this.u32.length) return probeRetry;
     this.probeBase32 = base;
     this.probeLog2 = log2;
     return this.probeLoop(namespaceId, keySource, keyStart, keyLength, hash);
@@ -236,12 +237,14 @@ export class TableReader {
     const log2 = this.probeLog2;
     const u32 = this.u32;
     const u8 = this.u8;
-    const mask = (2 ** log2 - 1) >>> 0;
+    // log2 <= 30 (indexLog2CapacityMax), so shifts stay in int32.
+    const mask = (1 << log2) - 1;
     const recordEnd = u8.length - recordHeaderBytes - keyLength;
     let slot = hash >>> (32 - log2);
     let firstDeleted = -1;
     for (let probes = 0; probes <= mask; probes++, slot = (slot + 1) & mask) {
-      const entry = u32[indexRecordWord(base, slot)]!;
+      const hashWord = indexHashWord(base, slot);
+      const entry = u32[hashWord + 1]!;
       if (entry === indexSlotEmpty) {
         this.insertSlotFound = firstDeleted >= 0 ? firstDeleted : slot;
         return probeMiss;
@@ -250,7 +253,7 @@ export class TableReader {
         if (firstDeleted < 0) firstDeleted = slot;
         continue;
       }
-      if (u32[indexHashWord(base, slot)] !== hash) continue;
+      if (u32[hashWord] !== hash) continue;
       const record = offsetFrom8(entry);
       // One racy load (entry), compared with a fixed view length: never two loads against each other.
       if (record < headerBytes || record > recordEnd) return probeRetry;

@@ -28,6 +28,7 @@ import {
   headerWordRetiredRegions,
   indexBase32,
   indexCapacityLog2Min,
+  indexLog2CapacityMax,
   indexHashWord,
   indexLoadMax,
   indexRecordWord,
@@ -55,7 +56,6 @@ import type { RecordStamp } from '../layout/types';
 import { growStepBytesMin, probeMiss, probeRetry, TableReader } from '../layout/table-reader';
 
 const regionAlignBytes = 64;
-const indexLog2CapacityMax = 30;
 
 /** The record header fields a writer supplies (lengths come from the ByteRuns). */
 export interface RecordFields extends RecordStamp {
@@ -219,15 +219,15 @@ export class ShardTable extends TableReader {
     const live = this.header32[headerWordIndexLive]!;
     const deleted = this.header32[headerWordIndexDeleted]!;
     const log2 = this.header32[headerWordIndexLog2Capacity]!;
-    if (live + deleted + 1 <= 2 ** log2 * indexLoadMax) return true;
+    if (live + deleted + 1 <= (1 << log2) * indexLoadMax) return true;
     // Mostly tombstones: rehash at the same size; otherwise double.
-    const targetLog2 = live + 1 > 2 ** log2 * (indexLoadMax / 2) ? log2 + 1 : log2;
+    const targetLog2 = live + 1 > (1 << log2) * (indexLoadMax / 2) ? log2 + 1 : log2;
     return this.#installIndex(targetLog2);
   }
 
   #installIndex(log2: number): boolean {
     assert(log2 >= indexCapacityLog2Min && log2 <= indexLog2CapacityMax, `index log2 capacity ${log2}`);
-    const capacity = 2 ** log2;
+    const capacity = 1 << log2;
     const regionOffset = this.#carve(capacity * 8, regionAlignBytes);
     if (regionOffset === 0) return false;
     const newBase = wordAt(regionOffset);
@@ -251,7 +251,7 @@ export class ShardTable extends TableReader {
   }
 
   #rehashInto(oldBase: number, oldCapacity: number, newBase: number, log2: number): void {
-    const mask = 2 ** log2 - 1;
+    const mask = (1 << log2) - 1;
     const u32 = this.u32;
     let live = 0;
     for (let old = 0; old < oldCapacity; old++) {
