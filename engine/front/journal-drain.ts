@@ -93,10 +93,11 @@ export class JournalDrain {
     const copy = this.#copyRange(tail, head);
     let position = tail;
     let drained = 0;
-    while (position !== head) {
-      entries.at(position);
-      const bytes = entries.entryBytes;
-      if (bytes === 0 || bytes % 8 !== 0) fail(`journal invariant: entry of ${bytes} bytes at ${position}`);
+    const capacity = entries.mask + 1;
+    for (let walked = 0; position !== head; ) {
+      const next = entries.step(position);
+      walked += (next - position) >>> 0;
+      if (walked > capacity) fail('journal drain walked past the ring');
       const kind = entries.kind;
       if (kind !== EntryKind.Pad) {
         const changeKind = kinds[kind];
@@ -109,7 +110,7 @@ export class JournalDrain {
         this.#changeLog.append(new DrainedChange(entries, changeKind, ns, contentType, copy, shift));
         drained++;
       }
-      position = (position + bytes) >>> 0;
+      position = next;
     }
     entries.tail = position;
     return drained;

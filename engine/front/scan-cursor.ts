@@ -1,6 +1,6 @@
 // The opaque scan cursor: the (hash, key) position after which the next page starts.
 // Records are paged in (hash32, key bytes) order, an order every shard can resume in whatever its
-// index size (see the scan slice in shard-executor.ts), so a key present for the whole scan is
+// index size (see the scan slice in shard/shard-scan.ts), so a key present for the whole scan is
 // returned exactly once even while tables grow. "wholeHash" means every key of that hash is done.
 //
 // Encoding (base64url): u8 version, u8 namespaceId, u8 flags (1 = wholeHash), u32 hash (BE), key.

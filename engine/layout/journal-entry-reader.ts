@@ -18,6 +18,7 @@ import {
   journalWordTail,
 } from './journal-layout';
 import { doubleAt, wordAt } from './words';
+import { fail } from './assert';
 
 export class JournalEntryReader {
   readonly control: Int32Array;
@@ -53,6 +54,18 @@ export class JournalEntryReader {
   at(position: number): this {
     this.start = position & this.mask;
     return this;
+  }
+
+  /**
+   * The one journal walk step (the drain and the replay both use it): points at the entry at
+   * `position`, checks its size (8-aligned, not empty, not past the ring) and returns the position
+   * of the next entry. Pad entries are stepped like any other; the caller skips them by kind.
+   */
+  step(position: number): number {
+    this.start = position & this.mask;
+    const bytes = this.entryBytes;
+    if (bytes === 0 || bytes % 8 !== 0 || bytes > this.mask + 1) fail(`journal entry of ${bytes} bytes at ${position}`);
+    return (position + bytes) >>> 0;
   }
 
   get entryBytes(): number {

@@ -22,16 +22,14 @@ export function recoverShard(state: ShardState): number {
   let position = table.journalApplied;
   let replayed = 0;
   for (let walked = 0; position !== head; ) {
-    entries.at(position);
-    const bytes = entries.entryBytes;
-    assert(bytes !== 0 && bytes % 8 === 0, `journal entry of ${bytes} bytes at ${position}`);
-    walked += bytes;
+    const next = entries.step(position);
+    walked += (next - position) >>> 0;
     assert(walked <= capacity, 'journal replay walked past the ring');
     if (entries.kind !== EntryKind.Pad) {
       redo(state, entries);
       replayed++;
     }
-    position = (position + bytes) >>> 0;
+    position = next;
     table.journalApplied = position;
   }
   return replayed;
