@@ -152,8 +152,6 @@ export class Engine extends OpShortcuts implements EngineApi {
    */
   submit(request: OpRequest, sink: ResultSink, token: number): void {
     if (this.#closed) return sink.onResult(token, null);
-    const namespace = this.namespaces[request.namespaceId];
-    if (namespace === undefined) fail(`submit to namespace id ${request.namespaceId}`);
     const keySource = request.keySource;
     const hash = keyHash(request.namespaceId, keySource, request.keyStart, request.keyLength);
     const shard = this.#partitions.shardOfKey(keySource, request.keyStart, request.keyLength);
@@ -161,6 +159,8 @@ export class Engine extends OpShortcuts implements EngineApi {
     const opcode = request.opcode;
     if (opcode === Opcode.Get || opcode === Opcode.Head) {
       if (this.#directReads !== null && !link.hasPendingWrite(hash)) {
+        const namespace = this.namespaces[request.namespaceId];
+        if (namespace === undefined) fail(`direct read in namespace id ${request.namespaceId}`);
         const direct = this.#directReads[shard]!;
         const outcome = direct.read(request, hash, namespace);
         if (outcome === DirectOutcome.Hit) return sink.onResult(token, direct);

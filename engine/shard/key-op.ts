@@ -11,6 +11,7 @@ import {
   keyOpTtlByte,
   keyOpValueLengthByte,
   opNamespaceIdByte,
+  Opcode,
   opOpcodeByte,
   type PutModeCode,
 } from '../layout/batch-layout';
@@ -36,9 +37,12 @@ export class KeyOp {
     this.keyLength = view.getUint16(position + keyOpKeyLengthByte, true);
     this.contentTypeLength = bytes[position + keyOpContentTypeLengthByte]!;
     this.valueLength = view.getUint32(position + keyOpValueLengthByte, true);
-    this.ifGeneration = view.getUint32(position + keyOpIfGenerationByte, true);
-    this.ttlSec = view.getInt32(position + keyOpTtlByte, true);
     this.hash = view.getUint32(position + keyOpHashByte, true);
+    // Reads (get, head) use none of the write fields: skip their loads on the hottest path.
+    if (this.opcode >= Opcode.Put) {
+      this.ifGeneration = view.getUint32(position + keyOpIfGenerationByte, true);
+      this.ttlSec = view.getInt32(position + keyOpTtlByte, true);
+    }
     return this;
   }
 }
