@@ -1,12 +1,12 @@
 // Public surface of the engine package.
-export * from './status';
-export * from './types';
-export * from './limits';
-export type { EngineApi, ChangeLogApi, ChangeListener, PutOptions } from './engine-api';
-export { normalizeEngineConfig, namespaceDefaults, defaultShardCount } from './config';
-export type { EngineConfig, EngineConfigInput, NamespaceConfigInput } from './config';
-export { validateOp, validateKey } from './validate-op';
-export { ModelEngine } from './model-engine';
-export { openEngine } from './open-engine';
-export { Engine } from './engine';
-export type { EngineTestHooks } from './engine';
+export * from './layout/status';
+export * from './layout/types';
+export * from './layout/limits';
+export type { EngineApi, ChangeLogApi, ChangeListener, PutOptions } from './front/engine-api';
+export { normalizeEngineConfig, namespaceDefaults, defaultShardCount } from './front/config';
+export type { EngineConfig, EngineConfigInput, NamespaceConfigInput } from './front/config';
+export { validateOp, validateKey } from './layout/validate-op';
+export { ModelEngine } from './front/model-engine';
+export { openEngine } from './front/open-engine';
+export { Engine } from './front/engine';
+export type { EngineTestHooks } from './front/engine';

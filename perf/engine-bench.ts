@@ -8,9 +8,10 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Opcode } from '../engine/batch/batch-layout';
-import { Engine } from '../engine/engine';
-import type { ResultSink, ResultView } from '../engine/result-sink';
+import { Opcode } from '../engine/layout/batch-layout';
+import { Engine } from '../engine/front/engine';
+import { OpRequest } from '../engine/front/op-request';
+import type { ResultSink, ResultView } from '../engine/front/result-sink';
 
 const keyBytes = 16;
 const valueBytes = 100;
@@ -47,6 +48,12 @@ class LoadWindow implements ResultSink {
 /** Closed loop for `seconds`: returns ops completed per second. */
 async function runEngineLoad(engine: Engine, opcode: Opcode.Get | Opcode.Put, keys: Uint8Array, keyCount: number, value: Uint8Array, seconds: number, windows: number): Promise<{ opsPerSec: number; errors: number }> {
   const namespaceId = engine.namespaceId('bench')!;
+  // One request struct for the whole run, refilled per op: the path the server takes.
+  const request = new OpRequest();
+  const submit = (key: number, window: LoadWindow): void => {
+    request.reset(opcode, namespaceId, keys, key * keyBytes, keyBytes).value = opcode === Opcode.Put ? value : null;
+    engine.submit(request, window, 0);
+  };
   let completed = 0;
   let errors = 0;
   let next = 0;
@@ -64,16 +71,14 @@ async function runEngineLoad(engine: Engine, opcode: Opcode.Get | Opcode.Put, ke
       }
       window.pending = windowOps;
       for (let i = 0; i < windowOps; i++) {
-        const key = next++ % keyCount;
-        engine.submit(opcode, namespaceId, keys, key * keyBytes, keyBytes, window, 0, 0, 0, -1, null, opcode === Opcode.Put ? value : null);
+        submit(next++ % keyCount, window);
       }
     };
     for (let w = 0; w < windows; w++) {
       const window = new LoadWindow(fill);
       window.pending = windowOps;
       for (let i = 0; i < windowOps; i++) {
-        const key = next++ % keyCount;
-        engine.submit(opcode, namespaceId, keys, key * keyBytes, keyBytes, window, 0, 0, 0, -1, null, opcode === Opcode.Put ? value : null);
+        submit(next++ % keyCount, window);
       }
       started++;
     }
@@ -104,6 +109,7 @@ function runMapLoad(kind: 'get' | 'put', keyCount: number, seconds: number): num
 
 async function preload(engine: Engine, keys: Uint8Array, count: number, value: Uint8Array): Promise<void> {
   const namespaceId = engine.namespaceId('bench')!;
+  const request = new OpRequest();
   let outstanding = 0;
   let failures = 0;
   let resolveIdle: () => void = () => undefined;
@@ -117,7 +123,10 @@ async function preload(engine: Engine, keys: Uint8Array, count: number, value: U
     const end = Math.min(count, start + 65536);
     outstanding = end - start;
     const idle = new Promise<void>((resolve) => (resolveIdle = resolve));
-    for (let i = start; i < end; i++) engine.submit(Opcode.Put, namespaceId, keys, i * keyBytes, keyBytes, sink, 0, 0, 0, -1, null, value);
+    for (let i = start; i < end; i++) {
+      request.reset(Opcode.Put, namespaceId, keys, i * keyBytes, keyBytes).value = value;
+      engine.submit(request, sink, 0);
+    }
     await idle;
   }
   if (failures > 0) throw new Error(`preload: ${failures} puts failed`);

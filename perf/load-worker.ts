@@ -11,7 +11,7 @@ import { createLatencyHistogram, encodeHistogram } from './latency-histogram';
 import { performanceClockUs, runClosedLane, runOpenLane, type LanePlan, type LaneRecorder } from './load-lanes';
 import { openConnection } from './open-connection';
 import { createOutcomeCounts, outcomeTotal } from './outcome';
-import { Random } from './random';
+import { SeededRandom } from '../engine/layout/seeded-random';
 import type { FanoutSubscription, TargetConnection } from './target-connection';
 import { createWorkloadDriver, type WorkloadDriver } from './workload';
 import { isMainToWorker, type MainToWorker, type PhaseName, type WorkerPhaseResult, type WorkerPlan, type WorkerToMain } from './worker-protocol';
@@ -39,7 +39,7 @@ class Generator {
   constructor(plan: WorkerPlan, connections: TargetConnection[]) {
     this.#plan = plan;
     this.#connections = connections;
-    const random = new Random(plan.seed + plan.workerIndex * 7919);
+    const random = new SeededRandom(plan.seed + plan.workerIndex * 7919);
     if (plan.workload === 'fanout') {
       // Every fanout worker subscribes; only the one chosen as writer publishes.
       const writer = new FanoutWriterDriver();

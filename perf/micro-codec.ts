@@ -4,7 +4,7 @@
 
 import * as path from 'node:path';
 import type * as Codec from '../wire/codec';
-import type { OpResult } from '../engine/types';
+import type { OpResult } from '../engine/layout/types';
 import type { MicroCase, MicroSuite } from './micro-suite';
 import { requireBuilt } from './micro-suite';
 import { keyName, valueBytes } from './keys';

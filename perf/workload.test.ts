@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createGenerationMemory, recallGeneration } from './generation-memory';
 import { countOutcome, createOutcomeCounts } from './outcome';
-import { Random } from './random';
+import { SeededRandom } from '../engine/layout/seeded-random';
 import { FakeConnection } from './target-fake';
 import type { TargetConnection } from './target-connection';
 import { cdnPutFraction, createWorkloadDriver } from './workload';
@@ -15,7 +15,7 @@ const keys = 1000;
 const ops = 20_000;
 
 test('cdn: about 5 % puts, all unconditional', async () => {
-  const driver = createWorkloadDriver('cdn', new ZipfSampler(keys, 0.99), new Random(5), null);
+  const driver = createWorkloadDriver('cdn', new ZipfSampler(keys, 0.99), new SeededRandom(5), null);
   const connection = new FakeConnection({ keys, preloaded: true });
   const counts = createOutcomeCounts();
   for (let op = 0; op < ops; op++) countOutcome(counts, await driver.issue(connection, 0));
@@ -27,7 +27,7 @@ test('cdn: about 5 % puts, all unconditional', async () => {
 test('cms with a preloaded generation memory: 50/50, every put conditional and right', async () => {
   const generations = createGenerationMemory(keys);
   generations.fill(1);
-  const driver = createWorkloadDriver('cms', new ZipfSampler(keys, 0.99), new Random(9), generations);
+  const driver = createWorkloadDriver('cms', new ZipfSampler(keys, 0.99), new SeededRandom(9), generations);
   const connection = new FakeConnection({ keys, preloaded: true });
   const counts = createOutcomeCounts();
   for (let op = 0; op < ops; op++) countOutcome(counts, await driver.issue(connection, 0));
@@ -41,9 +41,9 @@ test('cms: a stale generation gives one mismatch, is forgotten, and the key is r
   // A seed whose first op is a put: the driver draws the key, then put-or-get (< 0.5 = put).
   let seed = 1;
   for (; seed < 64; seed++) {
-    const probe = new Random(seed);
-    probe.nextFloat();
-    if (probe.nextFloat() < 0.5) break;
+    const probe = new SeededRandom(seed);
+    probe.next();
+    if (probe.next() < 0.5) break;
   }
   const generations = createGenerationMemory(1);
   generations.fill(1);
@@ -55,7 +55,7 @@ test('cms: a stale generation gives one mismatch, is forgotten, and the key is r
     put: (keyIndex, ifGeneration) => (seen.push(`put if ${ifGeneration}`), fake.put(keyIndex, ifGeneration)),
     close: () => fake.close(),
   };
-  const driver = createWorkloadDriver('cms', new ZipfSampler(1, 0.99), new Random(seed), generations);
+  const driver = createWorkloadDriver('cms', new ZipfSampler(1, 0.99), new SeededRandom(seed), generations);
   const counts = createOutcomeCounts();
   for (let op = 0; op < 40; op++) countOutcome(counts, await driver.issue(spy, 0));
   assert.equal(seen[0], 'put if 1');

@@ -9,7 +9,7 @@
 
 import { forgetGeneration, recallGeneration, rememberGeneration, type GenerationMemory } from './generation-memory';
 import { outcomeMismatch } from './outcome';
-import type { Random } from './random';
+import type { SeededRandom } from '../engine/layout/seeded-random';
 import type { TargetConnection } from './target-connection';
 import type { ZipfSampler } from './zipf';
 
@@ -32,16 +32,16 @@ class CdnDriver implements WorkloadDriver {
   opsGet = 0;
   opsPut = 0;
   readonly #zipf: ZipfSampler;
-  readonly #random: Random;
+  readonly #random: SeededRandom;
 
-  constructor(zipf: ZipfSampler, random: Random) {
+  constructor(zipf: ZipfSampler, random: SeededRandom) {
     this.#zipf = zipf;
     this.#random = random;
   }
 
   issue(connection: TargetConnection): Promise<number> {
     const keyIndex = this.#zipf.sample(this.#random);
-    if (this.#random.nextFloat() < cdnPutFraction) {
+    if (this.#random.next() < cdnPutFraction) {
       this.opsPut++;
       return connection.put(keyIndex, 0);
     }
@@ -54,10 +54,10 @@ class CmsDriver implements WorkloadDriver {
   opsGet = 0;
   opsPut = 0;
   readonly #zipf: ZipfSampler;
-  readonly #random: Random;
+  readonly #random: SeededRandom;
   readonly #generations: GenerationMemory;
 
-  constructor(zipf: ZipfSampler, random: Random, generations: GenerationMemory) {
+  constructor(zipf: ZipfSampler, random: SeededRandom, generations: GenerationMemory) {
     if (generations.length !== zipf.count) throw new RangeError(`generation memory holds ${generations.length} keys, the keyspace ${zipf.count}`);
     this.#zipf = zipf;
     this.#random = random;
@@ -67,7 +67,7 @@ class CmsDriver implements WorkloadDriver {
   async issue(connection: TargetConnection): Promise<number> {
     const keyIndex = this.#zipf.sample(this.#random);
     const known = recallGeneration(this.#generations, keyIndex);
-    const wantsPut = this.#random.nextFloat() < cmsPutFraction;
+    const wantsPut = this.#random.next() < cmsPutFraction;
     // An async step per op allocates a promise; the generator's CPU per op is reported beside the
     // server's, so that cost is visible rather than assumed away.
     if (wantsPut && known > 0) {
@@ -85,7 +85,7 @@ class CmsDriver implements WorkloadDriver {
 }
 
 /** cms needs the shared generation memory; without one it starts from an empty private one. */
-export function createWorkloadDriver(name: OpWorkloadName, zipf: ZipfSampler, random: Random, generations: GenerationMemory | null): WorkloadDriver {
+export function createWorkloadDriver(name: OpWorkloadName, zipf: ZipfSampler, random: SeededRandom, generations: GenerationMemory | null): WorkloadDriver {
   switch (name) {
     case 'cdn':
       return new CdnDriver(zipf, random);

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Random } from './random';
+import { SeededRandom } from '../engine/layout/seeded-random';
 import { ZipfSampler } from './zipf';
 
 /** P(rank r) = (1/(r+1)^s) / Σ 1/(k+1)^s, computed here independently of the sampler's table. */
@@ -42,7 +42,7 @@ for (const exponent of [0.99, 0.5, 0]) {
     const count = 1000;
     const samples = 200_000;
     const sampler = new ZipfSampler(count, exponent);
-    const random = new Random(42);
+    const random = new SeededRandom(42);
     const observed = new Array<number>(count).fill(0);
     for (let draw = 0; draw < samples; draw++) {
       const rank = sampler.sample(random);
@@ -62,7 +62,7 @@ for (const exponent of [0.99, 0.5, 0]) {
 
 test('zipf s=0.99 is skewed: the top 1 % of keys take a large share of draws', () => {
   const sampler = new ZipfSampler(100_000, 0.99);
-  const random = new Random(7);
+  const random = new SeededRandom(7);
   let top = 0;
   const samples = 100_000;
   for (let draw = 0; draw < samples; draw++) if (sampler.sample(random) < 1000) top++;
@@ -79,7 +79,7 @@ test('zipf rejects bad arguments', () => {
 
 test('the same seed gives the same sequence', () => {
   const sampler = new ZipfSampler(1000, 0.99);
-  const first = new Random(3);
-  const second = new Random(3);
+  const first = new SeededRandom(3);
+  const second = new SeededRandom(3);
   for (let draw = 0; draw < 1000; draw++) assert.equal(sampler.sample(first), sampler.sample(second));
 });

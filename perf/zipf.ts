@@ -6,7 +6,7 @@
 // which is noise next to a network round trip.
 
 import { keysMax } from './bounds';
-import type { Random } from './random';
+import type { SeededRandom } from '../engine/layout/seeded-random';
 
 export class ZipfSampler {
   readonly count: number;
@@ -30,8 +30,8 @@ export class ZipfSampler {
   }
 
   /** A rank in [0, count): the first rank whose cumulative probability reaches a uniform draw. */
-  sample(random: Random): number {
-    const draw = random.nextFloat();
+  sample(random: SeededRandom): number {
+    const draw = random.next();
     const cumulative = this.#cumulative;
     let low = 0;
     let high = this.count - 1;

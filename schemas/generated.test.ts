@@ -1,5 +1,5 @@
 // The committed generated code must be exactly what schemas/generate.sh makes from the schema,
-// and the schema's Status must be engine/status.ts's Status, name for name, number for number.
+// and the schema's Status must be engine/layout/status.ts's Status, name for name, number for number.
 
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
@@ -7,9 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Status as EngineStatus } from '../engine/status';
+import { Status as EngineStatus } from '../engine/layout/status';
 import { Status as WireStatus } from './generated/tessera_generated';
-import { repoRoot } from '../wire/codec/test-repo-root';
+import { repoRoot } from '../wire/codec/repo-root.fixture';
 
 /** The numeric members of a TypeScript enum as name → number (the reverse entries dropped). */
 function enumEntries(enumObject: Record<string, string | number>): Map<string, number> {
@@ -38,7 +38,7 @@ test('schemas/generated is what generate.sh makes from tessera.fbs', () => {
   }
 });
 
-test('the wire Status enum equals engine/status.ts Status', () => {
+test('the wire Status enum equals engine/layout/status.ts Status', () => {
   const wire = enumEntries(WireStatus);
   const engine = enumEntries(EngineStatus);
   assert.ok(engine.size > 0);

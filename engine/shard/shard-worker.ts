@@ -3,8 +3,9 @@
 // then each task is one batch.
 
 import { move, workerData } from 'piscina';
+import { exitCodeInternalError } from '../layout/exit-codes';
 import { ShardExecutor } from './shard-executor';
-import type { ShardOptions } from './shard-options';
+import type { ShardOptions } from '../layout/shard-options';
 
 const options = workerData as ShardOptions;
 const executor = new ShardExecutor(options);
@@ -18,6 +19,6 @@ export default function runBatch(batch: ArrayBuffer): ArrayBuffer {
     // A broken invariant: the table may be inconsistent, so this thread must not serve again.
     // Exiting makes Piscina start a fresh thread, which re-checks the table and replays.
     process.stderr.write(`tessera shard ${options.shardIndex}: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(70);
+    process.exit(exitCodeInternalError);
   }
 }

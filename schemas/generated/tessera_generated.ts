@@ -4,7 +4,7 @@ import * as flatbuffers from 'flatbuffers';
 
 
 /**
- * Mirrors engine/status.ts number for number (a test proves it). Add codes at the end only.
+ * Mirrors engine/layout/status.ts number for number (a test proves it). Add codes at the end only.
  */
 export enum Status {
   Ok = 0,

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { connect } from './client';
 import { clientErrorCodes, TesseraError, type ClientErrorName } from './tessera-error';
-import { FakeServer } from './test-fake-server';
+import { FakeServer } from './fake-server.fixture';
 
 const fastReconnect = { reconnectDelayMsMin: 10, reconnectDelayMsMax: 40 };
 const text = (bytes: Uint8Array | null | undefined): string => new TextDecoder().decode(bytes ?? undefined);

@@ -1,19 +1,12 @@
-// The client's public types. Ops and records reuse the engine's shapes (engine/types.ts).
+// The client's public types. Ops and records reuse the engine's shapes (engine/layout/types.ts).
 
-import type { Status, StatusName } from '../../engine/status';
-import type { Op, PutMode, ScannedRecord } from '../../engine/types';
+import type { Status, StatusName } from '../../engine/layout/status';
+import type { Op, PutMode, RecordMeta, ScannedRecord } from '../../engine/layout/types';
 import type { ScanOp } from '../codec/wire-types';
 import type { SocketConstructor } from './web-socket';
 
-export interface RecordMetadata {
-  /** Starts at 1 for a new record, +1 per write: use it as ifGeneration for a safe update. */
-  generation: number;
-  /** Seconds since the epoch; 0 = never expires. */
-  expiry: number;
-  /** Milliseconds since the epoch. */
-  lastModified: number;
-  contentType: string;
-}
+/** A record's metadata: the engine's one record-metadata type. */
+export type RecordMetadata = RecordMeta;
 
 export interface GetResult extends RecordMetadata {
   /** A view into the received frame. */

@@ -2,11 +2,11 @@
 
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import type { WireOp } from '../codec/wire-types';
 import { connect, type Client } from './client';
 import { TesseraError } from './tessera-error';
-import { FakeServer } from './test-fake-server';
+import { FakeServer } from './fake-server.fixture';
 
 let server: FakeServer;
 let client: Client;

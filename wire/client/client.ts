@@ -11,12 +11,12 @@
 // re-sending could apply a put twice), reads in flight are sent again on the next socket, and
 // calls made while reconnecting wait, unsent, until it opens or their timeout passes.
 
-import { requestsInFlightPerConnectionMax } from '../../engine/limits';
-import { Status, statusName } from '../../engine/status';
-import type { Key, ScanOptions, ScanPage, Value } from '../../engine/types';
+import { requestsInFlightPerConnectionMax } from '../../engine/layout/limits';
+import { Status, statusName } from '../../engine/layout/status';
+import type { Key, ScanOptions, ScanPage, Value } from '../../engine/layout/types';
 import { decodeServerFrame } from '../codec/decode-server-frame';
 import { encodeRequest } from '../codec/encode-request';
-import { validateOpArguments } from '../codec/validate-op';
+import { validateOpArguments } from '../../engine/layout/validate-op';
 import type { ResponseFrame, WireOp, WireResult } from '../codec/wire-types';
 import { reconnectDelayMs } from './backoff';
 import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';

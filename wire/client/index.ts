@@ -4,6 +4,6 @@ export { Subscription } from './subscription';
 export type { ChangeEvent, GapEvent, SubscribeOptions, SubscriptionEvent } from './subscription-types';
 export { clientErrorCodes, TesseraError, type ClientErrorName, type TesseraErrorName } from './tessera-error';
 export type { SocketConstructor, SocketLike } from './web-socket';
-export { Status, type StatusName } from '../../engine/status';
-export type { Key, Op, PutMode, ScannedRecord, ScanOptions, ScanPage, Value } from '../../engine/types';
+export { Status, type StatusName } from '../../engine/layout/status';
+export type { Key, Op, PutMode, ScannedRecord, ScanOptions, ScanPage, Value } from '../../engine/layout/types';
 export type { ScanOp } from '../codec/wire-types';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Change } from '../../engine/types';
+import type { Change } from '../../engine/layout/types';
 import { heldFramesMax, SubscriptionFeed } from './subscription-feed';
 import type { SubscriptionEvent } from './subscription-types';
 

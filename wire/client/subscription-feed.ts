@@ -19,7 +19,7 @@
 // `emit` may refuse an event (the consumer's queue is full): the feed then goes idle without
 // moving its position past the refused event, and the owner resubscribes from there later.
 
-import type { ChangeGap, Change } from '../../engine/types';
+import type { ChangeGap, Change } from '../../engine/layout/types';
 import type { EventFrame } from '../codec/wire-types';
 import type { SubscriptionEvent } from './subscription-types';
 

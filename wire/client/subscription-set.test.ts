@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Status } from '../../engine/status';
-import type { Change } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { Change } from '../../engine/layout/types';
 import type { SubscribeOp, WireOp, WireResult } from '../codec/wire-types';
 import { EventRouter } from './event-router';
 import { SubscriptionSet } from './subscription-set';

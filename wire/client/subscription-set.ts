@@ -8,8 +8,8 @@
 // Each attempt (a subscribe request) gets a fresh sub id, so frames of an attempt the client gave
 // up on (a dropped connection, a pause, a restart) can never be mistaken for the current one.
 
-import { Status } from '../../engine/status';
-import type { Change, ChangeGap } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { Change, ChangeGap } from '../../engine/layout/types';
 import type { WireOp, WireResult } from '../codec/wire-types';
 import type { EventRouter } from './event-router';
 import { Subscription, type SubscriptionOwner } from './subscription';

@@ -1,6 +1,6 @@
 // The public shapes of db.subscribe(): its options and the events it yields.
 
-import type { ChangeKind, Key } from '../../engine/types';
+import type { ChangeKind, Key, RecordMeta } from '../../engine/layout/types';
 
 export interface SubscribeOptions {
   ns: string;
@@ -25,17 +25,11 @@ export interface SubscribeOptions {
 }
 
 /** One change, in LSN order per subscription. `key` and `value` are views into the received frame. */
-export interface ChangeEvent {
+export interface ChangeEvent extends RecordMeta {
   kind: ChangeKind;
   lsn: number;
   ns: string;
   key: Uint8Array;
-  generation: number;
-  /** Seconds since the epoch; 0 = never. */
-  expiry: number;
-  /** Milliseconds since the epoch. */
-  lastModified: number;
-  contentType: string;
   /** The new value of a put, when the subscription asked for values; else null. */
   value: Uint8Array | null;
 }

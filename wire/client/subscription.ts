@@ -12,7 +12,7 @@ import type { FeedFilter } from './subscription-feed';
 import { SubscriptionFeed } from './subscription-feed';
 import type { SubscribeOptions, SubscriptionEvent } from './subscription-types';
 import { TesseraError } from './tessera-error';
-import type { Key } from '../../engine/types';
+import type { Key } from '../../engine/layout/types';
 
 export const queueMaxDefault = 10_000;
 

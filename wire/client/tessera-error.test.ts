@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Status, statusMessage } from '../../engine/status';
+import { Status, statusMessage } from '../../engine/layout/status';
 import { clientErrorCodes, TesseraError } from './tessera-error';
 
 test('server statuses keep their name and number; client errors use codes from 1000', () => {

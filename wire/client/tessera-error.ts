@@ -1,4 +1,4 @@
-// The one error type the client throws. `status` is a server status name (engine/status.ts) or
+// The one error type the client throws. `status` is a server status name (engine/layout/status.ts) or
 // one of the client's own names below; `code` is the matching number. Client codes start at 1000
 // so they can never collide with a server status (a ubyte on the wire).
 //
@@ -9,7 +9,7 @@
 //   ClientClosed      close() was called before the request completed, or after
 //   ProtocolError     the server's response did not match the request (a bug on one side)
 
-import { Status, statusMessage, statusName, type StatusName } from '../../engine/status';
+import { Status, statusMessage, statusName, type StatusName } from '../../engine/layout/status';
 
 export const clientErrorCodes = {
   ConnectionLost: 1000,
@@ -33,7 +33,7 @@ const clientErrorMessages: Record<ClientErrorName, string> = {
 export class TesseraError extends Error {
   /** A server status name such as 'GenerationMismatch', or a client error name. */
   readonly status: TesseraErrorName;
-  /** The status number (engine/status.ts), or a client error code from 1000. */
+  /** The status number (engine/layout/status.ts), or a client error code from 1000. */
   readonly code: number;
 
   constructor(status: TesseraErrorName, code: number, message: string) {

@@ -3,14 +3,14 @@
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import { decodeRequest } from './decode-request';
 import { encodeRequest } from './encode-request';
 import { frameIdentifier } from './schema-layout';
-import { mutateFrame } from './test-mutate';
-import { randomOp } from './test-ops';
-import { testRandom, testSeed, type TestRandom } from './test-random';
-import { validateOpArguments } from './validate-op';
+import { mutateFrame } from './mutate.fixture';
+import { randomOp } from './ops.fixture';
+import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
+import { validateOpArguments } from '../../engine/layout/validate-op';
 import type { WireOp } from './wire-types';
 
 const refusalStatuses = new Set([Status.MalformedRequest, Status.TooManyOps, Status.InvalidArgument, Status.FrameTooLarge]);
@@ -37,7 +37,7 @@ function checkDecode(bytes: Uint8Array, context: string): boolean {
   return true;
 }
 
-function randomBatch(random: TestRandom): WireOp[] {
+function randomBatch(random: SeededRandom): WireOp[] {
   const ops: WireOp[] = [];
   const count = random.below(6);
   for (let index = 0; index < count; index++) ops.push(randomOp(random));
@@ -47,7 +47,7 @@ function randomBatch(random: TestRandom): WireOp[] {
 test('decodeRequest on random bytes and damaged frames never throws', () => {
   const seed = testSeed();
   console.log(`decodeRequest fuzz seed=${seed} (TESSERA_SEED=${seed} to replay)`);
-  const random = testRandom(seed);
+  const random = new SeededRandom(seed);
   let decoded = 0;
   let refused = 0;
   const count = (accepted: boolean): void => {

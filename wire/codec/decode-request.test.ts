@@ -2,13 +2,13 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as flatbuffers from 'flatbuffers';
 import { Op, OpKind, Request } from '../../schemas/generated/tessera_generated';
-import { frameBytesMax, opsPerRequestMax } from '../../engine/limits';
-import { Status } from '../../engine/status';
+import { frameBytesMax, opsPerRequestMax } from '../../engine/layout/limits';
+import { Status } from '../../engine/layout/status';
 import { decodeRequest } from './decode-request';
 import { encodeRequest } from './encode-request';
 import { frameIdentifier } from './schema-layout';
-import { decodedForm, randomOp } from './test-ops';
-import { testRandom, testSeed } from './test-random';
+import { decodedForm, randomOp } from './ops.fixture';
+import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
 import type { DecodeRequestResult, WireOp } from './wire-types';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -63,7 +63,7 @@ test('every op kind round-trips', () => {
 test('random batches round-trip', () => {
   const seed = testSeed();
   console.log(`request round trip seed=${seed} (TESSERA_SEED=${seed} to replay)`);
-  const random = testRandom(seed);
+  const random = new SeededRandom(seed);
   for (let round = 0; round < 300; round++) {
     const ops: WireOp[] = [];
     const count = random.below(12);

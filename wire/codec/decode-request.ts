@@ -4,12 +4,12 @@
 
 import * as flatbuffers from 'flatbuffers';
 import { Op, OpKind, PutMode, Request } from '../../schemas/generated/tessera_generated';
-import { contentTypeBytesMax, frameBytesMax, scanLimitMax, ttlSecMax } from '../../engine/limits';
-import { Status } from '../../engine/status';
-import type { PutMode as PutModeName } from '../../engine/types';
-import { invariant } from './invariant';
+import { contentTypeBytesMax, frameBytesMax, scanLimitMax, ttlSecMax } from '../../engine/layout/limits';
+import { Status } from '../../engine/layout/status';
+import type { PutMode as PutModeName } from '../../engine/layout/types';
+import { assert } from '../../engine/layout/assert';
 import { requestIdLayout, requestLayout } from './schema-layout';
-import { uint64ToNumber } from './uint64';
+import { uint64ToNumber } from '../../engine/layout/uint64';
 import { verifyFrame } from './verify-frame';
 import type { DecodeRequestResult, WireOp } from './wire-types';
 
@@ -46,7 +46,7 @@ export function decodeRequest(bytes: Uint8Array): DecodeRequestResult {
   const opFailure: OpFailure = { status: Status.Ok, message: '' };
   for (let index = 0; index < opCount; index++) {
     const op = request.ops(index, accessor);
-    invariant(op !== null, 'a verified request has its ops vector');
+    assert(op !== null, 'a verified request has its ops vector');
     const decoded = decodeOp(op, opFailure);
     if (decoded === null) return failure(opFailure.status, id, `op ${index}: ${opFailure.message}`);
     ops[index] = decoded;
@@ -55,7 +55,7 @@ export function decodeRequest(bytes: Uint8Array): DecodeRequestResult {
 }
 
 function failure(status: Status, id: number | null, message: string): DecodeRequestResult {
-  invariant(status !== Status.Ok, 'a failure has a failing status');
+  assert(status !== Status.Ok, 'a failure has a failing status');
   return { ok: false, status, id, message };
 }
 
@@ -104,7 +104,7 @@ function decodeOp(op: Op, opFailure: OpFailure): WireOp | null {
     }
   }
   // The verifier bounds the kind to the enum, so only a schema change without a case lands here.
-  invariant(false, `op kind ${String(kind)} has a decoder`);
+  assert(false, `op kind ${String(kind)} has a decoder`);
 }
 
 function decodePut(op: Op, opFailure: OpFailure): WireOp | null {
@@ -185,7 +185,7 @@ function decodeContentType(op: Op, opFailure: OpFailure): string | undefined | n
   // Measured as bytes before decoding, so an oversized one is never turned into a string.
   const utf8 = op.contentType(flatbuffers.Encoding.UTF8_BYTES);
   if (utf8 === null) return undefined;
-  invariant(utf8 instanceof Uint8Array, 'UTF8_BYTES gives bytes');
+  assert(utf8 instanceof Uint8Array, 'UTF8_BYTES gives bytes');
   if (utf8.length > contentTypeBytesMax) {
     return invalid(opFailure, `content_type of ${utf8.length} bytes, at most ${contentTypeBytesMax}`);
   }

@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import { decodeServerFrame } from './decode-server-frame';
 import { encodeEvent } from './encode-event';
 import { encodeRequestFailure, encodeResponse } from './encode-response';
-import { mutateFrame } from './test-mutate';
-import { randomChange, randomOpResult, randomScanPage, randomStatusResult } from './test-ops';
-import { testRandom, testSeed, type TestRandom } from './test-random';
+import { mutateFrame } from './mutate.fixture';
+import { randomChange, randomOpResult, randomScanPage, randomStatusResult } from './ops.fixture';
+import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
 import type { ResultInput } from './wire-types';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 
-function randomServerFrame(random: TestRandom): Uint8Array {
+function randomServerFrame(random: SeededRandom): Uint8Array {
   switch (random.below(3)) {
     case 0:
       return encodeEvent(random.below(100), randomChange(random));
@@ -32,7 +32,7 @@ function randomServerFrame(random: TestRandom): Uint8Array {
 test('decodeServerFrame on damaged frames never throws', () => {
   const seed = testSeed();
   console.log(`decodeServerFrame fuzz seed=${seed} (TESSERA_SEED=${seed} to replay)`);
-  const random = testRandom(seed);
+  const random = new SeededRandom(seed);
   const outcomes = { response: 0, event: 0, invalid: 0 };
   for (let round = 0; round < 6_000; round++) {
     const bytes = round < 1_000 ? random.bytes(random.below(200)) : mutateFrame(random, randomServerFrame(random));

@@ -11,10 +11,10 @@ import {
   ServerFrame,
   ServerMessage,
 } from '../../schemas/generated/tessera_generated';
-import type { Change, ChangeGap, ChangeKind, ScannedRecord } from '../../engine/types';
-import { invariant } from './invariant';
+import type { Change, ChangeGap, ChangeKind, ScannedRecord } from '../../engine/layout/types';
+import { assert } from '../../engine/layout/assert';
 import { serverFrameLayout } from './schema-layout';
-import { uint64ToNumber } from './uint64';
+import { uint64ToNumber } from '../../engine/layout/uint64';
 import { verifyFrame } from './verify-frame';
 import type { EventFrame, ResponseFrame, ServerFrameDecoded, WireResult } from './wire-types';
 
@@ -32,19 +32,19 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrameDecoded {
   switch (frame.messageType()) {
     case ServerMessage.Response: {
       const response: Response | null = frame.message(new Response());
-      invariant(response !== null, 'a verified frame has its union value');
+      assert(response !== null, 'a verified frame has its union value');
       return decodeResponse(response);
     }
     case ServerMessage.Event: {
       const event: Event | null = frame.message(new Event());
-      invariant(event !== null, 'a verified frame has its union value');
+      assert(event !== null, 'a verified frame has its union value');
       return decodeEvent(event);
     }
     case ServerMessage.NONE:
       break;
   }
   // The verifier requires a union type naming a member.
-  invariant(false, 'a verified server frame names a union member');
+  assert(false, 'a verified server frame names a union member');
 }
 
 function decodeResponse(response: Response): ResponseFrame | ServerFrameDecoded {
@@ -56,7 +56,7 @@ function decodeResponse(response: Response): ResponseFrame | ServerFrameDecoded 
   const accessor = new Result();
   for (let index = 0; index < count; index++) {
     const result = response.results(index, accessor);
-    invariant(result !== null, 'a verified response has its results vector');
+    assert(result !== null, 'a verified response has its results vector');
     results[index] = decodeResult(result);
   }
   return { type: 'response', id, status: response.status(), message: response.message(), results };
@@ -83,9 +83,9 @@ function decodeRecords(result: Result): ScannedRecord[] {
   const accessor = new WireScannedRecord();
   for (let index = 0; index < count; index++) {
     const record = result.records(index, accessor);
-    invariant(record !== null, 'a verified result has its records vector');
+    assert(record !== null, 'a verified result has its records vector');
     const key = record.keyArray();
-    invariant(key !== null, 'a verified record has its key');
+    assert(key !== null, 'a verified record has its key');
     records[index] = {
       key,
       value: record.valueArray(),
@@ -142,5 +142,5 @@ function changeKindOf(kind: EventKind): ChangeKind {
     case EventKind.Gap:
       break;
   }
-  invariant(false, 'a gap is decoded before its kind is mapped');
+  assert(false, 'a gap is decoded before its kind is mapped');
 }

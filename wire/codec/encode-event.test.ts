@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { Change, ChangeKind } from '../../engine/types';
+import type { Change, ChangeKind } from '../../engine/layout/types';
 import { decodeServerFrame } from './decode-server-frame';
 import { encodeEvent } from './encode-event';
-import { randomChange } from './test-ops';
-import { testRandom, testSeed } from './test-random';
+import { randomChange } from './ops.fixture';
+import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
 
 const change: Change = {
   lsn: 42,
@@ -41,7 +41,7 @@ test('includeValue false leaves the value out', () => {
 test('random changes round-trip', () => {
   const seed = testSeed();
   console.log(`event round trip seed=${seed} (TESSERA_SEED=${seed} to replay)`);
-  const random = testRandom(seed);
+  const random = new SeededRandom(seed);
   for (let round = 0; round < 300; round++) {
     const each = randomChange(random);
     const subId = random.below(2 ** 32);

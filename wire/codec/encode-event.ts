@@ -1,28 +1,28 @@
 // Server side: one change (or a gap) seen by a subscription into a ServerFrame carrying an Event.
 
 import { Event, EventKind, ServerFrame, ServerMessage } from '../../schemas/generated/tessera_generated';
-import type { Change, ChangeGap, ChangeKind } from '../../engine/types';
+import type { Change, ChangeGap, ChangeKind } from '../../engine/layout/types';
 import { beginFrame, endFrame } from './frame-builder';
-import { invariant } from './invariant';
-import { isUint32, isUint64Number } from './uint64';
+import { assert } from '../../engine/layout/assert';
+import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 
 /**
  * One Event frame for subscription `subId` (0 = published to a topic, for every subscriber of
  * it). `includeValue` false leaves the value out, for subscriptions that asked for no values.
  */
 export function encodeEvent(subId: number, change: Change | ChangeGap, includeValue = true): Uint8Array {
-  invariant(isUint32(subId), 'a subscription id is uint32');
+  assert(isUint32(subId), 'a subscription id is uint32');
   const builder = beginFrame();
   if ('gap' in change) {
-    invariant(isUint64Number(change.oldestLsn), 'an LSN is an integer in 0..2^53-1');
+    assert(isUint64Number(change.oldestLsn), 'an LSN is an integer in 0..2^53-1');
     Event.startEvent(builder);
     Event.addSubId(builder, subId);
     Event.addKind(builder, EventKind.Gap);
     Event.addOldestLsn(builder, BigInt(change.oldestLsn));
     return endFrame(ServerFrame.createServerFrame(builder, ServerMessage.Event, Event.endEvent(builder)));
   }
-  invariant(isUint64Number(change.lsn), 'an LSN is an integer in 0..2^53-1');
-  invariant(isUint32(change.generation) && isUint32(change.expiry), 'generation and expiry are uint32');
+  assert(isUint64Number(change.lsn), 'an LSN is an integer in 0..2^53-1');
+  assert(isUint32(change.generation) && isUint32(change.expiry), 'generation and expiry are uint32');
   const namespace = builder.createString(change.ns);
   const key = builder.createByteVector(change.key);
   const contentType = change.contentType === '' ? 0 : builder.createString(change.contentType);

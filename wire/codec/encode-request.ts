@@ -2,10 +2,10 @@
 
 import type * as flatbuffers from 'flatbuffers';
 import { Op, OpKind, PutMode, Request } from '../../schemas/generated/tessera_generated';
-import type { PutMode as PutModeName } from '../../engine/types';
+import type { PutMode as PutModeName } from '../../engine/layout/types';
 import { beginFrame, createKeyBytes, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
-import { invariant } from './invariant';
-import { isUint32, isUint64Number } from './uint64';
+import { assert } from '../../engine/layout/assert';
+import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 import type { WireOp } from './wire-types';
 
 /**
@@ -135,4 +135,4 @@ function checkedUint32(value: number, name: string): number {
   return value;
 }
 
-invariant(OpKind.Get === 0, 'get is the default op kind');
+assert(OpKind.Get === 0, 'get is the default op kind');

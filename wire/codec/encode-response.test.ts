@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { Status } from '../../engine/status';
-import type { OpResult, ScanPage } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { OpResult, ScanPage } from '../../engine/layout/types';
 import { decodeServerFrame } from './decode-server-frame';
 import { encodeRequestFailure, encodeResponse } from './encode-response';
-import { randomOpResult, randomScanPage, randomStatusResult } from './test-ops';
-import { testRandom, testSeed } from './test-random';
+import { randomOpResult, randomScanPage, randomStatusResult } from './ops.fixture';
+import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
 import type { ResultInput, WireResult } from './wire-types';
 
 /** What decodeServerFrame gives back for each kind of result. */
@@ -66,7 +66,7 @@ test('op results, scan pages and status results round-trip', () => {
 test('random results round-trip', () => {
   const seed = testSeed();
   console.log(`response round trip seed=${seed} (TESSERA_SEED=${seed} to replay)`);
-  const random = testRandom(seed);
+  const random = new SeededRandom(seed);
   for (let round = 0; round < 300; round++) {
     const results: ResultInput[] = [];
     const count = random.below(10);

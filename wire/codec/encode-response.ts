@@ -8,16 +8,16 @@ import {
   ServerFrame,
   ServerMessage,
 } from '../../schemas/generated/tessera_generated';
-import { Status } from '../../engine/status';
-import type { OpResult, ScannedRecord, ScanPage } from '../../engine/types';
+import { Status } from '../../engine/layout/status';
+import type { OpResult, ScannedRecord, ScanPage } from '../../engine/layout/types';
 import { beginFrame, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
-import { invariant } from './invariant';
-import { isUint32, isUint64Number } from './uint64';
+import { assert } from '../../engine/layout/assert';
+import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 import type { ResultInput, StatusResult } from './wire-types';
 
 /** One Response frame: one result per op of request `id`, in op order. */
 export function encodeResponse(id: number, results: readonly ResultInput[]): Uint8Array {
-  invariant(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
+  assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
   const builder = beginFrame();
   const start = pendingOffsetCount();
   for (const result of results) pushOffset(encodeResult(builder, result));
@@ -30,8 +30,8 @@ export function encodeResponse(id: number, results: readonly ResultInput[]): Uin
  * ShuttingDown...), with no results. `id` is null when the request's id could not be read.
  */
 export function encodeRequestFailure(id: number | null, status: Status, message?: string): Uint8Array {
-  invariant(status !== Status.Ok, 'a request failure has a failing status');
-  invariant(id === null || isUint64Number(id), 'a response id is an integer in 0..2^53-1');
+  assert(status !== Status.Ok, 'a request failure has a failing status');
+  assert(id === null || isUint64Number(id), 'a response id is an integer in 0..2^53-1');
   const builder = beginFrame();
   const messageOffset = message === undefined ? 0 : builder.createString(message);
   return endResponseFrame(builder, id, status, messageOffset, 0);
@@ -65,7 +65,7 @@ function encodeResult(builder: flatbuffers.Builder, result: ResultInput): flatbu
 }
 
 function encodeOpResult(builder: flatbuffers.Builder, result: OpResult): flatbuffers.Offset {
-  invariant(isUint32(result.generation) && isUint32(result.expiry), 'generation and expiry are uint32');
+  assert(isUint32(result.generation) && isUint32(result.expiry), 'generation and expiry are uint32');
   const contentType = result.contentType === '' ? 0 : builder.createString(result.contentType);
   const value = result.value === null ? 0 : builder.createByteVector(result.value);
   Result.startResult(builder);
@@ -92,7 +92,7 @@ function encodeScanPage(builder: flatbuffers.Builder, page: ScanPage): flatbuffe
 }
 
 function encodeScannedRecord(builder: flatbuffers.Builder, record: ScannedRecord): flatbuffers.Offset {
-  invariant(isUint32(record.generation) && isUint32(record.expiry), 'generation and expiry are uint32');
+  assert(isUint32(record.generation) && isUint32(record.expiry), 'generation and expiry are uint32');
   const key = builder.createByteVector(record.key);
   const value = record.value === null ? 0 : builder.createByteVector(record.value);
   const contentType = record.contentType === '' ? 0 : builder.createString(record.contentType);

@@ -3,8 +3,8 @@
 // encoding allocates only the output copy (and the UTF-8 of strings, inside the runtime).
 
 import * as flatbuffers from 'flatbuffers';
-import type { Key } from '../../engine/types';
-import { invariant } from './invariant';
+import type { Key } from '../../engine/layout/types';
+import { assert } from '../../engine/layout/assert';
 import { frameIdentifier } from './schema-layout';
 
 /** Holds most frames without growing (a get response of a few KiB, a batch of small puts). */
@@ -46,7 +46,7 @@ export function pendingOffsetCount(): number {
 
 /** A vector of the offsets pushed since the stack was `start` high, which it pops. */
 export function createOffsetVector(target: flatbuffers.Builder, start: number): flatbuffers.Offset {
-  invariant(start >= 0 && start <= pendingOffsets.length, 'offset vector start inside the stack');
+  assert(start >= 0 && start <= pendingOffsets.length, 'offset vector start inside the stack');
   const count = pendingOffsets.length - start;
   target.startVector(4, count, 4);
   // FlatBuffers builds back to front: the last element is written first.

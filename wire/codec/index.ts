@@ -4,7 +4,7 @@ export { encodeEvent } from './encode-event';
 export { encodeRequest } from './encode-request';
 export { encodeRequestFailure, encodeResponse } from './encode-response';
 export { frameIdentifier } from './schema-layout';
-export { validateOp, validateOpArguments } from './validate-op';
+export { validateOp, validateOpArguments } from '../../engine/layout/validate-op';
 export { verifyFrame, type VerifyResult } from './verify-frame';
 export type {
   DecodeRequestResult,

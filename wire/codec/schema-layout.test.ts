@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tableLayouts, type FieldKind } from './schema-layout';
-import { repoRoot } from './test-repo-root';
+import { repoRoot } from './repo-root.fixture';
 
 interface ParsedField {
   name: string;

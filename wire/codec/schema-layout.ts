@@ -6,8 +6,8 @@
 // and checks every layout here against it, so the two cannot drift apart.
 
 import { Status as WireStatus, OpKind, PutMode, EventKind } from '../../schemas/generated/tessera_generated';
-import { opsPerRequestMax, scanLimitMax } from '../../engine/limits';
-import { Status } from '../../engine/status';
+import { opsPerRequestMax, scanLimitMax } from '../../engine/layout/limits';
+import { Status } from '../../engine/layout/status';
 
 /** All frames in both directions end their FlatBuffer header with this identifier. */
 export const frameIdentifier = 'TSR1';

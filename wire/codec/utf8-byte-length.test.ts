@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { testRandom, testSeed } from './test-random';
-import { utf8ByteLength } from './utf8-byte-length';
+import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
+import { utf8ByteLength } from '../../engine/layout/utf8-byte-length';
 
 const encoder = new TextEncoder();
 
@@ -11,7 +11,7 @@ test('utf8ByteLength matches TextEncoder, lone surrogates included', () => {
   }
   const seed = testSeed();
   console.log(`utf8ByteLength seed=${seed} (TESSERA_SEED=${seed} to replay)`);
-  const random = testRandom(seed);
+  const random = new SeededRandom(seed);
   const units = [0x41, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xe000, 0xffff];
   for (let round = 0; round < 5_000; round++) {
     let text = '';

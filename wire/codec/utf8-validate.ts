@@ -2,7 +2,7 @@
 // string. A hand check rather than `new TextDecoder('utf-8', { fatal: true })`: the verifier must
 // never throw, and decoding only to throw the string away would allocate per field.
 
-import { invariant } from './invariant';
+import { assert } from '../../engine/layout/assert';
 
 /**
  * Whether bytes[start, end) is well-formed UTF-8 as the WHATWG Encoding Standard defines it (the
@@ -10,7 +10,7 @@ import { invariant } from './invariant';
  * nothing above U+10FFFF, no truncated sequence.
  */
 export function isUtf8(bytes: Uint8Array, start: number, end: number): boolean {
-  invariant(start >= 0 && start <= end && end <= bytes.length, 'isUtf8 range inside the bytes');
+  assert(start >= 0 && start <= end && end <= bytes.length, 'isUtf8 range inside the bytes');
   let index = start;
   while (index < end) {
     const lead = bytes[index]!;

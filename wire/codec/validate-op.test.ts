@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { keyBytesMaxHard, valueBytesMaxHard } from '../../engine/limits';
-import { Status } from '../../engine/status';
-import type { NamespaceConfig } from '../../engine/types';
-import { validateOp, validateOpArguments } from './validate-op';
+import { keyBytesMaxHard, valueBytesMaxHard } from '../../engine/layout/limits';
+import { Status } from '../../engine/layout/status';
+import type { NamespaceConfig } from '../../engine/layout/types';
+import { validateOp, validateOpArguments } from '../../engine/layout/validate-op';
 import type { WireOp } from './wire-types';
 
 const articles: NamespaceConfig = {

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as flatbuffers from 'flatbuffers';
 import { Event, Op, OpKind, Request, Response, Result, ScannedRecord, ServerFrame, ServerMessage } from '../../schemas/generated/tessera_generated';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import { encodeRequest } from './encode-request';
 import { encodeResponse } from './encode-response';
 import { frameIdentifier, requestLayout, serverFrameLayout, type FieldLayout, type TableLayout } from './schema-layout';

@@ -14,8 +14,8 @@
 //   expensive to walk.
 // It never throws on any input: every read is bounds-checked first, and a failure is a result.
 
-import { Status } from '../../engine/status';
-import { invariant } from './invariant';
+import { Status } from '../../engine/layout/status';
+import { assert } from '../../engine/layout/assert';
 import { frameIdentifier, type FieldLayout, type TableLayout } from './schema-layout';
 import { isUtf8 } from './utf8-validate';
 
@@ -78,7 +78,7 @@ class FrameVerifier {
 
   #result(ok: boolean): VerifyResult {
     if (ok) return verified;
-    invariant(this.#failureMessage !== '', 'a verification failure has a message');
+    assert(this.#failureMessage !== '', 'a verification failure has a message');
     return { ok: false, status: this.#failureStatus, message: this.#failureMessage };
   }
 
@@ -185,7 +185,7 @@ class FrameVerifier {
         return target >= 0 && this.#vectorLength(target, 1, what) >= 0;
       }
       case 'table': {
-        invariant(field.table !== null, 'a table field has a layout');
+        assert(field.table !== null, 'a table field has a layout');
         const target = this.#followOffset(position, what);
         return target >= 0 && this.#table(target, field.table, depth + 1);
       }
@@ -206,7 +206,7 @@ class FrameVerifier {
     const field = layout.fields[index]!;
     const what = field.path;
     const typeField = layout.fields[index - 1];
-    invariant(typeField !== undefined && typeField.kind === 'union-type', 'a union follows its type field');
+    assert(typeField !== undefined && typeField.kind === 'union-type', 'a union follows its type field');
     // The type field was verified just before (lower index), so its byte is inside the table.
     const typeOffset = this.#fieldOffset(vtable, vtableSize, index - 1);
     const type = typeOffset === 0 ? 0 : this.#bytes[table + typeOffset]!;
@@ -244,7 +244,7 @@ class FrameVerifier {
 
   #tableVector(position: number, field: FieldLayout, what: string, depth: number): boolean {
     if (position < 0) return false;
-    invariant(field.table !== null, 'a table vector has a layout');
+    assert(field.table !== null, 'a table vector has a layout');
     const count = this.#vectorLength(position, 4, what);
     if (count < 0) return false;
     if (count > field.lengthMax) {

@@ -1,41 +1,12 @@
-// The plain objects the codec turns frames into and builds frames from. Ops reuse the engine's
-// `Op` (engine/types.ts) and add the kinds only the wire has: scan pages and subscriptions.
+// The plain objects the codec turns frames into and builds frames from. Ops are the engine's
+// `WireOp` (engine/layout/types.ts): its `Op` plus the kinds only the wire has (scan, subscriptions).
 
-import type { Change, ChangeGap, Key, Op, OpResult, RecordMeta, ScannedRecord, ScanPage } from '../../engine/types';
-import type { Status } from '../../engine/status';
+import type { Change, ChangeGap, OpResult, RecordMeta, ScannedRecord, ScanPage, WireOp } from '../../engine/layout/types';
+import type { Status } from '../../engine/layout/status';
 
-export interface ScanOp {
-  op: 'scan';
-  ns: string;
-  prefix?: Key;
-  /** 1..scanLimitMax; absent = scanLimitDefault. */
-  limit?: number;
-  cursor?: string;
-  /** Default true. */
-  values?: boolean;
-}
-
-/** Subscribes to one key, to a key prefix, or (neither given) to the whole namespace. */
-export interface SubscribeOp {
-  op: 'subscribe';
-  /** Chosen by the client: 1..2^32-1, unique among its subscriptions on the connection. */
-  subId: number;
-  ns: string;
-  key?: Key;
-  prefix?: Key;
-  /** Replay every retained change after this LSN; absent = changes from now on. */
-  fromLsn?: number;
-  /** Default true. */
-  values?: boolean;
-}
-
-export interface UnsubscribeOp {
-  op: 'unsubscribe';
-  subId: number;
-}
-
-export type WireOp = Op | ScanOp | SubscribeOp | UnsubscribeOp;
-export type WireOpName = WireOp['op'];
+// The op kinds only the wire has live beside the engine's ops (engine/layout/types.ts), so the one
+// validator (engine/layout/validate-op.ts) can check them without engine/ importing wire/.
+export type { ScanOp, SubscribeOp, UnsubscribeOp, WireOp, WireOpName } from '../../engine/layout/types';
 
 /**
  * decodeRequest's answer. Keys, values and prefixes of decoded ops are views into the frame's

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { cliPath, spawnServer, testConfig, type ServerProcess } from './test-server';
+import { cliPath, spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 let server: ServerProcess;
 

@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runClientCommand, clientCommands, type ClientCommand, type ClientFlags } from './client-commands';
 import { tesseraVersion } from './package-info';
-import { exitCodes, runServe } from './serve-command';
+import { exitCodes, runServe, type ServeHooks } from './serve-command';
 import { ServerError, reasonOf } from './server-errors';
 
 export const usage = `tessera ${tesseraVersion}: an in-memory content store
@@ -77,7 +77,7 @@ function isClientCommand(command: string): command is ClientCommand {
   return (clientCommands as readonly string[]).includes(command);
 }
 
-async function dispatch(argv: string[]): Promise<number> {
+async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage);
@@ -94,7 +94,7 @@ async function dispatch(argv: string[]): Promise<number> {
     return runServe({
       host: values.host, port: values.port, config: values.config, logLevel: values['log-level'],
       dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
-    });
+    }, hooks);
   }
   if (isClientCommand(command)) {
     const { values, positionals } = parse(rest, clientOptions);
@@ -117,10 +117,13 @@ function writeUsage(): number {
   return exitCodes.ok;
 }
 
-/** Runs the command line; resolves with the exit code. Never throws. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the command line; resolves with the exit code. Never throws. `hooks` is for test entry points
+ * only (serve-with-hooks.fixture.ts); the `tessera` executable passes none.
+ */
+export async function main(argv: string[], hooks: ServeHooks = {}): Promise<number> {
   try {
-    return await dispatch(argv);
+    return await dispatch(argv, hooks);
   } catch (error: unknown) {
     process.stderr.write(`tessera: ${reasonOf(error)}\n`);
     return error instanceof ServerError && error.code === 'TESSERA_USAGE' ? exitCodes.usage : exitCodes.failure;

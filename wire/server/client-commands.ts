@@ -3,7 +3,7 @@
 // prints one key per line, or one JSON object per record with --long.
 
 import { readFileSync } from 'node:fs';
-import { scanLimitMax, ttlSecMax, valueBytesMaxHard } from '../../engine/limits';
+import { scanLimitMax, ttlSecMax, valueBytesMaxHard } from '../../engine/layout/limits';
 import { connect, TesseraError, type Client } from '../client';
 import { ServerError } from './server-errors';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connect, TesseraError, type Client } from '../client';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 let server: ServerProcess;
 let client: Client;

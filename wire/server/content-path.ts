@@ -2,7 +2,7 @@
 // namespace segment, slashes included, percent-decoded byte by byte: `%C3%A9` becomes the two bytes
 // C3 A9, so any key a WebSocket client can write is reachable over HTTP too.
 
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 
 export const contentPathPrefix = '/v1/';
 

@@ -2,7 +2,7 @@
 // StatusError (ShardUnavailable, InvalidCursor...), or InternalError for anything else. Both
 // transports use this one mapping.
 
-import { Status, StatusError } from '../../engine/status';
+import { Status, StatusError } from '../../engine/layout/status';
 import type { StatusResult } from '../codec';
 
 export function failureOf(error: unknown): StatusResult {

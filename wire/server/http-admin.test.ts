@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 let server: ServerProcess;
 

@@ -3,8 +3,8 @@
 // container HEALTHCHECK stops sending it traffic before it goes away.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { EngineApi } from '../../engine/engine-api';
-import { Status } from '../../engine/status';
+import type { EngineApi } from '../../engine/front/engine-api';
+import { Status } from '../../engine/layout/status';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
 import { tesseraVersion } from './package-info';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 let server: ServerProcess;
 const url = (path: string): string => `${server.httpUrl}${path}`;

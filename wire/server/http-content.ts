@@ -12,11 +12,11 @@
 // exactly as the WebSocket endpoint does, so both transports answer bad input the same way.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { EngineApi } from '../../engine/engine-api';
-import { Status, statusMessage } from '../../engine/status';
-import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/types';
-import { validateKey, validateOp } from '../../engine/validate-op';
-import { ttlSecMax } from '../../engine/limits';
+import type { EngineApi } from '../../engine/front/engine-api';
+import { Status, statusMessage } from '../../engine/layout/status';
+import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/layout/types';
+import { validateKey, validateOp } from '../../engine/layout/validate-op';
+import { ttlSecMax } from '../../engine/layout/limits';
 import { parseContentPath } from './content-path';
 import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
 import { HttpExchange, type ExchangeContext } from './http-exchange';

@@ -6,7 +6,7 @@
 //     what a graceful shutdown waits for.
 
 import type { HttpResponse } from 'uWebSockets.js';
-import { Status, statusMessage, statusName } from '../../engine/status';
+import { Status, statusMessage, statusName } from '../../engine/layout/status';
 import { httpCodeOf, statusLine } from './http-status';
 import type { Lifecycle } from './lifecycle';
 import { transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';

@@ -1,7 +1,7 @@
 // How each Status reads over HTTP. One table, so the content API, the admin routes and the tests
 // agree; the JSON error body carries the Status name so a client never has to parse the code.
 
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 
 const reasonPhrases: Readonly<Record<number, string>> = {
   200: 'OK',

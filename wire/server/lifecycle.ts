@@ -3,6 +3,8 @@
 // request already taken has been answered. Both transports count through this one object so the
 // wait covers them all.
 
+import { fail } from '../../engine/layout/assert';
+
 export type LifecycleState = 'running' | 'draining' | 'stopped';
 
 export class Lifecycle {
@@ -29,7 +31,7 @@ export class Lifecycle {
 
   /** The request taken by the matching begin() has been answered or abandoned. */
   end(): void {
-    if (this.#inFlight <= 0) throw new Error('lifecycle invariant: end() without begin()');
+    if (this.#inFlight <= 0) fail('lifecycle invariant: end() without begin()');
     this.#inFlight--;
     if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;

@@ -4,8 +4,8 @@
 // Request latency histograms are observed once per request (not per op) through pre-bound children.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EngineStats, OpName } from '../../engine/types';
-import { Status, statusName } from '../../engine/status';
+import type { EngineStats, OpName } from '../../engine/layout/types';
+import { Status, statusName } from '../../engine/layout/status';
 
 export const transports = ['http', 'ws'] as const;
 export type Transport = (typeof transports)[number];

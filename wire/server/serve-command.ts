@@ -1,18 +1,24 @@
 // `tessera serve`: resolve the config, start the server, and turn SIGTERM / SIGINT into a graceful
 // stop (drain, then close). A second signal during the drain exits at once: the operator asked twice.
 
-import { openEngine } from '../../engine/open-engine';
+import { openEngine } from '../../engine/front/open-engine';
 import { loadUws } from './load-uws';
 import { createLogger, type Logger } from './logger';
 import { startServer, type RunningServer } from './server';
 import { resolveServerConfig, type ConfigSources } from './server-config';
 import { reasonOf } from './server-errors';
-import { applyTestHooks } from './test-hooks';
+import type { EngineApi } from '../../engine/front/engine-api';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
+/** What a test entry point may change about `serve` (production passes none). */
+export interface ServeHooks {
+  /** Wraps the opened engine (a test delays it to hold requests in flight). */
+  wrapEngine?(engine: EngineApi): EngineApi;
+}
+
 /** Resolves with the exit code once the server has stopped (or failed to start). */
-export async function runServe(flags: ConfigSources['flags']): Promise<number> {
+export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks = {}): Promise<number> {
   const config = resolveServerConfig({ flags, env: process.env });
   const logger = createLogger(config.logLevel);
   process.on('uncaughtException', (error) => {
@@ -23,7 +29,8 @@ export async function runServe(flags: ConfigSources['flags']): Promise<number> {
   try {
     // The native binary first: a node that cannot serve should not open an engine at all.
     const uws = loadUws();
-    const engine = applyTestHooks(await openEngine({ ...config.engine, persistence: config.persistence }), process.env);
+    const opened = await openEngine({ ...config.engine, persistence: config.persistence });
+    const engine = hooks.wrapEngine === undefined ? opened : hooks.wrapEngine(opened);
     server = await startServer(config, logger, { uws, engine });
   } catch (error: unknown) {
     logger.fatal({ err: error }, `tessera failed to start: ${reasonOf(error)}`);

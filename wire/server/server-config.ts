@@ -4,15 +4,15 @@
 //
 // Config file shape (every field optional):
 //   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
-//     "engine": EngineConfigInput,                       (engine/config.ts)
+//     "engine": EngineConfigInput,                       (engine/front/config.ts)
 //     "persistence": { "dataDir", "fsync", "snapshotIntervalSec", "walSegmentBytes" } | false,
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
 //                 "subscriberBackpressureBytes" } }
 
 import { readFileSync } from 'node:fs';
-import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/config';
-import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/limits';
+import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/front/config';
+import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/layout/limits';
 import { normalizePersistence, persistenceDefaults, type PersistenceConfig } from '../../engine/front/persistence-config';
 import { ServerError, reasonOf } from './server-errors';
 

@@ -1,6 +1,6 @@
 // Every way the server process itself can fail to start or be misused, each with a stable code and
 // a default message. These are operator-facing failures (bad config, missing native binary, port
-// taken), not request failures: a request failure is a Status (engine/status.ts) sent to the client.
+// taken), not request failures: a request failure is a Status (engine/layout/status.ts) sent to the client.
 
 export const serverErrorCodes = {
   UwsLoadFailed: 'TESSERA_UWS_LOAD_FAILED',

@@ -9,9 +9,9 @@
 //   4. close the engine.
 
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { EngineApi } from '../../engine/engine-api';
-import { openEngine } from '../../engine/open-engine';
-import type { NamespaceConfig } from '../../engine/types';
+import type { EngineApi } from '../../engine/front/engine-api';
+import { openEngine } from '../../engine/front/open-engine';
+import type { NamespaceConfig } from '../../engine/layout/types';
 import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from './http-admin';
 import { handleContent, type ContentContext } from './http-content';
 import { Lifecycle } from './lifecycle';

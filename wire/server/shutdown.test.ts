@@ -4,16 +4,16 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import type { ResponseFrame } from '../codec';
-import { testEngineDelayVariable } from './test-hooks';
-import { RawWsClient } from './test-ws';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { testEngineDelayVariable } from './engine-delay.fixture';
+import { RawWsClient } from './raw-ws.fixture';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 const engineDelayMs = 400;
 
 test('SIGTERM with requests in flight: all answered or cleanly refused, then exit 0', async () => {
-  const server: ServerProcess = await spawnServer({ config: testConfig(), env: { [testEngineDelayVariable]: String(engineDelayMs) } });
+  const server: ServerProcess = await spawnServer({ config: testConfig(), testHooks: true, env: { [testEngineDelayVariable]: String(engineDelayMs) } });
   try {
     const clients = [await RawWsClient.open(server.wsUrl), await RawWsClient.open(server.wsUrl)];
     const inFlight: Promise<ResponseFrame>[] = [];

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import type { ResponseFrame } from '../codec';
-import { RawWsClient } from './test-ws';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { RawWsClient } from './raw-ws.fixture';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 const valueBytes = 60 * 1024;
 const requestCount = 400;

@@ -4,10 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Status } from '../../engine/status';
-import { testEngineDelayVariable } from './test-hooks';
-import { RawWsClient } from './test-ws';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { Status } from '../../engine/layout/status';
+import { testEngineDelayVariable } from './engine-delay.fixture';
+import { RawWsClient } from './raw-ws.fixture';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 const inFlightMax = 8;
 let server: ServerProcess;
@@ -15,7 +15,7 @@ let server: ServerProcess;
 before(async () => {
   server = await spawnServer({
     config: testConfig({ limits: { requestsInFlightPerConnectionMax: inFlightMax } }),
-    env: { [testEngineDelayVariable]: '200' },
+    testHooks: true, env: { [testEngineDelayVariable]: '200' },
   });
 });
 

@@ -2,12 +2,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { frameBytesMax, opsPerRequestMax } from '../../engine/limits';
-import { Status } from '../../engine/status';
+import { frameBytesMax, opsPerRequestMax } from '../../engine/layout/limits';
+import { Status } from '../../engine/layout/status';
 import { encodeRequest, type WireOp } from '../codec';
 import { closeCodeFrameTooLarge } from './ws-endpoint';
-import { RawWsClient } from './test-ws';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { RawWsClient } from './raw-ws.fixture';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 let server: ServerProcess;
 let client: RawWsClient;

@@ -14,9 +14,9 @@
 // backpressureBytesMax uWS closes the connection (closeOnBackpressureLimit) rather than buffer more.
 
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import type { EngineApi } from '../../engine/engine-api';
-import { Status } from '../../engine/status';
-import type { NamespaceConfig } from '../../engine/types';
+import type { EngineApi } from '../../engine/front/engine-api';
+import { Status } from '../../engine/layout/status';
+import type { NamespaceConfig } from '../../engine/layout/types';
 import { decodeRequest, encodeRequestFailure, encodeResponse, type ResultInput, type WireOp } from '../codec';
 import type { Lifecycle } from './lifecycle';
 import type { UwsModule } from './load-uws';

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import { decodeServerFrame, encodeRequest, type WireOp } from '../codec';
-import { RawWsClient, seededRandom } from './test-ws';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { RawWsClient, seededRandom } from './raw-ws.fixture';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 const frameCount = 3000;
 const burstSize = 100;

@@ -4,10 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Status } from '../../engine/status';
+import { Status } from '../../engine/layout/status';
 import type { ResponseFrame } from '../codec';
-import { RawWsClient } from './test-ws';
-import { spawnServer, testConfig, type ServerProcess } from './test-server';
+import { RawWsClient } from './raw-ws.fixture';
+import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 const connectionCount = 4;
 const requestsPerConnection = 2500;

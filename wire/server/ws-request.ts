@@ -3,10 +3,10 @@
 // is one engine round trip and nothing of an invalid op is ever written; scans run after the batch,
 // so a scan sees the writes of its own request. One result per op, in op order.
 
-import type { EngineApi } from '../../engine/engine-api';
-import { Status } from '../../engine/status';
-import type { NamespaceConfig, Op, OpResult } from '../../engine/types';
-import { validateOp } from '../../engine/validate-op';
+import type { EngineApi } from '../../engine/front/engine-api';
+import { Status } from '../../engine/layout/status';
+import type { NamespaceConfig, Op, OpResult } from '../../engine/layout/types';
+import { validateOp } from '../../engine/layout/validate-op';
 import type { ResultInput, ScanOp, StatusResult, SubscribeOp, UnsubscribeOp, WireOp } from '../codec';
 import { failureOf } from './engine-failure';
 

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import { connect, type Client } from '../../client';
 import type { Subscription } from '../../client/subscription';
 import type { ChangeEvent, SubscriptionEvent } from '../../client/subscription-types';
-import type { Change } from '../../../engine/types';
-import { HubServer } from './test-hub-server';
+import type { Change } from '../../../engine/layout/types';
+import { HubServer } from './hub-server.fixture';
 
 let server: HubServer;
 const text = (bytes: Uint8Array | null): string => (bytes === null ? '' : Buffer.from(bytes).toString());

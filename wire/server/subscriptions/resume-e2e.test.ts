@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import { connect, type Client } from '../../client';
 import type { Subscription } from '../../client/subscription';
 import type { SubscriptionEvent } from '../../client/subscription-types';
-import { spawnServer, type ServerProcess } from '../test-server';
-import { TestProxy } from './test-proxy';
+import { spawnServer, type ServerProcess } from '../server-process.fixture';
+import { TestProxy } from './proxy.fixture';
 
 const windowChanges = 256;
 let server: ServerProcess;

@@ -11,10 +11,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { Change } from '../../../engine/types';
+import type { Change } from '../../../engine/layout/types';
 import { connect, type Client } from '../../client';
-import { spawnServer, type ServerProcess } from '../test-server';
-import { RawSubscriber } from './test-subscriber';
+import { spawnServer, type ServerProcess } from '../server-process.fixture';
+import { RawSubscriber } from './subscriber.fixture';
 
 const valueBytes = 1024 * 1024;
 const writes = 200;

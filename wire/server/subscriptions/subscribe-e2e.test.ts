@@ -3,12 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Status } from '../../../engine/status';
-import type { Change, ChangeGap } from '../../../engine/types';
+import { Status } from '../../../engine/layout/status';
+import type { Change, ChangeGap } from '../../../engine/layout/types';
 import { connect } from '../../client';
 import type { ChangeEvent } from '../../client/subscription-types';
-import { spawnServer, type ServerProcess } from '../test-server';
-import { RawSubscriber } from './test-subscriber';
+import { spawnServer, type ServerProcess } from '../server-process.fixture';
+import { RawSubscriber } from './subscriber.fixture';
 
 const windowChanges = 64;
 let server: ServerProcess;

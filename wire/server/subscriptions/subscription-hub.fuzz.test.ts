@@ -6,13 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChangeLog } from '../../../engine/change-log';
-import { namespaceDefaults } from '../../../engine/config';
-import type { ChangeKind, NamespaceConfig } from '../../../engine/types';
-import { seededRandom } from '../test-ws';
+import { ChangeLog } from '../../../engine/front/change-log';
+import { namespaceDefaults } from '../../../engine/front/config';
+import type { ChangeKind, NamespaceConfig } from '../../../engine/layout/types';
+import { seededRandom } from '../raw-ws.fixture';
 import { SubscriptionHub, type HubStats } from './subscription-hub';
-import { FakeBroker } from './test-fake-uws';
-import { TestPeer, type PeerSubscription } from './test-peer';
+import { FakeBroker } from './fake-uws.fixture';
+import { TestPeer, type PeerSubscription } from './peer.fixture';
 
 interface Written {
   lsn: number;

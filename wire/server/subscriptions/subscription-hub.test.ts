@@ -3,14 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChangeLog } from '../../../engine/change-log';
-import { Status } from '../../../engine/status';
-import type { ChangeKind, NamespaceConfig } from '../../../engine/types';
-import { namespaceDefaults } from '../../../engine/config';
+import { ChangeLog } from '../../../engine/front/change-log';
+import { Status } from '../../../engine/layout/status';
+import type { ChangeKind, NamespaceConfig } from '../../../engine/layout/types';
+import { namespaceDefaults } from '../../../engine/front/config';
 import type { ChangeEvent, SubscriptionEvent } from '../../client/subscription-types';
 import { SubscriptionHub, type SubscriptionLimits } from './subscription-hub';
-import { FakeBroker } from './test-fake-uws';
-import { TestPeer } from './test-peer';
+import { FakeBroker } from './fake-uws.fixture';
+import { TestPeer } from './peer.fixture';
 
 const namespaces: ReadonlyMap<string, NamespaceConfig> = new Map([
   ['content', namespaceDefaults('content')],

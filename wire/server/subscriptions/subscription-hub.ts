@@ -44,11 +44,12 @@
 // socket that ever subscribes also joins the anchor topic, never published to, so its record and
 // queued frames live until the socket closes.
 
-import type { ChangeLogApi } from '../../../engine/engine-api';
-import { Status } from '../../../engine/status';
-import type { Change, NamespaceConfig } from '../../../engine/types';
+import { fail } from '../../../engine/layout/assert';
+import type { ChangeLogApi } from '../../../engine/front/engine-api';
+import { Status } from '../../../engine/layout/status';
+import type { Change, NamespaceConfig } from '../../../engine/layout/types';
 import { encodeEvent } from '../../codec/encode-event';
-import { validateOp } from '../../codec/validate-op';
+import { validateOp } from '../../../engine/layout/validate-op';
 import type { ResultInput, StatusResult, SubscribeOp, UnsubscribeOp } from '../../codec/wire-types';
 import {
   SubscriberSession,
@@ -428,11 +429,11 @@ export class SubscriptionHub {
 
   #removeTopic(session: SubscriberSession, subscription: Subscription): void {
     const count = session.topics.get(subscription.topic);
-    if (count === undefined) throw new Error(`subscription invariant: topic ${subscription.topic} not counted`);
+    if (count === undefined) fail(`subscription invariant: topic ${subscription.topic} not counted`);
     const before = variantOf(count);
     if (subscription.values) count.valued--;
     else count.plain--;
-    if (count.valued < 0 || count.plain < 0) throw new Error('subscription invariant: negative topic count');
+    if (count.valued < 0 || count.plain < 0) fail('subscription invariant: negative topic count');
     const after = variantOf(count);
     if (after === variantNone) session.topics.delete(subscription.topic);
     this.#switchVariant(session, subscription.topic, before, after);
@@ -467,11 +468,11 @@ export class SubscriptionHub {
     }
     if (variant === 2) count.valued += delta;
     else count.plain += delta;
-    if (count.plain < 0 || count.valued < 0) throw new Error(`subscription invariant: negative socket count on ${base}`);
+    if (count.plain < 0 || count.valued < 0) fail(`subscription invariant: negative socket count on ${base}`);
     if (count.plain === 0 && count.valued === 0) this.#topics.delete(base);
     const ns = namespaceOfTopic(base);
     const listeners = (this.#namespaceListeners.get(ns) ?? 0) + delta;
-    if (listeners < 0) throw new Error(`subscription invariant: negative listener count in ${ns}`);
+    if (listeners < 0) fail(`subscription invariant: negative listener count in ${ns}`);
     if (listeners === 0) this.#namespaceListeners.delete(ns);
     else this.#namespaceListeners.set(ns, listeners);
   }
@@ -510,7 +511,7 @@ export class SubscriptionHub {
         session.cursor = read.oldestLsn - 1;
         continue;
       }
-      if (read.length === 0) throw new Error(`subscription invariant: nothing after ${session.cursor} below ${changes.lastLsn}`);
+      if (read.length === 0) fail(`subscription invariant: nothing after ${session.cursor} below ${changes.lastLsn}`);
       for (const change of read) {
         session.cursor = change.lsn;
         // As in #sendMatching: stop once the socket holds lowWaterBytes.

@@ -20,7 +20,7 @@
 // from the change log, and the client drops live events whose key does not start with the prefix.
 // An empty prefix is the whole namespace.
 
-import type { Key } from '../../../engine/types';
+import type { Key } from '../../../engine/layout/types';
 
 export const valuesSuffix = '|v';
 const slash = 0x2f;

@@ -1,0 +1,93 @@
+// The node-wide ordered change log: a bounded window of the newest changes, in LSN order.
+// Consumers (subscriptions, later the WAL and replication) read it by LSN or listen to it live.
+//
+//   entries: [ oldest ... newest ]   capacity C, power of two, indexed by lsn & (C - 1)
+//            lsn = oldestLsn ... lastLsn; a new change overwrites the oldest once full.
+// The window is bounded twice: by entry count and by the bytes of keys and values it retains
+// (values can be megabytes), dropping the oldest entries first.
+
+import { fail } from '../layout/assert';
+import type { ChangeListener, ChangeLogApi } from './engine-api';
+import type { Change, ChangeGap } from '../layout/types';
+
+export class ChangeLog implements ChangeLogApi {
+  readonly #entries: (Change | undefined)[];
+  readonly #mask: number;
+  readonly #listeners = new Set<ChangeListener>();
+  readonly #bytesMax: number;
+  #bytes = 0;
+  #lastLsn = 0;
+  #oldestLsn = 1;
+
+  constructor(capacity: number, bytesMax: number = Number.MAX_SAFE_INTEGER) {
+    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`change log capacity must be a power of two, got ${capacity}`);
+    }
+    this.#entries = new Array<Change | undefined>(capacity).fill(undefined);
+    this.#mask = capacity - 1;
+    this.#bytesMax = bytesMax;
+  }
+
+  get lastLsn(): number {
+    return this.#lastLsn;
+  }
+
+  get oldestLsn(): number {
+    return this.#oldestLsn;
+  }
+
+  get capacity(): number {
+    return this.#mask + 1;
+  }
+
+  /** Bytes of keys and values currently retained. */
+  get retainedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Gives the change the next LSN, retains it and tells every listener. Returns the LSN. */
+  append(change: Omit<Change, 'lsn'> | Change): number {
+    const lsn = this.#lastLsn + 1;
+    const entry = change as Change;
+    entry.lsn = lsn;
+    if (lsn - this.#oldestLsn >= this.#entries.length) this.#dropOldest();
+    this.#entries[lsn & this.#mask] = entry;
+    this.#lastLsn = lsn;
+    this.#bytes += changeBytes(entry);
+    while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
+    for (const listener of this.#listeners) listener(entry);
+    return lsn;
+  }
+
+  #dropOldest(): void {
+    const index = this.#oldestLsn & this.#mask;
+    const oldest = this.#entries[index];
+    if (oldest !== undefined) this.#bytes -= changeBytes(oldest);
+    this.#entries[index] = undefined;
+    this.#oldestLsn++;
+  }
+
+  readFrom(afterLsn: number, maxChanges: number = Number.MAX_SAFE_INTEGER): Change[] | ChangeGap {
+    if (afterLsn + 1 < this.#oldestLsn) return { gap: true, oldestLsn: this.#oldestLsn };
+    const result: Change[] = [];
+    const lastLsn = Math.min(this.#lastLsn, afterLsn + maxChanges);
+    for (let lsn = Math.max(afterLsn + 1, this.#oldestLsn); lsn <= lastLsn; lsn++) {
+      const entry = this.#entries[lsn & this.#mask];
+      if (entry === undefined || entry.lsn !== lsn) fail(`change log invariant: lsn ${lsn} missing`);
+      result.push(entry);
+    }
+    return result;
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+}
+
+/** Bytes of key and value; a change that knows its size says so without making views. */
+function changeBytes(change: Change & { byteLength?: number }): number {
+  return change.byteLength ?? change.key.byteLength + (change.value === null ? 0 : change.value.byteLength);
+}

@@ -1,0 +1,347 @@
+// The engine's front half, on the main thread: validates ops, maps each key to its shard, hands
+// every shard one batch per event-loop turn, drains the shards' journals into the one ordered
+// change log, and coordinates scans. It never writes a table (the owner/coordinator split).
+
+import { join } from 'node:path';
+import { fail } from '../layout/assert';
+import {
+  Opcode,
+  PutModeCode,
+  scanFlagAfterWholeHash,
+  scanFlagHasAfter,
+  scanFlagValues,
+  scanOpBytes,
+  controlOpBytes,
+  keyOpBytes,
+  testCrashExitAfterNextJournalAppend,
+  testCrashExitNow,
+  testCrashThrowUncaught,
+  type ControlOpcode,
+} from '../layout/batch-layout';
+import { allocateControl, controlSlotClockOverrideMs } from '../layout/control-layout';
+import { keyHash } from '../layout/hash';
+import { allocateJournal } from '../layout/journal-layout';
+import { keyBytesMaxHard, partitionCount, scanLimitDefault, scanLimitMax } from '../layout/limits';
+import { PartitionMap } from '../layout/partition-map';
+import type { ShardNamespaceOptions } from '../layout/shard-options';
+import { Status, StatusError } from '../layout/status';
+import { headerBytes } from '../layout/table-layout';
+import { allocateTableBuffer, tableBytesMax, TableReader } from '../layout/table-reader';
+import type { EngineStats, Key, NamespaceConfig, Op, OpResult, ScanOptions, ScanPage } from '../layout/types';
+import { validateOp } from '../layout/validate-op';
+import { ChangeLog } from './change-log';
+import { normalizeEngineConfig, type EngineConfig, type EngineConfigInput } from './config';
+import { DirectOutcome, DirectRead } from './direct-read';
+import type { EngineApi } from './engine-api';
+import { JournalDrain } from './journal-drain';
+import { OpRequest } from './op-request';
+import { OpShortcuts } from './op-shortcuts';
+import type { ScanSliceRequest } from './op-writer';
+import { BatchCollector, notFound, ScanCollector, statusResult, sweepRecordsRemoved } from './result-collectors';
+import type { ResultSink, ResultView } from './result-sink';
+import { decodeScanCursor, encodeScanCursor, type ScanPosition } from './scan-cursor';
+import { mergeScanSlices, scanEnd, type ScanSlice } from './scan-merge';
+import { ShardLink } from './shard-link';
+
+const encoder = new TextEncoder();
+const putModes = { upsert: PutModeCode.Upsert, create: PutModeCode.Create, update: PutModeCode.Update } as const;
+const opcodes = { get: Opcode.Get, head: Opcode.Head, put: Opcode.Put, delete: Opcode.Delete, touch: Opcode.Touch } as const;
+/** Index slots a periodic sweep examines per shard per tick. */
+const sweepSlotsPerTick = 4096;
+/** Journal ring per shard: at least this, and room for four of the largest possible entries. */
+const journalBytesMin = 32 * 1024 * 1024;
+/** Bytes of keys and values the in-memory change log retains at most. */
+const changeLogBytesMaxDefault = 256 * 1024 * 1024;
+
+/** The shard module each ShardLink runs in its thread (a file name, not an import: front/ never loads shard/). */
+const shardWorkerFilename = join(__dirname, '..', 'shard', 'shard-worker.js');
+
+export interface EngineTestHooks {
+  /** Sets the clock every shard uses for TTLs, in epoch ms; 0 returns to the real clock. */
+  setClockMs(ms: number): void;
+  /** Makes a shard thread die: now, right after its next journal append, or by an uncaught throw. */
+  crashShard(shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw'): Promise<void>;
+}
+
+export class Engine extends OpShortcuts implements EngineApi {
+  readonly config: EngineConfig;
+  readonly namespaces: readonly NamespaceConfig[];
+  readonly changes: ChangeLog;
+  readonly #namespaceIds = new Map<string, number>();
+  readonly #partitions: PartitionMap;
+  readonly #links: ShardLink[];
+  readonly #drains: JournalDrain[];
+  /** Per shard: a read-only view of its table (stats); only the shard thread writes it. */
+  readonly #tables: TableReader[];
+  /** Per shard, when config.directReads: the main thread's reader of that shard's table. */
+  readonly #directReads: DirectRead[] | null;
+  readonly #control: Float64Array;
+  readonly #keyScratch: Uint8Array;
+  /** Reused by batch() for each op it submits. */
+  readonly #request = new OpRequest();
+  readonly #contentTypes = new Map<string, Uint8Array>();
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  static async open(input: EngineConfigInput = {}): Promise<Engine> {
+    const engine = new Engine(normalizeEngineConfig(input));
+    // A no-op batch per shard: resolves when every thread has attached and recovered.
+    await Promise.all(engine.#links.map((_, shard) => engine.#sweepShard(shard, 0)));
+    return engine;
+  }
+
+  private constructor(config: EngineConfig) {
+    super();
+    this.config = config;
+    this.namespaces = config.namespaces;
+    this.changes = new ChangeLog(config.changeLogCapacity, changeLogBytesMaxDefault);
+    config.namespaces.forEach((namespace, id) => this.#namespaceIds.set(namespace.name, id));
+    this.#partitions = new PartitionMap(config.shards);
+    const controlBuffer = allocateControl();
+    this.#control = new Float64Array(controlBuffer);
+    const shardNamespaces: ShardNamespaceOptions[] = config.namespaces.map((namespace) => ({
+      budgetBytes: Math.floor(namespace.memoryLimitBytes / config.shards),
+      evicts: namespace.mode === 'cache',
+      defaultTtlSec: namespace.defaultTtlSec,
+    }));
+    const recordBytesMax = Math.max(...config.namespaces.map((n) => n.maxKeyBytes + n.maxValueBytes)) + 512;
+    let journalBytes = journalBytesMin;
+    while (journalBytes < 4 * recordBytesMax) journalBytes *= 2;
+    // Reserve address space for the budgets plus slab slack and the index; physical pages come on
+    // use. A growable SharedArrayBuffer is capped at 4 GiB in Node 20.
+    const budgetBytes = shardNamespaces.reduce((sum, namespace) => sum + namespace.budgetBytes, 0);
+    const reserveBytes = Math.min(tableBytesMax, headerBytes + Math.ceil(budgetBytes * 1.6) + 64 * 1024 * 1024);
+    const names = config.namespaces.map((namespace) => namespace.name);
+    this.#links = [];
+    this.#drains = [];
+    this.#tables = [];
+    for (let shardIndex = 0; shardIndex < config.shards; shardIndex++) {
+      const tableBuffer = allocateTableBuffer(reserveBytes);
+      const journalBuffer = allocateJournal(journalBytes);
+      const drain = new JournalDrain(journalBuffer, this.changes, names);
+      this.#drains.push(drain);
+      this.#tables.push(new TableReader(tableBuffer));
+      this.#links.push(new ShardLink(
+        { shardIndex, tableBuffer, journalBuffer, controlBuffer, namespaces: shardNamespaces },
+        shardWorkerFilename,
+        () => drain.drain(),
+      ));
+    }
+    this.#directReads = config.directReads ? this.#links.map((link, shard) => new DirectRead(this.#tables[shard]!, link.options.journalBuffer, controlBuffer)) : null;
+    this.#keyScratch = new Uint8Array(keyBytesMaxHard * 3);
+    if (config.sweepIntervalMs > 0) {
+      this.#sweepTimer = setInterval(() => this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick)), config.sweepIntervalMs);
+      this.#sweepTimer.unref();
+    }
+  }
+
+  namespaceId(name: string): number | undefined {
+    return this.#namespaceIds.get(name);
+  }
+
+  get shardCount(): number {
+    return this.#links.length;
+  }
+
+  // ---- the low-level path: no validation, no per-op objects (callers validated) ----
+
+  /**
+   * Routes one key op to its shard: the one entry every caller uses (batch(), the server, the
+   * engine benchmark). The request may be reused as soon as this returns. The sink's
+   * onResult(token, result) runs when the shard's batch returns, or at once for a direct read.
+   */
+  submit(request: OpRequest, sink: ResultSink, token: number): void {
+    if (this.#closed) return sink.onResult(token, null);
+    const keySource = request.keySource;
+    const hash = keyHash(request.namespaceId, keySource, request.keyStart, request.keyLength);
+    const shard = this.#partitions.shardOfKey(keySource, request.keyStart, request.keyLength);
+    const link = this.#links[shard]!;
+    const opcode = request.opcode;
+    if (opcode === Opcode.Get || opcode === Opcode.Head) {
+      if (this.#directReads !== null && !link.hasPendingWrite(hash)) {
+        const namespace = this.namespaces[request.namespaceId];
+        if (namespace === undefined) fail(`direct read in namespace id ${request.namespaceId}`);
+        const direct = this.#directReads[shard]!;
+        const outcome = direct.read(request, hash, namespace);
+        if (outcome === DirectOutcome.Hit) return sink.onResult(token, direct);
+        if (outcome === DirectOutcome.Miss) return sink.onResult(token, notFound);
+      }
+    }
+    const opBytes = keyOpBytes(request.keyLength, request.contentType?.length ?? 0, request.value?.length ?? 0);
+    link.writerFor(opBytes).writeKeyOp(request, hash);
+    if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash);
+    link.enqueue(sink, token);
+  }
+
+  // ---- the in-process API ----
+
+  batch(ops: readonly Op[]): Promise<OpResult[]> {
+    return new Promise((resolve) => {
+      if (ops.length === 0) return resolve([]);
+      const collector = new BatchCollector(ops.length, resolve);
+      for (let index = 0; index < ops.length; index++) this.#submitOp(ops[index]!, collector, index);
+    });
+  }
+
+  #submitOp(op: Op, collector: BatchCollector, index: number): void {
+    const namespaceId = this.#namespaceIds.get(op.ns);
+    const status = this.#closed ? Status.ShuttingDown : validateOp(op, namespaceId === undefined ? undefined : this.namespaces[namespaceId]);
+    if (status !== Status.Ok || namespaceId === undefined) return collector.settle(index, statusResult(status));
+    let keySource: Uint8Array;
+    let keyLength: number;
+    if (typeof op.key === 'string') {
+      keySource = this.#keyScratch;
+      keyLength = encoder.encodeInto(op.key, keySource).written;
+    } else {
+      keySource = op.key;
+      keyLength = op.key.length;
+    }
+    const request = this.#request.reset(opcodes[op.op], namespaceId, keySource, 0, keyLength);
+    switch (op.op) {
+      case 'delete':
+        request.ifGeneration = op.ifGeneration ?? 0;
+        break;
+      case 'touch':
+        request.ttlSec = op.ttl ?? -1;
+        break;
+      case 'put':
+        request.putMode = putModes[op.mode ?? 'upsert'];
+        request.ifGeneration = op.ifGeneration ?? 0;
+        request.ttlSec = op.ttl ?? -1;
+        request.contentType = op.contentType === undefined || op.contentType === '' ? null : this.#contentTypeBytes(op.contentType);
+        request.value = typeof op.value === 'string' ? encoder.encode(op.value) : op.value;
+        break;
+    }
+    this.submit(request, collector, index);
+  }
+
+  /** Content types repeat (a handful per site): keep their bytes, bounded. */
+  #contentTypeBytes(contentType: string): Uint8Array {
+    let bytes = this.#contentTypes.get(contentType);
+    if (bytes === undefined) {
+      bytes = encoder.encode(contentType);
+      if (this.#contentTypes.size >= 1024) this.#contentTypes.clear();
+      this.#contentTypes.set(contentType, bytes);
+    }
+    return bytes;
+  }
+
+  async scan(ns: string, options: ScanOptions = {}): Promise<ScanPage> {
+    const namespaceId = this.#namespaceIds.get(ns);
+    if (namespaceId === undefined) throw new StatusError(Status.UnknownNamespace);
+    const namespace = this.namespaces[namespaceId]!;
+    const limit = options.limit ?? scanLimitDefault;
+    if (!Number.isInteger(limit) || limit < 1 || limit > scanLimitMax) throw new StatusError(Status.InvalidArgument, `scan limit must be 1..${scanLimitMax}`);
+    const prefix = options.prefix === undefined ? new Uint8Array(0) : typeof options.prefix === 'string' ? encoder.encode(options.prefix) : options.prefix;
+    if (prefix.length > namespace.maxKeyBytes) throw new StatusError(Status.KeyTooLarge);
+    const after: ScanPosition | null = options.cursor === undefined ? null : decodeScanCursor(options.cursor, namespaceId, namespace.maxKeyBytes);
+    if (this.#closed) throw new StatusError(Status.ShuttingDown);
+    const flags = (options.values === false ? 0 : scanFlagValues) | (after === null ? 0 : scanFlagHasAfter) | (after !== null && after.key === null ? scanFlagAfterWholeHash : 0);
+    const slice: ScanSliceRequest = { namespaceId, prefix, limit, flags, afterHash: after?.hash ?? 0, afterKey: after?.key ?? new Uint8Array(0) };
+    const slices = await new Promise<(ScanSlice | null)[]>((resolve) => {
+      const collector = new ScanCollector(this.#links.length, resolve);
+      // A scan visits every shard: pages are in (table hash, key) order, which no partition follows.
+      this.#links.forEach((link, shard) => {
+        link.writerFor(scanOpBytes(prefix.length, slice.afterKey.length)).writeScan(slice);
+        link.enqueue(collector, shard);
+      });
+    });
+    const complete: ScanSlice[] = [];
+    for (const slice of slices) {
+      if (slice === null) throw new StatusError(Status.ShardUnavailable);
+      complete.push(slice);
+    }
+    const { records, end } = mergeScanSlices(complete, limit);
+    const done = end.hash === scanEnd.hash && end.key === null;
+    return {
+      records: records.map(({ hash: _hash, ...record }) => record),
+      cursor: done ? null : encodeScanCursor(namespaceId, end),
+    };
+  }
+
+  /** Sends a keyless op to one shard; resolves with what `read` makes of its result (null if the shard died). */
+  #controlOp<T>(shard: number, opcode: ControlOpcode, argument: number, read: (result: ResultView | null) => T): Promise<T> {
+    const link = this.#links[shard];
+    if (link === undefined) throw new RangeError(`no shard ${shard}`);
+    return new Promise((resolve) => {
+      link.writerFor(controlOpBytes).writeControl(opcode, argument);
+      link.enqueue({ onResult: (_token, result) => resolve(read(result)) }, 0);
+    });
+  }
+
+  /** Runs one expiry sweep slice on a shard (the timer calls this; tests may too). Returns removals. */
+  #sweepShard(shard: number, slots: number): Promise<number> {
+    return this.#controlOp(shard, Opcode.Sweep, slots, sweepRecordsRemoved);
+  }
+
+  /** Sweeps every shard's whole index once. Returns the number of expired records removed. */
+  async sweepAll(): Promise<number> {
+    const counts = await Promise.all(this.#tables.map((table, shard) => this.#sweepShard(shard, table.indexCapacity)));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  readonly testing: EngineTestHooks = {
+    setClockMs: (ms: number) => {
+      this.#control[controlSlotClockOverrideMs] = ms;
+    },
+    crashShard: async (shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw') => {
+      const mode = how === 'exit' ? testCrashExitNow : how === 'throw' ? testCrashThrowUncaught : testCrashExitAfterNextJournalAppend;
+      await this.#controlOp(shardIndex, Opcode.TestCrash, mode, () => undefined);
+    },
+  };
+
+  /** The shard that owns a key (tests use it to aim at one shard). */
+  shardOf(ns: string, key: Key): number {
+    const namespaceId = this.#namespaceIds.get(ns);
+    if (namespaceId === undefined) throw new StatusError(Status.UnknownNamespace);
+    const bytes = typeof key === 'string' ? encoder.encode(key) : key;
+    return this.#partitions.shardOfKey(bytes, 0, bytes.length);
+  }
+
+  stats(): EngineStats {
+    const namespaces = this.namespaces.map((namespace, id) => {
+      let records = 0;
+      let bytes = 0;
+      for (const table of this.#tables) {
+        table.refreshViews();
+        records += table.namespaceRecords(id);
+        bytes += table.namespaceBytes(id);
+      }
+      return { name: namespace.name, mode: namespace.mode, records, bytes, memoryLimitBytes: namespace.memoryLimitBytes };
+    });
+    return {
+      shards: this.#links.length,
+      partitions: partitionCount,
+      namespaces,
+      lastLsn: this.changes.lastLsn,
+      shardRestarts: this.#links.reduce((sum, link) => sum + link.restarts, 0),
+      tableBytes: this.#tables.reduce((sum, table) => sum + table.usedBytes, 0),
+    };
+  }
+
+  /** Per-shard counters for /metrics and benchmarks. */
+  shardCounters(): { shard: number; batches: number; ops: number; restarts: number; tableBytes: number; indexCapacity: number; directReads: number; directFallbacks: number }[] {
+    return this.#links.map((link, shard) => ({
+      directReads: this.#directReads?.[shard]!.reads ?? 0,
+      directFallbacks: this.#directReads?.[shard]!.fallbacks ?? 0,
+      shard,
+      batches: link.batchesSent,
+      ops: link.opsSent,
+      restarts: link.restarts,
+      tableBytes: this.#tables[shard]!.usedBytes,
+      indexCapacity: this.#tables[shard]!.indexCapacity,
+    }));
+  }
+
+  /** Stops taking ops, waits for every batch in flight, then stops the shard threads. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweepTimer !== null) clearInterval(this.#sweepTimer);
+    for (let waits = 0; waits < 10_000 && !this.#links.every((link) => link.idle); waits++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(this.#links.map((link) => link.close()));
+  }
+}
+

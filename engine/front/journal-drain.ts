@@ -1,0 +1,136 @@
+// Main-thread consumer of a shard's journal: turns each committed entry into a Change, gives it
+// the next node-wide LSN (invariant 4) and releases the ring space. Runs when a batch returns,
+// before its results are delivered, so an acknowledged write is always already in the change log.
+
+import { fail } from '../layout/assert';
+import type { ChangeLog } from './change-log';
+import type { Change, ChangeKind } from '../layout/types';
+import { EntryKind } from '../layout/journal-layout';
+import { JournalEntryReader } from '../layout/journal-entry-reader';
+
+const decoder = new TextDecoder();
+const kinds: Record<number, ChangeKind> = {
+  [EntryKind.Put]: 'put',
+  [EntryKind.Delete]: 'delete',
+  [EntryKind.Touch]: 'touch',
+  [EntryKind.Expired]: 'expired',
+  [EntryKind.Evicted]: 'evicted',
+};
+
+/**
+ * A change read from the journal. Its key and value are views of the drained copy made on first
+ * read: most changes are never read field by field (no subscriber on that key), and two views per
+ * change were a measurable part of the write path.
+ */
+class DrainedChange implements Change {
+  lsn = 0;
+  readonly kind: ChangeKind;
+  readonly ns: string;
+  readonly generation: number;
+  readonly expiry: number;
+  readonly lastModified: number;
+  readonly contentType: string;
+  readonly #copy: Uint8Array;
+  readonly #keyStart: number;
+  readonly #keyLength: number;
+  /** -1 when the change carries no value. */
+  readonly #valueStart: number;
+  readonly #valueLength: number;
+
+  /**
+   * The change of the entry `entry` points at; `copy` holds the drained range, with this entry's
+   * bytes `shift` bytes from where they sit in the ring's data area.
+   */
+  constructor(entry: JournalEntryReader, kind: ChangeKind, ns: string, contentType: string, copy: Uint8Array, shift: number) {
+    this.kind = kind;
+    this.ns = ns;
+    this.generation = entry.generation;
+    this.expiry = entry.expiry;
+    this.lastModified = entry.lastModified;
+    this.contentType = contentType;
+    this.#copy = copy;
+    this.#keyStart = entry.keyStart + shift;
+    this.#keyLength = entry.keyLength;
+    this.#valueStart = kind === 'put' ? entry.valueStart + shift : -1;
+    this.#valueLength = entry.valueLength;
+  }
+
+  get key(): Uint8Array {
+    return this.#copy.subarray(this.#keyStart, this.#keyStart + this.#keyLength);
+  }
+
+  get value(): Uint8Array | null {
+    return this.#valueStart < 0 ? null : this.#copy.subarray(this.#valueStart, this.#valueStart + this.#valueLength);
+  }
+
+  /** Bytes of key and value, without making views (the change log's byte bound uses it). */
+  get byteLength(): number {
+    return this.#keyLength + (this.#valueStart < 0 ? 0 : this.#valueLength);
+  }
+}
+
+export class JournalDrain {
+  readonly #entries: JournalEntryReader;
+  readonly #changeLog: ChangeLog;
+  readonly #namespaceNames: readonly string[];
+
+  constructor(journalBuffer: SharedArrayBuffer, changeLog: ChangeLog, namespaceNames: readonly string[]) {
+    this.#entries = new JournalEntryReader(journalBuffer);
+    this.#changeLog = changeLog;
+    this.#namespaceNames = namespaceNames;
+  }
+
+  /**
+   * Moves every committed entry into the change log. Returns how many. The drained range is copied
+   * out of the ring once, and each change's key and value are views of that copy: a slice per
+   * field would make two ArrayBuffer backing stores per change, which cost more than the copy.
+   */
+  drain(): number {
+    const entries = this.#entries;
+    const head = entries.head;
+    const tail = entries.tail;
+    if (head === tail) return 0;
+    const copy = this.#copyRange(tail, head);
+    let position = tail;
+    let drained = 0;
+    const capacity = entries.mask + 1;
+    for (let walked = 0; position !== head; ) {
+      const next = entries.step(position);
+      walked += (next - position) >>> 0;
+      if (walked > capacity) fail('journal drain walked past the ring');
+      const kind = entries.kind;
+      if (kind !== EntryKind.Pad) {
+        const changeKind = kinds[kind];
+        const ns = this.#namespaceNames[entries.namespaceId];
+        if (changeKind === undefined || ns === undefined) fail(`journal invariant: entry kind ${kind} namespace ${entries.namespaceId}`);
+        // Offsets of this entry within the copy.
+        const shift = ((position - tail) >>> 0) - entries.start;
+        const contentTypeStart = entries.contentTypeStart + shift;
+        const contentType = entries.contentTypeLength === 0 ? '' : decoder.decode(copy.subarray(contentTypeStart, contentTypeStart + entries.contentTypeLength));
+        this.#changeLog.append(new DrainedChange(entries, changeKind, ns, contentType, copy, shift));
+        drained++;
+      }
+      position = next;
+    }
+    entries.tail = position;
+    return drained;
+  }
+
+  /**
+   * The ring bytes from tail to head as one unshared array, laid out so that the entry at ring
+   * position p is at (p - tail). Entries never straddle the ring's end (a pad fills it), so a
+   * wrapped range is the piece up to the end followed by the piece from 0.
+   */
+  #copyRange(tail: number, head: number): Uint8Array {
+    const ring = this.#entries.u8;
+    const mask = this.#entries.mask;
+    const length = (head - tail) >>> 0;
+    const start = tail & mask;
+    if (start + length <= ring.length) return ring.slice(start, start + length);
+    const copy = new Uint8Array(length);
+    const firstPiece = ring.length - start;
+    copy.set(ring.subarray(start), 0);
+    copy.set(ring.subarray(0, length - firstPiece), firstPiece);
+    return copy;
+  }
+}

@@ -1,0 +1,139 @@
+// The internal encoding of a batch between the front (main thread) and a shard thread. One
+// ArrayBuffer of ops goes to the shard per task (transferred, not cloned); one ArrayBuffer of
+// results comes back, one result per op, in order. Hand-laid little-endian binary: building
+// FlatBuffers in JS costs more than these few stores, and this format never leaves the process.
+//
+// Every op opens with the same 8 bytes, so the shard can step over an op without knowing its kind:
+//   0 u8 opcode   1 u8 namespaceId   2 u8 (per kind)   3 u8 (per kind)   4 u32 opBytes (padded to 4)
+//
+// Key op (get, head, put, delete, touch):
+//   2 u8 putMode   3 u8 contentTypeLength
+//   8 u16 keyLength   10 u16 reserved
+//   12 u32 ifGeneration   16 i32 ttlSec (-1 = the namespace default)   20 u32 valueLength   24 u32 hash
+//   28 key, content type, value; padded to 4
+// Scan op (one slice of a scan page, see shard/shard-scan.ts):
+//   2 u8 flags (scanFlag*)   8 u16 prefixLength   10 u16 afterKeyLength   12 u32 limit   16 u32 afterHash
+//   20 prefix, after-key; padded to 4
+// Control op (sweep, test crash; no key):
+//   8 u32 argument (sweep: index slots to examine; test crash: testCrash* mode)   12 end
+//
+// Result (4-aligned):
+//   0 u8 status   1 u8 flags   2 u8 contentTypeLength   3 u8 reserved
+//   4 u32 generation   8 u32 expiry   12 u32 valueLength   16 f64 lastModified
+//   24 content type, value; padded to 4
+// Scan and sweep answer with an ordinary result (status Ok, flag hasValue) whose value is a
+// payload of their own, so a reader steps over them like any other result:
+// Scan payload: 0 u8 flags 4 u32 count 8 u32 reachedHash, then `count` records:
+//   0 u32 hash 4 u16 keyLength 6 u8 contentTypeLength 7 u8 flags 8 u32 generation 12 u32 expiry
+//   16 f64 lastModified 24 u32 valueLength 28 key, content type, value; padded to 4
+// Sweep payload: 0 u32 slotsExamined 4 u32 recordsRemoved
+
+import { assert } from './assert';
+import { contentTypeBytesMax, keyBytesMaxHard, namespacesMax } from './limits';
+import { pad4 } from './words';
+
+export const enum Opcode {
+  Get = 1,
+  Head = 2,
+  Put = 3,
+  Delete = 4,
+  Touch = 5,
+  Scan = 6,
+  Sweep = 7,
+  /** Test-only: makes the shard thread die (see shard/shard-executor.ts). */
+  TestCrash = 100,
+}
+
+export type KeyOpcode = Opcode.Get | Opcode.Head | Opcode.Put | Opcode.Delete | Opcode.Touch;
+export type ControlOpcode = Opcode.Sweep | Opcode.TestCrash;
+
+export const enum PutModeCode {
+  Upsert = 0,
+  Create = 1,
+  Update = 2,
+}
+
+// ---- every op ----
+export const opOpcodeByte = 0;
+export const opNamespaceIdByte = 1;
+export const opBytesByte = 4;
+
+// ---- key ops ----
+export const keyOpPutModeByte = 2;
+export const keyOpContentTypeLengthByte = 3;
+export const keyOpKeyLengthByte = 8;
+export const keyOpIfGenerationByte = 12;
+export const keyOpTtlByte = 16;
+export const keyOpValueLengthByte = 20;
+export const keyOpHashByte = 24;
+export const keyOpHeaderBytes = 28;
+
+// ---- scan ops ----
+export const scanOpFlagsByte = 2;
+export const scanOpPrefixLengthByte = 8;
+export const scanOpAfterKeyLengthByte = 10;
+export const scanOpLimitByte = 12;
+export const scanOpAfterHashByte = 16;
+export const scanOpHeaderBytes = 20;
+
+// ---- control ops ----
+export const controlOpArgumentByte = 8;
+export const controlOpBytes = 12;
+
+/** Bytes of a key op with these runs (header, runs, padding). */
+export function keyOpBytes(keyLength: number, contentTypeLength: number, valueLength: number): number {
+  return keyOpHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+}
+
+export function scanOpBytes(prefixLength: number, afterKeyLength: number): number {
+  return scanOpHeaderBytes + pad4(prefixLength + afterKeyLength);
+}
+
+// ---- results ----
+export const resultStatusByte = 0;
+export const resultFlagsByte = 1;
+export const resultContentTypeLengthByte = 2;
+export const resultGenerationByte = 4;
+export const resultExpiryByte = 8;
+export const resultValueLengthByte = 12;
+export const resultLastModifiedByte = 16;
+export const resultHeaderBytes = 24;
+
+export const resultFlagCreated = 1;
+export const resultFlagHasValue = 2;
+
+export const scanFlagValues = 1;
+export const scanFlagHasAfter = 2;
+/** The after-key is +infinity: resume strictly after the after-hash. */
+export const scanFlagAfterWholeHash = 4;
+export const scanResultFlagCut = 1;
+export const scanResultFlagsByte = 0;
+export const scanResultCountByte = 4;
+export const scanResultReachedHashByte = 8;
+export const scanResultHeaderBytes = 12;
+export const scanRecordHashByte = 0;
+export const scanRecordKeyLengthByte = 4;
+export const scanRecordContentTypeLengthByte = 6;
+export const scanRecordFlagsByte = 7;
+export const scanRecordGenerationByte = 8;
+export const scanRecordExpiryByte = 12;
+export const scanRecordLastModifiedByte = 16;
+export const scanRecordValueLengthByte = 24;
+export const scanRecordHeaderBytes = 28;
+
+export const sweepResultSlotsExaminedByte = 0;
+export const sweepResultRecordsRemovedByte = 4;
+export const sweepResultBytes = 8;
+
+export const testCrashExitNow = 1;
+export const testCrashExitAfterNextJournalAppend = 2;
+export const testCrashThrowUncaught = 3;
+
+function assertLayout(): void {
+  assert(keyOpHeaderBytes % 4 === 0 && scanOpHeaderBytes % 4 === 0 && controlOpBytes % 4 === 0, 'op headers keep their runs 4-aligned');
+  assert(resultHeaderBytes % 8 === 0 && resultLastModifiedByte % 8 === 0, 'result lastModified is 8-aligned');
+  assert(keyOpKeyLengthByte > opBytesByte && scanOpPrefixLengthByte > opBytesByte && controlOpArgumentByte > opBytesByte, 'kind fields follow the common header');
+  // The narrow fields hold every value the edge lets through.
+  assert(keyBytesMaxHard <= 0xffff && contentTypeBytesMax <= 0xff && namespacesMax <= 0xff, 'narrow op fields hold their bounds');
+}
+assertLayout();

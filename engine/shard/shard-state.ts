@@ -1,0 +1,103 @@
+// What every part of a shard thread shares: its table, its journal, the results of the batch being
+// run, the clock, and the commit sequence of invariant 3 (append to the journal, then change the
+// index, then record the journal position as applied). The executor's parts (shard-executor.ts for
+// key ops, shard-recovery.ts, shard-eviction.ts, shard-sweep.ts, shard-scan.ts) each hold this one
+// object, so the sequence is written once.
+//
+// Vocabulary: a *change* is a journal entry (put, delete, touch, expired, evicted). To *commit*
+// is to append it. To *apply* is to make the index reflect it; `journalApplied` in the table
+// header is the journal position through which every entry is applied.
+
+import { ByteRuns } from '../layout/byte-runs';
+import { controlSlotClockOverrideMs } from '../layout/control-layout';
+import { exitCodeInternalError } from '../layout/exit-codes';
+import { JournalEntryReader } from '../layout/journal-entry-reader';
+import { EntryKind } from '../layout/journal-layout';
+import type { ShardNamespaceOptions, ShardOptions } from '../layout/shard-options';
+import { JournalWriter, type JournalFields } from './journal-writer';
+import { ResultWriter } from './result-writer';
+import { ShardTable, type RecordFields } from './shard-table';
+
+export class ShardState {
+  readonly table: ShardTable;
+  readonly journal: JournalWriter;
+  readonly entries: JournalEntryReader;
+  readonly results = new ResultWriter();
+  readonly namespaces: readonly ShardNamespaceOptions[];
+  readonly #clock: Float64Array;
+  /** Reused to pass record and journal fields without allocating per op. */
+  readonly fields: RecordFields & JournalFields = { kind: EntryKind.Put, namespaceId: 0, generation: 0, expiry: 0, lastModified: 0 };
+  /** Reused to describe the key, content-type and value runs of the record or entry being written. */
+  readonly runs = new ByteRuns();
+  nowMs = 0;
+  nowSec = 0;
+  /** Test-only (Opcode.TestCrash): exit right after the next journal append. */
+  crashAfterNextAppend = false;
+
+  constructor(options: ShardOptions) {
+    this.table = new ShardTable(options.tableBuffer);
+    this.journal = new JournalWriter(options.journalBuffer);
+    this.entries = new JournalEntryReader(options.journalBuffer);
+    this.#clock = new Float64Array(options.controlBuffer);
+    this.namespaces = options.namespaces;
+  }
+
+  /** Reads the clock once per batch: every op of a batch sees the same time. */
+  readClock(): void {
+    const override = this.#clock[controlSlotClockOverrideMs]!;
+    this.nowMs = override > 0 ? override : Date.now();
+    this.nowSec = Math.floor(this.nowMs / 1000);
+  }
+
+  isExpired(record: number): boolean {
+    const expiry = this.table.recordExpiry(record);
+    return expiry !== 0 && expiry <= this.nowSec;
+  }
+
+  /** The expiry for a ttl from an op: -1 = the namespace default, 0 = never. */
+  expiryFor(ttlSec: number, namespace: ShardNamespaceOptions): number {
+    const seconds = ttlSec < 0 ? namespace.defaultTtlSec : ttlSec;
+    return seconds === 0 ? 0 : this.nowSec + seconds;
+  }
+
+  /** The shared fields, filled from a linked record, for a change of `kind` to it. */
+  fieldsOf(kind: EntryKind, record: number): RecordFields & JournalFields {
+    const table = this.table;
+    const fields = this.fields;
+    fields.kind = kind;
+    fields.namespaceId = table.recordNamespaceId(record);
+    fields.generation = table.recordGeneration(record);
+    fields.expiry = table.recordExpiry(record);
+    fields.lastModified = table.recordLastModified(record);
+    return fields;
+  }
+
+  /** The shared runs set to a linked record's key alone (what a removal or touch journals). */
+  keyRunsOf(record: number): ByteRuns {
+    const table = this.table;
+    return this.runs.from(table.u8, table.u32).key(table.recordKeyStart(record), table.recordKeyLength(record));
+  }
+
+  /** True when the journal has room for a key-only change (removal, touch) of this record. */
+  hasRoomForKeyChange(record: number): boolean {
+    return this.journal.hasRoomFor(this.table.recordKeyLength(record), 0, 0);
+  }
+
+  /** Appends the change: from here on it is committed (and replayed if this thread dies). */
+  commit(fields: JournalFields, runs: ByteRuns): void {
+    this.journal.append(fields, runs);
+    if (this.crashAfterNextAppend) process.exit(exitCodeInternalError);
+  }
+
+  /** The journal position through which the index now reflects every change. */
+  markApplied(): void {
+    this.table.journalApplied = this.journal.head;
+  }
+
+  /** Commits a removal (delete, expired, evicted) and applies it. The caller checked journal room. */
+  removeCommitted(slot: number, record: number, kind: EntryKind): void {
+    this.commit(this.fieldsOf(kind, record), this.keyRunsOf(record));
+    this.table.unlink(slot, record);
+    this.markApplied();
+  }
+}
