@@ -30,6 +30,7 @@ export class FaultFileLayer implements FileLayer {
   #nextFd = 1000;
   #writeBytesLeft = Infinity;
   #fsyncFailuresPending = 0;
+  #crashAtFsync = 0;
   /** Counters a test may read. */
   fsyncs = 0;
   bytesWritten = 0;
@@ -44,6 +45,14 @@ export class FaultFileLayer implements FileLayer {
     this.#fsyncFailuresPending = count;
   }
 
+  /**
+   * The `count`-th fsync/fdatasync from now never returns: the machine loses power first (crash())
+   * and the call throws. Models a crash in the window between write() and the fsync that covers it.
+   */
+  crashAtFsync(count: number): void {
+    this.#crashAtFsync = count;
+  }
+
   /** Simulates power loss: every byte and directory entry not yet fsynced is gone; all fds close. */
   crash(): void {
     this.#fds.clear();
@@ -54,6 +63,7 @@ export class FaultFileLayer implements FileLayer {
     }
     this.#writeBytesLeft = Infinity;
     this.#fsyncFailuresPending = 0;
+    this.#crashAtFsync = 0;
   }
 
   #inode(fd: number): Inode {
@@ -125,6 +135,10 @@ export class FaultFileLayer implements FileLayer {
 
   fsync(fd: number): void {
     const inode = this.#inode(fd);
+    if (this.#crashAtFsync > 0 && --this.#crashAtFsync === 0) {
+      this.crash();
+      throw fsError('ECRASHED', 'the simulated machine lost power during this fsync');
+    }
     if (this.#fsyncFailuresPending > 0) {
       this.#fsyncFailuresPending--;
       throw fsError('EIO', 'input/output error on fsync (injected)');
