@@ -26,6 +26,7 @@
 import * as path from 'node:path';
 import { GrowableBuffer } from '../layout/growable-buffer';
 import { invariant } from '../layout/invariant';
+import { fsyncLatencyRingSize } from '../layout/wal-shared-state';
 import { readRecordLsn, recordBytesFor, recordWordPayloadBytes, walPayloadBytesMax } from '../layout/wal-record';
 import {
   HeaderCheck,
@@ -45,7 +46,7 @@ export const walSegmentBytesMin = 64 * 1024;
 /** everysec: the longest time between two fdatasyncs while written > synced. */
 export const everysecIntervalMs = 1000;
 /** Recent fsync latencies kept for stats (a ring). */
-export const fsyncLatencySamplesMax = 256;
+export const fsyncLatencySamplesMax = fsyncLatencyRingSize;
 
 export interface SegmentLogOptions {
   files: FileLayer;
