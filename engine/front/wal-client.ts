@@ -99,6 +99,9 @@ export class WalClient {
           this.#ready = true;
           this.#worker.off('error', onError);
           this.#worker.on('error', (error: Error) => this.#fail(error));
+          this.#worker.on('exit', (code: number) => {
+            if (this.#closing === null) this.#fail(new WalFailure(`the log-writer worker exited (code ${code})`, 'EWORKER'));
+          });
           resolve();
         } else if (message.type === 'failed' && !this.#ready) {
           void this.#worker.terminate();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { GrowableBuffer } from '../layout/growable-buffer';
 import { encodeWalRecord, recordBytesFor } from '../layout/wal-record';
 import { segmentHeaderBytes } from '../layout/wal-segment-header';
@@ -16,6 +16,10 @@ import { randomChange, sameChange, seededRandom } from '../wal/wal.fixture';
 import { WalReader } from './wal-reader';
 
 const historyId = new Uint8Array(16).fill(3);
+const directories: string[] = [];
+after(() => {
+  for (const directory of directories) fs.rmSync(directory, { recursive: true, force: true });
+});
 
 interface Written {
   walDirectory: string;
@@ -27,7 +31,9 @@ interface Written {
 
 /** Writes `count` records with SegmentLog into a temp dir (fsync never: the test reads page cache). */
 function writeWal(count: number, segmentBytes: number, seed: number): Written {
-  const walDirectory = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-wal-')), 'wal');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-wal-'));
+  directories.push(root);
+  const walDirectory = path.join(root, 'wal');
   const log = new SegmentLog({ files: nodeFileLayer, walDirectory, historyId, fsync: 'never', segmentBytes, nextLsn: 1 });
   log.open();
   const random = seededRandom(seed);
