@@ -113,3 +113,49 @@ test('WalClient.open on a path that cannot hold a WAL rejects with the reason', 
   fs.writeFileSync(blocker, 'x');
   await assert.rejects(WalClient.open({ dataDir: blocker, historyId, fsync: 'always', segmentBytes: 64 * 1024, nextLsn: 1 }), /could not open the WAL/);
 });
+
+function waitForFailure(client: WalClient, timeoutMs: number): Promise<Error> {
+  return new Promise((resolve, reject) => {
+    if (client.failed !== null) return resolve(client.failed);
+    const timer = setTimeout(() => reject(new Error('the WAL never failed')), timeoutMs);
+    client.onFailed((error) => {
+      clearTimeout(timer);
+      resolve(error);
+    });
+  });
+}
+
+for (const fault of ['ENOSPC', 'EIO'] as const) {
+  test(`WalClient: ${fault} in the worker reaches the main thread, the durable LSN stops, nothing later is reported`, async () => {
+    const dataDir = tempDir();
+    const random = seededRandom(fault === 'EIO' ? 1 : 2);
+    // Open does 2 fsyncs (the active segment and the spare); the next few commits succeed.
+    const testOnlyFaults = fault === 'ENOSPC' ? { writeBytesMax: 300_000 } : { fsyncsBeforeFailure: 6 };
+    const client = await WalClient.open({ dataDir, historyId, fsync: 'always', segmentBytes: 1024 * 1024, nextLsn: 1, testOnlyFaults });
+    const notices: number[] = [];
+    client.onDurable((durable) => notices.push(durable));
+    const failure = waitForFailure(client, 20_000);
+    const changes: Change[] = [];
+    for (let lsn = 1; lsn <= 4000; lsn++) {
+      changes.push(randomChange(random, lsn, { keyBytesMax: 40, valueBytesMax: 400 }));
+      client.append(changes[lsn - 1]!);
+      if (lsn % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const error = (await failure) as Error & { code?: string };
+    assert.equal(error.code, fault);
+    const durableAtFailure = client.durableLsn;
+    assert.ok(durableAtFailure > 0 && durableAtFailure < 4000, `durable ${durableAtFailure} must stop short, after some progress`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(client.durableLsn, durableAtFailure, 'no progress after the failure');
+    assert.ok(notices.every((notice) => notice <= durableAtFailure));
+    await client.close();
+    assert.equal(client.durableLsn, durableAtFailure, 'close does not make anything more durable after a failure');
+    const reader = new WalReader({ walDirectory: path.join(dataDir, 'wal'), fromLsn: 0, historyId });
+    let count = 0;
+    for (const record of reader.records()) {
+      assert.ok(sameChange(record.toChange(), changes[record.lsn - 1]!));
+      count++;
+    }
+    assert.ok(count >= durableAtFailure, `every durable record is on disk (${count} >= ${durableAtFailure})`);
+  });
+}

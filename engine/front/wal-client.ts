@@ -13,6 +13,7 @@ import { encodeWalRecord } from '../layout/wal-record';
 import { fsyncLatencyRingSize, readDurableLsn, readWalState, sharedWordLatencyRing, walSharedStateBytes } from '../layout/wal-shared-state';
 import type { Change } from '../types';
 import type { LogWriterToMain, LogWriterWorkerData, MainToLogWriter } from '../wal/log-writer-protocol';
+import type { TestOnlyFaults } from '../wal/file-layer';
 import type { FsyncPolicy } from '../wal/segment-log';
 
 export interface WalClientOptions {
@@ -22,6 +23,8 @@ export interface WalClientOptions {
   segmentBytes: number;
   /** The LSN of the first change to append (recovery's last LSN + 1). */
   nextLsn: number;
+  /** TEST-ONLY: inject ENOSPC / EIO into the worker's file layer. */
+  testOnlyFaults?: TestOnlyFaults;
 }
 
 export interface WalClientStats {
@@ -52,6 +55,7 @@ export class WalClient {
   readonly #words: Int32Array;
   readonly #encoded = new GrowableBuffer(256 * 1024);
   readonly #listeners: ((durableLsn: number) => void)[] = [];
+  readonly #failureListeners: ((error: Error) => void)[] = [];
   readonly #flushBound = (): void => this.#flush();
   #nextLsn: number;
   #flushScheduled = false;
@@ -83,6 +87,7 @@ export class WalClient {
       nextLsn: options.nextLsn,
       shared,
       port: channel.port2,
+      ...(options.testOnlyFaults === undefined ? {} : { testOnlyFaults: options.testOnlyFaults }),
     };
     const worker = new Worker(workerScript, { workerData, transferList: [channel.port2] });
     const client = new WalClient(worker, channel.port1, shared, options.nextLsn);
@@ -127,7 +132,10 @@ export class WalClient {
   }
 
   #fail(error: Error): void {
-    if (this.#failed === null) this.#failed = error;
+    if (this.#failed === null) {
+      this.#failed = error;
+      for (const listener of this.#failureListeners) listener(error);
+    }
     this.#onClosed?.();
   }
 
@@ -164,6 +172,11 @@ export class WalClient {
 
   onDurable(listener: (durableLsn: number) => void): void {
     this.#listeners.push(listener);
+  }
+
+  /** Called once, on the main thread, when the WAL fails (a write or fsync error, or the worker died). */
+  onFailed(listener: (error: Error) => void): void {
+    this.#failureListeners.push(listener);
   }
 
   get failed(): Error | null {

@@ -124,3 +124,40 @@ export function readWholeFile(layer: FileLayer, filePath: string): Uint8Array | 
     layer.close(fd);
   }
 }
+
+/** TEST-ONLY fault hooks that can reach a worker through workerData (plain numbers, cloneable). */
+export interface TestOnlyFaults {
+  /** Writes succeed for this many bytes in total, then fail with ENOSPC. */
+  writeBytesMax?: number;
+  /** This many fsync/fdatasync calls succeed, then every later one fails with EIO. */
+  fsyncsBeforeFailure?: number;
+}
+
+/**
+ * TEST-ONLY: wraps a layer to inject ENOSPC and EIO, so the end-to-end tests of the real workers can
+ * show a disk fault reaching the main thread. Production passes no faults and gets `layer` itself.
+ */
+export function withTestOnlyFaults(layer: FileLayer, faults: TestOnlyFaults | undefined): FileLayer {
+  if (faults === undefined) return layer;
+  let writeBytesLeft = faults.writeBytesMax ?? Infinity;
+  let fsyncsLeft = faults.fsyncsBeforeFailure ?? Infinity;
+  const fail = (code: string, what: string): never => {
+    throw Object.assign(new Error(`${code}: ${what} (test-only fault)`), { code });
+  };
+  const sync = (call: (fd: number) => void) => (fd: number): void => {
+    if (fsyncsLeft <= 0) fail('EIO', 'input/output error on fsync');
+    fsyncsLeft--;
+    call(fd);
+  };
+  return {
+    ...layer,
+    write: (fd, bytes, offset, length, position) => {
+      if (writeBytesLeft <= 0) fail('ENOSPC', 'no space left on device');
+      const count = Math.min(length, writeBytesLeft);
+      writeBytesLeft -= count;
+      return layer.write(fd, bytes, offset, count, position);
+    },
+    fdatasync: sync(layer.fdatasync),
+    fsync: sync(layer.fsync),
+  };
+}

@@ -1,6 +1,7 @@
 // Messages between the WalClient (main thread) and the log-writer worker. One `append` per main
 // event-loop turn carries every record encoded in that turn, its buffer transferred, not copied.
 
+import type { TestOnlyFaults } from './file-layer';
 import type { FsyncPolicy } from './segment-log';
 
 export interface LogWriterWorkerData {
@@ -11,6 +12,8 @@ export interface LogWriterWorkerData {
   nextLsn: number;
   /** The published state (layout/wal-shared-state.ts). */
   shared: SharedArrayBuffer;
+  /** TEST-ONLY: inject disk faults into the real worker. */
+  testOnlyFaults?: TestOnlyFaults;
 }
 
 export type MainToLogWriter =

@@ -8,7 +8,7 @@
 
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { publishWalState, sharedWordLatencyRing } from '../layout/wal-shared-state';
-import { nodeFileLayer } from './file-layer';
+import { nodeFileLayer, withTestOnlyFaults } from './file-layer';
 import type { LogWriterToMain, LogWriterWorkerData, MainToLogWriter } from './log-writer-protocol';
 import { SegmentLog, everysecIntervalMs } from './segment-log';
 
@@ -19,7 +19,7 @@ const data = workerData as LogWriterWorkerData & { port: MessagePort };
 const port = data.port;
 const words = new Int32Array(data.shared);
 const log = new SegmentLog({
-  files: nodeFileLayer,
+  files: withTestOnlyFaults(nodeFileLayer, data.testOnlyFaults),
   walDirectory: data.walDirectory,
   historyId: data.historyId,
   fsync: data.fsync,
