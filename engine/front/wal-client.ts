@@ -142,7 +142,8 @@ export class WalClient {
   /** Appends one change; LSNs must be contiguous. Never blocks: the records go out once per turn. */
   append(change: Change): void {
     invariant(this.#closing === null, 'append after close');
-    invariant(change.lsn === this.#nextLsn, `WAL append out of order: expected LSN ${this.#nextLsn}, got ${change.lsn}`);
+    // The message is built only on failure: a template literal per call would allocate per op.
+    if (change.lsn !== this.#nextLsn) invariant(false, `WAL append out of order: expected LSN ${this.#nextLsn}, got ${change.lsn}`);
     this.#nextLsn++;
     // Once failed nothing can become durable again; encoding would only cost time.
     if (this.#failed !== null) return;

@@ -6,6 +6,7 @@ import {
   RecordCheck,
   WalRecordView,
   encodeWalRecord,
+  sealWalRecords,
   recordHeaderBytes,
   walContentTypeBytesMax,
   walKeyBytesMax,
@@ -26,6 +27,8 @@ test('WAL records round trip (seeded), every kind, 8-aligned', () => {
     assert.equal(bytes % 8, 0);
   }
   const view = new WalRecordView();
+  assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Corrupt, 'an unsealed record does not pass');
+  sealWalRecords(buffer.bytes, buffer.length);
   let at = 0;
   for (const change of changes) {
     assert.equal(view.check(buffer.bytes, at, buffer.length), RecordCheck.Ok);
@@ -50,14 +53,26 @@ test('WAL records at the widest fields round trip', () => {
   };
   const buffer = new GrowableBuffer(64);
   encodeWalRecord(buffer, change);
+  sealWalRecords(buffer.bytes, buffer.length);
   const view = new WalRecordView();
   assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Ok);
   assert.ok(sameChange(view.toChange(), change));
   const empty: Change = { ...change, lsn: 1, value: new Uint8Array(0), contentType: '' };
   buffer.length = 0;
   encodeWalRecord(buffer, empty);
+  sealWalRecords(buffer.bytes, buffer.length);
   assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Ok);
   assert.deepEqual(view.value(), new Uint8Array(0), 'an empty value stays a value, not null');
+});
+
+test('a non-ASCII namespace name or content type is encoded as UTF-8', () => {
+  const buffer = new GrowableBuffer(64);
+  const change: Change = { lsn: 3, kind: 'put', ns: 'näme', key: new Uint8Array([1]), generation: 1, expiry: 0, lastModified: 1, contentType: 'text/plain; x="é"', value: new Uint8Array([2]) };
+  encodeWalRecord(buffer, change);
+  sealWalRecords(buffer.bytes, buffer.length);
+  const view = new WalRecordView();
+  assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Ok);
+  assert.ok(sameChange(view.toChange(), change));
 });
 
 test('WAL record fields out of bounds are refused', () => {
@@ -76,6 +91,7 @@ test('every flipped bit and every torn length is detected', () => {
   const random = seededRandom(seed);
   const buffer = new GrowableBuffer(64);
   encodeWalRecord(buffer, randomChange(random, 7, { keyBytesMax: 20, valueBytesMax: 100 }));
+  sealWalRecords(buffer.bytes, buffer.length);
   const record = buffer.bytes.slice(0, buffer.length);
   const view = new WalRecordView();
   const payloadEnd = recordHeaderBytes + new DataView(record.buffer).getUint32(0, true);

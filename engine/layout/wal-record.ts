@@ -17,6 +17,10 @@
 // The namespace travels by NAME: namespace ids are positions in a config and may change across
 // restarts. The CRC covers the length word too, so a flipped length bit is caught before the bytes it
 // points at are trusted; a reader also bounds the length by walRecordBytesMax before reading.
+//
+// Encoding and sealing are two steps: the front thread encodes (no allocation per record: ASCII
+// names are copied char by char) and leaves the crc word 0; the log-writer worker seals each record
+// (computes its crc) as it takes the batch, so the checksum costs the front thread nothing.
 
 import type { Change, ChangeKind } from '../types';
 import { crc32 } from './crc';
@@ -97,13 +101,11 @@ export function encodeWalRecord(target: GrowableBuffer, change: Change): number 
   const start = target.length;
   const payload = start + recordHeaderBytes;
   let cursor = payload + payloadFixedBytes;
-  const nsResult = utf8.encodeInto(ns, bytes.subarray(cursor, cursor + walNamespaceBytesMax));
-  if (nsResult.written === 0 || nsResult.read !== ns.length) throw new RangeError('WAL record: namespace name length');
-  const nsWritten = nsResult.written;
+  const nsWritten = writeString(bytes, cursor, ns, walNamespaceBytesMax);
+  if (nsWritten <= 0) throw new RangeError('WAL record: namespace name length');
   cursor += nsWritten;
-  const typeResult = utf8.encodeInto(contentType, bytes.subarray(cursor, cursor + walContentTypeBytesMax));
-  if (typeResult.read !== contentType.length) throw new RangeError('WAL record: content type length');
-  const typeWritten = typeResult.written;
+  const typeWritten = writeString(bytes, cursor, contentType, walContentTypeBytesMax);
+  if (typeWritten < 0) throw new RangeError('WAL record: content type length');
   cursor += typeWritten;
   bytes.set(key, cursor);
   cursor += key.length;
@@ -125,9 +127,48 @@ export function encodeWalRecord(target: GrowableBuffer, change: Change): number 
   view.setUint32(start + recordWordPayloadBytes, payloadBytes, true);
   view.setUint32(start + recordLsnLowByte, change.lsn % 2 ** 32, true);
   view.setUint32(start + recordLsnHighByte, Math.floor(change.lsn / 2 ** 32), true);
-  view.setUint32(start + recordWordCrc, recordCrc(bytes, start, payloadBytes), true);
+  view.setUint32(start + recordWordCrc, 0, true);
   target.length = end;
   return end - start;
+}
+
+/**
+ * Writes `text` at bytes[at..] as UTF-8, at most `max` bytes; returns the bytes written or -1 when it
+ * does not fit. ASCII (every name and validated content type) is copied without allocating.
+ */
+function writeString(bytes: Uint8Array, at: number, text: string, max: number): number {
+  if (text.length > max) return -1;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code > 0x7f) return writeUtf8Slow(bytes, at, text, max);
+    bytes[at + index] = code;
+  }
+  return text.length;
+}
+
+function writeUtf8Slow(bytes: Uint8Array, at: number, text: string, max: number): number {
+  const result = utf8.encodeInto(text, bytes.subarray(at, at + max));
+  return result.read === text.length ? result.written : -1;
+}
+
+/** Computes and stores the crc of the encoded record at `start` (the log-writer does this). */
+export function sealWalRecord(bytes: Uint8Array, view: DataView, start: number): void {
+  const payloadBytes = view.getUint32(bytes.byteOffset + start + recordWordPayloadBytes, true);
+  view.setUint32(bytes.byteOffset + start + recordWordCrc, recordCrc(bytes, start, payloadBytes), true);
+}
+
+/** Seals every record in bytes[0, length) (whole records, as encodeWalRecord leaves them). */
+export function sealWalRecords(bytes: Uint8Array, length: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  // Bounded by length: each pass moves past one record of at least recordHeaderBytes + payloadFixedBytes.
+  while (at < length) {
+    const payloadBytes = view.getUint32(at + recordWordPayloadBytes, true);
+    invariant(payloadBytes >= payloadFixedBytes && payloadBytes <= walPayloadBytesMax, 'sealing bytes that are not WAL records');
+    sealWalRecord(bytes, view, at);
+    at += recordBytesFor(payloadBytes);
+  }
+  invariant(at === length, 'sealed bytes end inside a record');
 }
 
 function recordCrc(bytes: Uint8Array, start: number, payloadBytes: number): number {

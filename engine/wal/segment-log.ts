@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { GrowableBuffer } from '../layout/growable-buffer';
 import { invariant } from '../layout/invariant';
 import { fsyncLatencyRingSize } from '../layout/wal-shared-state';
-import { readRecordLsn, recordBytesFor, recordWordPayloadBytes, walPayloadBytesMax } from '../layout/wal-record';
+import { readRecordLsn, recordBytesFor, recordWordPayloadBytes, sealWalRecord, walPayloadBytesMax } from '../layout/wal-record';
 import {
   HeaderCheck,
   decodeSegmentHeader,
@@ -106,6 +106,8 @@ export class SegmentLog {
   /** Closed segments and the active one, oldest first (the spare is not listed). */
   readonly #segments: SegmentEntry[] = [];
   #active: OpenSegment | null = null;
+  /** everysec: retired segments whose last records await the next periodic fdatasync (bounded by the rate of rotation in one second). */
+  readonly #retiredUnsynced: number[] = [];
   #spare: OpenSegment | null = null;
   #nextSeq = 0;
   #stagedLastLsn: number;
@@ -199,28 +201,33 @@ export class SegmentLog {
   }
 
   /**
-   * Stages whole encoded records (LSNs contiguous with everything appended before). Nothing reaches
-   * the OS until commit(). Dropped silently once the log has failed: nothing after a failure can
-   * become durable, and the caller learns of the failure from `failed`.
+   * Stages whole encoded records (LSNs contiguous with everything appended before) and seals them
+   * (computes each crc: encoding on the front thread leaves it 0). Nothing reaches the OS until
+   * commit(). Dropped once the log has failed: nothing after a failure can become durable, and the
+   * caller learns of the failure from `failed`.
    */
   append(records: Uint8Array): void {
     invariant(this.#active !== null, 'append before open');
     if (this.#failed !== null) return;
-    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const staged = this.#staged;
+    const first = staged.length;
+    staged.reserve(records.length);
+    staged.bytes.set(records, first);
+    const view = staged.view;
     let expected = this.#stagedLastLsn + 1;
-    let at = 0;
+    let at = first;
+    const end = first + records.length;
     // Bounded by the records' length: every pass moves at least one record header forward.
-    while (at < records.length) {
+    while (at < end) {
       const payloadBytes = view.getUint32(at + recordWordPayloadBytes, true);
-      invariant(payloadBytes > 0 && payloadBytes <= walPayloadBytesMax, 'appended bytes are not whole WAL records');
-      invariant(readRecordLsn(view, at) === expected, `WAL append out of order: expected LSN ${expected}, got ${readRecordLsn(view, at)}`);
+      invariant(payloadBytes > 0 && payloadBytes <= walPayloadBytesMax && at + recordBytesFor(payloadBytes) <= end, 'appended bytes are not whole WAL records');
+      const lsn = readRecordLsn(view, at);
+      if (lsn !== expected) invariant(false, `WAL append out of order: expected LSN ${expected}, got ${lsn}`);
+      sealWalRecord(staged.bytes, view, at);
       expected++;
       at += recordBytesFor(payloadBytes);
     }
-    invariant(at === records.length, 'appended bytes end inside a record');
-    this.#staged.reserve(records.length);
-    this.#staged.bytes.set(records, this.#staged.length);
-    this.#staged.length += records.length;
+    staged.length = end;
     this.#stagedLastLsn = expected - 1;
   }
 
@@ -280,11 +287,16 @@ export class SegmentLog {
     this.#writtenLsn = lastLsn;
   }
 
-  /** Closes the full active segment (synced first unless the policy is never) and activates the spare. */
+  /**
+   * Retires the full active segment and activates the spare. `always` syncs it now (its records are
+   * not durable before); `everysec` keeps its fd and syncs it with the next periodic fdatasync, so a
+   * 64 MiB flush does not stall the writer mid-second; `never` just closes it.
+   */
   #rotate(): void {
     const full = this.#active!;
-    if (this.#policy !== 'never') this.#syncActive();
-    this.#files.close(full.fd);
+    if (this.#policy === 'always') this.#syncActive();
+    if (this.#policy === 'everysec') this.#retiredUnsynced.push(full.fd);
+    else this.#files.close(full.fd);
     const next = this.#spare ?? this.#createSpare();
     this.#spare = null;
     this.#activate(next);
@@ -293,6 +305,13 @@ export class SegmentLog {
   #syncActive(): void {
     const target = this.#writtenLsn;
     const startedMs = performance.now();
+    // Retired segments first: synced must never pass a record that is not on disk.
+    while (this.#retiredUnsynced.length > 0) {
+      const fd = this.#retiredUnsynced[0]!;
+      this.#files.fdatasync(fd);
+      this.#retiredUnsynced.shift();
+      this.#files.close(fd);
+    }
     this.#files.fdatasync(this.#active!.fd);
     this.#recordFsync(performance.now() - startedMs);
     this.#lastSyncMs = this.#nowMs();
@@ -368,10 +387,11 @@ export class SegmentLog {
         this.#fail(error);
       }
     }
-    for (const segment of [this.#active, this.#spare]) {
-      if (segment === null) continue;
+    const fds = this.#retiredUnsynced.splice(0);
+    for (const segment of [this.#active, this.#spare]) if (segment !== null) fds.push(segment.fd);
+    for (const fd of fds) {
       try {
-        this.#files.close(segment.fd);
+        this.#files.close(fd);
       } catch {
         // Closing after a failure may fail again; the failure is already recorded.
       }
