@@ -13,7 +13,7 @@ import type { Change } from '../types';
 import { nodeFileLayer } from '../wal/file-layer';
 import { SegmentLog } from '../wal/segment-log';
 import { randomChange, sameChange, seededRandom } from '../wal/wal.fixture';
-import { WalReader } from './wal-reader';
+import { WalGapError, WalReader } from './wal-reader';
 
 const historyId = new Uint8Array(16).fill(3);
 const directories: string[] = [];
@@ -83,6 +83,7 @@ test('a whole WAL reads back in order, from any LSN', () => {
   const all = readBack(written.walDirectory);
   assertPrefix(all.changes, written.changes, 300);
   assert.equal(all.reader.report.damage, null);
+  assert.equal(all.reader.report.nextLsn, 301);
   const tail = readBack(written.walDirectory, 250);
   assert.equal(tail.changes.length, 50);
   assert.equal(tail.changes[0]!.lsn, 251);
@@ -100,6 +101,7 @@ test('a torn tail: keeps every record before it, truncates there, reports it', (
   assertPrefix(first.changes, written.changes, 199);
   assert.match(first.reader.report.damage ?? '', /torn/);
   assert.equal(first.reader.report.lastLsn, 199);
+  assert.equal(first.reader.report.nextLsn, 200);
   assert.ok(first.reader.report.droppedBytes > 0 && first.reader.report.droppedBytes <= 20);
   assert.equal(fs.statSync(file).size, lastStart, 'truncated at the torn record');
   const second = readBack(written.walDirectory);
@@ -178,4 +180,20 @@ test('after a repair the log reopens at lastLsn + 1 and the chain continues', ()
   assert.equal(all.reader.report.damage, null);
   assert.equal(all.changes.length, 100);
   assert.ok(sameChange(all.changes[99]!, replacement));
+});
+
+test('a WAL that does not reach back to fromLsn + 1 is a gap: refused before anything is yielded', () => {
+  const written = writeWal(1000, 64 * 1024, 18);
+  const firstFile = written.files[0]!;
+  const secondStart = written.files.findIndex((file) => file !== firstFile) + 1;
+  fs.unlinkSync(firstFile); // as if dropBefore had gone too far
+  const yielded: number[] = [];
+  const reader = new WalReader({ walDirectory: written.walDirectory, fromLsn: 10, historyId });
+  assert.throws(() => {
+    for (const record of reader.records()) yielded.push(record.lsn);
+  }, WalGapError);
+  assert.deepEqual(yielded, []);
+  const fromLater = readBack(written.walDirectory, secondStart - 1);
+  assert.equal(fromLater.changes[0]!.lsn, secondStart, 'reading from the first kept LSN is fine');
+  assert.equal(fromLater.reader.report.nextLsn, 1001);
 });

@@ -14,6 +14,14 @@ import { RecordCheck, WalRecordView } from '../layout/wal-record';
 import { HeaderCheck, decodeSegmentHeader, isAllZero, parseSegmentFileName, sameHistory, segmentHeaderBytes } from '../layout/wal-segment-header';
 import { type FileLayer, nodeFileLayer, readFully } from '../wal/file-layer';
 
+/** The WAL does not reach back to the LSN recovery needs: not damage to repair, a hole to report. */
+export class WalGapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalGapError';
+  }
+}
+
 export interface WalReadOptions {
   walDirectory: string;
   /** Records with LSN <= fromLsn are checked but not yielded (they are in the snapshot). */
@@ -30,6 +38,11 @@ export interface WalReadReport {
   firstLsn: number;
   /** LSN of the last good record, or 0 if none. */
   lastLsn: number;
+  /**
+   * The LSN the WAL continues at: lastLsn + 1, or the first LSN of a segment with no records yet
+   * (0 when there are no segments). Recovery resumes at max(nextLsn, snapshot LSN + 1).
+   */
+  nextLsn: number;
   /** Non-zero bytes removed by the repair. */
   droppedBytes: number;
   /** Records found after the damage (best effort: counted while their framing still parses). */
@@ -50,6 +63,7 @@ export class WalReader {
     records: 0,
     firstLsn: 0,
     lastLsn: 0,
+    nextLsn: 0,
     droppedBytes: 0,
     droppedRecords: 0,
     damage: null,
@@ -115,14 +129,17 @@ export class WalReader {
       const bytes = this.#buffer;
       const header = decodeSegmentHeader(bytes.subarray(0, Math.min(length, segmentHeaderBytes)));
       if (header === HeaderCheck.Blank || header === HeaderCheck.Corrupt) {
-        this.#repair(segments, index, 0, header === HeaderCheck.Blank ? 'a blank segment before the last' : 'a corrupt segment header');
+        this.#repair(segments, index, 0, header === HeaderCheck.Blank ? 'a blank segment before the last' : 'a corrupt segment header', Math.max(chainLsn, 0));
         return;
       }
       if (this.#options.historyId !== undefined && !sameHistory(header.historyId, this.#options.historyId)) {
         throw new Error(`WAL segment ${segment.filePath} belongs to another history: refusing to read or repair it`);
       }
+      if (chainLsn < 0 && header.firstLsn > this.#options.fromLsn + 1) {
+        throw new WalGapError(`the WAL starts at LSN ${header.firstLsn} but recovery needs every record after ${this.#options.fromLsn}: records are missing (a deleted segment?), refusing to recover from it`);
+      }
       if (chainLsn >= 0 && header.firstLsn !== chainLsn) {
-        this.#repair(segments, index, 0, `segment starts at LSN ${header.firstLsn}, expected ${chainLsn}`);
+        this.#repair(segments, index, 0, `segment starts at LSN ${header.firstLsn}, expected ${chainLsn}`, chainLsn);
         return;
       }
       let expected = header.firstLsn;
@@ -143,19 +160,21 @@ export class WalReader {
         }
         if (check === RecordCheck.End && (index < lastUsed || isAllZero(bytes.subarray(at, length)))) {
           chainLsn = expected;
+          this.report.nextLsn = expected;
           break;
         }
         const why = check === RecordCheck.Ok ? `LSN ${this.#view.lsn} where ${expected} was expected` : check === RecordCheck.Torn ? 'a torn record' : check === RecordCheck.End ? 'bytes after the end of the records' : 'a corrupt record';
-        this.#repair(segments, index, at, `${why} in ${path.basename(segment.filePath)} at byte ${at}`);
+        this.#repair(segments, index, at, `${why} in ${path.basename(segment.filePath)} at byte ${at}`, expected);
         return;
       }
     }
   }
 
   /** Truncates segment `index` at `offset` (deletes it when the header is bad) and deletes later ones. */
-  #repair(segments: SegmentFile[], index: number, offset: number, why: string): void {
+  #repair(segments: SegmentFile[], index: number, offset: number, why: string, nextLsn: number): void {
     const report = this.report;
     report.damage = why;
+    report.nextLsn = nextLsn;
     const files = this.#files;
     const damaged = segments[index]!;
     const length = this.#load(damaged.filePath);
