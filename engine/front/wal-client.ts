@@ -21,7 +21,10 @@ export interface WalClientOptions {
   historyId: Uint8Array;
   fsync: FsyncPolicy;
   segmentBytes: number;
-  /** The LSN of the first change to append (recovery's last LSN + 1). */
+  /**
+   * The LSN of the first change to append: max(WalReader report.nextLsn, snapshot start LSN + 1).
+   * The worker starts a new segment there; earlier segments stay for readers until dropBefore.
+   */
   nextLsn: number;
   /** TEST-ONLY: inject ENOSPC / EIO into the worker's file layer. */
   testOnlyFaults?: TestOnlyFaults;
@@ -106,6 +109,7 @@ export class WalClient {
           this.#worker.on('error', (error: Error) => this.#fail(error));
           this.#worker.on('exit', (code: number) => {
             if (this.#closing === null) this.#fail(new WalFailure(`the log-writer worker exited (code ${code})`, 'EWORKER'));
+            else this.#onClosed?.();
           });
           resolve();
         } else if (message.type === 'failed' && !this.#ready) {

@@ -197,3 +197,21 @@ test('a WAL that does not reach back to fromLsn + 1 is a gap: refused before any
   assert.equal(fromLater.changes[0]!.lsn, secondStart, 'reading from the first kept LSN is fine');
   assert.equal(fromLater.reader.report.nextLsn, 1001);
 });
+
+test('a forward jump in the chain is accepted only when the snapshot covers the hole', () => {
+  const written = writeWal(50, 64 * 1024, 19);
+  // A restart after the WAL lost its tail beyond 50 while a snapshot reached 80: the log goes on at 81.
+  const log = new SegmentLog({ files: nodeFileLayer, walDirectory: written.walDirectory, historyId, fsync: 'always', segmentBytes: 64 * 1024, nextLsn: 81 });
+  log.open();
+  const encoded = new GrowableBuffer(4096);
+  encodeWalRecord(encoded, randomChange(seededRandom(5), 81));
+  log.append(encoded.bytes.subarray(0, encoded.length));
+  log.commit();
+  log.close();
+  const covered = readBack(written.walDirectory, 80);
+  assert.equal(covered.reader.report.damage, null);
+  assert.deepEqual(covered.changes.map((change) => change.lsn), [81]);
+  const uncovered = readBack(written.walDirectory, 40);
+  assert.match(uncovered.reader.report.damage ?? '', /segment starts at LSN 81, expected 51/);
+  assert.equal(uncovered.changes.length, 10, 'records 41..50 only');
+});

@@ -4,6 +4,9 @@
 // corrupt record it stops for good (no record after a bad one is ever yielded), truncates that
 // segment at the bad record, deletes every later segment, and reports what it dropped.
 //
+// Across segments the chain may jump forward only where the hole lies wholly at or below fromLsn
+// (the snapshot covers it); any other break is damage.
+//
 // Iterate `records()` to the end: the repair happens when the damage is met, and `report` is final
 // only once the iteration finished. A segment of another history (another data dir's WAL) is not
 // damage but a configuration error: it throws and repairs nothing.
@@ -138,7 +141,10 @@ export class WalReader {
       if (chainLsn < 0 && header.firstLsn > this.#options.fromLsn + 1) {
         throw new WalGapError(`the WAL starts at LSN ${header.firstLsn} but recovery needs every record after ${this.#options.fromLsn}: records are missing (a deleted segment?), refusing to recover from it`);
       }
-      if (chainLsn >= 0 && header.firstLsn !== chainLsn) {
+      // A forward jump whose hole lies wholly at or below fromLsn is no loss: it is what a restart
+      // leaves when the WAL lost an unsynced tail (fsync never/everysec) that a snapshot covers.
+      const holeCovered = header.firstLsn > chainLsn && header.firstLsn <= this.#options.fromLsn + 1;
+      if (chainLsn >= 0 && header.firstLsn !== chainLsn && !holeCovered) {
         this.#repair(segments, index, 0, `segment starts at LSN ${header.firstLsn}, expected ${chainLsn}`, chainLsn);
         return;
       }
