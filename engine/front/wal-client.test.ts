@@ -159,3 +159,23 @@ for (const fault of ['ENOSPC', 'EIO'] as const) {
     assert.ok(count >= durableAtFailure, `every durable record is on disk (${count} >= ${durableAtFailure})`);
   });
 }
+
+test('onDurable fires for every advance even when the getter saw the LSN in shared memory first', async () => {
+  const dataDir = tempDir();
+  const client = await WalClient.open({ dataDir, historyId, fsync: 'always', segmentBytes: 64 * 1024, nextLsn: 1 });
+  const random = seededRandom(8);
+  let lastNotice = 0;
+  client.onDurable((durable) => {
+    lastNotice = durable;
+  });
+  const poller = setInterval(() => void client.durableLsn, 0);
+  for (let lsn = 1; lsn <= 300; lsn++) {
+    client.append(randomChange(random, lsn));
+    if (lsn % 30 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const deadline = Date.now() + 10_000;
+  while (lastNotice < 300 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  clearInterval(poller);
+  assert.equal(lastNotice, 300);
+  await client.close();
+});

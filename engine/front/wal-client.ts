@@ -63,6 +63,8 @@ export class WalClient {
   #nextLsn: number;
   #flushScheduled = false;
   #durableSeen: number;
+  /** The highest LSN the onDurable listeners were called with. */
+  #notifiedLsn: number;
   #failed: Error | null = null;
   #closing: Promise<void> | null = null;
   #ready = false;
@@ -74,6 +76,7 @@ export class WalClient {
     this.#words = new Int32Array(shared);
     this.#nextLsn = nextLsn;
     this.#durableSeen = nextLsn - 1;
+    this.#notifiedLsn = nextLsn - 1;
   }
 
   /** Starts the log-writer worker on `dataDir/wal` and resolves once it has its segments open. */
@@ -113,6 +116,7 @@ export class WalClient {
           });
           resolve();
         } else if (message.type === 'failed' && !this.#ready) {
+          this.#port.close();
           void this.#worker.terminate();
           reject(new WalFailure(message.message, message.code));
         } else {
@@ -122,11 +126,12 @@ export class WalClient {
     });
   }
 
-
   #onMessage(message: LogWriterToMain): void {
     if (message.type === 'durable') {
-      if (message.lsn <= this.#durableSeen) return;
-      this.#durableSeen = message.lsn;
+      // Listeners track their own watermark: the getter may have seen this LSN in shared memory first.
+      if (message.lsn <= this.#notifiedLsn) return;
+      this.#notifiedLsn = message.lsn;
+      this.#durableSeen = Math.max(this.#durableSeen, message.lsn);
       for (const listener of this.#listeners) listener(message.lsn);
     } else if (message.type === 'failed') {
       this.#fail(new WalFailure(`the WAL stopped: ${message.message}`, message.code));
