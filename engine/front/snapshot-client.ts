@@ -1,10 +1,11 @@
 // The main thread's handle on the snapshot-writer worker. One snapshot at a time:
 // begin(meta), addChunk(bytes, records) any number of times, then finish() (or abort()).
 //
-// addChunk posts the chunk without copying when it can: a chunk in an ordinary ArrayBuffer has that
-// WHOLE buffer transferred (detached here: the caller must not reuse it); a chunk in a
-// SharedArrayBuffer (a shard's table) is copied first, because posting shared memory shares it and
-// the shard would go on changing the bytes under the writer.
+// addChunk posts the chunk without copying when it can: a chunk that is a whole ordinary ArrayBuffer
+// is transferred (detached here: the caller must not reuse it). Anything else is copied once: a view
+// into a larger buffer (transferring would detach the caller's other bytes), and a chunk in a
+// SharedArrayBuffer (a shard's table), because posting shared memory shares it and the shard would
+// go on changing the bytes under the writer.
 
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -78,13 +79,18 @@ export class SnapshotClient {
 
   addChunk(bytes: Uint8Array, records: number): void {
     invariant(this.#inSnapshot, 'addChunk outside a snapshot');
-    if (bytes.buffer instanceof SharedArrayBuffer) {
-      const copy = bytes.slice();
-      this.#post({ type: 'chunk', buffer: copy.buffer, byteOffset: 0, length: copy.length, records }, [copy.buffer]);
-      return;
+    const owned = !(bytes.buffer instanceof SharedArrayBuffer) && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    if (owned) {
+      try {
+        const buffer = bytes.buffer as ArrayBuffer;
+        this.#post({ type: 'chunk', buffer, byteOffset: 0, length: bytes.length, records }, [buffer]);
+        return;
+      } catch {
+        // An untransferable buffer (Node's Buffer pool): copy it below instead.
+      }
     }
-    const buffer = bytes.buffer as ArrayBuffer;
-    this.#post({ type: 'chunk', buffer, byteOffset: bytes.byteOffset, length: bytes.length, records }, [buffer]);
+    const copy = bytes.slice();
+    this.#post({ type: 'chunk', buffer: copy.buffer, byteOffset: 0, length: copy.length, records }, [copy.buffer]);
   }
 
   /** Completes the snapshot: footer, fsync, rename, directory fsync, pruning of old snapshots. */

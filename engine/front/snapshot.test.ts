@@ -73,6 +73,19 @@ test('SnapshotClient (real worker): round trip, keeps the newest 2, falls back p
   assert.equal(reader.rejected.length, 1);
   assert.match(reader.rejected[0]!.reason, /checksum|length/);
 
+  // Chunks that are views into a larger buffer or into shared memory are copied, not detached.
+  const shared = new Uint8Array(new SharedArrayBuffer(64)).fill(3);
+  const larger = new Uint8Array(100).fill(5);
+  client.begin({ historyId, startLsn: 350, namespaces: ['content'] });
+  client.addChunk(shared, 1);
+  client.addChunk(larger.subarray(10, 30), 2);
+  client.addChunk(Buffer.from('pooled'), 3);
+  await client.finish();
+  assert.equal(larger.byteLength, 100, 'the larger buffer was not detached');
+  const mixed = readAll(new SnapshotReader({ snapshotDirectory: directory, historyId }))!;
+  assert.equal(mixed.startLsn, 350);
+  assert.deepEqual(mixed.chunks.map((chunk) => chunk.bytes.length), [64, 20, 6]);
+
   // An aborted snapshot leaves nothing behind.
   client.begin({ historyId, startLsn: 400, namespaces: ['content'] });
   client.addChunk(new Uint8Array(100), 1);

@@ -91,6 +91,7 @@ const utf8 = new TextEncoder();
 export function encodeWalRecord(target: GrowableBuffer, change: Change): number {
   const { key, value, ns, contentType } = change;
   invariant(Number.isSafeInteger(change.lsn) && change.lsn > 0, 'a WAL record needs a positive safe LSN');
+  invariant(change.generation >>> 0 === change.generation && change.expiry >>> 0 === change.expiry, 'generation and expiry are u32');
   // Names and content types are ASCII by validation; UTF-8 length is bounded by 3x the string length.
   const stringRoom = (ns.length + contentType.length) * 3;
   const valueBytes = value === null ? 0 : value.length;
