@@ -21,6 +21,8 @@
 // Encoding and sealing are two steps: the front thread encodes (no allocation per record: ASCII
 // names are copied char by char) and leaves the crc word 0; the log-writer worker seals each record
 // (computes its crc) as it takes the batch, so the checksum costs the front thread nothing.
+// wal-record.bench.ts, 2026-11-29, this 2-core VM: encode 109 ns (100 B value) / 155 ns (1 KiB);
+// encode + crc 405 / 604 ns: the crc (a zlib.crc32 call and its view) is ~3/4 of the cost.
 
 import type { Change, ChangeKind } from '../types';
 import { crc32 } from './crc';
