@@ -207,3 +207,29 @@ test('appending out of LSN order is a broken invariant', () => {
   assert.throws(() => log.append(encoded.bytes.subarray(0, encoded.length)), /expected LSN 10, got 11/);
   log.close();
 });
+
+test('group commit: every record appended before a commit is covered by its one fdatasync', () => {
+  const layer = new FaultFileLayer();
+  const log = openLog(layer, 'always', 1);
+  const trial: Trial = { layer, log, changes: [], reportedDurableLsn: 0 };
+  const encoded = new GrowableBuffer(4096);
+  const random = seededRandom(9);
+  for (let message = 0; message < 25; message++) {
+    encoded.length = 0;
+    for (let i = 0; i < 4; i++) {
+      const change = randomChange(random, trial.changes.length + 1, { keyBytesMax: 16, valueBytesMax: 64 });
+      trial.changes.push(change);
+      encodeWalRecord(encoded, change);
+    }
+    log.append(encoded.bytes.subarray(0, encoded.length));
+  }
+  assert.equal(log.durableLsn, 0, 'nothing is durable before the commit');
+  const fsyncsBefore = layer.fsyncs;
+  log.commit();
+  assert.equal(layer.fsyncs - fsyncsBefore, 1, 'one fdatasync for 25 messages');
+  assert.equal(log.durableLsn, 100);
+  assert.equal(log.stats().fsyncLatencyCount, 1);
+  layer.crash();
+  trial.reportedDurableLsn = 100;
+  assert.deepEqual(lostDurable(trial), []);
+});
