@@ -75,6 +75,9 @@ export class DataDir {
       }
       const history: History = { historyId: new Uint8Array(randomBytes(historyIdBytes)), previousHistoryId: null, switchLsn: 0 };
       writeHistory(absolute, history);
+      // A new dir: make its own entry and those of wal/ and snapshots/ durable (mkdir is not).
+      nodeFileLayer.fsyncDirectory(absolute);
+      nodeFileLayer.fsyncDirectory(path.dirname(absolute));
       return new DataDir(absolute, history, true);
     } catch (error: unknown) {
       releaseLock(absolute);
