@@ -1,0 +1,101 @@
+// The header at the start of every WAL segment file `wal/<seq as 16 hex digits>.wal`.
+//
+//   +0  u32 magic 'TWAL'        +4  u32 format version     +8  u32 header bytes (64)   +12 u32 0
+//   +16 16 bytes history id     +32 u32 first LSN low      +36 u32 first LSN high
+//   +40 u32 seq low             +44 u32 seq high           +48..+60 zero   +60 u32 crc of +0..+60
+//
+// A spare segment is made ahead of need with an all-zero header: its header is written when it
+// becomes the active segment, and the first group commit's fdatasync makes header and records durable
+// together. So a zero header means "a spare never used", and a reader skips it.
+
+import { crc32 } from './crc';
+import { invariant } from './invariant';
+
+export const segmentMagic = 0x4c415754; // 'TWAL' little endian
+export const segmentFormatVersion = 1;
+export const segmentHeaderBytes = 64;
+export const historyIdBytes = 16;
+
+const headerMagicByte = 0;
+const headerVersionByte = 4;
+const headerBytesByte = 8;
+const headerHistoryIdByte = 16;
+const headerFirstLsnByte = 32;
+const headerSeqByte = 40;
+const headerCrcByte = 60;
+
+export const segmentFileSuffix = '.wal';
+
+export interface SegmentHeader {
+  historyId: Uint8Array;
+  firstLsn: number;
+  seq: number;
+}
+
+export function segmentFileName(seq: number): string {
+  invariant(Number.isSafeInteger(seq) && seq >= 0, 'segment seq');
+  return seq.toString(16).padStart(16, '0') + segmentFileSuffix;
+}
+
+/** The seq of a segment file name, or -1 when the name is not one. */
+export function parseSegmentFileName(name: string): number {
+  if (!/^[0-9a-f]{16}\.wal$/.test(name)) return -1;
+  return Number.parseInt(name.slice(0, 16), 16);
+}
+
+export function encodeSegmentHeader(header: SegmentHeader, target: Uint8Array): void {
+  invariant(target.length >= segmentHeaderBytes, 'segment header target too small');
+  invariant(header.historyId.length === historyIdBytes, 'history id is 16 bytes');
+  const view = new DataView(target.buffer, target.byteOffset, segmentHeaderBytes);
+  target.fill(0, 0, segmentHeaderBytes);
+  view.setUint32(headerMagicByte, segmentMagic, true);
+  view.setUint32(headerVersionByte, segmentFormatVersion, true);
+  view.setUint32(headerBytesByte, segmentHeaderBytes, true);
+  target.set(header.historyId, headerHistoryIdByte);
+  writeU53(view, headerFirstLsnByte, header.firstLsn);
+  writeU53(view, headerSeqByte, header.seq);
+  view.setUint32(headerCrcByte, crc32(target, 0, headerCrcByte), true);
+}
+
+export const enum HeaderCheck {
+  Ok = 0,
+  /** All zero: a spare segment never activated. */
+  Blank = 1,
+  Corrupt = 2,
+}
+
+/** Validates the header at source[0..64) and returns it, or the reason it is not usable. */
+export function decodeSegmentHeader(source: Uint8Array): SegmentHeader | HeaderCheck.Blank | HeaderCheck.Corrupt {
+  if (source.length < segmentHeaderBytes) return isAllZero(source) ? HeaderCheck.Blank : HeaderCheck.Corrupt;
+  const view = new DataView(source.buffer, source.byteOffset, segmentHeaderBytes);
+  if (isAllZero(source.subarray(0, segmentHeaderBytes))) return HeaderCheck.Blank;
+  if (view.getUint32(headerCrcByte, true) !== crc32(source, 0, headerCrcByte)) return HeaderCheck.Corrupt;
+  if (view.getUint32(headerMagicByte, true) !== segmentMagic) return HeaderCheck.Corrupt;
+  if (view.getUint32(headerVersionByte, true) !== segmentFormatVersion) return HeaderCheck.Corrupt;
+  return {
+    historyId: source.slice(headerHistoryIdByte, headerHistoryIdByte + historyIdBytes),
+    firstLsn: readU53(view, headerFirstLsnByte),
+    seq: readU53(view, headerSeqByte),
+  };
+}
+
+export function isAllZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+export function writeU53(view: DataView, byte: number, value: number): void {
+  invariant(Number.isSafeInteger(value) && value >= 0, 'a u53 field must be a non-negative safe integer');
+  view.setUint32(byte, value % 2 ** 32, true);
+  view.setUint32(byte + 4, Math.floor(value / 2 ** 32), true);
+}
+
+export function readU53(view: DataView, byte: number): number {
+  return view.getUint32(byte, true) + view.getUint32(byte + 4, true) * 2 ** 32;
+}
+
+export function sameHistory(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) return false;
+  for (let i = 0; i < left.length; i++) if (left[i] !== right[i]) return false;
+  return true;
+}
