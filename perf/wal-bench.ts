@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WalClient } from '../engine/front/wal-client';
-import type { Change } from '../engine/types';
+import type { Change } from '../engine/layout/types';
 import type { FsyncPolicy } from '../engine/wal/segment-log';
 
 interface BenchOptions {

@@ -9,7 +9,7 @@
 
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { invariant } from '../layout/invariant';
+import { assert } from '../layout/assert';
 import type { SnapshotMeta } from '../layout/snapshot-format';
 import type { MainToSnapshotWriter, SnapshotWriterToMain, SnapshotWriterWorkerData } from '../wal/snapshot-writer-protocol';
 import { type SnapshotResult, snapshotsKeptDefault } from '../wal/snapshot-writer';
@@ -59,7 +59,7 @@ export class SnapshotClient {
     const workerData: SnapshotWriterWorkerData = { snapshotDirectory: options.snapshotDirectory, keep: options.keep ?? snapshotsKeptDefault };
     const client = new SnapshotClient(new Worker(workerScript, { workerData }));
     const ready = await client.#reply();
-    invariant(ready.type === 'ready', 'the snapshot writer did not start');
+    assert(ready.type === 'ready', 'the snapshot writer did not start');
     return client;
   }
 
@@ -72,13 +72,13 @@ export class SnapshotClient {
   }
 
   begin(meta: SnapshotMeta): void {
-    invariant(!this.#closed && !this.#inSnapshot, 'begin while a snapshot is open or after close');
+    assert(!this.#closed && !this.#inSnapshot, 'begin while a snapshot is open or after close');
     this.#inSnapshot = true;
     this.#post({ type: 'begin', meta });
   }
 
   addChunk(bytes: Uint8Array, records: number): void {
-    invariant(this.#inSnapshot, 'addChunk outside a snapshot');
+    assert(this.#inSnapshot, 'addChunk outside a snapshot');
     const owned = !(bytes.buffer instanceof SharedArrayBuffer) && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     if (owned) {
       try {
@@ -95,7 +95,7 @@ export class SnapshotClient {
 
   /** Completes the snapshot: footer, fsync, rename, directory fsync, pruning of old snapshots. */
   async finish(): Promise<SnapshotResult> {
-    invariant(this.#inSnapshot, 'finish outside a snapshot');
+    assert(this.#inSnapshot, 'finish outside a snapshot');
     this.#inSnapshot = false;
     const reply = this.#reply();
     this.#post({ type: 'finish' });

@@ -8,10 +8,10 @@
 import * as path from 'node:path';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { GrowableBuffer } from '../layout/growable-buffer';
-import { invariant } from '../layout/invariant';
+import { assert } from '../layout/assert';
 import { encodeWalRecord } from '../layout/wal-record';
 import { fsyncLatencyRingSize, readDurableLsn, readWalState, sharedWordLatencyRing, walSharedStateBytes } from '../layout/wal-shared-state';
-import type { Change } from '../types';
+import type { Change } from '../layout/types';
 import type { LogWriterToMain, LogWriterWorkerData, MainToLogWriter } from '../wal/log-writer-protocol';
 import type { TestOnlyFaults } from '../wal/file-layer';
 import type { FsyncPolicy } from '../wal/segment-log';
@@ -81,8 +81,8 @@ export class WalClient {
 
   /** Starts the log-writer worker on `dataDir/wal` and resolves once it has its segments open. */
   static async open(options: WalClientOptions): Promise<WalClient> {
-    invariant(options.historyId.length === 16, 'history id is 16 bytes');
-    invariant(Number.isSafeInteger(options.nextLsn) && options.nextLsn >= 1, 'nextLsn is a safe integer >= 1');
+    assert(options.historyId.length === 16, 'history id is 16 bytes');
+    assert(Number.isSafeInteger(options.nextLsn) && options.nextLsn >= 1, 'nextLsn is a safe integer >= 1');
     const shared = new SharedArrayBuffer(walSharedStateBytes);
     const channel = new MessageChannel();
     const workerData: LogWriterWorkerData & { port: MessagePort } = {
@@ -150,9 +150,9 @@ export class WalClient {
 
   /** Appends one change; LSNs must be contiguous. Never blocks: the records go out once per turn. */
   append(change: Change): void {
-    invariant(this.#closing === null, 'append after close');
+    assert(this.#closing === null, 'append after close');
     // The message is built only on failure: a template literal per call would allocate per op.
-    if (change.lsn !== this.#nextLsn) invariant(false, `WAL append out of order: expected LSN ${this.#nextLsn}, got ${change.lsn}`);
+    if (change.lsn !== this.#nextLsn) assert(false, `WAL append out of order: expected LSN ${this.#nextLsn}, got ${change.lsn}`);
     this.#nextLsn++;
     // Once failed nothing can become durable again; encoding would only cost time.
     if (this.#failed !== null) return;
@@ -195,7 +195,7 @@ export class WalClient {
 
   /** Asks the worker to delete closed segments whose records are all <= lsn. */
   dropBefore(lsn: number): void {
-    invariant(this.#closing === null, 'dropBefore after close');
+    assert(this.#closing === null, 'dropBefore after close');
     const message: MainToLogWriter = { type: 'drop', lsn };
     this.#port.postMessage(message);
   }

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { GrowableBuffer } from '../layout/growable-buffer';
 import { encodeWalRecord, recordBytesFor } from '../layout/wal-record';
 import { segmentHeaderBytes } from '../layout/wal-segment-header';
-import type { Change } from '../types';
+import type { Change } from '../layout/types';
 import { nodeFileLayer } from '../wal/file-layer';
 import { SegmentLog } from '../wal/segment-log';
 import { randomChange, sameChange, seededRandom } from '../wal/wal.fixture';

@@ -12,7 +12,7 @@
 // damage but a configuration error: it throws and repairs nothing.
 
 import * as path from 'node:path';
-import { invariant } from '../layout/invariant';
+import { assert } from '../layout/assert';
 import { RecordCheck, WalRecordView } from '../layout/wal-record';
 import { HeaderCheck, decodeSegmentHeader, isAllZero, parseSegmentFileName, sameHistory, segmentHeaderBytes } from '../layout/wal-segment-header';
 import { type FileLayer, nodeFileLayer, readFully } from '../wal/file-layer';
@@ -79,7 +79,7 @@ export class WalReader {
   #buffer = new Uint8Array(64 * 1024);
 
   constructor(options: WalReadOptions) {
-    invariant(Number.isSafeInteger(options.fromLsn) && options.fromLsn >= 0, 'fromLsn is a safe integer >= 0');
+    assert(Number.isSafeInteger(options.fromLsn) && options.fromLsn >= 0, 'fromLsn is a safe integer >= 0');
     this.#options = options;
     this.#files = options.files ?? nodeFileLayer;
   }

@@ -1,7 +1,7 @@
 // A reusable byte buffer that doubles when full, with a DataView and a Uint32Array over it. Encoders
 // write at `length` and move it; one buffer serves a whole batch (no allocation per record).
 
-import { invariant } from './invariant';
+import { assert } from './assert';
 
 export class GrowableBuffer {
   bytes: Uint8Array;
@@ -9,7 +9,7 @@ export class GrowableBuffer {
   length = 0;
 
   constructor(initialBytes = 64 * 1024) {
-    invariant(initialBytes >= 8 && initialBytes % 8 === 0, 'GrowableBuffer size must be a multiple of 8');
+    assert(initialBytes >= 8 && initialBytes % 8 === 0, 'GrowableBuffer size must be a multiple of 8');
     this.bytes = new Uint8Array(initialBytes);
     this.view = new DataView(this.bytes.buffer);
   }

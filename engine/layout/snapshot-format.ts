@@ -19,7 +19,7 @@
 //   +16 u32 chain crc (CRC-32 over every chunk's crc in order)   +20 u32 crc of +0..+20
 
 import { crc32 } from './crc';
-import { invariant } from './invariant';
+import { assert } from './assert';
 import { historyIdBytes, readU53, writeU53 } from './wal-segment-header';
 
 export const snapshotMagic = 0x504e5354; // 'TSNP' little endian
@@ -59,10 +59,10 @@ const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
 export function encodeSnapshotHeader(meta: SnapshotMeta): Uint8Array {
-  invariant(meta.historyId.length === historyIdBytes, 'history id is 16 bytes');
-  invariant(meta.namespaces.length <= snapshotNamespacesMax, 'too many namespaces for a snapshot header');
+  assert(meta.historyId.length === historyIdBytes, 'history id is 16 bytes');
+  assert(meta.namespaces.length <= snapshotNamespacesMax, 'too many namespaces for a snapshot header');
   const names = meta.namespaces.map((name) => utf8.encode(name));
-  for (const name of names) invariant(name.length > 0 && name.length <= 255, 'a namespace name is 1..255 bytes');
+  for (const name of names) assert(name.length > 0 && name.length <= 255, 'a namespace name is 1..255 bytes');
   const total = pad8(snapshotHeaderFixedBytes + names.reduce((sum, name) => sum + 1 + name.length, 0));
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
@@ -115,8 +115,8 @@ export function decodeSnapshotHeader(bytes: Uint8Array): SnapshotMeta | null {
 
 /** Fills `frame` (16 bytes) for a chunk of `bytes` holding `records` records; returns the chunk crc. */
 export function encodeChunkFrame(frame: Uint8Array, bytes: Uint8Array, records: number): number {
-  invariant(bytes.length <= snapshotChunkBytesMax, `a snapshot chunk is at most ${snapshotChunkBytesMax} bytes`);
-  invariant(Number.isInteger(records) && records >= 0 && records < 2 ** 32, 'chunk record count is a u32');
+  assert(bytes.length <= snapshotChunkBytesMax, `a snapshot chunk is at most ${snapshotChunkBytesMax} bytes`);
+  assert(Number.isInteger(records) && records >= 0 && records < 2 ** 32, 'chunk record count is a u32');
   const view = new DataView(frame.buffer, frame.byteOffset, chunkFrameBytes);
   view.setUint32(0, bytes.length, true);
   view.setUint32(4, records, true);

@@ -2,7 +2,7 @@
 // alternative this module turned down: crc on the front thread (encode + seal there).
 // Run: node dist/engine/layout/wal-record.bench.js
 import Benchmark from 'benchmark';
-import type { Change } from '../types';
+import type { Change } from './types';
 import { GrowableBuffer } from './growable-buffer';
 import { encodeWalRecord, sealWalRecord } from './wal-record';
 

@@ -12,7 +12,7 @@ import {
   walKeyBytesMax,
   walNamespaceBytesMax,
 } from './wal-record';
-import type { Change } from '../types';
+import type { Change } from './types';
 
 test('WAL records round trip (seeded), every kind, 8-aligned', () => {
   const seed = testSeed();

@@ -24,10 +24,10 @@
 // wal-record.bench.ts, 2026-11-29, this 2-core VM: encode 109 ns (100 B value) / 155 ns (1 KiB);
 // encode + crc 405 / 604 ns: the crc (a zlib.crc32 call and its view) is ~3/4 of the cost.
 
-import type { Change, ChangeKind } from '../types';
+import type { Change, ChangeKind } from './types';
 import { crc32 } from './crc';
 import type { GrowableBuffer } from './growable-buffer';
-import { invariant } from './invariant';
+import { assert } from './assert';
 
 export const recordWordPayloadBytes = 0;
 export const recordWordCrc = 4;
@@ -92,8 +92,8 @@ const utf8 = new TextEncoder();
  */
 export function encodeWalRecord(target: GrowableBuffer, change: Change): number {
   const { key, value, ns, contentType } = change;
-  invariant(Number.isSafeInteger(change.lsn) && change.lsn > 0, 'a WAL record needs a positive safe LSN');
-  invariant(change.generation >>> 0 === change.generation && change.expiry >>> 0 === change.expiry, 'generation and expiry are u32');
+  assert(Number.isSafeInteger(change.lsn) && change.lsn > 0, 'a WAL record needs a positive safe LSN');
+  assert(change.generation >>> 0 === change.generation && change.expiry >>> 0 === change.expiry, 'generation and expiry are u32');
   // Names and content types are ASCII by validation; UTF-8 length is bounded by 3x the string length.
   const stringRoom = (ns.length + contentType.length) * 3;
   const valueBytes = value === null ? 0 : value.length;
@@ -167,11 +167,11 @@ export function sealWalRecords(bytes: Uint8Array, length: number): void {
   // Bounded by length: each pass moves past one record of at least recordHeaderBytes + payloadFixedBytes.
   while (at < length) {
     const payloadBytes = view.getUint32(at + recordWordPayloadBytes, true);
-    invariant(payloadBytes >= payloadFixedBytes && payloadBytes <= walPayloadBytesMax, 'sealing bytes that are not WAL records');
+    assert(payloadBytes >= payloadFixedBytes && payloadBytes <= walPayloadBytesMax, 'sealing bytes that are not WAL records');
     sealWalRecord(bytes, view, at);
     at += recordBytesFor(payloadBytes);
   }
-  invariant(at === length, 'sealed bytes end inside a record');
+  assert(at === length, 'sealed bytes end inside a record');
 }
 
 function recordCrc(bytes: Uint8Array, start: number, payloadBytes: number): number {
@@ -205,7 +205,7 @@ export class WalRecordView {
   /** Validates the record at `start` within bytes[.., end) and points this view at it. */
   check(bytes: Uint8Array, start: number, end: number): RecordCheck {
     if (bytes !== this.bytes) this.#attach(bytes);
-    invariant(start % 8 === 0 && start <= end && end <= bytes.length, 'record check out of range');
+    assert(start % 8 === 0 && start <= end && end <= bytes.length, 'record check out of range');
     if (end - start < 4) return end === start ? RecordCheck.End : RecordCheck.Torn;
     const view = this.#view;
     const payloadBytes = view.getUint32(bytes.byteOffset + start, true);
@@ -323,8 +323,8 @@ export class WalRecordView {
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 
 function assertLayout(): void {
-  invariant(recordHeaderBytes % 8 === 0 && payloadFixedBytes % 8 === 0, 'WAL record header alignment');
-  invariant(payloadLastModifiedByte % 8 === 0, 'lastModified must be 8-aligned in the payload');
-  invariant(walRecordBytesMax < 2 ** 32, 'a WAL record length must fit a u32');
+  assert(recordHeaderBytes % 8 === 0 && payloadFixedBytes % 8 === 0, 'WAL record header alignment');
+  assert(payloadLastModifiedByte % 8 === 0, 'lastModified must be 8-aligned in the payload');
+  assert(walRecordBytesMax < 2 ** 32, 'a WAL record length must fit a u32');
 }
 assertLayout();

@@ -9,7 +9,7 @@
 // together. So a zero header means "a spare never used", and a reader skips it.
 
 import { crc32 } from './crc';
-import { invariant } from './invariant';
+import { assert } from './assert';
 
 export const segmentMagic = 0x4c415754; // 'TWAL' little endian
 export const segmentFormatVersion = 1;
@@ -33,7 +33,7 @@ export interface SegmentHeader {
 }
 
 export function segmentFileName(seq: number): string {
-  invariant(Number.isSafeInteger(seq) && seq >= 0, 'segment seq');
+  assert(Number.isSafeInteger(seq) && seq >= 0, 'segment seq');
   return seq.toString(16).padStart(16, '0') + segmentFileSuffix;
 }
 
@@ -44,8 +44,8 @@ export function parseSegmentFileName(name: string): number {
 }
 
 export function encodeSegmentHeader(header: SegmentHeader, target: Uint8Array): void {
-  invariant(target.length >= segmentHeaderBytes, 'segment header target too small');
-  invariant(header.historyId.length === historyIdBytes, 'history id is 16 bytes');
+  assert(target.length >= segmentHeaderBytes, 'segment header target too small');
+  assert(header.historyId.length === historyIdBytes, 'history id is 16 bytes');
   const view = new DataView(target.buffer, target.byteOffset, segmentHeaderBytes);
   target.fill(0, 0, segmentHeaderBytes);
   view.setUint32(headerMagicByte, segmentMagic, true);
@@ -85,7 +85,7 @@ export function isAllZero(bytes: Uint8Array): boolean {
 }
 
 export function writeU53(view: DataView, byte: number, value: number): void {
-  invariant(Number.isSafeInteger(value) && value >= 0, 'a u53 field must be a non-negative safe integer');
+  assert(Number.isSafeInteger(value) && value >= 0, 'a u53 field must be a non-negative safe integer');
   view.setUint32(byte, value % 2 ** 32, true);
   view.setUint32(byte + 4, Math.floor(value / 2 ** 32), true);
 }

@@ -17,7 +17,7 @@
 // Atomics operations are sequentially consistent, so a reader seeing an even seq twice has seen
 // the complete update that seq stands for. The latency ring is informational and read without the lock.
 
-import { invariant } from './invariant';
+import { assert } from './assert';
 
 export const sharedWordSeq = 0;
 export const sharedWordDurableLow = 1;
@@ -96,7 +96,7 @@ export function readWalState(words: Int32Array): WalPublished | null {
 }
 
 function assertLayout(): void {
-  invariant(sharedWordLatencyCount < sharedWordLatencyRing, 'latency ring after the fields');
-  invariant((fsyncLatencyRingSize & (fsyncLatencyRingSize - 1)) === 0, 'latency ring is a power of two');
+  assert(sharedWordLatencyCount < sharedWordLatencyRing, 'latency ring after the fields');
+  assert((fsyncLatencyRingSize & (fsyncLatencyRingSize - 1)) === 0, 'latency ring is a power of two');
 }
 assertLayout();

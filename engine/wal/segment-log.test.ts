@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { WalReader } from '../front/wal-reader';
 import { GrowableBuffer } from '../layout/growable-buffer';
 import { encodeWalRecord } from '../layout/wal-record';
-import type { Change } from '../types';
+import type { Change } from '../layout/types';
 import { FaultFileLayer } from './fault-file-layer';
 import { type FsyncPolicy, SegmentLog, walSegmentBytesMin } from './segment-log';
 import { randomChange, sameChange, seededRandom, testSeed } from './wal.fixture';

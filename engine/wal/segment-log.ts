@@ -25,7 +25,7 @@
 
 import * as path from 'node:path';
 import { GrowableBuffer } from '../layout/growable-buffer';
-import { invariant } from '../layout/invariant';
+import { assert } from '../layout/assert';
 import { fsyncLatencyRingSize } from '../layout/wal-shared-state';
 import { readRecordLsn, recordBytesFor, recordWordPayloadBytes, sealWalRecord, walPayloadBytesMax } from '../layout/wal-record';
 import {
@@ -122,9 +122,9 @@ export class SegmentLog {
   #fsyncLatencyCount = 0;
 
   constructor(options: SegmentLogOptions) {
-    invariant(options.historyId.length === historyIdBytes, 'history id is 16 bytes');
-    invariant(Number.isSafeInteger(options.nextLsn) && options.nextLsn >= 1, 'nextLsn is a safe integer >= 1');
-    invariant(Number.isSafeInteger(options.segmentBytes) && options.segmentBytes >= walSegmentBytesMin, `segmentBytes >= ${walSegmentBytesMin}`);
+    assert(options.historyId.length === historyIdBytes, 'history id is 16 bytes');
+    assert(Number.isSafeInteger(options.nextLsn) && options.nextLsn >= 1, 'nextLsn is a safe integer >= 1');
+    assert(Number.isSafeInteger(options.segmentBytes) && options.segmentBytes >= walSegmentBytesMin, `segmentBytes >= ${walSegmentBytesMin}`);
     this.#files = options.files;
     this.#directory = options.walDirectory;
     this.#historyId = options.historyId.slice();
@@ -140,7 +140,7 @@ export class SegmentLog {
 
   /** Lists existing segments, drops unused spares, creates the active segment and a spare. */
   open(): void {
-    invariant(this.#active === null, 'SegmentLog opened twice');
+    assert(this.#active === null, 'SegmentLog opened twice');
     const files = this.#files;
     files.mkdirs(this.#directory);
     let maxSeq = -1;
@@ -207,7 +207,7 @@ export class SegmentLog {
    * caller learns of the failure from `failed`.
    */
   append(records: Uint8Array): void {
-    invariant(this.#active !== null, 'append before open');
+    assert(this.#active !== null, 'append before open');
     if (this.#failed !== null) return;
     const staged = this.#staged;
     const first = staged.length;
@@ -220,9 +220,9 @@ export class SegmentLog {
     // Bounded by the records' length: every pass moves at least one record header forward.
     while (at < end) {
       const payloadBytes = view.getUint32(at + recordWordPayloadBytes, true);
-      invariant(payloadBytes > 0 && payloadBytes <= walPayloadBytesMax && at + recordBytesFor(payloadBytes) <= end, 'appended bytes are not whole WAL records');
+      assert(payloadBytes > 0 && payloadBytes <= walPayloadBytesMax && at + recordBytesFor(payloadBytes) <= end, 'appended bytes are not whole WAL records');
       const lsn = readRecordLsn(view, at);
-      if (lsn !== expected) invariant(false, `WAL append out of order: expected LSN ${expected}, got ${lsn}`);
+      if (lsn !== expected) assert(false, `WAL append out of order: expected LSN ${expected}, got ${lsn}`);
       sealWalRecord(staged.bytes, view, at);
       expected++;
       at += recordBytesFor(payloadBytes);
@@ -315,7 +315,7 @@ export class SegmentLog {
     this.#files.fdatasync(this.#active!.fd);
     this.#recordFsync(performance.now() - startedMs);
     this.#lastSyncMs = this.#nowMs();
-    invariant(target >= this.#syncedLsn, 'synced LSN went backwards');
+    assert(target >= this.#syncedLsn, 'synced LSN went backwards');
     this.#syncedLsn = target;
   }
 

@@ -3,7 +3,7 @@
 // `keep` snapshots. Thread-agnostic: the snapshot-writer worker drives it; tests drive it directly.
 
 import * as path from 'node:path';
-import { invariant } from '../layout/invariant';
+import { assert } from '../layout/assert';
 import {
   type SnapshotMeta,
   chainChunkCrc,
@@ -48,7 +48,7 @@ export class SnapshotWriter {
   #current: InProgress | null = null;
 
   constructor(files: FileLayer, snapshotDirectory: string, keep = snapshotsKeptDefault) {
-    invariant(Number.isInteger(keep) && keep >= 1, 'keep at least one snapshot');
+    assert(Number.isInteger(keep) && keep >= 1, 'keep at least one snapshot');
     this.#files = files;
     this.#directory = snapshotDirectory;
     this.#keep = keep;
@@ -59,7 +59,7 @@ export class SnapshotWriter {
   }
 
   begin(meta: SnapshotMeta): void {
-    invariant(this.#current === null, 'a snapshot is already being written');
+    assert(this.#current === null, 'a snapshot is already being written');
     this.#files.mkdirs(this.#directory);
     this.#removeTemps();
     const finalPath = path.join(this.#directory, snapshotFileName(meta.startLsn));
@@ -71,7 +71,7 @@ export class SnapshotWriter {
 
   addChunk(bytes: Uint8Array, records: number): void {
     const current = this.#current;
-    invariant(current !== null, 'addChunk outside a snapshot');
+    assert(current !== null, 'addChunk outside a snapshot');
     const crc = encodeChunkFrame(this.#frame, bytes, records);
     this.#append(this.#frame);
     this.#append(bytes);
@@ -90,7 +90,7 @@ export class SnapshotWriter {
 
   finish(): SnapshotResult {
     const current = this.#current;
-    invariant(current !== null, 'finish outside a snapshot');
+    assert(current !== null, 'finish outside a snapshot');
     this.#append(encodeSnapshotFooter({ chunks: current.chunks, records: current.records, chainCrc: current.chainCrc }));
     this.#files.fsync(current.fd);
     this.#current = null;
