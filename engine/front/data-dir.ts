@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyIdBytes } from '../layout/wal-segment-header';
-import { isCode, nodeFileLayer, writeFileAtomic } from '../wal/file-layer';
+import { isCode, nodeFileLayer, writeFileAtomic } from '../layout/file-layer';
 
 export const lockFileName = 'LOCK';
 export const historyFileName = 'HISTORY';

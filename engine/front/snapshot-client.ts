@@ -10,9 +10,9 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { assert } from '../layout/assert';
-import type { SnapshotMeta } from '../layout/snapshot-format';
+import { type SnapshotMeta, snapshotsKeptDefault } from '../layout/snapshot-format';
 import type { MainToSnapshotWriter, SnapshotWriterToMain, SnapshotWriterWorkerData } from '../wal/snapshot-writer-protocol';
-import { type SnapshotResult, snapshotsKeptDefault } from '../wal/snapshot-writer';
+import type { SnapshotResult } from '../wal/snapshot-writer';
 
 export type { SnapshotMeta } from '../layout/snapshot-format';
 export type { SnapshotResult } from '../wal/snapshot-writer';

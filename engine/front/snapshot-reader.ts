@@ -20,7 +20,7 @@ import {
   snapshotHeaderLength,
 } from '../layout/snapshot-format';
 import { sameHistory } from '../layout/wal-segment-header';
-import { type FileLayer, nodeFileLayer, readFully } from '../wal/file-layer';
+import { type FileLayer, nodeFileLayer, readFully } from '../layout/file-layer';
 
 export interface SnapshotInfo extends SnapshotMeta {
   path: string;

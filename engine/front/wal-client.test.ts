@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import type { Change } from '../layout/types';
-import { randomChange, sameChange, seededRandom, testSeed } from '../wal/wal.fixture';
+import { randomChange, sameChange, seededRandom, testSeed } from '../layout/wal.fixture';
 import { WalClient } from './wal-client';
 import { WalReader } from './wal-reader';
 

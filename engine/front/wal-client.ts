@@ -7,13 +7,13 @@
 
 import * as path from 'node:path';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { GrowableBuffer } from '../layout/growable-buffer';
+import { GrowableBytes } from '../layout/growable-bytes';
 import { assert } from '../layout/assert';
 import { encodeWalRecord } from '../layout/wal-record';
 import { fsyncLatencyRingSize, readDurableLsn, readWalState, sharedWordLatencyRing, walSharedStateBytes } from '../layout/wal-shared-state';
 import type { Change } from '../layout/types';
 import type { LogWriterToMain, LogWriterWorkerData, MainToLogWriter } from '../wal/log-writer-protocol';
-import type { TestOnlyFaults } from '../wal/file-layer';
+import type { TestOnlyFaults } from '../layout/file-layer';
 import type { FsyncPolicy } from '../wal/segment-log';
 
 export interface WalClientOptions {
@@ -56,7 +56,7 @@ export class WalClient {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #words: Int32Array;
-  readonly #encoded = new GrowableBuffer(256 * 1024);
+  readonly #encoded = new GrowableBytes(256 * 1024);
   readonly #listeners: ((durableLsn: number) => void)[] = [];
   readonly #failureListeners: ((error: Error) => void)[] = [];
   readonly #flushBound = (): void => this.#flush();

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { assert } from '../layout/assert';
 import { RecordCheck, WalRecordView } from '../layout/wal-record';
 import { HeaderCheck, decodeSegmentHeader, isAllZero, parseSegmentFileName, sameHistory, segmentHeaderBytes } from '../layout/wal-segment-header';
-import { type FileLayer, nodeFileLayer, readFully } from '../wal/file-layer';
+import { type FileLayer, nodeFileLayer, readFully } from '../layout/file-layer';
 
 /** The WAL does not reach back to the LSN recovery needs: not damage to repair, a hole to report. */
 export class WalGapError extends Error {

@@ -32,6 +32,10 @@ export const chunkLengthFooter = 0xffffffff;
 /** A chunk is at most this long (the engine sends scan slices far smaller). */
 export const snapshotChunkBytesMax = 64 * 1024 * 1024;
 export const snapshotNamespacesMax = 255;
+/** How many complete snapshots the writer keeps (the newest ones); the front passes it to the worker. */
+export const snapshotsKeptDefault = 2;
+/** A snapshot being written carries this suffix until it is complete and renamed. */
+export const snapshotTempSuffix = '.tmp';
 
 export interface SnapshotMeta {
   historyId: Uint8Array;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { randomChange, sameChange, seededRandom, testSeed } from '../wal/wal.fixture';
-import { GrowableBuffer } from './growable-buffer';
+import { randomChange, sameChange, seededRandom, testSeed } from './wal.fixture';
+import { GrowableBytes } from './growable-bytes';
 import {
   RecordCheck,
   WalRecordView,
@@ -18,7 +18,7 @@ test('WAL records round trip (seeded), every kind, 8-aligned', () => {
   const seed = testSeed();
   console.log(`seed ${seed}`);
   const random = seededRandom(seed);
-  const buffer = new GrowableBuffer(64);
+  const buffer = new GrowableBytes(64);
   const changes: Change[] = [];
   for (let i = 0; i < 2000; i++) {
     const change = randomChange(random, i + 1);
@@ -27,11 +27,11 @@ test('WAL records round trip (seeded), every kind, 8-aligned', () => {
     assert.equal(bytes % 8, 0);
   }
   const view = new WalRecordView();
-  assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Corrupt, 'an unsealed record does not pass');
-  sealWalRecords(buffer.bytes, buffer.length);
+  assert.equal(view.check(buffer.u8, 0, buffer.length), RecordCheck.Corrupt, 'an unsealed record does not pass');
+  sealWalRecords(buffer.u8, buffer.length);
   let at = 0;
   for (const change of changes) {
-    assert.equal(view.check(buffer.bytes, at, buffer.length), RecordCheck.Ok);
+    assert.equal(view.check(buffer.u8, at, buffer.length), RecordCheck.Ok);
     assert.ok(sameChange(view.toChange(), change), `record ${change.lsn} differs (seed ${seed})`);
     at += view.recordBytes;
   }
@@ -51,32 +51,32 @@ test('WAL records at the widest fields round trip', () => {
     contentType: 't'.repeat(walContentTypeBytesMax),
     value: new Uint8Array(1024 * 1024).fill(0xab),
   };
-  const buffer = new GrowableBuffer(64);
+  const buffer = new GrowableBytes(64);
   encodeWalRecord(buffer, change);
-  sealWalRecords(buffer.bytes, buffer.length);
+  sealWalRecords(buffer.u8, buffer.length);
   const view = new WalRecordView();
-  assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Ok);
+  assert.equal(view.check(buffer.u8, 0, buffer.length), RecordCheck.Ok);
   assert.ok(sameChange(view.toChange(), change));
   const empty: Change = { ...change, lsn: 1, value: new Uint8Array(0), contentType: '' };
   buffer.length = 0;
   encodeWalRecord(buffer, empty);
-  sealWalRecords(buffer.bytes, buffer.length);
-  assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Ok);
+  sealWalRecords(buffer.u8, buffer.length);
+  assert.equal(view.check(buffer.u8, 0, buffer.length), RecordCheck.Ok);
   assert.deepEqual(view.value(), new Uint8Array(0), 'an empty value stays a value, not null');
 });
 
 test('a non-ASCII namespace name or content type is encoded as UTF-8', () => {
-  const buffer = new GrowableBuffer(64);
+  const buffer = new GrowableBytes(64);
   const change: Change = { lsn: 3, kind: 'put', ns: 'näme', key: new Uint8Array([1]), generation: 1, expiry: 0, lastModified: 1, contentType: 'text/plain; x="é"', value: new Uint8Array([2]) };
   encodeWalRecord(buffer, change);
-  sealWalRecords(buffer.bytes, buffer.length);
+  sealWalRecords(buffer.u8, buffer.length);
   const view = new WalRecordView();
-  assert.equal(view.check(buffer.bytes, 0, buffer.length), RecordCheck.Ok);
+  assert.equal(view.check(buffer.u8, 0, buffer.length), RecordCheck.Ok);
   assert.ok(sameChange(view.toChange(), change));
 });
 
 test('WAL record fields out of bounds are refused', () => {
-  const buffer = new GrowableBuffer(64);
+  const buffer = new GrowableBytes(64);
   const base: Change = { lsn: 1, kind: 'delete', ns: 'a', key: new Uint8Array(1), generation: 1, expiry: 0, lastModified: 0, contentType: '', value: null };
   assert.throws(() => encodeWalRecord(buffer, { ...base, ns: 'x'.repeat(walNamespaceBytesMax + 1) }), RangeError);
   assert.throws(() => encodeWalRecord(buffer, { ...base, ns: '' }), RangeError);
@@ -89,10 +89,10 @@ test('every flipped bit and every torn length is detected', () => {
   const seed = testSeed();
   console.log(`seed ${seed}`);
   const random = seededRandom(seed);
-  const buffer = new GrowableBuffer(64);
+  const buffer = new GrowableBytes(64);
   encodeWalRecord(buffer, randomChange(random, 7, { keyBytesMax: 20, valueBytesMax: 100 }));
-  sealWalRecords(buffer.bytes, buffer.length);
-  const record = buffer.bytes.slice(0, buffer.length);
+  sealWalRecords(buffer.u8, buffer.length);
+  const record = buffer.u8.slice(0, buffer.length);
   const view = new WalRecordView();
   const payloadEnd = recordHeaderBytes + new DataView(record.buffer).getUint32(0, true);
   for (let bit = 0; bit < payloadEnd * 8; bit++) {

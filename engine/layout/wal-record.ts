@@ -26,7 +26,7 @@
 
 import type { Change, ChangeKind } from './types';
 import { crc32 } from './crc';
-import type { GrowableBuffer } from './growable-buffer';
+import type { GrowableBytes } from './growable-bytes';
 import { assert } from './assert';
 
 export const recordWordPayloadBytes = 0;
@@ -90,7 +90,7 @@ const utf8 = new TextEncoder();
  * Appends one record for `change` at `target.length` and moves length past it (padding included).
  * Throws a RangeError for a field out of bounds (the engine's limits stop those at the edge first).
  */
-export function encodeWalRecord(target: GrowableBuffer, change: Change): number {
+export function encodeWalRecord(target: GrowableBytes, change: Change): number {
   const { key, value, ns, contentType } = change;
   assert(Number.isSafeInteger(change.lsn) && change.lsn > 0, 'a WAL record needs a positive safe LSN');
   assert(change.generation >>> 0 === change.generation && change.expiry >>> 0 === change.expiry, 'generation and expiry are u32');
@@ -99,7 +99,7 @@ export function encodeWalRecord(target: GrowableBuffer, change: Change): number 
   const valueBytes = value === null ? 0 : value.length;
   if (key.length > walKeyBytesMax || valueBytes > walValueBytesMax) throw new RangeError('WAL record: key or value too long');
   target.reserve(recordBytesFor(payloadFixedBytes + stringRoom + key.length + valueBytes));
-  const bytes = target.bytes;
+  const bytes = target.u8;
   const view = target.view;
   const start = target.length;
   const payload = start + recordHeaderBytes;

@@ -1,7 +1,7 @@
 // Messages between the WalClient (main thread) and the log-writer worker. One `append` per main
 // event-loop turn carries every record encoded in that turn, its buffer transferred, not copied.
 
-import type { TestOnlyFaults } from './file-layer';
+import type { TestOnlyFaults } from '../layout/file-layer';
 import type { FsyncPolicy } from './segment-log';
 
 export interface LogWriterWorkerData {

@@ -8,7 +8,7 @@
 
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { publishWalState, sharedWordLatencyRing } from '../layout/wal-shared-state';
-import { nodeFileLayer, withTestOnlyFaults } from './file-layer';
+import { nodeFileLayer, withTestOnlyFaults } from '../layout/file-layer';
 import type { LogWriterToMain, LogWriterWorkerData, MainToLogWriter } from './log-writer-protocol';
 import { SegmentLog, everysecIntervalMs } from './segment-log';
 

@@ -14,30 +14,20 @@
 //   never     durable = written; the OS flushes when it likes.
 //
 // Segments: `wal/<seq 16 hex>.wal`, rotated when the next record would pass `segmentBytes` (a record
-// larger than a segment gets a segment of its own, which grows past the bound). The NEXT segment (the
-// spare) is created, sized with ftruncate, fsynced and its directory entry fsynced ahead of need, so
-// no create and no directory fsync sits on the commit path; its header is written when it becomes
-// active and reaches the disk with that segment's first fdatasync.
+// larger than a segment gets a segment of its own, which grows past the bound). The files themselves
+// (listing, the spare prepared ahead of need, headers, dropping) are segment-files.ts.
 //
 // Failure (fsyncgate): after any write or fsync error the log is failed for good. It never retries a
 // failed fsync (the kernel may have dropped the dirty pages and would report the retry as success),
 // stops writing, and the durable LSN never moves again.
 
-import * as path from 'node:path';
-import { GrowableBuffer } from '../layout/growable-buffer';
+import { GrowableBytes } from '../layout/growable-bytes';
 import { assert } from '../layout/assert';
 import { fsyncLatencyRingSize } from '../layout/wal-shared-state';
 import { readRecordLsn, recordBytesFor, recordWordPayloadBytes, sealWalRecord, walPayloadBytesMax } from '../layout/wal-record';
-import {
-  HeaderCheck,
-  decodeSegmentHeader,
-  encodeSegmentHeader,
-  historyIdBytes,
-  parseSegmentFileName,
-  segmentFileName,
-  segmentHeaderBytes,
-} from '../layout/wal-segment-header';
-import { type FileLayer, readFully, writeFully } from './file-layer';
+import { segmentHeaderBytes } from '../layout/wal-segment-header';
+import { type FileLayer, writeFully } from '../layout/file-layer';
+import { type OpenSegment, SegmentFiles } from './segment-files';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'never';
 
@@ -66,20 +56,6 @@ export interface SegmentLogOptions {
   testOnlyAckBeforeFsync?: boolean;
 }
 
-interface SegmentEntry {
-  seq: number;
-  firstLsn: number;
-  filePath: string;
-}
-
-interface OpenSegment {
-  seq: number;
-  fd: number;
-  filePath: string;
-  /** Byte position of the next record. */
-  offset: number;
-}
-
 export interface SegmentLogStats {
   writtenLsn: number;
   syncedLsn: number;
@@ -95,39 +71,29 @@ export interface SegmentLogStats {
 
 export class SegmentLog {
   readonly #files: FileLayer;
-  readonly #directory: string;
-  readonly #historyId: Uint8Array;
+  readonly #segmentFiles: SegmentFiles;
   readonly #policy: FsyncPolicy;
   readonly #segmentBytes: number;
   readonly #nowMs: () => number;
   readonly #ackBeforeFsync: boolean;
-  readonly #staged = new GrowableBuffer(256 * 1024);
-  readonly #header = new Uint8Array(segmentHeaderBytes);
-  /** Closed segments and the active one, oldest first (the spare is not listed). */
-  readonly #segments: SegmentEntry[] = [];
-  #active: OpenSegment | null = null;
+  readonly #staged = new GrowableBytes(256 * 1024);
   /** everysec: retired segments whose last records await the next periodic fdatasync (bounded by the rate of rotation in one second). */
   readonly #retiredUnsynced: number[] = [];
-  #spare: OpenSegment | null = null;
-  #nextSeq = 0;
   #stagedLastLsn: number;
   #writtenLsn: number;
   #syncedLsn: number;
   #lastSyncMs: number;
   #failed: Error | null = null;
   #bytesWritten = 0;
-  #segmentsCreated = 0;
   #fsyncs = 0;
   readonly fsyncLatencyUs = new Float64Array(fsyncLatencySamplesMax);
   #fsyncLatencyCount = 0;
 
   constructor(options: SegmentLogOptions) {
-    assert(options.historyId.length === historyIdBytes, 'history id is 16 bytes');
     assert(Number.isSafeInteger(options.nextLsn) && options.nextLsn >= 1, 'nextLsn is a safe integer >= 1');
     assert(Number.isSafeInteger(options.segmentBytes) && options.segmentBytes >= walSegmentBytesMin, `segmentBytes >= ${walSegmentBytesMin}`);
     this.#files = options.files;
-    this.#directory = options.walDirectory;
-    this.#historyId = options.historyId.slice();
+    this.#segmentFiles = new SegmentFiles(options.files, options.walDirectory, options.historyId, options.segmentBytes);
     this.#policy = options.fsync;
     this.#segmentBytes = options.segmentBytes;
     this.#nowMs = options.nowMs ?? Date.now;
@@ -140,61 +106,14 @@ export class SegmentLog {
 
   /** Lists existing segments, drops unused spares, creates the active segment and a spare. */
   open(): void {
-    assert(this.#active === null, 'SegmentLog opened twice');
-    const files = this.#files;
-    files.mkdirs(this.#directory);
-    let maxSeq = -1;
-    for (const name of files.list(this.#directory)) {
-      const seq = parseSegmentFileName(name);
-      if (seq < 0) continue;
-      maxSeq = Math.max(maxSeq, seq);
-      const filePath = path.join(this.#directory, name);
-      const header = this.#readHeader(filePath);
-      if (header === HeaderCheck.Blank) files.unlink(filePath);
-      else if (header !== HeaderCheck.Corrupt) this.#segments.push({ seq, firstLsn: header.firstLsn, filePath });
-    }
-    this.#segments.sort((left, right) => left.seq - right.seq);
-    this.#nextSeq = maxSeq + 1;
-    this.#activate(this.#createSpare());
-    this.#spare = this.#createSpare();
-  }
-
-  #readHeader(filePath: string): ReturnType<typeof decodeSegmentHeader> {
-    const fd = this.#files.openRead(filePath);
-    try {
-      const read = readFully(this.#files, fd, this.#header, 0, segmentHeaderBytes, 0);
-      return decodeSegmentHeader(this.#header.subarray(0, read));
-    } finally {
-      this.#files.close(fd);
-    }
-  }
-
-  /** Creates, sizes and fsyncs the next segment file and its directory entry. */
-  #createSpare(): OpenSegment {
-    const seq = this.#nextSeq++;
-    const filePath = path.join(this.#directory, segmentFileName(seq));
-    const fd = this.#files.create(filePath);
-    this.#files.truncate(fd, this.#segmentBytes);
-    this.#files.fsync(fd);
-    this.#files.fsyncDirectory(this.#directory);
-    this.#segmentsCreated++;
-    return { seq, fd, filePath, offset: segmentHeaderBytes };
-  }
-
-  /** Makes `segment` the active one: writes its header (durable with its first fdatasync). */
-  #activate(segment: OpenSegment): void {
-    const firstLsn = this.#writtenLsn + 1;
-    encodeSegmentHeader({ historyId: this.#historyId, firstLsn, seq: segment.seq }, this.#header);
-    writeFully(this.#files, segment.fd, this.#header, 0, segmentHeaderBytes, 0);
-    this.#active = segment;
-    this.#segments.push({ seq: segment.seq, firstLsn, filePath: segment.filePath });
+    this.#segmentFiles.open(this.#writtenLsn + 1);
   }
 
   /** Prepares the spare segment when rotation used it; call it after publishing a commit. */
   prepareSpare(): void {
-    if (this.#failed !== null || this.#spare !== null || this.#active === null) return;
+    if (this.#failed !== null) return;
     try {
-      this.#spare = this.#createSpare();
+      this.#segmentFiles.prepareSpare();
     } catch (error: unknown) {
       this.#fail(error);
     }
@@ -207,12 +126,12 @@ export class SegmentLog {
    * caller learns of the failure from `failed`.
    */
   append(records: Uint8Array): void {
-    assert(this.#active !== null, 'append before open');
+    assert(this.#segmentFiles.active !== null, 'append before open');
     if (this.#failed !== null) return;
     const staged = this.#staged;
     const first = staged.length;
     staged.reserve(records.length);
-    staged.bytes.set(records, first);
+    staged.u8.set(records, first);
     const view = staged.view;
     let expected = this.#stagedLastLsn + 1;
     let at = first;
@@ -223,7 +142,7 @@ export class SegmentLog {
       assert(payloadBytes > 0 && payloadBytes <= walPayloadBytesMax && at + recordBytesFor(payloadBytes) <= end, 'appended bytes are not whole WAL records');
       const lsn = readRecordLsn(view, at);
       if (lsn !== expected) assert(false, `WAL append out of order: expected LSN ${expected}, got ${lsn}`);
-      sealWalRecord(staged.bytes, view, at);
+      sealWalRecord(staged.u8, view, at);
       expected++;
       at += recordBytesFor(payloadBytes);
     }
@@ -260,7 +179,7 @@ export class SegmentLog {
     let runStart = 0;
     let at = 0;
     let runLastLsn = this.#writtenLsn;
-    const active = (): OpenSegment => this.#active!;
+    const active = (): OpenSegment => this.#segmentFiles.active!;
     // Bounded by the staged length: every pass consumes one record.
     while (at < staged.length) {
       const recordBytes = recordBytesFor(view.getUint32(at + recordWordPayloadBytes, true));
@@ -280,8 +199,8 @@ export class SegmentLog {
 
   #writeRun(start: number, end: number, lastLsn: number): void {
     if (end === start) return;
-    const active = this.#active!;
-    writeFully(this.#files, active.fd, this.#staged.bytes, start, end - start, active.offset);
+    const active = this.#segmentFiles.active!;
+    writeFully(this.#files, active.fd, this.#staged.u8, start, end - start, active.offset);
     active.offset += end - start;
     this.#bytesWritten += end - start;
     this.#writtenLsn = lastLsn;
@@ -293,13 +212,11 @@ export class SegmentLog {
    * 64 MiB flush does not stall the writer mid-second; `never` just closes it.
    */
   #rotate(): void {
-    const full = this.#active!;
+    const full = this.#segmentFiles.active!;
     if (this.#policy === 'always') this.#syncActive();
     if (this.#policy === 'everysec') this.#retiredUnsynced.push(full.fd);
     else this.#files.close(full.fd);
-    const next = this.#spare ?? this.#createSpare();
-    this.#spare = null;
-    this.#activate(next);
+    this.#segmentFiles.activateNext(this.#writtenLsn + 1);
   }
 
   #syncActive(): void {
@@ -312,7 +229,7 @@ export class SegmentLog {
       this.#retiredUnsynced.shift();
       this.#files.close(fd);
     }
-    this.#files.fdatasync(this.#active!.fd);
+    this.#files.fdatasync(this.#segmentFiles.active!.fd);
     this.#recordFsync(performance.now() - startedMs);
     this.#lastSyncMs = this.#nowMs();
     assert(target >= this.#syncedLsn, 'synced LSN went backwards');
@@ -350,17 +267,7 @@ export class SegmentLog {
    * segments a replica still needs). The active segment is never deleted. Returns the count deleted.
    */
   dropBefore(lsn: number): number {
-    let dropped = 0;
-    // Bounded by the segment count; a segment is wholly <= lsn when the next one starts at <= lsn + 1.
-    while (this.#segments.length > 1 && this.#segments[1]!.firstLsn - 1 <= lsn) {
-      const oldest = this.#segments[0]!;
-      if (this.#active !== null && oldest.seq === this.#active.seq) break;
-      this.#files.unlink(oldest.filePath);
-      this.#segments.shift();
-      dropped++;
-    }
-    if (dropped > 0) this.#files.fsyncDirectory(this.#directory);
-    return dropped;
+    return this.#segmentFiles.dropBefore(lsn);
   }
 
   stats(): SegmentLogStats {
@@ -369,8 +276,8 @@ export class SegmentLog {
       syncedLsn: this.#syncedLsn,
       durableLsn: this.durableLsn,
       bytesWritten: this.#bytesWritten,
-      segments: this.#segments.length,
-      segmentsCreated: this.#segmentsCreated,
+      segments: this.#segmentFiles.count,
+      segmentsCreated: this.#segmentFiles.segmentsCreated,
       fsyncs: this.#fsyncs,
       fsyncLatencyCount: this.#fsyncLatencyCount,
       failed: this.#failed,
@@ -388,7 +295,7 @@ export class SegmentLog {
       }
     }
     const fds = this.#retiredUnsynced.splice(0);
-    for (const segment of [this.#active, this.#spare]) if (segment !== null) fds.push(segment.fd);
+    fds.push(...this.#segmentFiles.takeOpenFds());
     for (const fd of fds) {
       try {
         this.#files.close(fd);
@@ -396,7 +303,5 @@ export class SegmentLog {
         // Closing after a failure may fail again; the failure is already recorded.
       }
     }
-    this.#active = null;
-    this.#spare = null;
   }
 }

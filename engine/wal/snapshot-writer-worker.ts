@@ -4,7 +4,7 @@
 // every later chunk of it is ignored until `finish` reports the failure.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { nodeFileLayer } from './file-layer';
+import { nodeFileLayer } from '../layout/file-layer';
 import type { MainToSnapshotWriter, SnapshotWriterToMain, SnapshotWriterWorkerData } from './snapshot-writer-protocol';
 import { type SnapshotResult, SnapshotWriter } from './snapshot-writer';
 

@@ -14,11 +14,11 @@ import {
   pad8,
   parseSnapshotFileName,
   snapshotFileName,
+  snapshotTempSuffix,
+  snapshotsKeptDefault,
 } from '../layout/snapshot-format';
-import { type FileLayer, writeFully } from './file-layer';
+import { type FileLayer, writeFully } from '../layout/file-layer';
 
-export const snapshotsKeptDefault = 2;
-export const snapshotTempSuffix = '.tmp';
 
 export interface SnapshotResult {
   path: string;

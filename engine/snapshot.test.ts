@@ -6,12 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { snapshotFileName } from '../layout/snapshot-format';
-import { FaultFileLayer } from '../wal/fault-file-layer';
-import { SnapshotWriter } from '../wal/snapshot-writer';
-import { randomBytes, seededRandom, testSeed } from '../wal/wal.fixture';
-import { SnapshotClient, SnapshotFailure } from './snapshot-client';
-import { SnapshotReader } from './snapshot-reader';
+import { snapshotFileName } from './layout/snapshot-format';
+import { FaultFileLayer } from './layout/fault-file-layer';
+import { SnapshotWriter } from './wal/snapshot-writer';
+import { randomBytes, seededRandom, testSeed } from './layout/wal.fixture';
+import { SnapshotClient, SnapshotFailure } from './front/snapshot-client';
+import { SnapshotReader } from './front/snapshot-reader';
 
 const historyId = new Uint8Array(16).fill(4);
 const directories: string[] = [];

@@ -3,13 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WalReader } from '../front/wal-reader';
-import { GrowableBuffer } from '../layout/growable-buffer';
-import { encodeWalRecord } from '../layout/wal-record';
-import type { Change } from '../layout/types';
-import { FaultFileLayer } from './fault-file-layer';
-import { type FsyncPolicy, SegmentLog, walSegmentBytesMin } from './segment-log';
-import { randomChange, sameChange, seededRandom, testSeed } from './wal.fixture';
+import { WalReader } from './front/wal-reader';
+import { GrowableBytes } from './layout/growable-bytes';
+import { encodeWalRecord } from './layout/wal-record';
+import type { Change } from './layout/types';
+import { FaultFileLayer } from './layout/fault-file-layer';
+import { type FsyncPolicy, SegmentLog, walSegmentBytesMin } from './wal/segment-log';
+import { randomChange, sameChange, seededRandom, testSeed } from './layout/wal.fixture';
 
 const walDirectory = '/data/wal';
 const historyId = new Uint8Array(16).fill(7);
@@ -30,7 +30,7 @@ function openLog(layer: FaultFileLayer, fsync: FsyncPolicy, nextLsn: number, wro
 
 /** Appends random batches with group commits until `stop` says so or the log fails; bounded by `batchesMax`. */
 function drive(trial: Trial, random: () => number, batchesMax: number): void {
-  const encoded = new GrowableBuffer(4096);
+  const encoded = new GrowableBytes(4096);
   for (let batch = 0; batch < batchesMax && trial.log.failed === null; batch++) {
     const count = 1 + ((random() * 20) | 0);
     encoded.length = 0;
@@ -39,7 +39,7 @@ function drive(trial: Trial, random: () => number, batchesMax: number): void {
       trial.changes.push(change);
       encodeWalRecord(encoded, change);
     }
-    trial.log.append(encoded.bytes.subarray(0, encoded.length));
+    trial.log.append(encoded.u8.subarray(0, encoded.length));
     // Several appends may share one commit: that is group commit.
     if (random() < 0.6) {
       trial.log.commit();
@@ -202,9 +202,9 @@ test('everysec writes at once and fdatasyncs at most once a second', () => {
 test('appending out of LSN order is a broken invariant', () => {
   const layer = new FaultFileLayer();
   const log = openLog(layer, 'always', 10);
-  const encoded = new GrowableBuffer(4096);
+  const encoded = new GrowableBytes(4096);
   encodeWalRecord(encoded, randomChange(seededRandom(1), 11));
-  assert.throws(() => log.append(encoded.bytes.subarray(0, encoded.length)), /expected LSN 10, got 11/);
+  assert.throws(() => log.append(encoded.u8.subarray(0, encoded.length)), /expected LSN 10, got 11/);
   log.close();
 });
 
@@ -212,7 +212,7 @@ test('group commit: every record appended before a commit is covered by its one 
   const layer = new FaultFileLayer();
   const log = openLog(layer, 'always', 1);
   const trial: Trial = { layer, log, changes: [], reportedDurableLsn: 0 };
-  const encoded = new GrowableBuffer(4096);
+  const encoded = new GrowableBytes(4096);
   const random = seededRandom(9);
   for (let message = 0; message < 25; message++) {
     encoded.length = 0;
@@ -221,7 +221,7 @@ test('group commit: every record appended before a commit is covered by its one 
       trial.changes.push(change);
       encodeWalRecord(encoded, change);
     }
-    log.append(encoded.bytes.subarray(0, encoded.length));
+    log.append(encoded.u8.subarray(0, encoded.length));
   }
   assert.equal(log.durableLsn, 0, 'nothing is durable before the commit');
   const fsyncsBefore = layer.fsyncs;

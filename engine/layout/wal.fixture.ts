@@ -1,7 +1,7 @@
 // Test helpers for the durability tests (not a test file itself): a seeded generator and random
 // Changes at chosen sizes.
 
-import type { Change, ChangeKind } from '../layout/types';
+import type { Change, ChangeKind } from './types';
 
 /** mulberry32: small, fast, good enough for test inputs; the seed is printed by each test. */
 export function seededRandom(seed: number): () => number {

@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { GrowableBuffer } from '../layout/growable-buffer';
-import { encodeWalRecord, recordBytesFor } from '../layout/wal-record';
-import { segmentHeaderBytes } from '../layout/wal-segment-header';
-import type { Change } from '../layout/types';
-import { nodeFileLayer } from '../wal/file-layer';
-import { SegmentLog } from '../wal/segment-log';
-import { randomChange, sameChange, seededRandom } from '../wal/wal.fixture';
-import { WalGapError, WalReader } from './wal-reader';
+import { GrowableBytes } from './layout/growable-bytes';
+import { encodeWalRecord, recordBytesFor } from './layout/wal-record';
+import { segmentHeaderBytes } from './layout/wal-segment-header';
+import type { Change } from './layout/types';
+import { nodeFileLayer } from './layout/file-layer';
+import { SegmentLog } from './wal/segment-log';
+import { randomChange, sameChange, seededRandom } from './layout/wal.fixture';
+import { WalGapError, WalReader } from './front/wal-reader';
 
 const historyId = new Uint8Array(16).fill(3);
 const directories: string[] = [];
@@ -37,14 +37,14 @@ function writeWal(count: number, segmentBytes: number, seed: number): Written {
   const log = new SegmentLog({ files: nodeFileLayer, walDirectory, historyId, fsync: 'never', segmentBytes, nextLsn: 1 });
   log.open();
   const random = seededRandom(seed);
-  const encoded = new GrowableBuffer(4096);
+  const encoded = new GrowableBytes(4096);
   const changes: Change[] = [];
   for (let lsn = 1; lsn <= count; lsn++) {
     const change = randomChange(random, lsn, { keyBytesMax: 32, valueBytesMax: 600 });
     changes.push(change);
     encoded.length = 0;
     encodeWalRecord(encoded, change);
-    log.append(encoded.bytes.subarray(0, encoded.length));
+    log.append(encoded.u8.subarray(0, encoded.length));
     log.commit();
     log.prepareSpare();
   }
@@ -169,10 +169,10 @@ test('after a repair the log reopens at lastLsn + 1 and the chain continues', ()
   assert.equal(repaired.reader.report.lastLsn, 99);
   const log = new SegmentLog({ files: nodeFileLayer, walDirectory: written.walDirectory, historyId, fsync: 'always', segmentBytes: 64 * 1024, nextLsn: 100 });
   log.open();
-  const encoded = new GrowableBuffer(4096);
+  const encoded = new GrowableBytes(4096);
   const replacement = randomChange(seededRandom(99), 100);
   encodeWalRecord(encoded, replacement);
-  log.append(encoded.bytes.subarray(0, encoded.length));
+  log.append(encoded.u8.subarray(0, encoded.length));
   log.commit();
   assert.equal(log.durableLsn, 100);
   log.close();
@@ -203,9 +203,9 @@ test('a forward jump in the chain is accepted only when the snapshot covers the 
   // A restart after the WAL lost its tail beyond 50 while a snapshot reached 80: the log goes on at 81.
   const log = new SegmentLog({ files: nodeFileLayer, walDirectory: written.walDirectory, historyId, fsync: 'always', segmentBytes: 64 * 1024, nextLsn: 81 });
   log.open();
-  const encoded = new GrowableBuffer(4096);
+  const encoded = new GrowableBytes(4096);
   encodeWalRecord(encoded, randomChange(seededRandom(5), 81));
-  log.append(encoded.bytes.subarray(0, encoded.length));
+  log.append(encoded.u8.subarray(0, encoded.length));
   log.commit();
   log.close();
   const covered = readBack(written.walDirectory, 80);
