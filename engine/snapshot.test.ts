@@ -3,25 +3,21 @@
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { snapshotFileName } from './layout/snapshot-format';
 import { FaultFileLayer } from './layout/fault-file-layer';
 import { SnapshotWriter } from './wal/snapshot-writer';
 import { randomBytes, seededRandom, testSeed } from './layout/wal.fixture';
 import { SnapshotClient, SnapshotFailure } from './front/snapshot-client';
 import { SnapshotReader } from './front/snapshot-reader';
+import { tempDirMaker } from './layout/temp-dirs.fixture';
 
 const historyId = new Uint8Array(16).fill(4);
-const directories: string[] = [];
-after(() => {
-  for (const directory of directories) fs.rmSync(directory, { recursive: true, force: true });
-});
+const newTempDir = tempDirMaker('tessera-snap-');
 
 function tempDir(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-snap-'));
-  directories.push(directory);
+  const directory = newTempDir();
   return path.join(directory, 'snapshots');
 }
 

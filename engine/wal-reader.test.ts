@@ -3,9 +3,8 @@
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { GrowableBytes } from './layout/growable-bytes';
 import { encodeWalRecord, recordBytesFor } from './layout/wal-record';
 import { segmentHeaderBytes } from './layout/wal-segment-header';
@@ -14,12 +13,10 @@ import { nodeFileLayer } from './layout/file-layer';
 import { SegmentLog } from './wal/segment-log';
 import { randomChange, sameChange, seededRandom } from './layout/wal.fixture';
 import { WalGapError, WalReader } from './front/wal-reader';
+import { tempDirMaker } from './layout/temp-dirs.fixture';
 
 const historyId = new Uint8Array(16).fill(3);
-const directories: string[] = [];
-after(() => {
-  for (const directory of directories) fs.rmSync(directory, { recursive: true, force: true });
-});
+const newTempDir = tempDirMaker('tessera-wal-');
 
 interface Written {
   walDirectory: string;
@@ -31,8 +28,7 @@ interface Written {
 
 /** Writes `count` records with SegmentLog into a temp dir (fsync never: the test reads page cache). */
 function writeWal(count: number, segmentBytes: number, seed: number): Written {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-wal-'));
-  directories.push(root);
+  const root = newTempDir();
   const walDirectory = path.join(root, 'wal');
   const log = new SegmentLog({ files: nodeFileLayer, walDirectory, historyId, fsync: 'never', segmentBytes, nextLsn: 1 });
   log.open();

@@ -4,19 +4,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { DataDir, DataDirLockedError, historyFileName, lockFileName } from './data-dir';
+import { tempDirMaker } from '../layout/temp-dirs.fixture';
 
-const directories: string[] = [];
-after(() => {
-  for (const directory of directories) fs.rmSync(directory, { recursive: true, force: true });
-});
+const newTempDir = tempDirMaker('tessera-datadir-');
 
 function tempDir(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-datadir-'));
-  directories.push(directory);
+  const directory = newTempDir();
   return path.join(directory, 'data');
 }
 

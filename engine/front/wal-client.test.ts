@@ -3,23 +3,19 @@
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { Change } from '../layout/types';
 import { randomChange, sameChange, seededRandom, testSeed } from '../layout/wal.fixture';
 import { WalClient } from './wal-client';
 import { WalReader } from './wal-reader';
+import { tempDirMaker } from '../layout/temp-dirs.fixture';
 
 const historyId = new Uint8Array(16).fill(5);
-const directories: string[] = [];
-after(() => {
-  for (const directory of directories) fs.rmSync(directory, { recursive: true, force: true });
-});
+const newTempDir = tempDirMaker('tessera-walclient-');
 
 function tempDir(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-walclient-'));
-  directories.push(directory);
+  const directory = newTempDir();
   return directory;
 }
 
