@@ -6,7 +6,7 @@
 // The window is bounded twice: by entry count and by the bytes of keys and values it retains
 // (values can be megabytes), dropping the oldest entries first.
 
-import { fail } from '../layout/assert';
+import { assert, fail } from '../layout/assert';
 import type { ChangeListener, ChangeLogApi } from './engine-api';
 import type { Change, ChangeGap } from '../layout/types';
 
@@ -43,6 +43,29 @@ export class ChangeLog implements ChangeLogApi {
   /** Bytes of keys and values currently retained. */
   get retainedBytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * Recovery: the log continues a history whose changes up to `lsn` are in a snapshot, not here.
+   * Only on an empty log; afterwards the first change appended gets lsn + 1.
+   */
+  startAt(lsn: number): void {
+    assert(this.#lastLsn === 0 && this.#oldestLsn === 1, 'change log: startAt on a log that holds changes');
+    assert(Number.isSafeInteger(lsn) && lsn >= 0, 'change log: startAt needs an LSN');
+    this.#lastLsn = lsn;
+    this.#oldestLsn = lsn + 1;
+  }
+
+  /**
+   * Recovery: LSNs up to `lsn` were given out by a previous run that logged no change for them
+   * (the WAL's last segment names its first LSN before any record). Drops what the window holds,
+   * so readFrom() answers a Gap for anything older rather than skip LSNs silently.
+   */
+  skipTo(lsn: number): void {
+    assert(lsn >= this.#lastLsn, 'change log: skipTo must not go back');
+    while (this.#oldestLsn <= this.#lastLsn) this.#dropOldest();
+    this.#lastLsn = lsn;
+    this.#oldestLsn = lsn + 1;
   }
 
   /** Gives the change the next LSN, retains it and tells every listener. Returns the LSN. */

@@ -1,5 +1,7 @@
 // The contract the server, the tests and the model engine share. engine/front/engine.ts implements it
 // with shard threads; engine/front/model-engine.ts implements it with one Map, as a reference model.
+import type { TestOnlyFaults } from '../layout/file-layer';
+import type { RecoveryProgress } from './recovery';
 
 import type {
   Change,
@@ -53,4 +55,25 @@ export interface EngineApi {
   scan(ns: string, options?: ScanOptions): Promise<ScanPage>;
   stats(): EngineStats;
   close(): Promise<void>;
+}
+
+export interface EngineTestHooks {
+  /** Sets the clock every shard uses for TTLs, in epoch ms; 0 returns to the real clock. */
+  setClockMs(ms: number): void;
+  /** Makes a shard thread die: now, right after its next journal append, or by an uncaught throw. */
+  crashShard(shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw'): Promise<void>;
+}
+
+export interface EngineOpenOptions {
+  /**
+   * false: resolve as soon as the shard threads run; recovery goes on behind `engine.ready`, and
+   * ops answer Recovering until it is done (the server uses this so /status can say so).
+   */
+  awaitRecovery?: boolean;
+  /** Recovery progress, at most every 2 s. */
+  onRecoveryProgress?: RecoveryProgress;
+  /** Called once if the WAL fails for good (writes are refused from then on). */
+  onPersistenceFailed?: (error: Error) => void;
+  /** TEST-ONLY: faults injected into the log-writer's file layer. */
+  testOnlyWalFaults?: TestOnlyFaults;
 }

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { fail } from '../layout/assert';
 import {
+  applyOpBytes,
   Opcode,
-  PutModeCode,
   scanFlagAfterWholeHash,
   scanFlagHasAfter,
   scanFlagValues,
@@ -21,31 +21,34 @@ import {
 import { allocateControl, controlSlotClockOverrideMs } from '../layout/control-layout';
 import { keyHash } from '../layout/hash';
 import { allocateJournal } from '../layout/journal-layout';
-import { keyBytesMaxHard, partitionCount, scanLimitDefault, scanLimitMax } from '../layout/limits';
+import { partitionCount, scanLimitDefault, scanLimitMax } from '../layout/limits';
 import { PartitionMap } from '../layout/partition-map';
 import type { ShardNamespaceOptions } from '../layout/shard-options';
 import { Status, StatusError } from '../layout/status';
 import { headerBytes } from '../layout/table-layout';
 import { allocateTableBuffer, tableBytesMax, TableReader } from '../layout/table-reader';
 import type { EngineStats, Key, NamespaceConfig, Op, OpResult, ScanOptions, ScanPage } from '../layout/types';
-import { validateOp } from '../layout/validate-op';
+import type { AckGate } from './ack-gate';
+import { ApplyRequest } from './apply-request';
 import { ChangeLog } from './change-log';
+import { Persistence, type PersistenceStats } from './persistence';
+import type { PersistenceHost } from './persistence-host';
+import type { SnapshotReport } from './snapshot-taker';
 import { normalizeEngineConfig, type EngineConfig, type EngineConfigInput } from './config';
 import { DirectOutcome, DirectRead } from './direct-read';
-import type { EngineApi } from './engine-api';
+import type { EngineApi, EngineOpenOptions, EngineTestHooks } from './engine-api';
 import { JournalDrain } from './journal-drain';
-import { OpRequest } from './op-request';
+import { OpBatcher } from './op-batcher';
+import type { OpRequest } from './op-request';
 import { OpShortcuts } from './op-shortcuts';
 import type { ScanSliceRequest } from './op-writer';
-import { BatchCollector, notFound, ScanCollector, statusResult, sweepRecordsRemoved } from './result-collectors';
+import { notFound, ScanCollector, statusView, sweepRecordsRemoved } from './result-collectors';
 import type { ResultSink, ResultView } from './result-sink';
 import { decodeScanCursor, encodeScanCursor, type ScanPosition } from './scan-cursor';
 import { mergeScanSlices, scanEnd, type ScanSlice } from './scan-merge';
 import { ShardLink } from './shard-link';
 
 const encoder = new TextEncoder();
-const putModes = { upsert: PutModeCode.Upsert, create: PutModeCode.Create, update: PutModeCode.Update } as const;
-const opcodes = { get: Opcode.Get, head: Opcode.Head, put: Opcode.Put, delete: Opcode.Delete, touch: Opcode.Touch } as const;
 /** Index slots a periodic sweep examines per shard per tick. */
 const sweepSlotsPerTick = 4096;
 /** Journal ring per shard: at least this, and room for four of the largest possible entries. */
@@ -56,14 +59,7 @@ const changeLogBytesMaxDefault = 256 * 1024 * 1024;
 /** The shard module each ShardLink runs in its thread (a file name, not an import: front/ never loads shard/). */
 const shardWorkerFilename = join(__dirname, '..', 'shard', 'shard-worker.js');
 
-export interface EngineTestHooks {
-  /** Sets the clock every shard uses for TTLs, in epoch ms; 0 returns to the real clock. */
-  setClockMs(ms: number): void;
-  /** Makes a shard thread die: now, right after its next journal append, or by an uncaught throw. */
-  crashShard(shardIndex: number, how: 'exit' | 'exitAfterNextAppend' | 'throw'): Promise<void>;
-}
-
-export class Engine extends OpShortcuts implements EngineApi {
+export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
   readonly config: EngineConfig;
   readonly namespaces: readonly NamespaceConfig[];
   readonly changes: ChangeLog;
@@ -76,17 +72,51 @@ export class Engine extends OpShortcuts implements EngineApi {
   /** Per shard, when config.directReads: the main thread's reader of that shard's table. */
   readonly #directReads: DirectRead[] | null;
   readonly #control: Float64Array;
-  readonly #keyScratch: Uint8Array;
-  /** Reused by batch() for each op it submits. */
-  readonly #request = new OpRequest();
-  readonly #contentTypes = new Map<string, Uint8Array>();
+  /** The Promise API over submit(): validates and encodes each op once. */
+  readonly #batcher = new OpBatcher(this);
   #sweepTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Per namespace: 1 when its writes are answered only once durable (ack `disk` on a persisting node). */
+  readonly #durableAcks: Uint8Array;
+  /** Ok, or why ops are refused before they reach a shard: Recovering (all ops), PersistenceFailed (writes). */
+  #refusal: Status = Status.Ok;
+  #persistence: Persistence | null = null;
+  /** Resolves when recovery is done (at once for a node without persistence); rejects if it failed. */
+  ready: Promise<void> = Promise.resolve();
+  readonly applyRequest = new ApplyRequest();
 
-  static async open(input: EngineConfigInput = {}): Promise<Engine> {
+  static async open(input: EngineConfigInput = {}, options: EngineOpenOptions = {}): Promise<Engine> {
     const engine = new Engine(normalizeEngineConfig(input));
     // A no-op batch per shard: resolves when every thread has attached and recovered.
     await Promise.all(engine.#links.map((_, shard) => engine.#sweepShard(shard, 0)));
+    const persistenceConfig = engine.config.persistence;
+    if (persistenceConfig !== false) {
+      try {
+        engine.#persistence = new Persistence(engine, persistenceConfig, {
+          onFailed: (error) => {
+            engine.#refusal = Status.PersistenceFailed;
+            options.onPersistenceFailed?.(error);
+          },
+          ...(options.onRecoveryProgress === undefined ? {} : { onProgress: options.onRecoveryProgress }),
+          ...(options.testOnlyWalFaults === undefined ? {} : { testOnlyFaults: options.testOnlyWalFaults }),
+        });
+      } catch (error: unknown) {
+        await engine.close();
+        throw error;
+      }
+      engine.#refusal = Status.Recovering;
+      engine.ready = engine.#persistence.start().then(() => {
+        if (engine.#refusal === Status.Recovering) engine.#refusal = Status.Ok;
+      });
+      if (options.awaitRecovery !== false) {
+        try {
+          await engine.ready;
+        } catch (error: unknown) {
+          await engine.close();
+          throw error;
+        }
+      }
+    }
     return engine;
   }
 
@@ -124,15 +154,26 @@ export class Engine extends OpShortcuts implements EngineApi {
       this.#links.push(new ShardLink(
         { shardIndex, tableBuffer, journalBuffer, controlBuffer, namespaces: shardNamespaces },
         shardWorkerFilename,
-        () => drain.drain(),
+        () => {
+          drain.drain();
+          return this.changes.lastLsn;
+        },
       ));
     }
     this.#directReads = config.directReads ? this.#links.map((link, shard) => new DirectRead(this.#tables[shard]!, link.options.journalBuffer, controlBuffer)) : null;
-    this.#keyScratch = new Uint8Array(keyBytesMaxHard * 3);
+    this.#durableAcks = Uint8Array.from(config.namespaces, (namespace) => (config.persistence !== false && namespace.ack === 'disk' ? 1 : 0));
     if (config.sweepIntervalMs > 0) {
-      this.#sweepTimer = setInterval(() => this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick)), config.sweepIntervalMs);
+      // No sweep while recovering: its `expired` changes would take LSNs in the middle of the replay.
+      const sweep = (): void => {
+        if (this.#refusal !== Status.Recovering) this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick));
+      };
+      this.#sweepTimer = setInterval(sweep, config.sweepIntervalMs);
       this.#sweepTimer.unref();
     }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   namespaceId(name: string): number | undefined {
@@ -152,11 +193,14 @@ export class Engine extends OpShortcuts implements EngineApi {
    */
   submit(request: OpRequest, sink: ResultSink, token: number): void {
     if (this.#closed) return sink.onResult(token, null);
+    const opcode = request.opcode;
+    if (this.#refusal !== Status.Ok && (this.#refusal === Status.Recovering || (opcode !== Opcode.Get && opcode !== Opcode.Head))) {
+      return sink.onResult(token, statusView(this.#refusal));
+    }
     const keySource = request.keySource;
     const hash = keyHash(request.namespaceId, keySource, request.keyStart, request.keyLength);
     const shard = this.#partitions.shardOfKey(keySource, request.keyStart, request.keyLength);
     const link = this.#links[shard]!;
-    const opcode = request.opcode;
     if (opcode === Opcode.Get || opcode === Opcode.Head) {
       if (this.#directReads !== null && !link.hasPendingWrite(hash)) {
         const namespace = this.namespaces[request.namespaceId];
@@ -169,62 +213,30 @@ export class Engine extends OpShortcuts implements EngineApi {
     }
     const opBytes = keyOpBytes(request.keyLength, request.contentType?.length ?? 0, request.value?.length ?? 0);
     link.writerFor(opBytes).writeKeyOp(request, hash);
-    if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash);
+    if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash, this.#durableAcks[request.namespaceId] === 1);
+    link.enqueue(sink, token);
+  }
+
+  /**
+   * Routes a change made elsewhere to the shard that owns its key, to be applied as it is (the
+   * WAL and snapshots at recovery; later a primary's stream). Never served from shared memory,
+   * never validated again: the change was validated where it was made.
+   */
+  apply(request: ApplyRequest, sink: ResultSink, token: number): void {
+    const source = request.source;
+    const hash = keyHash(request.namespaceId, source, request.keyStart, request.keyLength);
+    const link = this.#links[this.#partitions.shardOfKey(source, request.keyStart, request.keyLength)]!;
+    link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength)).writeApply(request, hash);
+    link.noteWrite(hash, false);
     link.enqueue(sink, token);
   }
 
   // ---- the in-process API ----
 
   batch(ops: readonly Op[]): Promise<OpResult[]> {
-    return new Promise((resolve) => {
-      if (ops.length === 0) return resolve([]);
-      const collector = new BatchCollector(ops.length, resolve);
-      for (let index = 0; index < ops.length; index++) this.#submitOp(ops[index]!, collector, index);
-    });
+    return this.#batcher.batch(ops);
   }
 
-  #submitOp(op: Op, collector: BatchCollector, index: number): void {
-    const namespaceId = this.#namespaceIds.get(op.ns);
-    const status = this.#closed ? Status.ShuttingDown : validateOp(op, namespaceId === undefined ? undefined : this.namespaces[namespaceId]);
-    if (status !== Status.Ok || namespaceId === undefined) return collector.settle(index, statusResult(status));
-    let keySource: Uint8Array;
-    let keyLength: number;
-    if (typeof op.key === 'string') {
-      keySource = this.#keyScratch;
-      keyLength = encoder.encodeInto(op.key, keySource).written;
-    } else {
-      keySource = op.key;
-      keyLength = op.key.length;
-    }
-    const request = this.#request.reset(opcodes[op.op], namespaceId, keySource, 0, keyLength);
-    switch (op.op) {
-      case 'delete':
-        request.ifGeneration = op.ifGeneration ?? 0;
-        break;
-      case 'touch':
-        request.ttlSec = op.ttl ?? -1;
-        break;
-      case 'put':
-        request.putMode = putModes[op.mode ?? 'upsert'];
-        request.ifGeneration = op.ifGeneration ?? 0;
-        request.ttlSec = op.ttl ?? -1;
-        request.contentType = op.contentType === undefined || op.contentType === '' ? null : this.#contentTypeBytes(op.contentType);
-        request.value = typeof op.value === 'string' ? encoder.encode(op.value) : op.value;
-        break;
-    }
-    this.submit(request, collector, index);
-  }
-
-  /** Content types repeat (a handful per site): keep their bytes, bounded. */
-  #contentTypeBytes(contentType: string): Uint8Array {
-    let bytes = this.#contentTypes.get(contentType);
-    if (bytes === undefined) {
-      bytes = encoder.encode(contentType);
-      if (this.#contentTypes.size >= 1024) this.#contentTypes.clear();
-      this.#contentTypes.set(contentType, bytes);
-    }
-    return bytes;
-  }
 
   async scan(ns: string, options: ScanOptions = {}): Promise<ScanPage> {
     const namespaceId = this.#namespaceIds.get(ns);
@@ -236,6 +248,7 @@ export class Engine extends OpShortcuts implements EngineApi {
     if (prefix.length > namespace.maxKeyBytes) throw new StatusError(Status.KeyTooLarge);
     const after: ScanPosition | null = options.cursor === undefined ? null : decodeScanCursor(options.cursor, namespaceId, namespace.maxKeyBytes);
     if (this.#closed) throw new StatusError(Status.ShuttingDown);
+    if (this.#refusal === Status.Recovering) throw new StatusError(Status.Recovering);
     const flags = (options.values === false ? 0 : scanFlagValues) | (after === null ? 0 : scanFlagHasAfter) | (after !== null && after.key === null ? scanFlagAfterWholeHash : 0);
     const slice: ScanSliceRequest = { namespaceId, prefix, limit, flags, afterHash: after?.hash ?? 0, afterKey: after?.key ?? new Uint8Array(0) };
     const slices = await new Promise<(ScanSlice | null)[]>((resolve) => {
@@ -257,6 +270,32 @@ export class Engine extends OpShortcuts implements EngineApi {
       records: records.map(({ hash: _hash, ...record }) => record),
       cursor: done ? null : encodeScanCursor(namespaceId, end),
     };
+  }
+
+  // ---- persistence (PersistenceHost) ----
+
+  scanSlice(shard: number, request: ScanSliceRequest): Promise<Uint8Array | null> {
+    const link = this.#links[shard];
+    if (link === undefined) throw new RangeError(`no shard ${shard}`);
+    return new Promise((resolve) => {
+      link.writerFor(scanOpBytes(request.prefix.length, request.afterKey.length)).writeScan(request);
+      link.enqueue({ onResult: (_token, result) => resolve(result === null || result.status !== Status.Ok ? null : result.valueView().slice()) }, 0);
+    });
+  }
+
+  attachAckGate(gate: AckGate): void {
+    for (const link of this.#links) link.ackGate = gate;
+  }
+
+  /** Writes a snapshot now (`tessera snapshot`, POST /v1/admin/snapshot). */
+  snapshot(): Promise<SnapshotReport> {
+    if (this.#persistence === null) return Promise.reject(new StatusError(Status.InvalidArgument, 'this node does not persist (no data dir)'));
+    return this.#persistence.snapshot();
+  }
+
+  /** The data dir, WAL, snapshot and recovery figures; null for a node without persistence. */
+  persistenceStats(): PersistenceStats | null {
+    return this.#persistence?.stats() ?? null;
   }
 
   /** Sends a keyless op to one shard; resolves with what `read` makes of its result (null if the shard died). */
@@ -342,6 +381,8 @@ export class Engine extends OpShortcuts implements EngineApi {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await Promise.all(this.#links.map((link) => link.close()));
+    // After the shards: their last changes are drained into the log and reach the WAL's final fsync.
+    await this.#persistence?.close();
   }
 }
 

@@ -5,7 +5,7 @@
 import { fail } from '../layout/assert';
 import type { ChangeLog } from './change-log';
 import type { Change, ChangeKind } from '../layout/types';
-import { EntryKind } from '../layout/journal-layout';
+import { entryFlagReplayed, EntryKind } from '../layout/journal-layout';
 import { JournalEntryReader } from '../layout/journal-entry-reader';
 
 const decoder = new TextDecoder();
@@ -99,7 +99,8 @@ export class JournalDrain {
       walked += (next - position) >>> 0;
       if (walked > capacity) fail('journal drain walked past the ring');
       const kind = entries.kind;
-      if (kind !== EntryKind.Pad) {
+      // A replayed change already holds its LSN (the WAL at recovery): consumed, not logged again.
+      if (kind !== EntryKind.Pad && (entries.flags & entryFlagReplayed) === 0) {
         const changeKind = kinds[kind];
         const ns = this.#namespaceNames[entries.namespaceId];
         if (changeKind === undefined || ns === undefined) fail(`journal invariant: entry kind ${kind} namespace ${entries.namespaceId}`);

@@ -2,6 +2,16 @@
 
 import { assert, fail } from '../layout/assert';
 import {
+  applyOpBytes,
+  applyOpContentTypeLengthByte,
+  applyOpExpiryByte,
+  applyOpGenerationByte,
+  applyOpHashByte,
+  applyOpHeaderBytes,
+  applyOpKeyLengthByte,
+  applyOpKindByte,
+  applyOpLastModifiedByte,
+  applyOpValueLengthByte,
   controlOpArgumentByte,
   controlOpBytes,
   keyOpBytes,
@@ -28,6 +38,7 @@ import {
 } from '../layout/batch-layout';
 import { copyBytes } from '../layout/copy-bytes';
 import { GrowableBytes } from '../layout/growable-bytes';
+import type { ApplyRequest } from './apply-request';
 import type { OpRequest } from './op-request';
 
 /** A scan slice's arguments (engine.ts fills one per page). */
@@ -92,6 +103,39 @@ export class OpWriter {
     if (contentType !== null) copyBytes(contentType, 0, bytes, target, contentTypeLength);
     target += contentTypeLength;
     if (value !== null) copyBytes(value, 0, bytes, target, valueLength);
+  }
+
+  /** One apply op (a change made elsewhere, with its own metadata); `hash` is the key's table hash. */
+  writeApply(request: ApplyRequest, hash: number): void {
+    const keyLength = request.keyLength;
+    const contentTypeLength = request.contentTypeLength;
+    const valueLength = request.valueLength;
+    const start = this.#open(Opcode.Apply, request.namespaceId, applyOpBytes(keyLength, contentTypeLength, valueLength));
+    const bytes = this.#out.u8;
+    const view = this.#out.view;
+    bytes[start + applyOpKindByte] = request.kind;
+    bytes[start + applyOpContentTypeLengthByte] = contentTypeLength;
+    view.setUint16(start + applyOpKeyLengthByte, keyLength, true);
+    view.setUint32(start + applyOpGenerationByte, request.generation, true);
+    view.setUint32(start + applyOpExpiryByte, request.expiry, true);
+    view.setUint32(start + applyOpValueLengthByte, valueLength, true);
+    view.setUint32(start + applyOpHashByte, hash, true);
+    view.setFloat64(start + applyOpLastModifiedByte, request.lastModified, true);
+    if (
+      bytes[start + opNamespaceIdByte] !== request.namespaceId ||
+      bytes[start + applyOpContentTypeLengthByte] !== contentTypeLength ||
+      view.getUint16(start + applyOpKeyLengthByte, true) !== keyLength ||
+      view.getUint32(start + applyOpGenerationByte, true) !== request.generation
+    ) {
+      fail('an apply op field (namespace id u8, content-type length u8, key length u16, generation u32) does not hold its value');
+    }
+    const source = request.source;
+    let target = start + applyOpHeaderBytes;
+    copyBytes(source, request.keyStart, bytes, target, keyLength);
+    target += keyLength;
+    copyBytes(source, request.contentTypeStart, bytes, target, contentTypeLength);
+    target += contentTypeLength;
+    copyBytes(source, request.valueStart, bytes, target, valueLength);
   }
 
   /** A scan slice: prefix and after-key travel as the op's two runs. */

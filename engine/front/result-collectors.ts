@@ -76,3 +76,15 @@ export const notFound: ResultView = {
   status: Status.NotFound, flags: 0, generation: 0, expiry: 0, lastModified: 0, hasValue: false,
   contentType: () => '', value: () => null, valueView: () => new Uint8Array(0),
 };
+
+const statusViews = new Map<Status, ResultView>();
+
+/** A result that is only a status (no record), one shared object per status. */
+export function statusView(status: Status): ResultView {
+  let view = statusViews.get(status);
+  if (view === undefined) {
+    view = { status, flags: 0, generation: 0, expiry: 0, lastModified: 0, hasValue: false, contentType: () => '', value: () => null, valueView: () => new Uint8Array(0) };
+    statusViews.set(status, view);
+  }
+  return view;
+}

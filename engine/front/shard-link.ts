@@ -11,37 +11,66 @@
 // any result is delivered): batchesInFlightMax * batchBytesMax plus evictions, well under the ring.
 
 import { fail } from '../layout/assert';
+import { Status } from '../layout/status';
 import { Piscina } from 'piscina';
 import { OpWriter } from './op-writer';
 import { ResultReader } from './result-reader';
+import { statusView } from './result-collectors';
 import type { ResultSink } from './result-sink';
+import type { AckGate, HeldAnswer } from './ack-gate';
 import type { ShardOptions } from '../layout/shard-options';
 
 /** A batch is closed once it holds this many bytes of ops; the next op starts another. */
 export const batchBytesMax = 4 * 1024 * 1024;
 export const batchesInFlightMax = 1;
 
-class PendingBatch {
+/**
+ * Batches whose results a link may hold for the ack gate at once; past it the link sends no more
+ * until the WAL catches up (backpressure instead of unbounded parked results).
+ */
+export const heldBatchesMax = 64;
+
+class PendingBatch implements HeldAnswer {
   readonly writer = new OpWriter();
   readonly sinks: ResultSink[] = [];
   readonly tokens: number[] = [];
   /** Key hashes of the writes in this batch (see ShardLink.hasPendingWrite). */
   readonly writeHashes: number[] = [];
+  /** Indexes of the ops whose answer waits for the WAL (writes in `disk` namespaces), ascending. */
+  readonly durableOps: number[] = [];
+  /** The shard's answer, kept while the batch is held by the ack gate. */
+  resultBuffer: ArrayBuffer | null = null;
+  /** True while parked in the ack gate. */
+  held = false;
+  readonly #deliver: (batch: PendingBatch, durable: boolean) => void;
+
+  constructor(deliver: (batch: PendingBatch, durable: boolean) => void) {
+    this.#deliver = deliver;
+  }
+
+  release(durable: boolean): void {
+    this.#deliver(this, durable);
+  }
 
   clear(): void {
     this.sinks.length = 0;
     this.tokens.length = 0;
     this.writeHashes.length = 0;
+    this.durableOps.length = 0;
+    this.resultBuffer = null;
   }
 }
+
 
 export class ShardLink {
   readonly shardIndex: number;
   readonly options: ShardOptions;
   readonly #pool: Piscina;
-  readonly #onBatchReturned: () => void;
+  /** Drains the shard's journal into the change log; returns the log's last LSN after it. */
+  readonly #onBatchReturned: () => number;
+  readonly #deliverBatch = (batch: PendingBatch, durable: boolean): void => this.#deliver(batch, durable);
   /** Batches waiting to be sent, oldest first; the last one is the one being filled. */
-  readonly #queue: PendingBatch[] = [new PendingBatch()];
+  readonly #queue: PendingBatch[] = [new PendingBatch(this.#deliverBatch)];
   readonly #spare: PendingBatch[] = [];
   /** Batches sent and not yet returned, oldest first (the shard answers them in order). */
   readonly #inFlight: PendingBatch[] = [];
@@ -49,11 +78,15 @@ export class ShardLink {
   readonly #pendingWrites = new Map<number, number>();
   #flushScheduled = false;
   #closed = false;
+  /** Batches answered by the shard and parked in the ack gate. */
+  #held = 0;
+  /** Set when the node persists: answers of `disk` writes wait for the durable watermark. */
+  ackGate: AckGate | null = null;
   restarts = 0;
   batchesSent = 0;
   opsSent = 0;
 
-  constructor(options: ShardOptions, workerFilename: string, onBatchReturned: () => void) {
+  constructor(options: ShardOptions, workerFilename: string, onBatchReturned: () => number) {
     this.shardIndex = options.shardIndex;
     this.options = options;
     this.#onBatchReturned = onBatchReturned;
@@ -85,15 +118,20 @@ export class ShardLink {
   writerFor(opBytes: number): OpWriter {
     let batch = this.#queue[this.#queue.length - 1]!;
     if (batch.writer.count > 0 && batch.writer.byteLength + opBytes > batchBytesMax) {
-      batch = this.#spare.pop() ?? new PendingBatch();
+      batch = this.#spare.pop() ?? new PendingBatch(this.#deliverBatch);
       this.#queue.push(batch);
     }
     return batch.writer;
   }
 
-  /** Marks the op just written as a write to the key with this hash (until its batch returns). */
-  noteWrite(hash: number): void {
-    this.#queue[this.#queue.length - 1]!.writeHashes.push(hash);
+  /**
+   * Marks the op just written as a write to the key with this hash (until its batch is answered).
+   * `durable`: its answer waits for the WAL (a write in a `disk` namespace of a persisting node).
+   */
+  noteWrite(hash: number, durable: boolean): void {
+    const batch = this.#queue[this.#queue.length - 1]!;
+    batch.writeHashes.push(hash);
+    if (durable) batch.durableOps.push(batch.writer.count - 1);
     this.#pendingWrites.set(hash, (this.#pendingWrites.get(hash) ?? 0) + 1);
   }
 
@@ -116,11 +154,11 @@ export class ShardLink {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    if (this.#inFlight.length >= batchesInFlightMax) return;
+    if (this.#inFlight.length >= batchesInFlightMax || this.#held >= heldBatchesMax) return;
     const batch = this.#queue[0]!;
     if (batch.writer.count === 0) return;
     this.#queue.shift();
-    if (this.#queue.length === 0) this.#queue.push(this.#spare.pop() ?? new PendingBatch());
+    if (this.#queue.length === 0) this.#queue.push(this.#spare.pop() ?? new PendingBatch(this.#deliverBatch));
     this.#inFlight.push(batch);
     this.batchesSent++;
     this.opsSent += batch.writer.count;
@@ -130,16 +168,47 @@ export class ShardLink {
 
   readonly #onReturn = (resultBuffer: ArrayBuffer): void => {
     const batch = this.#inFlight.shift()!;
-    this.#onBatchReturned();
+    // The drain gives this batch's changes their LSNs: the log's last LSN now covers all of them.
+    const neededLsn = this.#onBatchReturned();
+    batch.resultBuffer = resultBuffer;
+    const gate = this.ackGate;
+    if (batch.durableOps.length > 0 && gate !== null) {
+      batch.held = true;
+      this.#held++;
+      if (gate.hold(neededLsn, batch)) {
+        // Parked (or already released, as failed): the shard goes on without waiting for the disk.
+        this.#flushNext();
+        return;
+      }
+      batch.held = false;
+      this.#held--;
+    }
+    this.#deliver(batch, true);
+  };
+
+  /** Answers every op of a returned batch; `durable` false turns the answers of durable ops into PersistenceFailed. */
+  #deliver(batch: PendingBatch, durable: boolean): void {
+    const resultBuffer = batch.resultBuffer;
+    if (resultBuffer === null) fail('shard link invariant: delivering a batch without results');
+    if (batch.held) {
+      batch.held = false;
+      this.#held--;
+    }
     const reader = new ResultReader(resultBuffer);
-    const { sinks, tokens } = batch;
+    const { sinks, tokens, durableOps } = batch;
+    let nextDurable = 0;
     for (let i = 0; i < sinks.length; i++) {
-      sinks[i]!.onResult(tokens[i]!, reader);
+      if (!durable && durableOps[nextDurable] === i) {
+        nextDurable++;
+        sinks[i]!.onResult(tokens[i]!, statusView(Status.PersistenceFailed));
+      } else {
+        sinks[i]!.onResult(tokens[i]!, reader);
+      }
       reader.next();
     }
     if (reader.position !== resultBuffer.byteLength) fail('shard link invariant: result count differs from op count');
     this.#recycle(batch);
-  };
+  }
 
   readonly #onFail = (): void => {
     // The thread died mid-batch: Piscina starts a replacement, which replays the committed journal
@@ -160,11 +229,15 @@ export class ShardLink {
     }
     batch.clear();
     this.#spare.push(batch);
+    this.#flushNext();
+  }
+
+  #flushNext(): void {
     if (!this.#closed && this.#queue[0]!.writer.count > 0 && !this.#flushScheduled) this.#flush();
   }
 
   get idle(): boolean {
-    return this.#inFlight.length === 0 && this.#queue[0]!.writer.count === 0;
+    return this.#inFlight.length === 0 && this.#held === 0 && this.#queue[0]!.writer.count === 0;
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,11 @@
 // Scan op (one slice of a scan page, see shard/shard-scan.ts):
 //   2 u8 flags (scanFlag*)   8 u16 prefixLength   10 u16 afterKeyLength   12 u32 limit   16 u32 afterHash
 //   20 prefix, after-key; padded to 4
+// Apply op (a change made elsewhere: the WAL at recovery, later a primary; applied with its own
+// generation, expiry and lastModified, journaled with the `replayed` flag so it is not logged twice):
+//   2 u8 kind (EntryKind)   3 u8 contentTypeLength   8 u16 keyLength   10 u16 reserved
+//   12 u32 generation   16 u32 expiry   20 u32 valueLength   24 u32 hash
+//   28 f64 lastModified (4-aligned only: read with DataView)   36 key, content type, value; padded to 4
 // Control op (sweep, test crash; no key):
 //   8 u32 argument (sweep: index slots to examine; test crash: testCrash* mode)   12 end
 //
@@ -40,6 +45,7 @@ export const enum Opcode {
   Touch = 5,
   Scan = 6,
   Sweep = 7,
+  Apply = 8,
   /** Test-only: makes the shard thread die (see shard/shard-executor.ts). */
   TestCrash = 100,
 }
@@ -75,6 +81,22 @@ export const scanOpAfterKeyLengthByte = 10;
 export const scanOpLimitByte = 12;
 export const scanOpAfterHashByte = 16;
 export const scanOpHeaderBytes = 20;
+
+// ---- apply ops ----
+export const applyOpKindByte = 2;
+export const applyOpContentTypeLengthByte = 3;
+export const applyOpKeyLengthByte = 8;
+export const applyOpGenerationByte = 12;
+export const applyOpExpiryByte = 16;
+export const applyOpValueLengthByte = 20;
+export const applyOpHashByte = 24;
+export const applyOpLastModifiedByte = 28;
+export const applyOpHeaderBytes = 36;
+
+/** Bytes of an apply op with these runs. */
+export function applyOpBytes(keyLength: number, contentTypeLength: number, valueLength: number): number {
+  return applyOpHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+}
 
 // ---- control ops ----
 export const controlOpArgumentByte = 8;
@@ -130,7 +152,9 @@ export const testCrashExitAfterNextJournalAppend = 2;
 export const testCrashThrowUncaught = 3;
 
 function assertLayout(): void {
-  assert(keyOpHeaderBytes % 4 === 0 && scanOpHeaderBytes % 4 === 0 && controlOpBytes % 4 === 0, 'op headers keep their runs 4-aligned');
+  assert(keyOpHeaderBytes % 4 === 0 && scanOpHeaderBytes % 4 === 0 && controlOpBytes % 4 === 0 && applyOpHeaderBytes % 4 === 0, 'op headers keep their runs 4-aligned');
+  // The apply op's runs sit where a key op's do, relative to its own header.
+  assert(applyOpKeyLengthByte === keyOpKeyLengthByte && applyOpValueLengthByte === keyOpValueLengthByte && applyOpHashByte === keyOpHashByte, 'apply and key ops share run fields');
   assert(resultHeaderBytes % 8 === 0 && resultLastModifiedByte % 8 === 0, 'result lastModified is 8-aligned');
   assert(keyOpKeyLengthByte > opBytesByte && scanOpPrefixLengthByte > opBytesByte && controlOpArgumentByte > opBytesByte, 'kind fields follow the common header');
   // The narrow fields hold every value the edge lets through.

@@ -5,6 +5,7 @@ import {
   EntryKind,
   entryBytesByte,
   entryContentTypeLengthByte,
+  entryFlagsByte,
   entryExpiryByte,
   entryGenerationByte,
   entryHeaderBytes,
@@ -94,6 +95,10 @@ export class JournalEntryReader {
   }
   get contentTypeLength(): number {
     return this.u8[this.start + entryContentTypeLengthByte]!;
+  }
+  /** entryFlag* bits (journal-layout.ts). */
+  get flags(): number {
+    return this.u8[this.start + entryFlagsByte]!;
   }
   get keyStart(): number {
     return this.start + entryHeaderBytes;

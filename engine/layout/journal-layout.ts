@@ -15,7 +15,10 @@
 // Entry (8-aligned):
 //   0 u32 entryBytes   4 u8 kind   5 u8 namespaceId   6 u16 keyLength
 //   8 u32 generation   12 u32 expiry   16 f64 lastModified   24 u32 valueLength
-//   28 u8 contentTypeLength (3 bytes pad)   32 key, content type, value
+//   28 u8 contentTypeLength   29 u8 flags (entryFlag*)   (2 bytes pad)   32 key, content type, value
+//
+// Flag `replayed`: the change was made elsewhere (the WAL at recovery, later a primary) and applied
+// here by an apply op; it already has its LSN, so the drain consumes it without logging it again.
 
 import { fail } from './assert';
 
@@ -32,6 +35,8 @@ export const entryExpiryByte = 12;
 export const entryLastModifiedByte = 16;
 export const entryValueLengthByte = 24;
 export const entryContentTypeLengthByte = 28;
+export const entryFlagsByte = 29;
+export const entryFlagReplayed = 1;
 export const entryHeaderBytes = 32;
 
 export const enum EntryKind {

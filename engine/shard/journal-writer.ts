@@ -10,6 +10,7 @@ import {
   EntryKind,
   entryBytesByte,
   entryContentTypeLengthByte,
+  entryFlagsByte,
   entryExpiryByte,
   entryGenerationByte,
   entryHeaderBytes,
@@ -70,8 +71,11 @@ export class JournalWriter {
     return used + (untilEnd < bytes ? untilEnd + bytes : bytes) <= this.#capacity;
   }
 
-  /** Appends one entry and publishes it. The caller checked hasRoomFor. Returns the new head. */
-  append(fields: JournalFields, runs: ByteRuns): number {
+  /**
+   * Appends one entry and publishes it. The caller checked hasRoomFor. Returns the new head.
+   * `flags` are entryFlag* bits (journal-layout.ts); 0 for a change made here.
+   */
+  append(fields: JournalFields, runs: ByteRuns, flags = 0): number {
     const keyLength = runs.keyLength;
     const contentTypeLength = runs.contentTypeLength;
     const valueLength = runs.valueLength;
@@ -101,6 +105,7 @@ export class JournalWriter {
     this.#f64[doubleAt(position + entryLastModifiedByte)] = fields.lastModified;
     u32[wordAt(position + entryValueLengthByte)] = valueLength;
     u8[position + entryContentTypeLengthByte] = contentTypeLength;
+    u8[position + entryFlagsByte] = flags;
     // Pair checks: the u8 namespace id and u16 key length read back what was meant.
     assertStored(u8[position + entryNamespaceIdByte]!, fields.namespaceId, 'journal namespace id');
     assertStored(u8[position + entryKeyLengthByte]! | (u8[position + entryKeyLengthByte + 1]! << 8), keyLength, 'journal key length');

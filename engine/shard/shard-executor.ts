@@ -22,6 +22,8 @@ import type { ShardOptions } from '../layout/shard-options';
 import { classOf, classSizes } from '../layout/size-classes';
 import { Status } from '../layout/status';
 import { recordBytesOf } from '../layout/table-layout';
+import { ApplyOp } from './apply-op';
+import { applyChange } from './shard-apply';
 import { evictFor, type EvictionRequest } from './shard-eviction';
 import { recoverShard } from './shard-recovery';
 import { scanSlice } from './shard-scan';
@@ -35,6 +37,7 @@ export { scanSliceBytesMax, scanSlotsPerSlice } from './shard-scan';
 export class ShardExecutor {
   readonly #state: ShardState;
   readonly #op = new KeyOp();
+  readonly #applyOp = new ApplyOp();
   readonly #eviction: EvictionRequest = { namespaceId: 0, growthBytes: 0, budgetBytes: 0, protectedSlot: -1 };
   /** The batch being run and its u32 view (its length is a multiple of 4: ops are padded). */
   #bytes = new Uint8Array(0);
@@ -84,6 +87,8 @@ export class ShardExecutor {
         return this.#delete(this.#op.read(bytes, this.#view, position));
       case Opcode.Touch:
         return this.#touch(this.#op.read(bytes, this.#view, position));
+      case Opcode.Apply:
+        return applyChange(this.#state, this.#applyOp.read(bytes, this.#view, position), bytes, this.#words);
       case Opcode.Scan:
         return scanSlice(this.#state, bytes, this.#view, position);
       case Opcode.Sweep:

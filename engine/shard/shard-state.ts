@@ -83,9 +83,12 @@ export class ShardState {
     return this.journal.hasRoomFor(this.table.recordKeyLength(record), 0, 0);
   }
 
-  /** Appends the change: from here on it is committed (and replayed if this thread dies). */
-  commit(fields: JournalFields, runs: ByteRuns): void {
-    this.journal.append(fields, runs);
+  /**
+   * Appends the change: from here on it is committed (and replayed if this thread dies). `flags`
+   * are entryFlag* bits: entryFlagReplayed for an apply op's change, which already has its LSN.
+   */
+  commit(fields: JournalFields, runs: ByteRuns, flags = 0): void {
+    this.journal.append(fields, runs, flags);
     if (this.crashAfterNextAppend) process.exit(exitCodeInternalError);
   }
 
@@ -95,8 +98,8 @@ export class ShardState {
   }
 
   /** Commits a removal (delete, expired, evicted) and applies it. The caller checked journal room. */
-  removeCommitted(slot: number, record: number, kind: EntryKind): void {
-    this.commit(this.fieldsOf(kind, record), this.keyRunsOf(record));
+  removeCommitted(slot: number, record: number, kind: EntryKind, flags = 0): void {
+    this.commit(this.fieldsOf(kind, record), this.keyRunsOf(record), flags);
     this.table.unlink(slot, record);
     this.markApplied();
   }

@@ -24,6 +24,8 @@ export interface CrashTrialOptions {
   killAfterMsMin?: number;
   killAfterMsMax?: number;
   fsync?: 'always' | 'everysec' | 'never';
+  /** The namespace's ack policy; `memory` answers before the WAL has the write (to show the check can fail). */
+  ack?: 'memory' | 'disk';
 }
 
 export interface CrashTrialResult {
@@ -63,7 +65,10 @@ export async function runCrashTrial(seed: number, options: CrashTrialOptions = {
   const random = new SeededRandom(seed);
   const killAfterMs = (options.killAfterMsMin ?? 150) + random.below((options.killAfterMsMax ?? 700) - (options.killAfterMsMin ?? 150));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-crash-'));
-  const config = testConfig({ persistence: { dataDir, fsync: options.fsync ?? 'always' } });
+  const config = testConfig({
+    persistence: { dataDir, fsync: options.fsync ?? 'always' },
+    namespaces: [{ name: namespace, mode: 'store', maxKeyBytes: 256, maxValueBytes: 64 * 1024, ack: options.ack ?? 'disk' }],
+  });
   (config as { engine: { shards: number } }).engine.shards = 2;
   const fates = new Map<string, KeyFate>();
   let acknowledged = 0;

@@ -61,7 +61,10 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
   const args = [options.testHooks === true ? cliWithHooksPath : cliPath, 'serve', '--host', '127.0.0.1', '--port', '0', ...(options.args ?? [])];
   if (options.config !== undefined) {
     const file = path.join(folder, 'config.json');
-    writeFileSync(file, JSON.stringify(options.config));
+    // A test's own config is about memory behaviour unless it names persistence: no data dir then.
+    // (A spawn with no config at all runs the embedded default, data dir included, in its folder.)
+    const config = 'persistence' in options.config ? options.config : { ...options.config, persistence: false };
+    writeFileSync(file, JSON.stringify(config));
     args.push('--config', file);
   }
   const child = spawn(process.execPath, args, {

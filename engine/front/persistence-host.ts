@@ -1,0 +1,23 @@
+// What persistence (recovery, the WAL feed, snapshots, disk acks) needs from the engine, as one
+// narrow interface: the engine implements it, and persistence never reaches further in.
+
+import type { NamespaceConfig } from '../layout/types';
+import type { AckGate } from './ack-gate';
+import type { ApplyRequest } from './apply-request';
+import type { ChangeLog } from './change-log';
+import type { ScanSliceRequest } from './op-writer';
+import type { ResultSink } from './result-sink';
+
+export interface PersistenceHost {
+  readonly changes: ChangeLog;
+  readonly namespaces: readonly NamespaceConfig[];
+  readonly shardCount: number;
+  /** A request struct persistence may refill for apply(). */
+  readonly applyRequest: ApplyRequest;
+  namespaceId(name: string): number | undefined;
+  apply(request: ApplyRequest, sink: ResultSink, token: number): void;
+  /** One scan slice of one shard; resolves with a copy of its payload, or null if the shard died. */
+  scanSlice(shard: number, request: ScanSliceRequest): Promise<Uint8Array | null>;
+  /** From now on, answers of `disk` writes wait for this gate. */
+  attachAckGate(gate: AckGate): void;
+}

@@ -1,0 +1,187 @@
+// A node's persistence, on the main thread: the data dir (one server per dir, the history id),
+// recovery at start, the feed of the change log to the log-writer thread, the ack gate that holds
+// `disk` answers until their LSN is durable, and snapshots (scheduled and on request) after which
+// the WAL segments they cover are deleted.
+//
+// Order of a start: lock the data dir → recover (snapshot, then WAL replay, LSNs continue) → open
+// the WAL at the next LSN → subscribe it to the change log → attach the gate → serve. Nothing is
+// logged during recovery, and no change reaches the WAL twice: replayed changes are already in it.
+//
+// After a WAL write or fsync error the node never acknowledges another write (fsyncgate: the
+// kernel may have dropped the dirty pages, so retrying the fsync proves nothing): the gate fails
+// every held answer and the engine refuses writes with PersistenceFailed; reads go on.
+
+import { assert } from '../layout/assert';
+import type { TestOnlyFaults } from '../layout/file-layer';
+import { AckGate } from './ack-gate';
+import { DataDir } from './data-dir';
+import type { PersistenceConfig } from './persistence-config';
+import type { PersistenceHost } from './persistence-host';
+import { recover, type RecoveryProgress, type RecoveryReport } from './recovery';
+import { SnapshotClient } from './snapshot-client';
+import { SnapshotReader } from './snapshot-reader';
+import { takeSnapshot, type SnapshotReport } from './snapshot-taker';
+import { WalClient } from './wal-client';
+import { WalReader } from './wal-reader';
+
+export interface PersistenceStats {
+  dataDir: string;
+  historyId: string;
+  fsync: PersistenceConfig['fsync'];
+  state: 'recovering' | 'ready' | 'failed';
+  /** Why writes are refused, when state is 'failed'. */
+  failure: string | null;
+  durableLsn: number;
+  writtenLsn: number;
+  walBytes: number;
+  walSegments: number;
+  fsyncs: number;
+  /** Recent fsync latencies, µs, oldest first. */
+  fsyncLatencyUs: number[];
+  lastSnapshot: SnapshotReport | null;
+  snapshotsTaken: number;
+  snapshotFailures: number;
+  recovery: RecoveryReport | null;
+}
+
+export interface PersistenceOptions {
+  /** Called when the WAL fails for good (the engine starts refusing writes). */
+  onFailed(error: Error): void;
+  /** Recovery progress, at most every 2 s. */
+  onProgress?: RecoveryProgress;
+  /** TEST-ONLY: faults injected into the log-writer's file layer. */
+  testOnlyFaults?: TestOnlyFaults;
+}
+
+export class Persistence {
+  readonly config: PersistenceConfig;
+  readonly dataDir: DataDir;
+  readonly #host: PersistenceHost;
+  readonly #options: PersistenceOptions;
+  #wal: WalClient | null = null;
+  #snapshots: SnapshotClient | null = null;
+  #gate: AckGate | null = null;
+  #recovery: RecoveryReport | null = null;
+  #lastSnapshot: SnapshotReport | null = null;
+  #snapshotsTaken = 0;
+  #snapshotFailures = 0;
+  #snapshotRunning: Promise<SnapshotReport> | null = null;
+  #snapshotTimer: NodeJS.Timeout | null = null;
+  #unsubscribe: (() => void) | null = null;
+  #failure: Error | null = null;
+  #closed = false;
+
+  /** Takes the data dir's lock at once (throws DataDirLockedError when another process holds it). */
+  constructor(host: PersistenceHost, config: PersistenceConfig, options: PersistenceOptions) {
+    this.#host = host;
+    this.config = config;
+    this.#options = options;
+    this.dataDir = DataDir.open(config.dataDir);
+  }
+
+  get failed(): boolean {
+    return this.#failure !== null;
+  }
+
+  /** Recovers the data dir's content into the engine, then starts logging. Call once. */
+  async start(): Promise<RecoveryReport> {
+    assert(this.#wal === null, 'persistence started twice');
+    const dataDir = this.dataDir;
+    const historyId = dataDir.historyId;
+    const report = await recover(this.#host, {
+      snapshots: new SnapshotReader({ snapshotDirectory: dataDir.snapshotDirectory, historyId }),
+      wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId }),
+    }, this.#options.onProgress ?? (() => undefined));
+    this.#recovery = report;
+    const changes = this.#host.changes;
+    const wal = await WalClient.open({
+      dataDir: dataDir.directory,
+      historyId,
+      fsync: this.config.fsync,
+      segmentBytes: this.config.walSegmentBytes,
+      nextLsn: changes.lastLsn + 1,
+      ...(this.#options.testOnlyFaults === undefined ? {} : { testOnlyFaults: this.#options.testOnlyFaults }),
+    });
+    this.#wal = wal;
+    const gate = new AckGate(changes.lastLsn);
+    this.#gate = gate;
+    wal.onDurable((lsn) => gate.advance(lsn));
+    wal.onFailed((error) => this.#fail(error));
+    this.#unsubscribe = changes.subscribe((change) => wal.append(change));
+    this.#host.attachAckGate(gate);
+    this.#snapshots = await SnapshotClient.open({ snapshotDirectory: dataDir.snapshotDirectory });
+    if (this.config.snapshotIntervalSec > 0) {
+      this.#snapshotTimer = setInterval(() => void this.snapshot().catch(() => undefined), this.config.snapshotIntervalSec * 1000);
+      this.#snapshotTimer.unref();
+    }
+    return report;
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure !== null) return;
+    this.#failure = error;
+    this.#gate?.fail();
+    this.#options.onFailed(error);
+  }
+
+  /**
+   * Writes a snapshot of every shard, then deletes the WAL segments it covers. A second call while
+   * one runs joins it. Rejects if a shard died or the disk failed; the previous snapshot stays.
+   */
+  snapshot(): Promise<SnapshotReport> {
+    if (this.#snapshotRunning !== null) return this.#snapshotRunning;
+    const wal = this.#wal;
+    const snapshots = this.#snapshots;
+    if (wal === null || snapshots === null || this.#closed) return Promise.reject(new Error('persistence is not running'));
+    const running = takeSnapshot(this.#host, snapshots, this.dataDir.historyId).then(
+      (report) => {
+        this.#lastSnapshot = report;
+        this.#snapshotsTaken++;
+        // Segments wholly covered by the snapshot go (a replica's needs will hold them back here).
+        wal.dropBefore(report.lsn);
+        return report;
+      },
+      (error: unknown) => {
+        this.#snapshotFailures++;
+        throw error;
+      },
+    ).finally(() => {
+      this.#snapshotRunning = null;
+    });
+    this.#snapshotRunning = running;
+    return running;
+  }
+
+  stats(): PersistenceStats {
+    const wal = this.#wal?.stats();
+    return {
+      dataDir: this.dataDir.directory,
+      historyId: Buffer.from(this.dataDir.historyId).toString('hex'),
+      fsync: this.config.fsync,
+      state: this.#failure !== null ? 'failed' : this.#wal === null ? 'recovering' : 'ready',
+      failure: this.#failure?.message ?? null,
+      durableLsn: this.#gate?.durableLsn ?? 0,
+      writtenLsn: wal?.writtenLsn ?? 0,
+      walBytes: wal?.walBytes ?? 0,
+      walSegments: wal?.segments ?? 0,
+      fsyncs: wal?.fsyncs ?? 0,
+      fsyncLatencyUs: wal?.fsyncLatencyUs ?? [],
+      lastSnapshot: this.#lastSnapshot,
+      snapshotsTaken: this.#snapshotsTaken,
+      snapshotFailures: this.#snapshotFailures,
+      recovery: this.#recovery,
+    };
+  }
+
+  /** After the engine stopped taking writes: flushes and fsyncs the WAL, stops the threads, unlocks. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#snapshotTimer !== null) clearInterval(this.#snapshotTimer);
+    await this.#snapshotRunning?.catch(() => undefined);
+    this.#unsubscribe?.();
+    await this.#wal?.close();
+    await this.#snapshots?.close();
+    this.dataDir.close();
+  }
+}

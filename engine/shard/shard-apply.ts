@@ -1,0 +1,73 @@
+// Applies a change made elsewhere (the WAL at recovery; later a primary's stream) as it is: the
+// record ends up with exactly the change's generation, expiry and lastModified, whatever the table
+// held before, so replaying a log over a fuzzy snapshot converges on the logged state (each change
+// is absolute: a put sets the whole record, a removal removes, a touch sets the expiry).
+//
+// Differences from the client ops, and why:
+// - no lazy expiry on the way (that would log an `expired` change of our own, with a new LSN, in
+//   the middle of a replay whose LSNs are given); a put whose expiry has already passed removes
+//   the key instead, so a record that expired while the node was down is not resurrected;
+// - no eviction: the replayed log already holds the evictions the namespace made. A change that
+//   does not fit answers OutOfMemory, and the recovery counts and reports it;
+// - every change is journaled with entryFlagReplayed, so the drain consumes it without giving it a
+//   second LSN (the applier appends the original change, with its LSN, itself).
+
+import { entryFlagReplayed, EntryKind } from '../layout/journal-layout';
+import { classOf, classSizes } from '../layout/size-classes';
+import { Status } from '../layout/status';
+import { recordBytesOf } from '../layout/table-layout';
+import type { ApplyOp } from './apply-op';
+import type { ShardState } from './shard-state';
+
+export function applyChange(state: ShardState, op: ApplyOp, bytes: Uint8Array, words: Uint32Array): void {
+  const results = state.results;
+  const namespace = state.namespaces[op.namespaceId];
+  if (namespace === undefined) return results.writeStatus(Status.UnknownNamespace);
+  const table = state.table;
+  const kind = op.kind;
+  const expiredAlready = op.expiry !== 0 && op.expiry <= state.nowSec;
+  if (kind === EntryKind.Put && !expiredAlready) return applyPut(state, op, bytes, words);
+  const slot = table.find(op.namespaceId, bytes, op.keyStart, op.keyLength, op.hash);
+  if (slot < 0) return results.writeStatus(Status.NotFound);
+  const record = table.slotRecord(slot);
+  if (!state.hasRoomForKeyChange(record)) return results.writeStatus(Status.Busy);
+  if (kind === EntryKind.Touch && !expiredAlready) {
+    const fields = state.fieldsOf(EntryKind.Touch, record);
+    fields.expiry = op.expiry;
+    state.commit(fields, state.keyRunsOf(record), entryFlagReplayed);
+    table.setExpiry(record, op.expiry);
+    state.markApplied();
+    return results.writeStatus(Status.Ok);
+  }
+  // delete, expired, evicted; or a put or touch whose expiry passed while the change travelled.
+  state.removeCommitted(slot, record, kind === EntryKind.Put || kind === EntryKind.Touch ? EntryKind.Expired : kind, entryFlagReplayed);
+  return results.writeStatus(Status.Ok);
+}
+
+function applyPut(state: ShardState, op: ApplyOp, bytes: Uint8Array, words: Uint32Array): void {
+  const table = state.table;
+  const results = state.results;
+  const namespace = state.namespaces[op.namespaceId]!;
+  if (!table.reserveIndexSlot()) return results.writeStatus(Status.OutOfMemory);
+  const slot = table.find(op.namespaceId, bytes, op.keyStart, op.keyLength, op.hash);
+  const existing = slot < 0 ? 0 : table.slotRecord(slot);
+  const recordBytes = recordBytesOf(op.keyLength, op.contentTypeLength, op.valueLength);
+  const growthBytes = classSizes[classOf(recordBytes)]! - (existing === 0 ? 0 : table.recordSlotBytes(existing));
+  if (table.namespaceBytes(op.namespaceId) + growthBytes > namespace.budgetBytes) return results.writeStatus(Status.OutOfMemory);
+  if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength)) return results.writeStatus(Status.Busy);
+  const offset = table.allocate(recordBytes);
+  if (offset === 0) return results.writeStatus(Status.OutOfMemory);
+  const fields = state.fields;
+  fields.kind = EntryKind.Put;
+  fields.namespaceId = op.namespaceId;
+  fields.generation = op.generation;
+  fields.expiry = op.expiry;
+  fields.lastModified = op.lastModified;
+  const runs = state.runs.from(bytes, words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
+  table.writeRecord(offset, fields, runs);
+  state.commit(fields, runs, entryFlagReplayed);
+  if (existing !== 0) table.swap(slot, existing, offset);
+  else table.link(op.hash, offset);
+  state.markApplied();
+  results.writeStatus(Status.Ok);
+}
