@@ -63,11 +63,7 @@ function applyPut(state: ShardState, op: ApplyOp, bytes: Uint8Array, words: Uint
   fields.generation = op.generation;
   fields.expiry = op.expiry;
   fields.lastModified = op.lastModified;
-  const runs = state.runs.from(bytes, words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
-  table.writeRecord(offset, fields, runs);
-  state.commit(fields, runs, entryFlagReplayed);
-  if (existing !== 0) table.swap(slot, existing, offset);
-  else table.link(op.hash, offset);
-  state.markApplied();
+  state.runs.from(bytes, words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
+  state.installRecord(offset, slot, existing, op.hash, entryFlagReplayed);
   results.writeStatus(Status.Ok);
 }

@@ -155,12 +155,8 @@ export class ShardExecutor {
     fields.generation = existing === 0 ? 1 : (table.recordGeneration(existing) % 0xffffffff) + 1;
     fields.expiry = state.expiryFor(op.ttlSec, namespace);
     fields.lastModified = state.nowMs;
-    const runs = state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
-    table.writeRecord(offset, fields, runs);
-    state.commit(fields, runs);
-    if (existing !== 0) table.swap(slot, existing, offset);
-    else table.link(op.hash, offset);
-    state.markApplied();
+    state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
+    state.installRecord(offset, slot, existing, op.hash, 0);
     results.writeRecord(Status.Ok, existing === 0 ? resultFlagCreated : 0, table, offset, false);
   }
 

@@ -97,6 +97,20 @@ export class ShardState {
     this.table.journalApplied = this.journal.head;
   }
 
+  /**
+   * Invariant 3 for a put: the new record is written into its fresh slot (`fields` and `runs` as
+   * filled by the caller), the change committed, then the index swapped from the existing record
+   * (or linked at the insert position of the last find), then marked applied.
+   */
+  installRecord(offset: number, slot: number, existing: number, hash: number, flags: number): void {
+    const table = this.table;
+    table.writeRecord(offset, this.fields, this.runs);
+    this.commit(this.fields, this.runs, flags);
+    if (existing !== 0) table.swap(slot, existing, offset);
+    else table.link(hash, offset);
+    this.markApplied();
+  }
+
   /** Commits a removal (delete, expired, evicted) and applies it. The caller checked journal room. */
   removeCommitted(slot: number, record: number, kind: EntryKind, flags = 0): void {
     this.commit(this.fieldsOf(kind, record), this.keyRunsOf(record), flags);
