@@ -17,6 +17,7 @@ import { Status, statusMessage } from '../../engine/status';
 import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/types';
 import { validateKey, validateOp } from '../../engine/validate-op';
 import { ttlSecMax } from '../../engine/limits';
+import { isMediaType } from '../codec/media-type';
 import { parseContentPath } from './content-path';
 import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
@@ -114,7 +115,10 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
 
 function writeRecordHeaders(res: HttpResponse, record: OpResult): void {
   res.writeHeader('ETag', formatEntityTag(record.generation));
-  res.writeHeader('Content-Type', record.contentType === '' ? octetStream : record.contentType);
+  // Every write path checks content types (validate-op.ts); this second look is one short scan, so
+  // a record stored before that check existed, or by a path that missed it, still cannot put bytes
+  // of its own choosing into the header block.
+  res.writeHeader('Content-Type', isMediaType(record.contentType) ? record.contentType : octetStream);
   res.writeHeader('Last-Modified', new Date(record.lastModified).toUTCString());
   if (record.expiry !== 0) {
     const secondsLeft = Math.max(0, record.expiry - Math.floor(Date.now() / 1000));
