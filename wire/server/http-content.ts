@@ -18,6 +18,7 @@ import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/types'
 import { validateKey, validateOp } from '../../engine/validate-op';
 import { ttlSecMax } from '../../engine/limits';
 import { isMediaType } from '../codec/media-type';
+import { bodyFraming, contentLengthHeadersMax } from './body-framing';
 import { parseContentPath } from './content-path';
 import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
@@ -78,6 +79,17 @@ function run(context: ContentContext, exchange: HttpExchange, op: Op, namespace:
     exchange.sendError(status);
     return;
   }
+  if (op.op === 'get' || op.op === 'head') execute(context, exchange, op, answer);
+  // A write waits one event-loop turn before it reaches the engine. uWS refuses asynchronous HTTP
+  // pipelining by design: when the next request of the same TCP read is parsed while this one is
+  // unanswered, it closes the connection (HttpContext.h: "Important for denying async pipelining").
+  // It parses the rest of that read before this turn ends, so by the next turn a pipelined write's
+  // exchange is aborted and the write is dropped unapplied: the client sees a clean close and no
+  // record changed, instead of a write applied whose answer never came. See http-pipelining.test.ts.
+  else exchange.deferWhileLive(() => execute(context, exchange, op, answer));
+}
+
+function execute(context: ContentContext, exchange: HttpExchange, op: Op, answer: (result: OpResult) => void): void {
   context.engine.execute(op).then(
     (result) => {
       context.metrics.countOp(httpTransport, op.op, result.status);
@@ -167,9 +179,18 @@ function parseTtl(query: string | undefined): number | undefined | null {
   return ttl <= ttlSecMax ? ttl : null;
 }
 
-function parseContentLength(header: string): number | null {
-  if (header === '' || !/^\d{1,15}$/.test(header)) return null;
-  return Number(header);
+/**
+ * Every Content-Length value of the request (uWS's getHeader returns only the first; forEach sees
+ * them all). The common case, one or none, costs one getHeader and at most one pass.
+ */
+function contentLengths(req: HttpRequest): string[] {
+  const first = req.getHeader('content-length');
+  if (first === '') return [];
+  const values: string[] = [];
+  req.forEach((name, value) => {
+    if (name === 'content-length' && values.length <= contentLengthHeadersMax) values.push(value);
+  });
+  return values;
 }
 
 function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
@@ -189,7 +210,16 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     return;
   }
   const contentType = req.getHeader('content-type');
-  const declaredBytes = req.getHeader('transfer-encoding') === '' ? (parseContentLength(req.getHeader('content-length')) ?? 0) : null;
+  const framing = bodyFraming(contentLengths(req), req.getHeader('transfer-encoding'));
+  if (framing.kind === 'invalid' || framing.kind === 'none') {
+    // The connection is closed after an invalid length: where its body ends is unknowable. (For
+    // a length that is not digits at all, uWS closes the connection itself right after this
+    // handler, before the 400 can leave: the client sees a clean close, and nothing is written.)
+    const message = framing.kind === 'none' ? 'PUT needs a body: send Content-Length (0 for an empty value) or chunked' : framing.message;
+    exchange.refuse(Status.InvalidArgument, message, { closeConnection: framing.kind === 'invalid' });
+    return;
+  }
+  const declaredBytes = framing.kind === 'length' ? framing.bytes : null;
   exchange.readBody(declaredBytes, namespace.maxValueBytes, (value) => {
     const op: Op = { op: 'put', ns: namespace.name, key, value, mode: preconditions.mode };
     if (preconditions.ifGeneration !== undefined) op.ifGeneration = preconditions.ifGeneration;

@@ -61,6 +61,13 @@ export class HttpExchange {
     this.#finish();
   }
 
+  /** Runs work on the next event-loop turn (setImmediate), unless the exchange is over by then. */
+  deferWhileLive(work: () => void): void {
+    setImmediate(() => {
+      if (this.live) work();
+    });
+  }
+
   /** Refuses the request before it became an op (counted as a request failure, not an op). */
   refuse(status: Status, message?: string, options: { httpCode?: number; closeConnection?: boolean; headers?: [string, string][] } = {}): void {
     this.#context.metrics.countRequestFailure(httpTransport, status);
