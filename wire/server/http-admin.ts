@@ -12,6 +12,19 @@ export interface AdminContext extends ExchangeContext {
   engine: EngineApi;
   startedAtMs: number;
   connections(): number;
+  /** Unread output over every connection, and its budget (output-budget.ts). */
+  bufferedOutputBytes(): number;
+  limits: { maxBufferedOutputBytes: number; maxConnections: number };
+}
+
+/**
+ * The change log's retained key and value bytes: memory outside every namespace limit (up to its
+ * own byte bound). Read by duck typing: the engine's ChangeLog has it, the ChangeLogApi contract
+ * (and so the model engine) need not.
+ */
+function changeLogRetainedBytes(engine: EngineApi): number | null {
+  const retained = (engine.changes as { retainedBytes?: unknown }).retainedBytes;
+  return typeof retained === 'number' ? retained : null;
 }
 
 export function statusDocument(context: AdminContext): Record<string, unknown> {
@@ -26,6 +39,10 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     shardRestarts: stats.shardRestarts,
     tableBytes: stats.tableBytes,
     connections: context.connections(),
+    maxConnections: context.limits.maxConnections,
+    bufferedOutputBytes: context.bufferedOutputBytes(),
+    maxBufferedOutputBytes: context.limits.maxBufferedOutputBytes,
+    changeLogRetainedBytes: changeLogRetainedBytes(context.engine),
     requestsInFlight: context.lifecycle.inFlight,
     namespaces: stats.namespaces.map(({ name, mode, records, bytes, memoryLimitBytes }) => ({ name, mode, records, bytes, memoryLimitBytes })),
   };

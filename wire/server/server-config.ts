@@ -7,7 +7,7 @@
 //     "engine": EngineConfigInput,                       (engine/config.ts)
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
-//                 "subscriberBackpressureBytes" } }
+//                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
 
 import { readFileSync } from 'node:fs';
 import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/config';
@@ -32,6 +32,13 @@ export interface ServerLimits {
    * the change log instead (wire/server/subscriptions). Below backpressureBytesMax.
    */
   subscriberBackpressureBytes: number;
+  /**
+   * Unread output summed over every WebSocket connection: above it, requests are answered Busy
+   * and the connections holding the most are closed (wire/server/output-budget.ts).
+   */
+  maxBufferedOutputBytes: number;
+  /** Open WebSocket connections; one more upgrade is answered 503. */
+  maxConnections: number;
 }
 
 /** 8 MiB, or a quarter of backpressureBytesMax when that is smaller and no value is given. */
@@ -64,6 +71,8 @@ export function defaultServerConfig(): ServerConfig {
       idleTimeoutSec: 120,
       shutdownGraceMs: 10_000,
       subscriberBackpressureBytes: subscriberBackpressureBytesDefault,
+      maxBufferedOutputBytes: 256 * 1024 * 1024,
+      maxConnections: 10_000,
     },
   };
 }
@@ -123,6 +132,8 @@ const limitFields = [
   'idleTimeoutSec',
   'shutdownGraceMs',
   'subscriberBackpressureBytes',
+  'maxBufferedOutputBytes',
+  'maxConnections',
 ] as const;
 
 function applyLimits(limits: ServerLimits, input: JsonObject): void {
@@ -135,6 +146,8 @@ function applyLimits(limits: ServerLimits, input: JsonObject): void {
     idleTimeoutSec: [0, 960],
     shutdownGraceMs: [0, 10 * 60 * 1000],
     subscriberBackpressureBytes: [64 * 1024, 1024 * 1024 * 1024],
+    maxBufferedOutputBytes: [1024 * 1024, 64 * 1024 * 1024 * 1024],
+    maxConnections: [1, 1_000_000],
   };
   for (const field of limitFields) {
     const value = input[field];

@@ -80,7 +80,16 @@ class Front {
     const { metrics } = this;
     const latency = metrics.latency('http');
     this.#content = { lifecycle, metrics, latency, engine, namespaces };
-    this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections };
+    this.#admin = {
+      lifecycle,
+      metrics,
+      latency,
+      engine,
+      startedAtMs: Date.now(),
+      connections: () => this.endpoint.connections,
+      bufferedOutputBytes: () => this.endpoint.bufferedOutputBytes,
+      limits: config.limits,
+    };
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
     this.endpoint = new WsEndpoint({ engine, namespaces, lifecycle, metrics, logger, limits: config.limits, subscriptions: this.subscriptions });
