@@ -5,6 +5,7 @@
 // Config file shape (every field optional):
 //   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
 //     "engine": EngineConfigInput,                       (engine/config.ts)
+//     "allowedOrigins": ["https://app.example"], "allowedHosts": ["tessera.internal"],
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
 //                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
@@ -54,6 +55,10 @@ export interface ServerConfig {
   logLevel: LogLevel;
   engine: EngineConfigInput;
   limits: ServerLimits;
+  /** Origins whose pages may open WebSockets (request-origin.ts); none by default, "*" for any. */
+  allowedOrigins: string[];
+  /** Host names answered besides the loopback names when bound to loopback (request-origin.ts). */
+  allowedHosts: string[];
 }
 
 /** What `npm start` runs with: one store namespace `content`, loopback only. */
@@ -74,6 +79,8 @@ export function defaultServerConfig(): ServerConfig {
       maxBufferedOutputBytes: 256 * 1024 * 1024,
       maxConnections: 10_000,
     },
+    allowedOrigins: [],
+    allowedHosts: [],
   };
 }
 
@@ -116,6 +123,13 @@ function parseIntegerText(text: string, min: number, max: number, name: string):
 function hostOf(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 255) invalid(`${name} must be a host name or address`);
   return value;
+}
+
+function stringList(value: Json, name: string): string[] {
+  if (!Array.isArray(value) || value.length > 256 || !value.every((item) => typeof item === 'string' && item.length > 0 && item.length <= 255 && /^[\x21-\x7e]+$/.test(item))) {
+    invalid(`${name} must be a list of at most 256 non-empty strings of visible ASCII`);
+  }
+  return value as string[];
 }
 
 function logLevelOf(value: unknown, name: string): LogLevel {
@@ -174,7 +188,9 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
     throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts'], '');
+  if (parsed['allowedOrigins'] !== undefined) config.allowedOrigins = stringList(parsed['allowedOrigins'], 'allowedOrigins');
+  if (parsed['allowedHosts'] !== undefined) config.allowedHosts = stringList(parsed['allowedHosts'], 'allowedHosts');
   if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
   if (parsed['port'] !== undefined) config.port = integerIn(parsed['port'], 0, 65535, 'port');
   if (parsed['logLevel'] !== undefined) config.logLevel = logLevelOf(parsed['logLevel'], 'logLevel');

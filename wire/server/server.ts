@@ -8,20 +8,23 @@
 //   3. close WebSockets with 1001 (going away) and force-close what is left (idle keep-alives);
 //   4. close the engine.
 
-import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/engine-api';
 import { openEngine } from '../../engine/open-engine';
 import type { NamespaceConfig } from '../../engine/types';
 import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from './http-admin';
+import { Status } from '../../engine/status';
 import { handleContent, type ContentContext } from './http-content';
+import { HttpExchange } from './http-exchange';
 import { Lifecycle } from './lifecycle';
 import { loadUws, type UwsModule } from './load-uws';
 import type { Logger } from './logger';
 import { ServerMetrics } from './metrics';
 import type { ServerConfig } from './server-config';
+import { OriginPolicy } from './request-origin';
 import { ServerError } from './server-errors';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
-import { WsEndpoint, wsPath } from './ws-endpoint';
+import { WsEndpoint, wsPath, type UpgradeRefusal } from './ws-endpoint';
 
 export interface RunningServer {
   readonly host: string;
@@ -67,9 +70,11 @@ class Front {
   readonly #engine: EngineApi;
   readonly #content: ContentContext;
   readonly #admin: AdminContext;
+  readonly #originPolicy: OriginPolicy;
 
   constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp) {
     const { lifecycle } = this;
+    this.#originPolicy = new OriginPolicy(config);
     const namespaces = new Map<string, NamespaceConfig>(engine.namespaces.map((namespace) => [namespace.name, namespace]));
     this.#engine = engine;
     this.metrics = new ServerMetrics({
@@ -92,7 +97,16 @@ class Front {
     };
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
-    this.endpoint = new WsEndpoint({ engine, namespaces, lifecycle, metrics, logger, limits: config.limits, subscriptions: this.subscriptions });
+    this.endpoint = new WsEndpoint({
+      engine,
+      namespaces,
+      lifecycle,
+      metrics,
+      logger,
+      limits: config.limits,
+      subscriptions: this.subscriptions,
+      admitUpgrade: (req) => this.#admitUpgrade(req),
+    });
   }
 
   /** Static routes win over wildcards in uWS, whatever the order; /* last catches the rest. */
@@ -100,11 +114,31 @@ class Front {
     const content = this.#content;
     const admin = this.#admin;
     app.ws(wsPath, this.endpoint.behavior(uws));
-    app.get('/status', (res, req) => handleStatus(admin, res, req));
-    app.head('/status', (res, req) => handleStatus(admin, res, req));
-    app.get('/metrics', (res, req) => handleMetrics(admin, res, req));
-    app.any('/v1/*', (res, req) => handleContent(content, res, req));
-    app.any('/*', (res, req) => handleNoRoute(admin, res, req));
+    app.get('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
+    app.head('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
+    app.get('/metrics', this.#guarded((res, req) => handleMetrics(admin, res, req)));
+    app.any('/v1/*', this.#guarded((res, req) => handleContent(content, res, req)));
+    app.any('/*', this.#guarded((res, req) => handleNoRoute(admin, res, req)));
+  }
+
+  /** A route handler behind the Host check (request-origin.ts): a refused Host is answered 403. */
+  #guarded(handler: (res: HttpResponse, req: HttpRequest) => void): (res: HttpResponse, req: HttpRequest) => void {
+    const policy = this.#originPolicy;
+    const admin = this.#admin;
+    return (res, req) => {
+      if (policy.hostAllowed(req.getHeader('host'))) {
+        handler(res, req);
+        return;
+      }
+      new HttpExchange(res, admin, req.getMethod() === 'head').refuse(Status.Forbidden, 'this Host is not served here (allowedHosts)', { closeConnection: true });
+    };
+  }
+
+  /** Origin and Host of a WebSocket upgrade; null admits it. */
+  #admitUpgrade(req: HttpRequest): UpgradeRefusal | null {
+    if (!this.#originPolicy.hostAllowed(req.getHeader('host'))) return { httpCode: 403, status: Status.Forbidden, message: 'this Host is not served here (allowedHosts)' };
+    if (!this.#originPolicy.originAllowed(req.getHeader('origin'))) return { httpCode: 403, status: Status.Forbidden, message: 'pages from this Origin may not connect (allowedOrigins)' };
+    return null;
   }
 
   /** Steps 1-4 of the shutdown order at the top of this file. */

@@ -28,6 +28,7 @@ import { opKindIndex, transportIndex, type LatencyObserver, type ServerMetrics }
 import type { ServerLimits } from './server-config';
 import type { ConnectionSubscriptions, SubscriptionHub } from './subscriptions';
 import { errorBody } from './http-exchange';
+import { statusLine } from './http-status';
 import { runRequest } from './ws-request';
 
 export const wsPath = '/v1/ws';
@@ -48,6 +49,18 @@ export interface WsContext {
   limits: ServerLimits;
   /** Change subscriptions; without it subscribe is answered InvalidArgument. */
   subscriptions?: SubscriptionHub;
+  /**
+   * Checks an upgrade request before a WebSocket exists (Origin, Host, access token): a refusal is
+   * answered with its HTTP code and no WebSocket is opened.
+   */
+  admitUpgrade?: (req: HttpRequest) => UpgradeRefusal | null;
+}
+
+export interface UpgradeRefusal {
+  httpCode: 401 | 403 | 503;
+  status: Status;
+  message: string;
+  headers?: readonly [string, string][];
 }
 
 /** Per-connection state, held as the uWS user data. */
@@ -138,9 +151,17 @@ export class WsEndpoint {
    */
   #onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const { limits } = this.#context;
-    if (this.#open.size >= limits.maxConnections) {
-      this.#context.metrics.countRequestFailure(wsTransport, Status.Busy);
-      res.cork(() => res.writeStatus('503 Service Unavailable').writeHeader('Content-Type', 'application/json').end(errorBody(Status.Busy, `more than ${limits.maxConnections} connections`), true));
+    const refusal: UpgradeRefusal | null =
+      this.#open.size >= limits.maxConnections
+        ? { httpCode: 503, status: Status.Busy, message: `more than ${limits.maxConnections} connections` }
+        : (this.#context.admitUpgrade?.(req) ?? null);
+    if (refusal !== null) {
+      this.#context.metrics.countRequestFailure(wsTransport, refusal.status);
+      res.cork(() => {
+        res.writeStatus(statusLine(refusal.httpCode)).writeHeader('Content-Type', 'application/json');
+        for (const [name, value] of refusal.headers ?? []) res.writeHeader(name, value);
+        res.end(errorBody(refusal.status, refusal.message), true);
+      });
       return;
     }
     const userData = {} as Connection;
