@@ -114,13 +114,13 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
       return;
     }
     const notModified = ifNoneMatch.kind !== 'absent' ? matchesGeneration(ifNoneMatch, result.generation) : notModifiedSince(ifModifiedSince, result.lastModified);
-    exchange.respond((res) => {
+    exchange.respond((res, closeConnection) => {
       res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
       writeRecordHeaders(res, result);
       const value = result.value ?? new Uint8Array(0);
-      if (notModified) res.endWithoutBody();
-      else if (isHead) res.endWithoutBody(value.byteLength);
-      else res.end(value);
+      if (notModified) res.endWithoutBody(undefined, closeConnection);
+      else if (isHead) res.endWithoutBody(value.byteLength, closeConnection);
+      else res.end(value, closeConnection);
     });
   });
 }
@@ -247,13 +247,13 @@ function handleDelete(context: ContentContext, exchange: HttpExchange, req: Http
 /** A put or delete result: okCode with the new ETag, or the status as an error (412 for failed preconditions). */
 function answerWrite(exchange: HttpExchange, result: OpResult, hasIfMatch: boolean, okCode: 201 | 200 | 204): void {
   if (result.status === Status.Ok) {
-    exchange.respond((res) => {
+    exchange.respond((res, closeConnection) => {
       res.writeStatus(statusLine(okCode));
       if (okCode === 204) {
-        res.endWithoutBody();
+        res.endWithoutBody(undefined, closeConnection);
         return;
       }
-      res.writeHeader('ETag', formatEntityTag(result.generation)).end();
+      res.writeHeader('ETag', formatEntityTag(result.generation)).end(undefined, closeConnection);
     });
     return;
   }

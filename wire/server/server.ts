@@ -4,7 +4,9 @@
 // Shutdown order (stop()):
 //   1. stop accepting: close the listen socket; requests arriving on open connections are answered
 //      ShuttingDown from now on;
-//   2. wait, at most shutdownGraceMs, until every request already taken has been answered;
+//   2. wait, at most shutdownGraceMs, until every request already taken has been answered (every
+//      HTTP answer from now on says `Connection: close`), then linger drainLingerMs for requests
+//      already on the wire;
 //   3. close WebSockets with 1001 (going away) and force-close what is left (idle keep-alives);
 //   4. close the engine.
 
@@ -25,6 +27,9 @@ import { OriginPolicy } from './request-origin';
 import { ServerError } from './server-errors';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
 import { WsEndpoint, wsPath, type UpgradeRefusal } from './ws-endpoint';
+
+/** How long a drain waits, once idle, for requests a keep-alive client sent before it saw `Connection: close`. */
+const drainLingerMs = 150;
 
 export interface RunningServer {
   readonly host: string;
@@ -151,6 +156,13 @@ class Front {
     logger.info({ reason, inFlight: lifecycle.inFlight }, 'tessera draining');
     const idle = await lifecycle.waitIdle(graceMs);
     if (!idle) logger.warn({ inFlight: lifecycle.inFlight, graceMs }, 'shutdown grace ran out with requests in flight');
+    // A keep-alive client may have sent its next request just before our `Connection: close`
+    // answer reached it; it is on the wire now. Linger a moment so it is answered 503 (with
+    // Connection: close) rather than cut off by the close below.
+    if (idle) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(drainLingerMs, graceMs)));
+      await lifecycle.waitIdle(graceMs);
+    }
     endpoint.flush();
     endpoint.closeAll(1001, 'server shutting down');
     closeApp(app);
