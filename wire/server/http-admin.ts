@@ -5,6 +5,8 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/engine-api';
 import { Status } from '../../engine/status';
+import type { AccessControl } from './access-control';
+import { admitHttp } from './http-access';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
 import { tesseraVersion } from './package-info';
 
@@ -15,6 +17,7 @@ export interface AdminContext extends ExchangeContext {
   /** Unread output over every connection, and its budget (output-budget.ts). */
   bufferedOutputBytes(): number;
   limits: { maxBufferedOutputBytes: number; maxConnections: number };
+  access: AccessControl;
 }
 
 /**
@@ -50,12 +53,14 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
 
 export function handleStatus(context: AdminContext, res: HttpResponse, req: HttpRequest): void {
   const exchange = new HttpExchange(res, context, req.getMethod() === 'head');
+  if (!context.access.openStatus && !admitHttp(context.access, req, exchange, (principal) => principal.isAdmin)) return;
   const httpCode = context.lifecycle.accepting ? 200 : 503;
   exchange.sendJson(httpCode, JSON.stringify(statusDocument(context)), { headers: [['Cache-Control', 'no-store']] });
 }
 
 export function handleMetrics(context: AdminContext, res: HttpResponse, req: HttpRequest): void {
   const exchange = new HttpExchange(res, context, req.getMethod() === 'head');
+  if (!context.access.openMetrics && !admitHttp(context.access, req, exchange, (principal) => principal.isAdmin)) return;
   context.metrics.render().then(
     (text) => exchange.sendJson(200, text, { contentType: context.metrics.contentType }),
     (error: unknown) => exchange.sendError(Status.InternalError, error instanceof Error ? error.message : undefined),

@@ -18,6 +18,8 @@ import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/types'
 import { validateKey, validateOp } from '../../engine/validate-op';
 import { ttlSecMax } from '../../engine/limits';
 import { isMediaType } from '../codec/media-type';
+import type { AccessControl } from './access-control';
+import { admitHttp, methodRole } from './http-access';
 import { bodyFraming, contentLengthHeadersMax } from './body-framing';
 import { parseContentPath } from './content-path';
 import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
@@ -29,6 +31,7 @@ import { failureOf } from './engine-failure';
 export interface ContentContext extends ExchangeContext {
   engine: EngineApi;
   namespaces: ReadonlyMap<string, NamespaceConfig>;
+  access: AccessControl;
 }
 
 const httpTransport = transportIndex.http;
@@ -47,6 +50,9 @@ export function handleContent(context: ContentContext, res: HttpResponse, req: H
     exchange.refuse(path.status, path.message);
     return;
   }
+  // Before the namespace lookup, so that a client without a token learns nothing of which exist.
+  const role = methodRole(method);
+  if (!admitHttp(context.access, req, exchange, (principal) => principal.roleFor(path.ns) >= role)) return;
   const namespace = context.namespaces.get(path.ns);
   if (namespace === undefined) {
     exchange.refuse(Status.UnknownNamespace, `no namespace ${JSON.stringify(path.ns)}`);
@@ -118,11 +124,21 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
       res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
       writeRecordHeaders(res, result);
       const value = result.value ?? new Uint8Array(0);
-      if (notModified) res.endWithoutBody(undefined, closeConnection);
+      if (notModified) endEmpty(res, closeConnection);
       else if (isHead) res.endWithoutBody(value.byteLength, closeConnection);
       else res.end(value, closeConnection);
     });
   });
+}
+
+/**
+ * Ends a 204 or 304, which carry no Content-Length. Not endWithoutBody(undefined, true): uWS.js
+ * then writes `Content-Length: 9223372036854775808` and the connection is lost (measured, v20.30).
+ * So `Connection: close` is written by hand; the client closes, and a drain closes what is left.
+ */
+function endEmpty(res: HttpResponse, closeConnection: boolean): void {
+  if (closeConnection) res.writeHeader('Connection', 'close');
+  res.endWithoutBody();
 }
 
 function writeRecordHeaders(res: HttpResponse, record: OpResult): void {
@@ -250,7 +266,7 @@ function answerWrite(exchange: HttpExchange, result: OpResult, hasIfMatch: boole
     exchange.respond((res, closeConnection) => {
       res.writeStatus(statusLine(okCode));
       if (okCode === 204) {
-        res.endWithoutBody(undefined, closeConnection);
+        endEmpty(res, closeConnection);
         return;
       }
       res.writeHeader('ETag', formatEntityTag(result.generation)).end(undefined, closeConnection);

@@ -10,7 +10,6 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { once } from 'node:events';
 import { openSocket, parseResponses, rawHttp } from './raw-http.fixture';
 import { spawnServer, testConfig, type ServerProcess } from './test-server';
 
@@ -62,8 +61,7 @@ test('requests one after another on one keep-alive connection are all answered, 
     socket.write(request);
     while (parseResponses(Buffer.concat(received)).length <= index && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  socket.end();
-  await once(socket, 'close');
+  socket.destroy();
   const statuses = parseResponses(Buffer.concat(received)).map((response) => response.status);
   assert.deepEqual(statuses, [201, 200, 200, 200, 204, 404]);
 });

@@ -6,6 +6,8 @@
 //   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
 //     "engine": EngineConfigInput,                       (engine/config.ts)
 //     "allowedOrigins": ["https://app.example"], "allowedHosts": ["tessera.internal"],
+//     "auth": { "tokens": [{ "name", "sha256", "roles": { "content": "write", "*": "read" } }],
+//               "openStatus": true, "openMetrics": true },                       (access-control.ts)
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
 //                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
@@ -13,6 +15,8 @@
 import { readFileSync } from 'node:fs';
 import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/config';
 import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/limits';
+import { roleNames, type AuthConfig, type RoleName, type TokenEntry } from './access-control';
+import { isLoopbackHost } from './request-origin';
 import { ServerError, reasonOf } from './server-errors';
 
 export interface ServerLimits {
@@ -59,6 +63,10 @@ export interface ServerConfig {
   allowedOrigins: string[];
   /** Host names answered besides the loopback names when bound to loopback (request-origin.ts). */
   allowedHosts: string[];
+  /** Access tokens (access-control.ts); no tokens = no access control. */
+  auth: AuthConfig;
+  /** --insecure: serve a non-loopback address without tokens (protected mode off, deliberately). */
+  insecure: boolean;
 }
 
 /** What `npm start` runs with: one store namespace `content`, loopback only. */
@@ -81,12 +89,14 @@ export function defaultServerConfig(): ServerConfig {
     },
     allowedOrigins: [],
     allowedHosts: [],
+    auth: { tokens: [], openStatus: true, openMetrics: true },
+    insecure: false,
   };
 }
 
 /** The sources a configuration is resolved from; the CLI passes the real ones, tests fakes. */
 export interface ConfigSources {
-  flags: { host?: string; port?: string; config?: string; logLevel?: string };
+  flags: { host?: string; port?: string; config?: string; logLevel?: string; insecure?: boolean };
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (file: string) => string;
 }
@@ -130,6 +140,45 @@ function stringList(value: Json, name: string): string[] {
     invalid(`${name} must be a list of at most 256 non-empty strings of visible ASCII`);
   }
   return value as string[];
+}
+
+function authOf(value: Json): AuthConfig {
+  if (!isObject(value)) invalid('auth must be an object');
+  checkKeys(value, ['tokens', 'openStatus', 'openMetrics'], 'auth.');
+  const auth: AuthConfig = { tokens: [], openStatus: true, openMetrics: true };
+  for (const flag of ['openStatus', 'openMetrics'] as const) {
+    const given = value[flag];
+    if (given === undefined) continue;
+    if (typeof given !== 'boolean') invalid(`auth.${flag} must be true or false`);
+    auth[flag] = given;
+  }
+  const tokens = value['tokens'] ?? [];
+  if (!Array.isArray(tokens) || tokens.length > 1024) invalid('auth.tokens must be a list of at most 1024 tokens');
+  const names = new Set<string>();
+  for (const [index, token] of tokens.entries()) {
+    const entry = tokenEntryOf(token, `auth.tokens[${index}]`);
+    if (names.has(entry.name)) invalid(`auth.tokens: the name ${JSON.stringify(entry.name)} is used twice`);
+    names.add(entry.name);
+    auth.tokens.push(entry);
+  }
+  return auth;
+}
+
+function tokenEntryOf(value: Json, where: string): TokenEntry {
+  if (!isObject(value)) invalid(`${where} must be an object`);
+  checkKeys(value, ['name', 'sha256', 'roles'], `${where}.`);
+  const { name, sha256, roles } = value;
+  if (typeof name !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(name)) invalid(`${where}.name must be 1..64 visible ASCII characters`);
+  // Never echo the value: it might be a token pasted where its hash belongs.
+  if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) invalid(`${where}.sha256 must be 64 hex digits (SHA-256 of the token; see tessera token create)`);
+  if (!isObject(roles) || Object.keys(roles).length === 0) invalid(`${where}.roles must map namespaces (or "*") to ${roleNames.join(', ')}`);
+  const checked: Record<string, RoleName> = {};
+  for (const [ns, role] of Object.entries(roles)) {
+    const known = roleNames.find((candidate) => candidate === role);
+    if (known === undefined) invalid(`${where}.roles.${ns} must be one of ${roleNames.join(', ')}`);
+    checked[ns] = known;
+  }
+  return { name, sha256: sha256.toLowerCase(), roles: checked };
 }
 
 function logLevelOf(value: unknown, name: string): LogLevel {
@@ -188,7 +237,8 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
     throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts', 'auth'], '');
+  if (parsed['auth'] !== undefined) config.auth = authOf(parsed['auth']);
   if (parsed['allowedOrigins'] !== undefined) config.allowedOrigins = stringList(parsed['allowedOrigins'], 'allowedOrigins');
   if (parsed['allowedHosts'] !== undefined) config.allowedHosts = stringList(parsed['allowedHosts'], 'allowedHosts');
   if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
@@ -223,6 +273,21 @@ function checkConsistency(config: ServerConfig): void {
   }
 }
 
+/**
+ * Protected mode, as Redis has it: a node reachable from other machines with no access tokens
+ * would let anyone on the network read and overwrite everything, so it refuses to start unless the
+ * operator says --insecure.
+ */
+function checkProtectedMode(config: ServerConfig): void {
+  if (isLoopbackHost(config.host) || config.auth.tokens.length > 0 || config.insecure) return;
+  throw new ServerError(
+    'Unprotected',
+    `refusing to serve ${config.host} without access tokens: anyone who can reach it could read and overwrite every record.\n` +
+      `  Add a token:  tessera token create --role '*=write'   and put the printed entry in the config file under "auth": { "tokens": [...] }\n` +
+      `  Or bind to 127.0.0.1, or pass --insecure to serve without access control deliberately.`,
+  );
+}
+
 export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   const { flags, env } = sources;
   const config = defaultServerConfig();
@@ -236,6 +301,8 @@ export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   if (port !== undefined && port !== '') config.port = parseIntegerText(port, 0, 65535, 'port');
   const logLevel = flags.logLevel ?? env['TESSERA_LOG_LEVEL'];
   if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevelOf(logLevel, 'log level');
+  config.insecure = flags.insecure === true;
   checkConsistency(config);
+  checkProtectedMode(config);
   return config;
 }

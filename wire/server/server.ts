@@ -23,10 +23,11 @@ import { loadUws, type UwsModule } from './load-uws';
 import type { Logger } from './logger';
 import { ServerMetrics } from './metrics';
 import type { ServerConfig } from './server-config';
+import { AccessControl, bearerToken } from './access-control';
 import { OriginPolicy } from './request-origin';
 import { ServerError } from './server-errors';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
-import { WsEndpoint, wsPath, type UpgradeRefusal } from './ws-endpoint';
+import { WsEndpoint, wsPath, type UpgradeAdmission, type UpgradeRefusal } from './ws-endpoint';
 
 /** How long a drain waits, once idle, for requests a keep-alive client sent before it saw `Connection: close`. */
 const drainLingerMs = 150;
@@ -76,6 +77,7 @@ class Front {
   readonly #content: ContentContext;
   readonly #admin: AdminContext;
   readonly #originPolicy: OriginPolicy;
+  readonly #access: AccessControl;
 
   constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp) {
     const { lifecycle } = this;
@@ -89,7 +91,9 @@ class Front {
     });
     const { metrics } = this;
     const latency = metrics.latency('http');
-    this.#content = { lifecycle, metrics, latency, engine, namespaces };
+    this.#access = new AccessControl(config.auth);
+    const access = this.#access;
+    this.#content = { lifecycle, metrics, latency, engine, namespaces, access };
     this.#admin = {
       lifecycle,
       metrics,
@@ -99,6 +103,7 @@ class Front {
       connections: () => this.endpoint.connections,
       bufferedOutputBytes: () => this.endpoint.bufferedOutputBytes,
       limits: config.limits,
+      access,
     };
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
@@ -139,11 +144,21 @@ class Front {
     };
   }
 
-  /** Origin and Host of a WebSocket upgrade; null admits it. */
-  #admitUpgrade(req: HttpRequest): UpgradeRefusal | null {
+  /**
+   * Origin, Host and access token of a WebSocket upgrade. The token comes in `Authorization:
+   * Bearer`, or, for browsers (which cannot set headers on a WebSocket), in the `access_token`
+   * query parameter.
+   */
+  #admitUpgrade(req: HttpRequest): UpgradeRefusal | UpgradeAdmission {
     if (!this.#originPolicy.hostAllowed(req.getHeader('host'))) return { httpCode: 403, status: Status.Forbidden, message: 'this Host is not served here (allowedHosts)' };
     if (!this.#originPolicy.originAllowed(req.getHeader('origin'))) return { httpCode: 403, status: Status.Forbidden, message: 'pages from this Origin may not connect (allowedOrigins)' };
-    return null;
+    if (!this.#access.enabled) return { principal: null };
+    const fromHeader = bearerToken(req.getHeader('authorization'));
+    // uWS answers getQuery(key) with undefined when the key is absent (the typings say string).
+    const fromQuery = (req.getQuery('access_token') as string | undefined) ?? '';
+    const principal = this.#access.authenticate(fromHeader !== '' ? fromHeader : fromQuery);
+    if (principal === null) return { httpCode: 401, status: Status.Unauthorized, message: 'send Authorization: Bearer <token> or ?access_token=<token>', headers: [['WWW-Authenticate', 'Bearer realm="tessera"']] };
+    return { principal };
   }
 
   /** Steps 1-4 of the shutdown order at the top of this file. */

@@ -20,6 +20,7 @@ import type { EngineApi } from '../../engine/engine-api';
 import { Status } from '../../engine/status';
 import type { NamespaceConfig } from '../../engine/types';
 import { decodeRequest, encodeRequestFailure, encodeResponse, type ResultInput, type WireOp } from '../codec';
+import type { Principal } from './access-control';
 import type { Lifecycle } from './lifecycle';
 import type { UwsModule } from './load-uws';
 import type { Logger } from './logger';
@@ -53,7 +54,12 @@ export interface WsContext {
    * Checks an upgrade request before a WebSocket exists (Origin, Host, access token): a refusal is
    * answered with its HTTP code and no WebSocket is opened.
    */
-  admitUpgrade?: (req: HttpRequest) => UpgradeRefusal | null;
+  admitUpgrade?: (req: HttpRequest) => UpgradeRefusal | UpgradeAdmission;
+}
+
+/** An admitted upgrade: whose token it presented (null with access control off). */
+export interface UpgradeAdmission {
+  principal: Principal | null;
 }
 
 export interface UpgradeRefusal {
@@ -78,6 +84,8 @@ interface Connection {
   subscriptions: ConnectionSubscriptions | undefined;
   /** Unread output at the last sweep (output-budget.ts). */
   bufferedBytes: number;
+  /** The token presented on the upgrade; null with access control off. Checked per op. */
+  principal: Principal | null;
 }
 
 const wsTransport = transportIndex.ws;
@@ -151,11 +159,12 @@ export class WsEndpoint {
    */
   #onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const { limits } = this.#context;
-    const refusal: UpgradeRefusal | null =
+    const outcome: UpgradeRefusal | UpgradeAdmission =
       this.#open.size >= limits.maxConnections
         ? { httpCode: 503, status: Status.Busy, message: `more than ${limits.maxConnections} connections` }
-        : (this.#context.admitUpgrade?.(req) ?? null);
-    if (refusal !== null) {
+        : (this.#context.admitUpgrade?.(req) ?? { principal: null });
+    if ('httpCode' in outcome) {
+      const refusal = outcome;
       this.#context.metrics.countRequestFailure(wsTransport, refusal.status);
       res.cork(() => {
         res.writeStatus(statusLine(refusal.httpCode)).writeHeader('Content-Type', 'application/json');
@@ -164,7 +173,7 @@ export class WsEndpoint {
       });
       return;
     }
-    const userData = {} as Connection;
+    const userData = { principal: outcome.principal } as Connection;
     res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   }
 
@@ -263,7 +272,7 @@ export class WsEndpoint {
     const { lifecycle } = this.#context;
     connection.inFlight++;
     lifecycle.begin();
-    void runRequest(this.#context, ops, connection.subscriptions).then((results) => {
+    void runRequest(this.#context, ops, connection.subscriptions, connection.principal).then((results) => {
       connection.inFlight--;
       lifecycle.end();
       this.#countOps(ops, results);
