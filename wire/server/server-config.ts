@@ -8,6 +8,7 @@
 //     "allowedOrigins": ["https://app.example"], "allowedHosts": ["tessera.internal"],
 //     "auth": { "tokens": [{ "name", "sha256", "roles": { "content": "write", "*": "read" } }],
 //               "openStatus": true, "openMetrics": true },                       (access-control.ts)
+//     "tls": { "certFile": "cert.pem", "keyFile": "key.pem" },               (tls-files.ts)
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
 //                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
@@ -17,6 +18,7 @@ import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/conf
 import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/limits';
 import { roleNames, type AuthConfig, type RoleName, type TokenEntry } from './access-control';
 import { isLoopbackHost } from './request-origin';
+import type { TlsConfig } from './tls-files';
 import { ServerError, reasonOf } from './server-errors';
 
 export interface ServerLimits {
@@ -67,6 +69,8 @@ export interface ServerConfig {
   auth: AuthConfig;
   /** --insecure: serve a non-loopback address without tokens (protected mode off, deliberately). */
   insecure: boolean;
+  /** TLS on the same port (tls-files.ts); null = plain HTTP and ws://. */
+  tls: TlsConfig | null;
 }
 
 /** What `npm start` runs with: one store namespace `content`, loopback only. */
@@ -91,6 +95,7 @@ export function defaultServerConfig(): ServerConfig {
     allowedHosts: [],
     auth: { tokens: [], openStatus: true, openMetrics: true },
     insecure: false,
+    tls: null,
   };
 }
 
@@ -162,6 +167,14 @@ function authOf(value: Json): AuthConfig {
     auth.tokens.push(entry);
   }
   return auth;
+}
+
+function tlsOf(value: Json): TlsConfig {
+  if (!isObject(value)) invalid('tls must be an object: { "certFile", "keyFile" }');
+  checkKeys(value, ['certFile', 'keyFile'], 'tls.');
+  const { certFile, keyFile } = value;
+  if (typeof certFile !== 'string' || certFile === '' || typeof keyFile !== 'string' || keyFile === '') invalid('tls.certFile and tls.keyFile must name PEM files');
+  return { certFile, keyFile };
 }
 
 function tokenEntryOf(value: Json, where: string): TokenEntry {
@@ -237,7 +250,8 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
     throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts', 'auth'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls'], '');
+  if (parsed['tls'] !== undefined) config.tls = tlsOf(parsed['tls']);
   if (parsed['auth'] !== undefined) config.auth = authOf(parsed['auth']);
   if (parsed['allowedOrigins'] !== undefined) config.allowedOrigins = stringList(parsed['allowedOrigins'], 'allowedOrigins');
   if (parsed['allowedHosts'] !== undefined) config.allowedHosts = stringList(parsed['allowedHosts'], 'allowedHosts');

@@ -25,7 +25,8 @@ import { ServerMetrics } from './metrics';
 import type { ServerConfig } from './server-config';
 import { AccessControl, bearerToken } from './access-control';
 import { OriginPolicy } from './request-origin';
-import { ServerError } from './server-errors';
+import { reasonOf, ServerError } from './server-errors';
+import { createApp, reloadServerNames } from './tls-files';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
 import { WsEndpoint, wsPath, type UpgradeAdmission, type UpgradeRefusal } from './ws-endpoint';
 
@@ -37,6 +38,8 @@ export interface RunningServer {
   readonly port: number;
   /** Drains and closes; resolves when the engine is closed. Safe to call more than once. */
   stop(reason: string): Promise<void>;
+  /** Reads the TLS certificate and key again (SIGHUP); keeps the current ones if they are bad. */
+  reloadTls(): void;
 }
 
 export interface StartOptions {
@@ -189,8 +192,9 @@ class Front {
 
 export async function startServer(config: ServerConfig, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const uws = options.uws ?? loadUws();
+  // Before the engine opens: a node that cannot read its certificate should not start at all.
+  const app = createApp(uws, config.tls);
   const engine = options.engine ?? (await openEngine(config.engine));
-  const app = uws.App();
   const front = new Front(config, logger, engine, app);
   front.register(uws, app);
   let listenSocket: us_listen_socket;
@@ -202,14 +206,25 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   }
   const port = uws.us_socket_local_port(listenSocket);
   const stats = engine.stats();
-  logger.info({ host: config.host, port, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
+  logger.info({ host: config.host, port, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
   let stopping: Promise<void> | null = null;
+  const serverNames = new Set<string>();
   return {
     host: config.host,
     port,
     stop(reason: string): Promise<void> {
       stopping ??= front.drainAndClose(uws, app, listenSocket, config.limits.shutdownGraceMs, logger, reason);
       return stopping;
+    },
+    reloadTls(): void {
+      if (config.tls === null || stopping !== null) return;
+      try {
+        const names = reloadServerNames(app, config.tls, serverNames);
+        logger.info({ certFile: config.tls.certFile, serverNames: names }, 'tls reloaded');
+      } catch (error: unknown) {
+        // The certificate in use stays in use: a bad renewal must not take the node down.
+        logger.error({ err: error }, `tls reload failed, keeping the current certificate: ${reasonOf(error)}`);
+      }
     },
   };
 }
