@@ -247,7 +247,10 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
   try {
     parsed = JSON.parse(text) as Json;
   } catch (error: unknown) {
-    throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
+    // Not reasonOf(error): V8's message quotes the text it choked on, and a file given by mistake
+    // (a key, a token list) should not have its first bytes copied into logs. A position is enough.
+    const position = /position (\d+)/.exec(reasonOf(error))?.[1];
+    throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`);
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
   checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls'], '');
