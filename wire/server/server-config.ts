@@ -9,6 +9,7 @@
 //     "auth": { "tokens": [{ "name", "sha256", "roles": { "content": "write", "*": "read" } }],
 //               "openStatus": true, "openMetrics": true },                       (access-control.ts)
 //     "tls": { "certFile": "cert.pem", "keyFile": "key.pem" },               (tls-files.ts)
+//     "legacyHttpPort": 7071,                         HTTP/1.0 via Node's parser (legacy-http.ts)
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
 //                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
@@ -71,6 +72,11 @@ export interface ServerConfig {
   insecure: boolean;
   /** TLS on the same port (tls-files.ts); null = plain HTTP and ws://. */
   tls: TlsConfig | null;
+  /**
+   * A second port served by Node's HTTP parser, for HTTP/1.0 clients that uWS cannot parse
+   * (nginx's default proxy_pass, ab): legacy-http.ts. null = off; 0 = any free port.
+   */
+  legacyHttpPort: number | null;
 }
 
 /** What `npm start` runs with: one store namespace `content`, loopback only. */
@@ -96,6 +102,7 @@ export function defaultServerConfig(): ServerConfig {
     auth: { tokens: [], openStatus: true, openMetrics: true },
     insecure: false,
     tls: null,
+    legacyHttpPort: null,
   };
 }
 
@@ -253,7 +260,8 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
     throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`);
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls', 'legacyHttpPort'], '');
+  if (parsed['legacyHttpPort'] !== undefined) config.legacyHttpPort = parsed['legacyHttpPort'] === null ? null : integerIn(parsed['legacyHttpPort'], 0, 65535, 'legacyHttpPort');
   if (parsed['tls'] !== undefined) config.tls = tlsOf(parsed['tls']);
   if (parsed['auth'] !== undefined) config.auth = authOf(parsed['auth']);
   if (parsed['allowedOrigins'] !== undefined) config.allowedOrigins = stringList(parsed['allowedOrigins'], 'allowedOrigins');

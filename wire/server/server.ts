@@ -18,6 +18,7 @@ import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from '.
 import { Status } from '../../engine/status';
 import { handleContent, type ContentContext } from './http-content';
 import { HttpExchange } from './http-exchange';
+import { LegacyHttpListener, type LegacyRoutes } from './legacy-http';
 import { Lifecycle } from './lifecycle';
 import { loadUws, type UwsModule } from './load-uws';
 import type { Logger } from './logger';
@@ -134,6 +135,18 @@ class Front {
     app.any('/*', this.#guarded((res, req) => handleNoRoute(admin, res, req)));
   }
 
+  /** The same routes, guarded the same way, for the HTTP/1.0 listener (legacy-http.ts). */
+  legacyRoutes(): LegacyRoutes {
+    const content = this.#content;
+    const admin = this.#admin;
+    return {
+      status: this.#guarded((res, req) => handleStatus(admin, res, req)),
+      metrics: this.#guarded((res, req) => handleMetrics(admin, res, req)),
+      content: this.#guarded((res, req) => handleContent(content, res, req)),
+      noRoute: this.#guarded((res, req) => handleNoRoute(admin, res, req)),
+    };
+  }
+
   /** A route handler behind the Host check (request-origin.ts): a refused Host is answered 403. */
   #guarded(handler: (res: HttpResponse, req: HttpRequest) => void): (res: HttpResponse, req: HttpRequest) => void {
     const policy = this.#originPolicy;
@@ -165,12 +178,13 @@ class Front {
   }
 
   /** Steps 1-4 of the shutdown order at the top of this file. */
-  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, graceMs: number, logger: Logger, reason: string): Promise<void> {
+  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
     const { lifecycle, endpoint } = this;
     lifecycle.beginDrain();
     // Replays still running are answered ShuttingDown; subscribers resume elsewhere from their LSN.
     this.subscriptions.stop();
     uws.us_listen_socket_close(listenSocket);
+    legacy?.stopListening();
     logger.info({ reason, inFlight: lifecycle.inFlight }, 'tessera draining');
     const idle = await lifecycle.waitIdle(graceMs);
     if (!idle) logger.warn({ inFlight: lifecycle.inFlight, graceMs }, 'shutdown grace ran out with requests in flight');
@@ -184,6 +198,7 @@ class Front {
     endpoint.flush();
     endpoint.closeAll(1001, 'server shutting down');
     closeApp(app);
+    legacy?.closeAll();
     await this.#engine.close();
     lifecycle.markStopped();
     logger.info('tessera stopped');
@@ -198,22 +213,28 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   const front = new Front(config, logger, engine, app);
   front.register(uws, app);
   let listenSocket: us_listen_socket;
+  let legacy: LegacyHttpListener | null = null;
+  let legacyHttpPort: number | null = null;
   try {
     listenSocket = listen(uws, app, config.host, config.port);
+    if (config.legacyHttpPort !== null) {
+      legacy = new LegacyHttpListener(front.legacyRoutes());
+      legacyHttpPort = await legacy.listen(config.host, config.legacyHttpPort);
+    }
   } catch (error: unknown) {
     await engine.close();
     throw error;
   }
   const port = uws.us_socket_local_port(listenSocket);
   const stats = engine.stats();
-  logger.info({ host: config.host, port, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
+  logger.info({ host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
   let stopping: Promise<void> | null = null;
   const serverNames = new Set<string>();
   return {
     host: config.host,
     port,
     stop(reason: string): Promise<void> {
-      stopping ??= front.drainAndClose(uws, app, listenSocket, config.limits.shutdownGraceMs, logger, reason);
+      stopping ??= front.drainAndClose(uws, app, listenSocket, legacy, config.limits.shutdownGraceMs, logger, reason);
       return stopping;
     },
     reloadTls(): void {
