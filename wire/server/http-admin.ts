@@ -47,7 +47,17 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     maxBufferedOutputBytes: context.limits.maxBufferedOutputBytes,
     changeLogRetainedBytes: changeLogRetainedBytes(context.engine),
     requestsInFlight: context.lifecycle.inFlight,
-    namespaces: stats.namespaces.map(({ name, mode, records, bytes, memoryLimitBytes }) => ({ name, mode, records, bytes, memoryLimitBytes })),
+    // The engine splits a namespace's limit evenly over its shards (engine.ts, budgetBytes), so a
+    // store namespace refuses writes (OutOfMemory) once the shard a key maps to is at its share,
+    // even while `bytes` is below `memoryLimitBytes`: the share is reported so that is visible.
+    namespaces: stats.namespaces.map(({ name, mode, records, bytes, memoryLimitBytes }) => ({
+      name,
+      mode,
+      records,
+      bytes,
+      memoryLimitBytes,
+      shardBudgetBytes: Math.floor(memoryLimitBytes / Math.max(1, stats.shards)),
+    })),
   };
 }
 

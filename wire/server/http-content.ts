@@ -16,7 +16,7 @@ import type { EngineApi } from '../../engine/engine-api';
 import { Status, statusMessage } from '../../engine/status';
 import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/types';
 import { validateKey, validateOp } from '../../engine/validate-op';
-import { ttlSecMax } from '../../engine/limits';
+import { keyBytesMaxHard, ttlSecMax } from '../../engine/limits';
 import { isMediaType } from '../codec/media-type';
 import type { AccessControl } from './access-control';
 import { admitHttp, methodRole } from './http-access';
@@ -37,6 +37,12 @@ export interface ContentContext extends ExchangeContext {
 const httpTransport = transportIndex.http;
 const octetStream = 'application/octet-stream';
 const allowedMethods = 'GET, HEAD, PUT, DELETE';
+/**
+ * Longer request targets are answered 414: the longest key (keyBytesMaxHard) percent-encoded
+ * whole, plus the namespace and query, fits well within it. (A key within this but over the
+ * namespace's limit is a bad key, 400, like any other.)
+ */
+const requestTargetBytesMax = 3 * keyBytesMaxHard + 1024;
 
 export function handleContent(context: ContentContext, res: HttpResponse, req: HttpRequest): void {
   const method = req.getMethod();
@@ -45,7 +51,12 @@ export function handleContent(context: ContentContext, res: HttpResponse, req: H
     exchange.refuse(Status.ShuttingDown, undefined, { closeConnection: true });
     return;
   }
-  const path = parseContentPath(req.getUrl());
+  const url = req.getUrl();
+  if (url.length > requestTargetBytesMax) {
+    exchange.refuse(Status.InvalidArgument, `the request target is longer than ${requestTargetBytesMax} bytes`, { httpCode: 414, closeConnection: true });
+    return;
+  }
+  const path = parseContentPath(url);
   if (!path.ok) {
     exchange.refuse(path.status, path.message);
     return;

@@ -70,3 +70,23 @@ test('fromLsn ahead of the log: a Gap event, not silence', async () => {
     await client.close();
   }
 });
+
+test('a request target longer than any key could need is 414; what uWS 20.30 drops, it drops cleanly', async () => {
+  const long = await rawHttp(server.port, `GET /v1/content/${'k'.repeat(60 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, { expectResponses: 1, timeoutMs: 3000 });
+  assert.equal(long.responses[0]?.status, 414);
+  // uWS closes these itself and calls no handler, so 501 / 431 cannot be sent (measured): the
+  // client sees a clean close and nothing else.
+  for (const request of ['PROPFIND /v1/content/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'BREW /v1/content/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n']) {
+    const exchange = await rawHttp(server.port, request, { timeoutMs: 2000 });
+    assert.equal(exchange.raw.length, 0);
+    assert.equal(exchange.closed, true);
+  }
+  assert.equal((await fetch(`${server.httpUrl}/status`)).status, 200);
+});
+
+test('/status reports each namespace limit as the engine splits it: per shard', async () => {
+  const status = (await (await fetch(`${server.httpUrl}/status`)).json()) as { shards: number; namespaces: { name: string; memoryLimitBytes: number; shardBudgetBytes: number }[] };
+  for (const namespace of status.namespaces) {
+    assert.equal(namespace.shardBudgetBytes, Math.floor(namespace.memoryLimitBytes / status.shards), namespace.name);
+  }
+});
