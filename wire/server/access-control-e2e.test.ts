@@ -174,3 +174,20 @@ describe('protected mode', () => {
     await insecure.stop();
   });
 });
+
+describe('the command line', () => {
+  test('tessera put/get --token (or TESSERA_TOKEN); without a token the command fails', async () => {
+    const { execFile } = await import('node:child_process');
+    const { cliPath } = await import('./test-server');
+    const run = (args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string }> =>
+      new Promise((resolve) => {
+        execFile(process.execPath, [cliPath, ...args, '--url', server.wsUrl], { env: { ...process.env, TESSERA_TOKEN: '', ...env }, timeout: 15_000 }, (error, stdout) => {
+          resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout });
+        });
+      });
+    assert.equal((await run(['put', 'acl/cli', 'from the cli', '--token', tokens.get('write') as string])).code, 0);
+    const got = await run(['get', 'acl/cli'], { TESSERA_TOKEN: tokens.get('read') as string });
+    assert.deepEqual(got, { code: 0, stdout: 'from the cli' });
+    assert.notEqual((await run(['get', 'acl/cli'])).code, 0, 'no token: refused');
+  });
+});

@@ -39,6 +39,8 @@ token create:
 get, put, delete, scan:
   --url URL        the node's WebSocket endpoint (default ws://127.0.0.1:7070/v1/ws, or TESSERA_URL)
   --ns NS          the namespace (default content)
+  --token TOKEN    access token (or TESSERA_TOKEN), sent as Authorization: Bearer
+  --ca FILE        PEM CA certificate to trust for a wss:// URL
   get prints the value to stdout; scan prints one key per line (--long: JSON with metadata).
 `;
 
@@ -64,6 +66,8 @@ const clientOptions = {
   'content-type': { type: 'string' },
   limit: { type: 'string' },
   long: { type: 'boolean' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -117,6 +121,8 @@ async function dispatch(argv: string[]): Promise<number> {
       contentType: values['content-type'],
       limit: values.limit,
       long: values.long === true,
+      token: values.token ?? process.env['TESSERA_TOKEN'],
+      caFile: values.ca,
     };
     return runClientCommand(command, positionals, flags);
   }

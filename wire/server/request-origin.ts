@@ -42,6 +42,8 @@ export class OriginPolicy {
   /** Host names are checked when bound to loopback, or whenever allowedHosts lists some. */
   readonly #checkHost: boolean;
   readonly #allowLoopbackNames: boolean;
+  /** The last Host value allowed: a keep-alive client sends the same one every time. */
+  #lastAllowedHost = '';
 
   constructor(config: OriginPolicyConfig) {
     this.#anyOrigin = config.allowedOrigins.includes('*');
@@ -59,9 +61,10 @@ export class OriginPolicy {
 
   /** A Host header value ('' when absent: not a browser, HTTP/1.0) may be answered. */
   hostAllowed(hostHeader: string): boolean {
-    if (!this.#checkHost || hostHeader === '') return true;
+    if (!this.#checkHost || hostHeader === '' || hostHeader === this.#lastAllowedHost) return true;
     const name = hostName(hostHeader);
-    if (this.#hosts.has(name)) return true;
-    return this.#allowLoopbackNames && isLoopbackHost(name);
+    const allowed = this.#hosts.has(name) || (this.#allowLoopbackNames && isLoopbackHost(name));
+    if (allowed) this.#lastAllowedHost = hostHeader;
+    return allowed;
   }
 }

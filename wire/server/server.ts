@@ -222,6 +222,7 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
       legacyHttpPort = await legacy.listen(config.host, config.legacyHttpPort);
     }
   } catch (error: unknown) {
+    closeApp(app);
     await engine.close();
     throw error;
   }
