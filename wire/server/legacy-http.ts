@@ -10,11 +10,17 @@
 // through an adapter that gives them the little of uWS's HttpResponse / HttpRequest they use.
 // No WebSocket here (HTTP/1.0 has no upgrade), no pipelining guarantees beyond Node's own.
 //
+// With "tls" configured this port speaks TLS too (the same certificate, reloaded on SIGHUP with
+// setSecureContext): a token must never cross the network in clear because a client is old.
+//
 // HTTP/1.0 rules, kept by Node's http module: no keep-alive unless the request asks for it
 // (`Connection: keep-alive`), no chunked responses (every answer here carries Content-Length).
 
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { checkTlsFiles, type TlsConfig } from './tls-files';
 
 export type RouteHandler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -140,15 +146,23 @@ function route(routes: LegacyRoutes, method: string, path: string): RouteHandler
   return routes.noRoute;
 }
 
-export class LegacyHttpListener {
-  readonly #server: Server;
+function tlsPair(tls: TlsConfig): { cert: Buffer; key: Buffer } {
+  checkTlsFiles(tls);
+  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+}
 
-  constructor(routes: LegacyRoutes) {
-    this.#server = createServer({ maxHeaderSize: maxHeaderBytes }, (request, response) => {
+export class LegacyHttpListener {
+  readonly #server: Server | TlsServer;
+  readonly #tls: TlsConfig | null;
+
+  constructor(routes: LegacyRoutes, tls: TlsConfig | null) {
+    const serve = (request: IncomingMessage, response: ServerResponse): void => {
       const req = new LegacyRequest(request);
       const res = new LegacyResponse(request, response);
       route(routes, req.getMethod(), req.getUrl())(res as unknown as HttpResponse, req as unknown as HttpRequest);
-    });
+    };
+    this.#tls = tls;
+    this.#server = tls === null ? createServer({ maxHeaderSize: maxHeaderBytes }, serve) : createTlsServer({ maxHeaderSize: maxHeaderBytes, ...tlsPair(tls) }, serve);
     this.#server.headersTimeout = headersTimeoutMs;
     this.#server.keepAliveTimeout = keepAliveTimeoutMs;
   }
@@ -163,6 +177,12 @@ export class LegacyHttpListener {
         resolve(typeof address === 'object' && address !== null ? address.port : port);
       });
     });
+  }
+
+  /** Reads the certificate and key again (SIGHUP); throws, keeping the current pair, when they are bad. */
+  reloadTls(): void {
+    if (this.#tls === null) return;
+    (this.#server as TlsServer).setSecureContext(tlsPair(this.#tls));
   }
 
   /** Stops accepting; connections already open are answered (Connection: close while draining). */

@@ -218,7 +218,7 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   try {
     listenSocket = listen(uws, app, config.host, config.port);
     if (config.legacyHttpPort !== null) {
-      legacy = new LegacyHttpListener(front.legacyRoutes());
+      legacy = new LegacyHttpListener(front.legacyRoutes(), config.tls);
       legacyHttpPort = await legacy.listen(config.host, config.legacyHttpPort);
     }
   } catch (error: unknown) {
@@ -242,6 +242,7 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
       if (config.tls === null || stopping !== null) return;
       try {
         const names = reloadServerNames(app, config.tls, serverNames);
+        legacy?.reloadTls();
         logger.info({ certFile: config.tls.certFile, serverNames: names }, 'tls reloaded');
       } catch (error: unknown) {
         // The certificate in use stays in use: a bad renewal must not take the node down.

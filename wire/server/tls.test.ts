@@ -14,11 +14,15 @@ import { hasOpenssl, makeTestCertificates, type TestCertificates } from './tls-c
 const skip = hasOpenssl() ? false : 'openssl is not installed';
 let certificates: TestCertificates;
 let server: ServerProcess;
+/** The HTTP/1.0 port (legacy-http.ts): TLS too when "tls" is configured. */
+let legacyPort = 0;
 
 before(async () => {
   if (skip !== false) return;
   certificates = makeTestCertificates();
-  server = await spawnServer({ config: { ...testConfig(), tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } } });
+  server = await spawnServer({ config: { ...testConfig(), legacyHttpPort: 0, tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } } });
+  const line = server.logs.find((entry) => entry.includes('"tessera listening"')) ?? '{}';
+  legacyPort = (JSON.parse(line) as { legacyHttpPort?: number }).legacyHttpPort ?? 0;
 });
 
 after(async () => {
@@ -26,9 +30,9 @@ after(async () => {
   certificates?.remove();
 });
 
-function httpsGet(path: string, ca: string): Promise<{ status: number; body: string }> {
+function httpsGet(path: string, ca: string, port = server.port): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const outgoing = request({ host: '127.0.0.1', port: server.port, path, ca, timeout: 5000 }, (response) => {
+    const outgoing = request({ host: '127.0.0.1', port, path, ca, timeout: 5000, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
@@ -38,9 +42,9 @@ function httpsGet(path: string, ca: string): Promise<{ status: number; body: str
   });
 }
 
-function peerSerial(ca: string): Promise<string> {
+function peerSerial(ca: string, port = server.port): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, ca, servername: 'localhost' }, () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
       resolve(socket.getPeerCertificate().serialNumber.toUpperCase());
       socket.destroy();
     });
@@ -59,6 +63,8 @@ test('HTTPS and wss:// on the one port, with the client trusting the private CA'
   }
   await assert.rejects(connect(`wss://127.0.0.1:${server.port}/v1/ws`, { reconnect: false, connectTimeoutMs: 3000 }), 'without the CA the certificate is not trusted');
   await assert.rejects(fetch(`http://127.0.0.1:${server.port}/status`), 'plain HTTP is not served on a TLS port');
+  assert.deepEqual(await httpsGet('/v1/content/tls/a', certificates.ca, legacyPort), { status: 200, body: 'secret' }, 'the HTTP/1.0 port speaks TLS too');
+  await assert.rejects(fetch(`http://127.0.0.1:${legacyPort}/status`), 'and not plain HTTP');
 });
 
 test('SIGHUP reloads a renewed certificate; connections already open go on', { skip }, async () => {
@@ -72,6 +78,7 @@ test('SIGHUP reloads a renewed certificate; connections already open go on', { s
     const deadline = Date.now() + 5000;
     while (server.logs.filter((line) => line.includes('tls reloaded')).length === reloads && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(await peerSerial(certificates.ca), renewed, 'new connections (with SNI) get the renewed certificate');
+    assert.equal(await peerSerial(certificates.ca, legacyPort), renewed, 'so does the HTTP/1.0 port');
     await client.put('content', 'tls/b', 'after reload');
     assert.equal(new TextDecoder().decode((await client.get('content', 'tls/b'))?.value), 'after reload', 'the open connection goes on');
     assert.equal((await httpsGet('/v1/content/tls/b', certificates.ca)).body, 'after reload');
@@ -90,4 +97,5 @@ test('a bad certificate at start is refused with the file named; a bad one on re
   while (!server.logs.some((line) => line.includes('tls reload failed')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.ok(server.logs.some((line) => line.includes('tls reload failed')));
   assert.equal(await peerSerial(certificates.ca), serial);
+  assert.equal(await peerSerial(certificates.ca, legacyPort), serial);
 });
