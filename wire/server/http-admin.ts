@@ -25,6 +25,15 @@ export interface AdminContext extends ExchangeContext {
  * own byte bound). Read by duck typing: the engine's ChangeLog has it, the ChangeLogApi contract
  * (and so the model engine) need not.
  */
+/**
+ * Table bytes per shard, where the engine offers them (Engine.shardCounters; the model engine has
+ * no shards): with shardBudgetBytes below, which shard is near its share can be seen.
+ */
+function shardTableBytes(engine: EngineApi): number[] | null {
+  const counters = (engine as { shardCounters?: () => { tableBytes: number }[] }).shardCounters;
+  return typeof counters === 'function' ? counters.call(engine).map((shard) => shard.tableBytes) : null;
+}
+
 function changeLogRetainedBytes(engine: EngineApi): number | null {
   const retained = (engine.changes as { retainedBytes?: unknown }).retainedBytes;
   return typeof retained === 'number' ? retained : null;
@@ -46,6 +55,7 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     bufferedOutputBytes: context.bufferedOutputBytes(),
     maxBufferedOutputBytes: context.limits.maxBufferedOutputBytes,
     changeLogRetainedBytes: changeLogRetainedBytes(context.engine),
+    shardTableBytes: shardTableBytes(context.engine),
     requestsInFlight: context.lifecycle.inFlight,
     // The engine splits a namespace's limit evenly over its shards (engine.ts, budgetBytes), so a
     // store namespace refuses writes (OutOfMemory) once the shard a key maps to is at its share,

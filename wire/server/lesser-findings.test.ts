@@ -85,7 +85,8 @@ test('a request target longer than any key could need is 414; what uWS 20.30 dro
 });
 
 test('/status reports each namespace limit as the engine splits it: per shard', async () => {
-  const status = (await (await fetch(`${server.httpUrl}/status`)).json()) as { shards: number; namespaces: { name: string; memoryLimitBytes: number; shardBudgetBytes: number }[] };
+  const status = (await (await fetch(`${server.httpUrl}/status`)).json()) as { shards: number; shardTableBytes: number[] | null; namespaces: { name: string; memoryLimitBytes: number; shardBudgetBytes: number }[] };
+  assert.equal(status.shardTableBytes?.length, status.shards, 'table bytes per shard');
   for (const namespace of status.namespaces) {
     assert.equal(namespace.shardBudgetBytes, Math.floor(namespace.memoryLimitBytes / status.shards), namespace.name);
   }
