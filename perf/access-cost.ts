@@ -18,7 +18,7 @@ import { spawnTracked, stopTracked } from './child-processes';
 import { freePort } from './free-port';
 import { serverHost } from './running-server';
 import { createTokenEntry } from '../wire/server/token-command';
-import { spawnServer } from '../wire/server/test-server';
+import { spawnServer, testConfig } from '../wire/server/test-server';
 import { makeTestCertificates, type TestCertificates } from '../wire/server/tls-certs.fixture';
 
 const connections = 50;
@@ -53,9 +53,8 @@ function wrk(url: string, headers: string[], durationSec: number): string {
 }
 
 async function tessera(name: string, config: object, scheme: 'http' | 'https', headers: string[], certificates: TestCertificates, options: Options): Promise<void> {
-  const server = await spawnServer({
-    config: { logLevel: 'info', engine: { shards: 1, sweepIntervalMs: 0, namespaces: [{ name: 'content', mode: 'store' }] }, ...config },
-  });
+  // testConfig: the test servers' settings (one shard, memory only), the namespace as the cdn has it.
+  const server = await spawnServer({ config: { ...testConfig({ namespaces: [{ name: 'content', mode: 'store' }] }), ...config } });
   try {
     const url = `${scheme}://${serverHost}:${server.port}/v1/content/access-cost/key`;
     const folder = mkdtempSync(path.join(tmpdir(), 'tessera-access-cost-'));
