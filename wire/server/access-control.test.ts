@@ -68,3 +68,14 @@ test('config: auth validated; protected mode', () => {
   const withToken = resolveServerConfig({ flags: { host: '0.0.0.0', config: 'c.json' }, env: {}, readFile: read(JSON.stringify({ auth: { tokens: [entry] } })) });
   assert.equal(withToken.host, '0.0.0.0');
 });
+
+test('authenticateHeader: Bearer values, the last valid one remembered, invalid ones never', () => {
+  const token = createToken();
+  const access = new AccessControl({ tokens: [{ name: 'x', sha256: hashToken(token), roles: { '*': 'read' } }], openStatus: true, openMetrics: true });
+  assert.equal(access.authenticateHeader(`Bearer ${token}`)?.name, 'x');
+  assert.equal(access.authenticateHeader(`Bearer ${token}`)?.name, 'x');
+  assert.equal(access.authenticateHeader('Bearer wrong'), null);
+  assert.equal(access.authenticateHeader('Bearer wrong'), null);
+  assert.equal(access.authenticateHeader(''), null);
+  assert.equal(access.authenticateHeader(`Basic ${token}`), null);
+});

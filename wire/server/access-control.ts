@@ -115,6 +115,9 @@ export class AccessControl {
   readonly #byHash: ReadonlyMap<string, Principal>;
   /** Tokens already seen valid → their principal (bounded; cleared when full). */
   readonly #cache = new Map<string, Principal>();
+  /** The last valid Authorization header and its principal: a keep-alive client repeats it. */
+  #lastHeader = '';
+  #lastPrincipal: Principal | null = null;
 
   constructor(config: AuthConfig) {
     this.openStatus = config.openStatus;
@@ -125,6 +128,17 @@ export class AccessControl {
   /** True when tokens are configured: every request must then present one. */
   get enabled(): boolean {
     return this.#byHash.size > 0;
+  }
+
+  /** The principal of an `Authorization: Bearer` header value (null when absent or not valid). */
+  authenticateHeader(authorization: string): Principal | null {
+    if (authorization !== '' && authorization === this.#lastHeader) return this.#lastPrincipal;
+    const principal = this.authenticate(bearerToken(authorization));
+    if (principal !== null) {
+      this.#lastHeader = authorization;
+      this.#lastPrincipal = principal;
+    }
+    return principal;
   }
 
   /** The principal of a presented token ('' = none presented → null). */

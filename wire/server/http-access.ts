@@ -3,7 +3,7 @@
 
 import type { HttpRequest } from 'uWebSockets.js';
 import { Status } from '../../engine/status';
-import { bearerToken, Role, type AccessControl, type Principal } from './access-control';
+import { Role, type AccessControl, type Principal } from './access-control';
 import type { HttpExchange } from './http-exchange';
 
 const challenge: [string, string][] = [['WWW-Authenticate', 'Bearer realm="tessera"']];
@@ -14,7 +14,7 @@ const challenge: [string, string][] = [['WWW-Authenticate', 'Bearer realm="tesse
  */
 export function admitHttp(access: AccessControl, req: HttpRequest, exchange: HttpExchange, allowed: (principal: Principal) => boolean): boolean {
   if (!access.enabled) return true;
-  const principal = access.authenticate(bearerToken(req.getHeader('authorization')));
+  const principal = access.authenticateHeader(req.getHeader('authorization'));
   if (principal === null) {
     exchange.refuse(Status.Unauthorized, undefined, { headers: challenge });
     return false;
