@@ -36,4 +36,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TESSERA_PORT||7070)+'/status').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains: stop accepting, answer what is in flight, close (give it up to limits.shutdownGraceMs).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/bin/tessera.js", "serve"]
+# --insecure: the container listens on 0.0.0.0 (protected mode would refuse it without tokens);
+# whether that port reaches other machines is decided by `-p`. For anything beyond one host, mount
+# a config with "auth": { "tokens": [...] } (tessera token create) and drop --insecure.
+CMD ["node", "dist/bin/tessera.js", "serve", "--insecure"]

@@ -13,13 +13,15 @@ import {
 } from './limits';
 import { Status } from './status';
 import type { Key, NamespaceConfig, PutMode, Value, WireOp } from './types';
+import { isMediaType } from './media-type';
 import { isUint32, isUint64Number } from './uint64';
 import { utf8ByteLength } from './utf8-byte-length';
 
 /**
  * Checks what needs no namespace: key not empty and within keyBytesMaxHard, value within
  * valueBytesMaxHard, ttl 0..ttlSecMax, generations and sub ids uint32 (sub ids from 1), scan
- * limit 1..scanLimitMax, content type within contentTypeBytesMax, a subscription to a key or a
+ * limit 1..scanLimitMax, content type within contentTypeBytesMax (else InvalidArgument) and a
+ * media type (else InvalidContentType), a subscription to a key or a
  * prefix but not both. Returns the first failing status, or Ok.
  */
 export function validateOpArguments(op: WireOp): Status {
@@ -47,10 +49,7 @@ function validate(op: WireOp, keyBytesMax: number, valueBytesMax: number): Statu
       if (keyStatus !== Status.Ok) return keyStatus;
       if (byteLengthOf(op.value) > valueBytesMax) return Status.ValueTooLarge;
       if (!isTtl(op.ttl) || !isGeneration(op.ifGeneration) || !isPutMode(op.mode)) return Status.InvalidArgument;
-      if (op.contentType !== undefined && utf8ByteLength(op.contentType) > contentTypeBytesMax) {
-        return Status.InvalidArgument;
-      }
-      return Status.Ok;
+      return op.contentType === undefined ? Status.Ok : checkContentType(op.contentType);
     }
     case 'delete': {
       const keyStatus = checkKey(op.key, keyBytesMax);
@@ -105,6 +104,17 @@ function isGeneration(generation: number | undefined): boolean {
 
 function isPutMode(mode: PutMode | undefined): boolean {
   return mode === undefined || mode === 'upsert' || mode === 'create' || mode === 'update';
+}
+
+/**
+ * A content type is written back verbatim into the Content-Type header of every HTTP GET, so it
+ * must be a media type (RFC 9110, media-type.ts): a CR, LF or NUL in it would inject headers or
+ * split the response. The empty string means "none" (served as application/octet-stream).
+ */
+function checkContentType(contentType: string): Status {
+  if (contentType === '') return Status.Ok;
+  if (utf8ByteLength(contentType) > contentTypeBytesMax) return Status.InvalidArgument;
+  return isMediaType(contentType) ? Status.Ok : Status.InvalidContentType;
 }
 
 function checkSubId(subId: number): Status {

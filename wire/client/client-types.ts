@@ -56,4 +56,13 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** Requests pending at once (in flight or waiting for a reconnect); beyond it calls fail with Busy. */
   requestsPendingMax?: number;
+  /**
+   * Access token (`tessera token create`). Under Node it is sent as `Authorization: Bearer` on the
+   * upgrade; in browsers as the `access_token` query parameter. A missing or invalid token fails
+   * connect() (the server answers the upgrade 401); an op the token's roles do not allow fails
+   * with Forbidden.
+   */
+  token?: string;
+  /** PEM certificate(s) to trust for wss:// (Node only), e.g. the CA of a self-signed certificate. */
+  ca?: string | Uint8Array;
 }

@@ -26,9 +26,9 @@ import type { Subscription } from './subscription';
 import { SubscriptionSet } from './subscription-set';
 import type { SubscribeOptions } from './subscription-types';
 import { TesseraError } from './tessera-error';
-import { resolveSocketConstructor, socketClosed, socketOpen, type SocketCloseEvent, type SocketConstructor, type SocketLike } from './web-socket';
+import { openSocket, resolveSocket, socketClosed, socketOpen, type SocketCloseEvent, type SocketConstructor, type SocketCredentials, type SocketLike } from './web-socket';
 
-type ResolvedOptions = Required<Omit<ConnectOptions, 'WebSocket'>>;
+type ResolvedOptions = Required<Omit<ConnectOptions, 'WebSocket' | 'token' | 'ca'>>;
 
 const defaultOptions: ResolvedOptions = {
   reconnect: true,
@@ -56,6 +56,8 @@ export class Client {
   readonly #url: string;
   readonly #options: ResolvedOptions;
   readonly #Socket: SocketConstructor;
+  readonly #isNodeWs: boolean;
+  readonly #credentials: SocketCredentials;
   readonly #requests = new RequestTable();
   /** Event frames with a subscription id go here; the subscription set registers the handlers. */
   readonly #events = new EventRouter();
@@ -74,7 +76,12 @@ export class Client {
 
   private constructor(url: string, options: ConnectOptions) {
     this.#url = url;
-    this.#Socket = resolveSocketConstructor(options.WebSocket);
+    const resolvedSocket = resolveSocket(options.WebSocket);
+    this.#Socket = resolvedSocket.Socket;
+    this.#isNodeWs = resolvedSocket.isNodeWs;
+    this.#credentials = {};
+    if (options.token !== undefined) this.#credentials.token = options.token;
+    if (options.ca !== undefined) this.#credentials.ca = options.ca;
     const resolved: ResolvedOptions = { ...defaultOptions };
     for (const name of Object.keys(defaultOptions) as (keyof ResolvedOptions)[]) {
       const given = options[name];
@@ -243,7 +250,7 @@ export class Client {
   #openSocket(): void {
     let socket: SocketLike;
     try {
-      socket = new this.#Socket(this.#url);
+      socket = openSocket(this.#Socket, this.#isNodeWs, this.#url, this.#credentials);
     } catch (error) {
       // A malformed URL throws at once; there is nothing to retry.
       this.#connectionFailed(`cannot open ${this.#url}: ${String(error)}`);

@@ -5,7 +5,12 @@
 //   ConnectionFailed  the first connection (in connect()) could not be opened
 //   ConnectionLost    the socket dropped while a write was in flight: it may or may not have been
 //                     applied (reads in flight are re-sent after reconnecting instead)
-//   Timeout           no response within requestTimeoutMs (same uncertainty for writes)
+//   Timeout           no response within requestTimeoutMs (same uncertainty for writes). The
+//                     server is not told: a write that timed out here may still be applied there,
+//                     even after this error was thrown (it was queued behind slow work, or its
+//                     answer was lost). Before retrying a write after ConnectionLost or Timeout,
+//                     read the record (its generation says whether the write landed), or make the
+//                     retry conditional: ifGeneration, or mode 'create' / 'update'.
 //   ClientClosed      close() was called before the request completed, or after
 //   ProtocolError     the server's response did not match the request (a bug on one side)
 

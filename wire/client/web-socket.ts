@@ -23,6 +23,33 @@ export interface SocketLike {
 
 export type SocketConstructor = new (url: string) => SocketLike;
 
+/** The `ws` package's constructor: it also takes options (headers, TLS trust) that browsers cannot. */
+type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: { headers?: Record<string, string>; ca?: string | Uint8Array }) => SocketLike;
+
+export interface SocketCredentials {
+  /** Access token: `Authorization: Bearer` under Node, the `access_token` query parameter elsewhere. */
+  token?: string;
+  /** PEM certificate(s) to trust for wss:// (Node only), e.g. a private CA. */
+  ca?: string | Uint8Array;
+}
+
+/**
+ * Opens a socket with the credentials. With `ws` (Node) the token travels in the Authorization
+ * header, which proxies do not log; a browser's WebSocket cannot set headers, so there it goes in
+ * the access_token query parameter (use wss:// so it is encrypted).
+ */
+export function openSocket(Socket: SocketConstructor, isNodeWs: boolean, url: string, credentials: SocketCredentials): SocketLike {
+  if (isNodeWs) {
+    const headers: Record<string, string> = credentials.token === undefined ? {} : { Authorization: `Bearer ${credentials.token}` };
+    const options = credentials.ca === undefined ? { headers } : { headers, ca: credentials.ca };
+    return new (Socket as unknown as NodeSocketConstructor)(url, undefined, options);
+  }
+  if (credentials.ca !== undefined) throw new Error('options.ca needs the ws package (Node); a browser trusts its own CAs');
+  if (credentials.token === undefined) return new Socket(url);
+  const separator = url.includes('?') ? '&' : '?';
+  return new Socket(`${url}${separator}access_token=${encodeURIComponent(credentials.token)}`);
+}
+
 /** readyState values, as the WebSocket standard numbers them. */
 export const socketOpen = 1;
 export const socketClosed = 3;
@@ -33,14 +60,19 @@ export const socketClosed = 3;
  * never load it.
  */
 export function resolveSocketConstructor(given?: SocketConstructor): SocketConstructor {
-  if (given !== undefined) return given;
+  return resolveSocket(given).Socket;
+}
+
+/** resolveSocketConstructor, and whether the result is the `ws` package (which takes options). */
+export function resolveSocket(given?: SocketConstructor): { Socket: SocketConstructor; isNodeWs: boolean } {
+  if (given !== undefined) return { Socket: given, isNodeWs: false };
   const isNode = typeof process !== 'undefined' && typeof process.versions === 'object' && process.versions.node !== undefined;
   if (isNode && typeof require === 'function') {
     // ws's WebSocket class matches SocketLike; its declared event types are wider than we use.
     const ws: SocketConstructor = require('ws');
-    return ws;
+    return { Socket: ws, isNodeWs: true };
   }
   const global = (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
   if (global === undefined) throw new Error('no WebSocket implementation: pass options.WebSocket');
-  return global;
+  return { Socket: global, isNodeWs: false };
 }

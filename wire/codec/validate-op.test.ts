@@ -57,7 +57,7 @@ test('validateOpArguments: ranges and shapes', () => {
   ];
   for (const op of invalid) assert.equal(validateOpArguments(op), Status.InvalidArgument, JSON.stringify(op));
   const valid: WireOp[] = [
-    { op: 'put', ns: 'n', key: 'k', value: '', ttl: 0, ifGeneration: 2 ** 32 - 1, mode: 'update', contentType: 'x'.repeat(255) },
+    { op: 'put', ns: 'n', key: 'k', value: '', ttl: 0, ifGeneration: 2 ** 32 - 1, mode: 'update', contentType: `x/${'x'.repeat(253)}` },
     { op: 'touch', ns: 'n', key: 'k' },
     { op: 'scan', ns: 'n', limit: 1000 },
     { op: 'subscribe', subId: 2 ** 32 - 1, ns: 'n', fromLsn: 0 },
@@ -70,4 +70,14 @@ test('validateOpArguments: ranges and shapes', () => {
 test('a namespace allowing more than the hard limits is capped by them', () => {
   const huge: NamespaceConfig = { ...articles, maxKeyBytes: 10 * keyBytesMaxHard };
   assert.equal(validateOp({ op: 'get', ns: 'articles', key: new Uint8Array(keyBytesMaxHard + 1) }, huge), Status.KeyTooLarge);
+});
+
+test('validateOp: a content type that is not a media type is InvalidContentType, on put only', () => {
+  const put = (contentType: string): WireOp => ({ op: 'put', ns: 'articles', key: 'k', value: 'v', contentType });
+  assert.equal(validateOp(put('text/html; charset=utf-8'), articles), Status.Ok);
+  assert.equal(validateOp(put(''), articles), Status.Ok, 'empty means none');
+  for (const bad of ['text/html\r\nSet-Cookie: pwned=1', 'text/html\r\n\r\n<script>', 'text/plain\0', 'plain', 'text/plain\n']) {
+    assert.equal(validateOp(put(bad), articles), Status.InvalidContentType, JSON.stringify(bad));
+    assert.equal(validateOpArguments(put(bad)), Status.InvalidContentType, JSON.stringify(bad));
+  }
 });

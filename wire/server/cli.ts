@@ -7,12 +7,14 @@ import { runClientCommand, clientCommands, type ClientCommand, type ClientFlags 
 import { tesseraVersion } from './package-info';
 import { exitCodes, runServe, type ServeHooks } from './serve-command';
 import { ServerError, reasonOf } from './server-errors';
+import { createTokenEntry, formatTokenCreated, parseRoles } from './token-command';
 
 export const usage = `tessera ${tesseraVersion}: an in-memory content store
 
 Usage:
-  tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL]
+  tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL] [--insecure]
                 [--data-dir DIR] [--fsync always|everysec|never] [--no-persistence]
+  tessera token create --role NAMESPACE=ROLE [--role ...] [--name NAME]
   tessera get <key> [--ns NS] [--url URL]
   tessera put <key> [value] [--ns NS] [--ttl SECONDS] [--content-type TYPE] [--url URL]
                             (no value argument: the value is read from stdin)
@@ -33,10 +35,19 @@ serve:
   Config file (JSON): { "host", "port", "logLevel", "engine": { "shards", "namespaces": [...] },
                         "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", ... } }
   SIGTERM / SIGINT: stop accepting, answer what is in flight, close.
+  Protected mode: bound to a non-loopback address with no access tokens configured, serve refuses
+  to start; add a token (tessera token create) or pass --insecure to serve without access control.
+
+token create:
+  Prints a new random access token and the entry for the config file's "auth": { "tokens": [...] }
+  (only the token's SHA-256 is kept there). ROLE is read, write or admin; NAMESPACE "*" = all.
+  e.g. tessera token create --role content=write --role '*=read' --name cdn
 
 get, put, delete, scan:
   --url URL        the node's WebSocket endpoint (default ws://127.0.0.1:7070/v1/ws, or TESSERA_URL)
   --ns NS          the namespace (default content)
+  --token TOKEN    access token (or TESSERA_TOKEN), sent as Authorization: Bearer
+  --ca FILE        PEM CA certificate to trust for a wss:// URL
   get prints the value to stdout; scan prints one key per line (--long: JSON with metadata).
 `;
 
@@ -48,6 +59,13 @@ const serveOptions = {
   'data-dir': { type: 'string' },
   fsync: { type: 'string' },
   'no-persistence': { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const tokenOptions = {
+  role: { type: 'string', multiple: true },
+  name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -58,6 +76,8 @@ const clientOptions = {
   'content-type': { type: 'string' },
   limit: { type: 'string' },
   long: { type: 'boolean' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -92,9 +112,17 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
     if (values.help === true) return writeUsage();
     if (positionals.length > 0) usageError(`serve takes no arguments, got ${positionals.join(' ')}`);
     return runServe({
-      host: values.host, port: values.port, config: values.config, logLevel: values['log-level'],
+      host: values.host, port: values.port, config: values.config, logLevel: values['log-level'], insecure: values.insecure === true,
       dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
     }, hooks);
+  }
+  if (command === 'token') {
+    const { values, positionals } = parse(rest, tokenOptions);
+    if (values.help === true) return writeUsage();
+    if (positionals.length !== 1 || positionals[0] !== 'create') usageError('usage: tessera token create --role NAMESPACE=ROLE [--role ...] [--name NAME]');
+    const created = createTokenEntry(values.name ?? `token-${new Date().toISOString().slice(0, 10)}`, parseRoles(values.role ?? []));
+    process.stdout.write(formatTokenCreated(created));
+    return exitCodes.ok;
   }
   if (isClientCommand(command)) {
     const { values, positionals } = parse(rest, clientOptions);
@@ -106,6 +134,8 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
       contentType: values['content-type'],
       limit: values.limit,
       long: values.long === true,
+      token: values.token ?? process.env['TESSERA_TOKEN'],
+      caFile: values.ca,
     };
     return runClientCommand(command, positionals, flags);
   }

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { scanLimitMax, ttlSecMax, valueBytesMaxHard } from '../../engine/layout/limits';
-import { connect, TesseraError, type Client } from '../client';
+import { connect, TesseraError, type Client, type ConnectOptions } from '../client';
 import { ServerError } from './server-errors';
 
 export const clientCommands = ['get', 'put', 'delete', 'scan'] as const;
@@ -17,6 +17,10 @@ export interface ClientFlags {
   contentType: string | undefined;
   limit: string | undefined;
   long: boolean;
+  /** Access token (--token or TESSERA_TOKEN), sent as Authorization: Bearer. */
+  token?: string | undefined;
+  /** PEM CA file to trust for wss:// (--ca). */
+  caFile?: string | undefined;
 }
 
 const connectTimeoutMs = 5000;
@@ -49,10 +53,14 @@ function readValue(positionals: string[]): Uint8Array {
   return value;
 }
 
-async function withClient(url: string, work: (client: Client) => Promise<number>): Promise<number> {
+async function withClient(flags: ClientFlags, work: (client: Client) => Promise<number>): Promise<number> {
+  const { url } = flags;
   let client: Client;
   try {
-    client = await connect(url, { reconnect: false, connectTimeoutMs, requestTimeoutMs });
+    const options: ConnectOptions = { reconnect: false, connectTimeoutMs, requestTimeoutMs };
+    if (flags.token !== undefined && flags.token !== '') options.token = flags.token;
+    if (flags.caFile !== undefined) options.ca = readFileSync(flags.caFile);
+    client = await connect(url, options);
   } catch (error: unknown) {
     process.stderr.write(`tessera: cannot connect to ${url}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -72,7 +80,7 @@ export function runClientCommand(command: ClientCommand, positionals: string[], 
   switch (command) {
     case 'get': {
       const key = oneKey('get', positionals, 0);
-      return withClient(flags.url, async (client) => {
+      return withClient(flags, async (client) => {
         const record = await client.get(flags.ns, key);
         if (record === null) return notFound(key);
         process.stdout.write(record.value);
@@ -83,7 +91,7 @@ export function runClientCommand(command: ClientCommand, positionals: string[], 
       const key = oneKey('put', positionals, 1);
       const ttl = wholeNumber(flags.ttl, 'ttl', ttlSecMax);
       const value = readValue(positionals);
-      return withClient(flags.url, async (client) => {
+      return withClient(flags, async (client) => {
         const options = { ...(ttl === undefined ? {} : { ttl }), ...(flags.contentType === undefined ? {} : { contentType: flags.contentType }) };
         const { generation } = await client.put(flags.ns, key, value, options);
         process.stdout.write(`${JSON.stringify({ key, generation })}\n`);
@@ -92,11 +100,11 @@ export function runClientCommand(command: ClientCommand, positionals: string[], 
     }
     case 'delete': {
       const key = oneKey('delete', positionals, 0);
-      return withClient(flags.url, async (client) => ((await client.delete(flags.ns, key)) ? 0 : notFound(key)));
+      return withClient(flags, async (client) => ((await client.delete(flags.ns, key)) ? 0 : notFound(key)));
     }
     case 'scan':
       if (positionals.length > 1) usageError('scan takes at most one prefix');
-      return withClient(flags.url, (client) => scan(client, flags, positionals[0] ?? '', wholeNumber(flags.limit, 'limit', Number.MAX_SAFE_INTEGER)));
+      return withClient(flags, (client) => scan(client, flags, positionals[0] ?? '', wholeNumber(flags.limit, 'limit', Number.MAX_SAFE_INTEGER)));
   }
 }
 

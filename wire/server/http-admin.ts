@@ -5,6 +5,8 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
 import { Status } from '../../engine/layout/status';
+import type { AccessControl } from './access-control';
+import { admitHttp } from './http-access';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
 import { tesseraVersion } from './package-info';
 
@@ -12,6 +14,29 @@ export interface AdminContext extends ExchangeContext {
   engine: EngineApi;
   startedAtMs: number;
   connections(): number;
+  /** Unread output over every connection, and its budget (output-budget.ts). */
+  bufferedOutputBytes(): number;
+  limits: { maxBufferedOutputBytes: number; maxConnections: number };
+  access: AccessControl;
+}
+
+/**
+ * The change log's retained key and value bytes: memory outside every namespace limit (up to its
+ * own byte bound). Read by duck typing: the engine's ChangeLog has it, the ChangeLogApi contract
+ * (and so the model engine) need not.
+ */
+/**
+ * Table bytes per shard, where the engine offers them (Engine.shardCounters; the model engine has
+ * no shards): with shardBudgetBytes below, which shard is near its share can be seen.
+ */
+function shardTableBytes(engine: EngineApi): number[] | null {
+  const counters = (engine as { shardCounters?: () => { tableBytes: number }[] }).shardCounters;
+  return typeof counters === 'function' ? counters.call(engine).map((shard) => shard.tableBytes) : null;
+}
+
+function changeLogRetainedBytes(engine: EngineApi): number | null {
+  const retained = (engine.changes as { retainedBytes?: unknown }).retainedBytes;
+  return typeof retained === 'number' ? retained : null;
 }
 
 export function statusDocument(context: AdminContext): Record<string, unknown> {
@@ -26,19 +51,36 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     shardRestarts: stats.shardRestarts,
     tableBytes: stats.tableBytes,
     connections: context.connections(),
+    maxConnections: context.limits.maxConnections,
+    bufferedOutputBytes: context.bufferedOutputBytes(),
+    maxBufferedOutputBytes: context.limits.maxBufferedOutputBytes,
+    changeLogRetainedBytes: changeLogRetainedBytes(context.engine),
+    shardTableBytes: shardTableBytes(context.engine),
     requestsInFlight: context.lifecycle.inFlight,
-    namespaces: stats.namespaces.map(({ name, mode, records, bytes, memoryLimitBytes }) => ({ name, mode, records, bytes, memoryLimitBytes })),
+    // The engine splits a namespace's limit evenly over its shards (engine.ts, budgetBytes), so a
+    // store namespace refuses writes (OutOfMemory) once the shard a key maps to is at its share,
+    // even while `bytes` is below `memoryLimitBytes`: the share is reported so that is visible.
+    namespaces: stats.namespaces.map(({ name, mode, records, bytes, memoryLimitBytes }) => ({
+      name,
+      mode,
+      records,
+      bytes,
+      memoryLimitBytes,
+      shardBudgetBytes: Math.floor(memoryLimitBytes / Math.max(1, stats.shards)),
+    })),
   };
 }
 
 export function handleStatus(context: AdminContext, res: HttpResponse, req: HttpRequest): void {
   const exchange = new HttpExchange(res, context, req.getMethod() === 'head');
+  if (!context.access.openStatus && !admitHttp(context.access, req, exchange, (principal) => principal.isAdmin)) return;
   const httpCode = context.lifecycle.accepting ? 200 : 503;
   exchange.sendJson(httpCode, JSON.stringify(statusDocument(context)), { headers: [['Cache-Control', 'no-store']] });
 }
 
 export function handleMetrics(context: AdminContext, res: HttpResponse, req: HttpRequest): void {
   const exchange = new HttpExchange(res, context, req.getMethod() === 'head');
+  if (!context.access.openMetrics && !admitHttp(context.access, req, exchange, (principal) => principal.isAdmin)) return;
   context.metrics.render().then(
     (text) => exchange.sendJson(200, text, { contentType: context.metrics.contentType }),
     (error: unknown) => exchange.sendError(Status.InternalError, error instanceof Error ? error.message : undefined),

@@ -16,7 +16,11 @@ import type { EngineApi } from '../../engine/front/engine-api';
 import { Status, statusMessage } from '../../engine/layout/status';
 import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/layout/types';
 import { validateKey, validateOp } from '../../engine/layout/validate-op';
-import { ttlSecMax } from '../../engine/layout/limits';
+import { keyBytesMaxHard, ttlSecMax } from '../../engine/layout/limits';
+import { isMediaType } from '../../engine/layout/media-type';
+import type { AccessControl } from './access-control';
+import { admitHttp, methodRole } from './http-access';
+import { bodyFraming, contentLengthHeadersMax } from './body-framing';
 import { parseContentPath } from './content-path';
 import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
@@ -27,11 +31,18 @@ import { failureOf } from './engine-failure';
 export interface ContentContext extends ExchangeContext {
   engine: EngineApi;
   namespaces: ReadonlyMap<string, NamespaceConfig>;
+  access: AccessControl;
 }
 
 const httpTransport = transportIndex.http;
 const octetStream = 'application/octet-stream';
 const allowedMethods = 'GET, HEAD, PUT, DELETE';
+/**
+ * Longer request targets are answered 414: the longest key (keyBytesMaxHard) percent-encoded
+ * whole, plus the namespace and query, fits well within it. (A key within this but over the
+ * namespace's limit is a bad key, 400, like any other.)
+ */
+const requestTargetBytesMax = 3 * keyBytesMaxHard + 1024;
 
 export function handleContent(context: ContentContext, res: HttpResponse, req: HttpRequest): void {
   const method = req.getMethod();
@@ -40,10 +51,20 @@ export function handleContent(context: ContentContext, res: HttpResponse, req: H
     exchange.refuse(Status.ShuttingDown, undefined, { closeConnection: true });
     return;
   }
-  const path = parseContentPath(req.getUrl());
+  const url = req.getUrl();
+  if (url.length > requestTargetBytesMax) {
+    exchange.refuse(Status.InvalidArgument, `the request target is longer than ${requestTargetBytesMax} bytes`, { httpCode: 414, closeConnection: true });
+    return;
+  }
+  const path = parseContentPath(url);
   if (!path.ok) {
     exchange.refuse(path.status, path.message);
     return;
+  }
+  // Before the namespace lookup, so that a client without a token learns nothing of which exist.
+  if (context.access.enabled) {
+    const role = methodRole(method);
+    if (!admitHttp(context.access, req, exchange, (principal) => principal.roleFor(path.ns) >= role)) return;
   }
   const namespace = context.namespaces.get(path.ns);
   if (namespace === undefined) {
@@ -77,6 +98,17 @@ function run(context: ContentContext, exchange: HttpExchange, op: Op, namespace:
     exchange.sendError(status);
     return;
   }
+  if (op.op === 'get' || op.op === 'head') execute(context, exchange, op, answer);
+  // A write waits one event-loop turn before it reaches the engine. uWS refuses asynchronous HTTP
+  // pipelining by design: when the next request of the same TCP read is parsed while this one is
+  // unanswered, it closes the connection (HttpContext.h: "Important for denying async pipelining").
+  // It parses the rest of that read before this turn ends, so by the next turn a pipelined write's
+  // exchange is aborted and the write is dropped unapplied: the client sees a clean close and no
+  // record changed, instead of a write applied whose answer never came. See http-pipelining.test.ts.
+  else exchange.deferWhileLive(() => execute(context, exchange, op, answer));
+}
+
+function execute(context: ContentContext, exchange: HttpExchange, op: Op, answer: (result: OpResult) => void): void {
   context.engine.execute(op).then(
     (result) => {
       context.metrics.countOp(httpTransport, op.op, result.status);
@@ -101,20 +133,33 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
       return;
     }
     const notModified = ifNoneMatch.kind !== 'absent' ? matchesGeneration(ifNoneMatch, result.generation) : notModifiedSince(ifModifiedSince, result.lastModified);
-    exchange.respond((res) => {
+    exchange.respond((res, closeConnection) => {
       res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
       writeRecordHeaders(res, result);
       const value = result.value ?? new Uint8Array(0);
-      if (notModified) res.endWithoutBody();
-      else if (isHead) res.endWithoutBody(value.byteLength);
-      else res.end(value);
+      if (notModified) endEmpty(res, closeConnection);
+      else if (isHead) res.endWithoutBody(value.byteLength, closeConnection);
+      else res.end(value, closeConnection);
     });
   });
 }
 
+/**
+ * Ends a 204 or 304, which carry no Content-Length. Not endWithoutBody(undefined, true): uWS.js
+ * then writes `Content-Length: 9223372036854775808` and the connection is lost (measured, v20.30).
+ * So `Connection: close` is written by hand; the client closes, and a drain closes what is left.
+ */
+function endEmpty(res: HttpResponse, closeConnection: boolean): void {
+  if (closeConnection) res.writeHeader('Connection', 'close');
+  res.endWithoutBody();
+}
+
 function writeRecordHeaders(res: HttpResponse, record: OpResult): void {
   res.writeHeader('ETag', formatEntityTag(record.generation));
-  res.writeHeader('Content-Type', record.contentType === '' ? octetStream : record.contentType);
+  // Every write path checks content types (validate-op.ts); this second look is one short scan, so
+  // a record stored before that check existed, or by a path that missed it, still cannot put bytes
+  // of its own choosing into the header block.
+  res.writeHeader('Content-Type', isMediaType(record.contentType) ? record.contentType : octetStream);
   res.writeHeader('Last-Modified', new Date(record.lastModified).toUTCString());
   if (record.expiry !== 0) {
     const secondsLeft = Math.max(0, record.expiry - Math.floor(Date.now() / 1000));
@@ -163,9 +208,18 @@ function parseTtl(query: string | undefined): number | undefined | null {
   return ttl <= ttlSecMax ? ttl : null;
 }
 
-function parseContentLength(header: string): number | null {
-  if (header === '' || !/^\d{1,15}$/.test(header)) return null;
-  return Number(header);
+/**
+ * Every Content-Length value of the request (uWS's getHeader returns only the first; forEach sees
+ * them all). The common case, one or none, costs one getHeader and at most one pass.
+ */
+function contentLengths(req: HttpRequest): string[] {
+  const first = req.getHeader('content-length');
+  if (first === '') return [];
+  const values: string[] = [];
+  req.forEach((name, value) => {
+    if (name === 'content-length' && values.length <= contentLengthHeadersMax) values.push(value);
+  });
+  return values;
 }
 
 function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
@@ -185,7 +239,16 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     return;
   }
   const contentType = req.getHeader('content-type');
-  const declaredBytes = req.getHeader('transfer-encoding') === '' ? (parseContentLength(req.getHeader('content-length')) ?? 0) : null;
+  const framing = bodyFraming(contentLengths(req), req.getHeader('transfer-encoding'));
+  if (framing.kind === 'invalid' || framing.kind === 'none') {
+    // The connection is closed after an invalid length: where its body ends is unknowable. (For
+    // a length that is not digits at all, uWS closes the connection itself right after this
+    // handler, before the 400 can leave: the client sees a clean close, and nothing is written.)
+    const message = framing.kind === 'none' ? 'PUT needs a body: send Content-Length (0 for an empty value) or chunked' : framing.message;
+    exchange.refuse(Status.InvalidArgument, message, { closeConnection: framing.kind === 'invalid' });
+    return;
+  }
+  const declaredBytes = framing.kind === 'length' ? framing.bytes : null;
   exchange.readBody(declaredBytes, namespace.maxValueBytes, (value) => {
     const op: Op = { op: 'put', ns: namespace.name, key, value, mode: preconditions.mode };
     if (preconditions.ifGeneration !== undefined) op.ifGeneration = preconditions.ifGeneration;
@@ -213,13 +276,13 @@ function handleDelete(context: ContentContext, exchange: HttpExchange, req: Http
 /** A put or delete result: okCode with the new ETag, or the status as an error (412 for failed preconditions). */
 function answerWrite(exchange: HttpExchange, result: OpResult, hasIfMatch: boolean, okCode: 201 | 200 | 204): void {
   if (result.status === Status.Ok) {
-    exchange.respond((res) => {
+    exchange.respond((res, closeConnection) => {
       res.writeStatus(statusLine(okCode));
       if (okCode === 204) {
-        res.endWithoutBody();
+        endEmpty(res, closeConnection);
         return;
       }
-      res.writeHeader('ETag', formatEntityTag(result.generation)).end();
+      res.writeHeader('ETag', formatEntityTag(result.generation)).end(undefined, closeConnection);
     });
     return;
   }

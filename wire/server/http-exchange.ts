@@ -54,11 +54,24 @@ export class HttpExchange {
     return !this.#aborted && !this.#finished;
   }
 
-  /** Runs write corked, unless the exchange is over; write must end the response. */
-  respond(write: (res: HttpResponse) => void): void {
+  /**
+   * Runs write corked, unless the exchange is over; write must end the response, passing
+   * closeConnection to end()/endWithoutBody(). It is true once the server drains: every answer
+   * sent during a shutdown says `Connection: close`, so no keep-alive client sends another request
+   * on a connection that is about to be closed under it (issue 9, finding 7).
+   */
+  respond(write: (res: HttpResponse, closeConnection: boolean) => void): void {
     if (!this.live) return;
-    this.#res.cork(() => write(this.#res));
+    const closeConnection = !this.#context.lifecycle.accepting;
+    this.#res.cork(() => write(this.#res, closeConnection));
     this.#finish();
+  }
+
+  /** Runs work on the next event-loop turn (setImmediate), unless the exchange is over by then. */
+  deferWhileLive(work: () => void): void {
+    setImmediate(() => {
+      if (this.live) work();
+    });
   }
 
   /** Refuses the request before it became an op (counted as a request failure, not an op). */
@@ -73,11 +86,12 @@ export class HttpExchange {
   }
 
   sendJson(httpCode: number, body: string, options: { closeConnection?: boolean; headers?: [string, string][]; contentType?: string } = {}): void {
-    this.respond((res) => {
+    this.respond((res, draining) => {
       res.writeStatus(statusLine(httpCode)).writeHeader('Content-Type', options.contentType ?? jsonType);
       for (const [name, value] of options.headers ?? []) res.writeHeader(name, value);
-      if (this.#isHead) res.endWithoutBody(Buffer.byteLength(body), options.closeConnection === true);
-      else res.end(body, options.closeConnection === true);
+      const closeConnection = draining || options.closeConnection === true;
+      if (this.#isHead) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
+      else res.end(body, closeConnection);
     });
   }
 

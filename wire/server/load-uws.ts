@@ -61,6 +61,17 @@ function isUwsModule(loaded: unknown): loaded is UwsModule {
   );
 }
 
+/**
+ * uWS writes `uWebSockets: 20` into every HTTP response unless its loop is "silent"; the binary is
+ * built without UWS_HTTPRESPONSE_NO_WRITEMARK, and the undocumented `_cfg('silent')` of uWS.js sets
+ * that flag at run time (measured: the header is gone, `Date` stays). Advertising the server and
+ * its major version helps no one but a scanner.
+ */
+function silence(uws: UwsModule): void {
+  const configure = (uws as UwsModule & { _cfg?: (key: string) => void })._cfg;
+  if (typeof configure === 'function') configure('silent');
+}
+
 export function loadUws(target: UwsBinaryTarget = currentUwsTarget()): UwsModule {
   const file = uwsBinaryPath(target);
   if (!existsSync(file)) {
@@ -79,5 +90,6 @@ export function loadUws(target: UwsBinaryTarget = currentUwsTarget()): UwsModule
   if (!isUwsModule(loaded)) {
     throw new ServerError('UwsLoadFailed', `cannot load uWebSockets.js from ${file}: it lacks App, us_socket_local_port or LIBUS_LISTEN_EXCLUSIVE_PORT`);
   }
+  silence(loaded);
   return loaded;
 }

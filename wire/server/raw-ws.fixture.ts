@@ -31,9 +31,9 @@ export class RawWsClient {
     socket.on('message', (data: Buffer) => this.#onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
   }
 
-  static open(url: string): Promise<RawWsClient> {
+  static open(url: string, headers: Record<string, string> = {}): Promise<RawWsClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { maxPayload: 256 * 1024 * 1024 });
+      const socket = new WebSocket(url, { maxPayload: 256 * 1024 * 1024, headers });
       socket.binaryType = 'nodebuffer';
       socket.once('open', () => resolve(new RawWsClient(socket)));
       socket.once('error', reject);

@@ -59,5 +59,7 @@ function waitForSignal(server: RunningServer, logger: Logger): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // SIGHUP: read the TLS certificate and key again (a renewal), without a restart.
+    process.on('SIGHUP', () => server.reloadTls());
   });
 }

@@ -19,11 +19,12 @@ test('the embedded default: 127.0.0.1:7070, one store namespace "content"', () =
 
 test('file < environment < flags', () => {
   const readFile = files({ 'a.json': JSON.stringify({ host: '10.0.0.1', port: 1000, logLevel: 'warn', limits: { shutdownGraceMs: 5 } }) });
-  const fromFile = resolveServerConfig({ flags: { config: 'a.json' }, env: {}, readFile });
+  // Non-loopback hosts without tokens need --insecure (protected mode; access-control.test.ts).
+  const fromFile = resolveServerConfig({ flags: { config: 'a.json', insecure: true }, env: {}, readFile });
   assert.deepEqual([fromFile.host, fromFile.port, fromFile.logLevel, fromFile.limits.shutdownGraceMs], ['10.0.0.1', 1000, 'warn', 5]);
-  const fromEnv = resolveServerConfig({ flags: {}, env: { TESSERA_CONFIG: 'a.json', TESSERA_PORT: '2000', TESSERA_HOST: '0.0.0.0' }, readFile });
+  const fromEnv = resolveServerConfig({ flags: { insecure: true }, env: { TESSERA_CONFIG: 'a.json', TESSERA_PORT: '2000', TESSERA_HOST: '0.0.0.0' }, readFile });
   assert.deepEqual([fromEnv.host, fromEnv.port], ['0.0.0.0', 2000]);
-  const fromFlags = resolveServerConfig({ flags: { config: 'a.json', port: '3000', logLevel: 'debug' }, env: { TESSERA_PORT: '2000' }, readFile });
+  const fromFlags = resolveServerConfig({ flags: { config: 'a.json', port: '3000', logLevel: 'debug', insecure: true }, env: { TESSERA_PORT: '2000' }, readFile });
   assert.deepEqual([fromFlags.port, fromFlags.logLevel, fromFlags.host], [3000, 'debug', '10.0.0.1']);
 });
 

@@ -6,14 +6,22 @@
 //   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
 //     "engine": EngineConfigInput,                       (engine/front/config.ts)
 //     "persistence": { "dataDir", "fsync", "snapshotIntervalSec", "walSegmentBytes" } | false,
+//     "allowedOrigins": ["https://app.example"], "allowedHosts": ["tessera.internal"],
+//     "auth": { "tokens": [{ "name", "sha256", "roles": { "content": "write", "*": "read" } }],
+//               "openStatus": true, "openMetrics": true },                       (access-control.ts)
+//     "tls": { "certFile": "cert.pem", "keyFile": "key.pem" },               (tls-files.ts)
+//     "legacyHttpPort": 7071,                         HTTP/1.0 via Node's parser (legacy-http.ts)
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
 //                 "busyBackpressureBytes", "idleTimeoutSec", "shutdownGraceMs",
-//                 "subscriberBackpressureBytes" } }
+//                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
 
 import { readFileSync } from 'node:fs';
 import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/front/config';
 import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/layout/limits';
 import { normalizePersistence, persistenceDefaults, type PersistenceConfig } from '../../engine/front/persistence-config';
+import { roleNames, type AuthConfig, type RoleName, type TokenEntry } from './access-control';
+import { isLoopbackHost } from './request-origin';
+import type { TlsConfig } from './tls-files';
 import { ServerError, reasonOf } from './server-errors';
 
 export interface ServerLimits {
@@ -34,6 +42,13 @@ export interface ServerLimits {
    * the change log instead (wire/server/subscriptions). Below backpressureBytesMax.
    */
   subscriberBackpressureBytes: number;
+  /**
+   * Unread output summed over every WebSocket connection: above it, requests are answered Busy
+   * and the connections holding the most are closed (wire/server/output-budget.ts).
+   */
+  maxBufferedOutputBytes: number;
+  /** Open WebSocket connections; one more upgrade is answered 503. */
+  maxConnections: number;
 }
 
 /** 8 MiB, or a quarter of backpressureBytesMax when that is smaller and no value is given. */
@@ -51,6 +66,21 @@ export interface ServerConfig {
   /** The data dir and WAL policy; false = a pure memory node (--no-persistence). */
   persistence: PersistenceConfig | false;
   limits: ServerLimits;
+  /** Origins whose pages may open WebSockets (request-origin.ts); none by default, "*" for any. */
+  allowedOrigins: string[];
+  /** Host names answered besides the loopback names when bound to loopback (request-origin.ts). */
+  allowedHosts: string[];
+  /** Access tokens (access-control.ts); no tokens = no access control. */
+  auth: AuthConfig;
+  /** --insecure: serve a non-loopback address without tokens (protected mode off, deliberately). */
+  insecure: boolean;
+  /** TLS on the same port (tls-files.ts); null = plain HTTP and ws://. */
+  tls: TlsConfig | null;
+  /**
+   * A second port served by Node's HTTP parser, for HTTP/1.0 clients that uWS cannot parse
+   * (nginx's default proxy_pass, ab): legacy-http.ts. null = off; 0 = any free port.
+   */
+  legacyHttpPort: number | null;
 }
 
 /** What `npm start` runs with: one store namespace `content`, loopback only. */
@@ -70,14 +100,22 @@ export function defaultServerConfig(): ServerConfig {
       idleTimeoutSec: 120,
       shutdownGraceMs: 10_000,
       subscriberBackpressureBytes: subscriberBackpressureBytesDefault,
+      maxBufferedOutputBytes: 256 * 1024 * 1024,
+      maxConnections: 10_000,
     },
+    allowedOrigins: [],
+    allowedHosts: [],
+    auth: { tokens: [], openStatus: true, openMetrics: true },
+    insecure: false,
+    tls: null,
+    legacyHttpPort: null,
   };
 }
 
 /** The sources a configuration is resolved from; the CLI passes the real ones, tests fakes. */
 export interface ConfigSources {
   flags: {
-    host?: string; port?: string; config?: string; logLevel?: string;
+    host?: string; port?: string; config?: string; logLevel?: string; insecure?: boolean;
     dataDir?: string; fsync?: string; noPersistence?: boolean;
   };
   env: Readonly<Record<string, string | undefined>>;
@@ -118,6 +156,60 @@ function hostOf(value: unknown, name: string): string {
   return value;
 }
 
+function stringList(value: Json, name: string): string[] {
+  if (!Array.isArray(value) || value.length > 256 || !value.every((item) => typeof item === 'string' && item.length > 0 && item.length <= 255 && /^[\x21-\x7e]+$/.test(item))) {
+    invalid(`${name} must be a list of at most 256 non-empty strings of visible ASCII`);
+  }
+  return value as string[];
+}
+
+function authOf(value: Json): AuthConfig {
+  if (!isObject(value)) invalid('auth must be an object');
+  checkKeys(value, ['tokens', 'openStatus', 'openMetrics'], 'auth.');
+  const auth: AuthConfig = { tokens: [], openStatus: true, openMetrics: true };
+  for (const flag of ['openStatus', 'openMetrics'] as const) {
+    const given = value[flag];
+    if (given === undefined) continue;
+    if (typeof given !== 'boolean') invalid(`auth.${flag} must be true or false`);
+    auth[flag] = given;
+  }
+  const tokens = value['tokens'] ?? [];
+  if (!Array.isArray(tokens) || tokens.length > 1024) invalid('auth.tokens must be a list of at most 1024 tokens');
+  const names = new Set<string>();
+  for (const [index, token] of tokens.entries()) {
+    const entry = tokenEntryOf(token, `auth.tokens[${index}]`);
+    if (names.has(entry.name)) invalid(`auth.tokens: the name ${JSON.stringify(entry.name)} is used twice`);
+    names.add(entry.name);
+    auth.tokens.push(entry);
+  }
+  return auth;
+}
+
+function tlsOf(value: Json): TlsConfig {
+  if (!isObject(value)) invalid('tls must be an object: { "certFile", "keyFile" }');
+  checkKeys(value, ['certFile', 'keyFile'], 'tls.');
+  const { certFile, keyFile } = value;
+  if (typeof certFile !== 'string' || certFile === '' || typeof keyFile !== 'string' || keyFile === '') invalid('tls.certFile and tls.keyFile must name PEM files');
+  return { certFile, keyFile };
+}
+
+function tokenEntryOf(value: Json, where: string): TokenEntry {
+  if (!isObject(value)) invalid(`${where} must be an object`);
+  checkKeys(value, ['name', 'sha256', 'roles'], `${where}.`);
+  const { name, sha256, roles } = value;
+  if (typeof name !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(name)) invalid(`${where}.name must be 1..64 visible ASCII characters`);
+  // Never echo the value: it might be a token pasted where its hash belongs.
+  if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) invalid(`${where}.sha256 must be 64 hex digits (SHA-256 of the token; see tessera token create)`);
+  if (!isObject(roles) || Object.keys(roles).length === 0) invalid(`${where}.roles must map namespaces (or "*") to ${roleNames.join(', ')}`);
+  const checked: Record<string, RoleName> = {};
+  for (const [ns, role] of Object.entries(roles)) {
+    const known = roleNames.find((candidate) => candidate === role);
+    if (known === undefined) invalid(`${where}.roles.${ns} must be one of ${roleNames.join(', ')}`);
+    checked[ns] = known;
+  }
+  return { name, sha256: sha256.toLowerCase(), roles: checked };
+}
+
 function logLevelOf(value: unknown, name: string): LogLevel {
   const level = logLevels.find((candidate) => candidate === value);
   if (level === undefined) invalid(`${name} must be one of ${logLevels.join(', ')}, got ${JSON.stringify(value)}`);
@@ -132,6 +224,8 @@ const limitFields = [
   'idleTimeoutSec',
   'shutdownGraceMs',
   'subscriberBackpressureBytes',
+  'maxBufferedOutputBytes',
+  'maxConnections',
 ] as const;
 
 function applyLimits(limits: ServerLimits, input: JsonObject): void {
@@ -144,6 +238,8 @@ function applyLimits(limits: ServerLimits, input: JsonObject): void {
     idleTimeoutSec: [0, 960],
     shutdownGraceMs: [0, 10 * 60 * 1000],
     subscriberBackpressureBytes: [64 * 1024, 1024 * 1024 * 1024],
+    maxBufferedOutputBytes: [1024 * 1024, 64 * 1024 * 1024 * 1024],
+    maxConnections: [1, 1_000_000],
   };
   for (const field of limitFields) {
     const value = input[field];
@@ -187,10 +283,18 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
   try {
     parsed = JSON.parse(text) as Json;
   } catch (error: unknown) {
-    throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
+    // Not reasonOf(error): V8's message quotes the text it choked on, and a file given by mistake
+    // (a key, a token list) should not have its first bytes copied into logs. A position is enough.
+    const position = /position (\d+)/.exec(reasonOf(error))?.[1];
+    throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`);
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls', 'legacyHttpPort'], '');
+  if (parsed['legacyHttpPort'] !== undefined) config.legacyHttpPort = parsed['legacyHttpPort'] === null ? null : integerIn(parsed['legacyHttpPort'], 0, 65535, 'legacyHttpPort');
+  if (parsed['tls'] !== undefined) config.tls = tlsOf(parsed['tls']);
+  if (parsed['auth'] !== undefined) config.auth = authOf(parsed['auth']);
+  if (parsed['allowedOrigins'] !== undefined) config.allowedOrigins = stringList(parsed['allowedOrigins'], 'allowedOrigins');
+  if (parsed['allowedHosts'] !== undefined) config.allowedHosts = stringList(parsed['allowedHosts'], 'allowedHosts');
   if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
   if (parsed['port'] !== undefined) config.port = integerIn(parsed['port'], 0, 65535, 'port');
   if (parsed['logLevel'] !== undefined) config.logLevel = logLevelOf(parsed['logLevel'], 'logLevel');
@@ -231,6 +335,21 @@ function checkConsistency(config: ServerConfig): void {
   }
 }
 
+/**
+ * Protected mode, as Redis has it: a node reachable from other machines with no access tokens
+ * would let anyone on the network read and overwrite everything, so it refuses to start unless the
+ * operator says --insecure.
+ */
+function checkProtectedMode(config: ServerConfig): void {
+  if (isLoopbackHost(config.host) || config.auth.tokens.length > 0 || config.insecure) return;
+  throw new ServerError(
+    'Unprotected',
+    `refusing to serve ${config.host} without access tokens: anyone who can reach it could read and overwrite every record.\n` +
+      `  Add a token:  tessera token create --role '*=write'   and put the printed entry in the config file under "auth": { "tokens": [...] }\n` +
+      `  Or bind to 127.0.0.1, or pass --insecure to serve without access control deliberately.`,
+  );
+}
+
 export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   const { flags, env } = sources;
   const config = defaultServerConfig();
@@ -245,6 +364,8 @@ export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   const logLevel = flags.logLevel ?? env['TESSERA_LOG_LEVEL'];
   if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevelOf(logLevel, 'log level');
   applyPersistenceFlags(config, flags, env);
+  config.insecure = flags.insecure === true;
   checkConsistency(config);
+  checkProtectedMode(config);
   return config;
 }

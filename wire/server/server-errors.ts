@@ -8,6 +8,8 @@ export const serverErrorCodes = {
   ConfigInvalid: 'TESSERA_CONFIG_INVALID',
   ListenFailed: 'TESSERA_LISTEN_FAILED',
   Usage: 'TESSERA_USAGE',
+  Unprotected: 'TESSERA_UNPROTECTED',
+  TlsUnreadable: 'TESSERA_TLS_UNREADABLE',
 } as const;
 
 export type ServerErrorName = keyof typeof serverErrorCodes;
@@ -19,6 +21,8 @@ const defaultMessages: Record<ServerErrorName, string> = {
   ConfigInvalid: 'the configuration is not valid',
   ListenFailed: 'the server could not listen on the requested host and port',
   Usage: 'invalid command line',
+  Unprotected: 'refusing to serve a non-loopback address without access tokens (pass --insecure to do it deliberately)',
+  TlsUnreadable: 'the TLS certificate or key file could not be read',
 };
 
 export class ServerError extends Error {

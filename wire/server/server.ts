@@ -4,30 +4,43 @@
 // Shutdown order (stop()):
 //   1. stop accepting: close the listen socket; requests arriving on open connections are answered
 //      ShuttingDown from now on;
-//   2. wait, at most shutdownGraceMs, until every request already taken has been answered;
+//   2. wait, at most shutdownGraceMs, until every request already taken has been answered (every
+//      HTTP answer from now on says `Connection: close`), then linger drainLingerMs for requests
+//      already on the wire;
 //   3. close WebSockets with 1001 (going away) and force-close what is left (idle keep-alives);
 //   4. close the engine.
 
-import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
 import { openEngine } from '../../engine/front/open-engine';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from './http-admin';
+import { Status } from '../../engine/layout/status';
 import { handleContent, type ContentContext } from './http-content';
+import { HttpExchange } from './http-exchange';
+import { LegacyHttpListener, type LegacyRoutes } from './legacy-http';
 import { Lifecycle } from './lifecycle';
 import { loadUws, type UwsModule } from './load-uws';
 import type { Logger } from './logger';
 import { ServerMetrics } from './metrics';
 import type { ServerConfig } from './server-config';
-import { ServerError } from './server-errors';
+import { AccessControl, bearerToken } from './access-control';
+import { OriginPolicy } from './request-origin';
+import { reasonOf, ServerError } from './server-errors';
+import { createApp, reloadServerNames } from './tls-files';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
-import { WsEndpoint, wsPath } from './ws-endpoint';
+import { WsEndpoint, wsPath, type UpgradeAdmission, type UpgradeRefusal } from './ws-endpoint';
+
+/** How long a drain waits, once idle, for requests a keep-alive client sent before it saw `Connection: close`. */
+const drainLingerMs = 150;
 
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
   /** Drains and closes; resolves when the engine is closed. Safe to call more than once. */
   stop(reason: string): Promise<void>;
+  /** Reads the TLS certificate and key again (SIGHUP); keeps the current ones if they are bad. */
+  reloadTls(): void;
 }
 
 export interface StartOptions {
@@ -67,9 +80,12 @@ class Front {
   readonly #engine: EngineApi;
   readonly #content: ContentContext;
   readonly #admin: AdminContext;
+  readonly #originPolicy: OriginPolicy;
+  readonly #access: AccessControl;
 
   constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp) {
     const { lifecycle } = this;
+    this.#originPolicy = new OriginPolicy(config);
     const namespaces = new Map<string, NamespaceConfig>(engine.namespaces.map((namespace) => [namespace.name, namespace]));
     this.#engine = engine;
     this.metrics = new ServerMetrics({
@@ -79,11 +95,32 @@ class Front {
     });
     const { metrics } = this;
     const latency = metrics.latency('http');
-    this.#content = { lifecycle, metrics, latency, engine, namespaces };
-    this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections };
+    this.#access = new AccessControl(config.auth);
+    const access = this.#access;
+    this.#content = { lifecycle, metrics, latency, engine, namespaces, access };
+    this.#admin = {
+      lifecycle,
+      metrics,
+      latency,
+      engine,
+      startedAtMs: Date.now(),
+      connections: () => this.endpoint.connections,
+      bufferedOutputBytes: () => this.endpoint.bufferedOutputBytes,
+      limits: config.limits,
+      access,
+    };
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
-    this.endpoint = new WsEndpoint({ engine, namespaces, lifecycle, metrics, logger, limits: config.limits, subscriptions: this.subscriptions });
+    this.endpoint = new WsEndpoint({
+      engine,
+      namespaces,
+      lifecycle,
+      metrics,
+      logger,
+      limits: config.limits,
+      subscriptions: this.subscriptions,
+      admitUpgrade: (req) => this.#admitUpgrade(req),
+    });
   }
 
   /** Static routes win over wildcards in uWS, whatever the order; /* last catches the rest. */
@@ -91,26 +128,77 @@ class Front {
     const content = this.#content;
     const admin = this.#admin;
     app.ws(wsPath, this.endpoint.behavior(uws));
-    app.get('/status', (res, req) => handleStatus(admin, res, req));
-    app.head('/status', (res, req) => handleStatus(admin, res, req));
-    app.get('/metrics', (res, req) => handleMetrics(admin, res, req));
-    app.any('/v1/*', (res, req) => handleContent(content, res, req));
-    app.any('/*', (res, req) => handleNoRoute(admin, res, req));
+    app.get('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
+    app.head('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
+    app.get('/metrics', this.#guarded((res, req) => handleMetrics(admin, res, req)));
+    app.any('/v1/*', this.#guarded((res, req) => handleContent(content, res, req)));
+    app.any('/*', this.#guarded((res, req) => handleNoRoute(admin, res, req)));
+  }
+
+  /** The same routes, guarded the same way, for the HTTP/1.0 listener (legacy-http.ts). */
+  legacyRoutes(): LegacyRoutes {
+    const content = this.#content;
+    const admin = this.#admin;
+    return {
+      status: this.#guarded((res, req) => handleStatus(admin, res, req)),
+      metrics: this.#guarded((res, req) => handleMetrics(admin, res, req)),
+      content: this.#guarded((res, req) => handleContent(content, res, req)),
+      noRoute: this.#guarded((res, req) => handleNoRoute(admin, res, req)),
+    };
+  }
+
+  /** A route handler behind the Host check (request-origin.ts): a refused Host is answered 403. */
+  #guarded(handler: (res: HttpResponse, req: HttpRequest) => void): (res: HttpResponse, req: HttpRequest) => void {
+    const policy = this.#originPolicy;
+    const admin = this.#admin;
+    return (res, req) => {
+      if (policy.hostAllowed(req.getHeader('host'))) {
+        handler(res, req);
+        return;
+      }
+      new HttpExchange(res, admin, req.getMethod() === 'head').refuse(Status.Forbidden, 'this Host is not served here (allowedHosts)', { closeConnection: true });
+    };
+  }
+
+  /**
+   * Origin, Host and access token of a WebSocket upgrade. The token comes in `Authorization:
+   * Bearer`, or, for browsers (which cannot set headers on a WebSocket), in the `access_token`
+   * query parameter.
+   */
+  #admitUpgrade(req: HttpRequest): UpgradeRefusal | UpgradeAdmission {
+    if (!this.#originPolicy.hostAllowed(req.getHeader('host'))) return { httpCode: 403, status: Status.Forbidden, message: 'this Host is not served here (allowedHosts)' };
+    if (!this.#originPolicy.originAllowed(req.getHeader('origin'))) return { httpCode: 403, status: Status.Forbidden, message: 'pages from this Origin may not connect (allowedOrigins)' };
+    if (!this.#access.enabled) return { principal: null };
+    const fromHeader = bearerToken(req.getHeader('authorization'));
+    // uWS answers getQuery(key) with undefined when the key is absent (the typings say string).
+    const fromQuery = (req.getQuery('access_token') as string | undefined) ?? '';
+    const principal = this.#access.authenticate(fromHeader !== '' ? fromHeader : fromQuery);
+    if (principal === null) return { httpCode: 401, status: Status.Unauthorized, message: 'send Authorization: Bearer <token> or ?access_token=<token>', headers: [['WWW-Authenticate', 'Bearer realm="tessera"']] };
+    return { principal };
   }
 
   /** Steps 1-4 of the shutdown order at the top of this file. */
-  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, graceMs: number, logger: Logger, reason: string): Promise<void> {
+  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
     const { lifecycle, endpoint } = this;
     lifecycle.beginDrain();
     // Replays still running are answered ShuttingDown; subscribers resume elsewhere from their LSN.
     this.subscriptions.stop();
     uws.us_listen_socket_close(listenSocket);
+    legacy?.stopListening();
     logger.info({ reason, inFlight: lifecycle.inFlight }, 'tessera draining');
     const idle = await lifecycle.waitIdle(graceMs);
     if (!idle) logger.warn({ inFlight: lifecycle.inFlight, graceMs }, 'shutdown grace ran out with requests in flight');
+    // A keep-alive client may have sent its next request just before our `Connection: close`
+    // answer reached it; it is on the wire now. Linger a moment so it is answered 503 (with
+    // Connection: close) rather than cut off by the close below.
+    if (idle) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(drainLingerMs, graceMs)));
+      await lifecycle.waitIdle(graceMs);
+    }
     endpoint.flush();
     endpoint.closeAll(1001, 'server shutting down');
     closeApp(app);
+    legacy?.closeAll();
     await this.#engine.close();
     lifecycle.markStopped();
     logger.info('tessera stopped');
@@ -119,27 +207,47 @@ class Front {
 
 export async function startServer(config: ServerConfig, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const uws = options.uws ?? loadUws();
+  // Before the engine opens: a node that cannot read its certificate should not start at all.
+  const app = createApp(uws, config.tls);
   const engine = options.engine ?? (await openEngine(config.engine));
-  const app = uws.App();
   const front = new Front(config, logger, engine, app);
   front.register(uws, app);
   let listenSocket: us_listen_socket;
+  let legacy: LegacyHttpListener | null = null;
+  let legacyHttpPort: number | null = null;
   try {
     listenSocket = listen(uws, app, config.host, config.port);
+    if (config.legacyHttpPort !== null) {
+      legacy = new LegacyHttpListener(front.legacyRoutes(), config.tls);
+      legacyHttpPort = await legacy.listen(config.host, config.legacyHttpPort);
+    }
   } catch (error: unknown) {
+    closeApp(app);
     await engine.close();
     throw error;
   }
   const port = uws.us_socket_local_port(listenSocket);
   const stats = engine.stats();
-  logger.info({ host: config.host, port, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
+  logger.info({ host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
   let stopping: Promise<void> | null = null;
+  const serverNames = new Set<string>();
   return {
     host: config.host,
     port,
     stop(reason: string): Promise<void> {
-      stopping ??= front.drainAndClose(uws, app, listenSocket, config.limits.shutdownGraceMs, logger, reason);
+      stopping ??= front.drainAndClose(uws, app, listenSocket, legacy, config.limits.shutdownGraceMs, logger, reason);
       return stopping;
+    },
+    reloadTls(): void {
+      if (config.tls === null || stopping !== null) return;
+      try {
+        const names = reloadServerNames(app, config.tls, serverNames);
+        legacy?.reloadTls();
+        logger.info({ certFile: config.tls.certFile, serverNames: names }, 'tls reloaded');
+      } catch (error: unknown) {
+        // The certificate in use stays in use: a bad renewal must not take the node down.
+        logger.error({ err: error }, `tls reload failed, keeping the current certificate: ${reasonOf(error)}`);
+      }
     },
   };
 }

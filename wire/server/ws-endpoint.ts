@@ -12,18 +12,24 @@
 // pipelined burst leave in one syscall. Output a client leaves unread is bounded twice: above
 // busyBackpressureBytes new requests are answered Busy (a few bytes) instead of run, and above
 // backpressureBytesMax uWS closes the connection (closeOnBackpressureLimit) rather than buffer more.
+// Their sum is bounded too (output-budget.ts): above maxBufferedOutputBytes every connection is
+// answered Busy and the largest holders are closed. Upgrades past maxConnections are refused 503.
 
-import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
 import { Status } from '../../engine/layout/status';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { decodeRequest, encodeRequestFailure, encodeResponse, type ResultInput, type WireOp } from '../codec';
+import type { Principal } from './access-control';
 import type { Lifecycle } from './lifecycle';
 import type { UwsModule } from './load-uws';
 import type { Logger } from './logger';
+import { offendersToClose, outputSweepIntervalMs } from './output-budget';
 import { opKindIndex, transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
 import type { ServerLimits } from './server-config';
 import type { ConnectionSubscriptions, SubscriptionHub } from './subscriptions';
+import { errorBody } from './http-exchange';
+import { statusLine } from './http-status';
 import { runRequest } from './ws-request';
 
 export const wsPath = '/v1/ws';
@@ -44,6 +50,23 @@ export interface WsContext {
   limits: ServerLimits;
   /** Change subscriptions; without it subscribe is answered InvalidArgument. */
   subscriptions?: SubscriptionHub;
+  /**
+   * Checks an upgrade request before a WebSocket exists (Origin, Host, access token): a refusal is
+   * answered with its HTTP code and no WebSocket is opened.
+   */
+  admitUpgrade?: (req: HttpRequest) => UpgradeRefusal | UpgradeAdmission;
+}
+
+/** An admitted upgrade: whose token it presented (null with access control off). */
+export interface UpgradeAdmission {
+  principal: Principal | null;
+}
+
+export interface UpgradeRefusal {
+  httpCode: 401 | 403 | 503;
+  status: Status;
+  message: string;
+  headers?: readonly [string, string][];
 }
 
 /** Per-connection state, held as the uWS user data. */
@@ -59,6 +82,10 @@ interface Connection {
   /** In the endpoint's flush list already. */
   queued: boolean;
   subscriptions: ConnectionSubscriptions | undefined;
+  /** Unread output at the last sweep (output-budget.ts). */
+  bufferedBytes: number;
+  /** The token presented on the upgrade; null with access control off. Checked per op. */
+  principal: Principal | null;
 }
 
 const wsTransport = transportIndex.ws;
@@ -72,6 +99,9 @@ export class WsEndpoint {
   #flushScheduled = false;
   #nextConnectionId = 1;
   readonly #flushNow = (): void => this.flush();
+  /** Unread output of every connection at the last sweep (output-budget.ts). */
+  #bufferedOutputBytes = 0;
+  #sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(context: WsContext) {
     this.#context = context;
@@ -80,6 +110,11 @@ export class WsEndpoint {
 
   get connections(): number {
     return this.#open.size;
+  }
+
+  /** Unread output summed over every connection, as of the last sweep. */
+  get bufferedOutputBytes(): number {
+    return this.#bufferedOutputBytes;
   }
 
   behavior(uws: UwsModule): WebSocketBehavior<Connection> {
@@ -92,6 +127,7 @@ export class WsEndpoint {
       closeOnBackpressureLimit: 1,
       idleTimeout: limits.idleTimeoutSec,
       sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.#onUpgrade(res, req, context),
       open: (ws) => this.#onOpen(ws),
       message: (ws, message, isBinary) => this.#onMessage(ws, message, isBinary),
       close: (ws, code) => this.#onClose(ws, code),
@@ -111,9 +147,65 @@ export class WsEndpoint {
     }
   }
 
-  /** Ends every connection with a close frame (shutdown). */
+  /** Ends every connection with a close frame (shutdown), and stops the output sweep. */
   closeAll(code: number, reason: string): void {
+    this.#stopSweep();
     for (const connection of [...this.#open]) connection.socket?.end(code, reason);
+  }
+
+  /**
+   * Admission, before any WebSocket exists: past maxConnections the upgrade is answered 503 and
+   * the client never holds a socket's worth of buffers.
+   */
+  #onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    const { limits } = this.#context;
+    const outcome: UpgradeRefusal | UpgradeAdmission =
+      this.#open.size >= limits.maxConnections
+        ? { httpCode: 503, status: Status.Busy, message: `more than ${limits.maxConnections} connections` }
+        : (this.#context.admitUpgrade?.(req) ?? { principal: null });
+    if ('httpCode' in outcome) {
+      const refusal = outcome;
+      this.#context.metrics.countRequestFailure(wsTransport, refusal.status);
+      res.cork(() => {
+        res.writeStatus(statusLine(refusal.httpCode)).writeHeader('Content-Type', 'application/json');
+        for (const [name, value] of refusal.headers ?? []) res.writeHeader(name, value);
+        res.end(errorBody(refusal.status, refusal.message), true);
+      });
+      return;
+    }
+    const userData = { principal: outcome.principal } as Connection;
+    res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+  }
+
+  #startSweep(): void {
+    if (this.#sweepTimer !== null) return;
+    this.#sweepTimer = setInterval(() => this.#sweepOutput(), outputSweepIntervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  #stopSweep(): void {
+    if (this.#sweepTimer === null) return;
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
+  }
+
+  /** Takes the sum of unread output; above the budget, closes the largest holders (output-budget.ts). */
+  #sweepOutput(): void {
+    let totalBytes = 0;
+    for (const connection of this.#open) {
+      const socket = connection.socket;
+      connection.bufferedBytes = (socket === null ? 0 : socket.getBufferedAmount()) + connection.outboxBytes;
+      totalBytes += connection.bufferedBytes;
+    }
+    this.#bufferedOutputBytes = totalBytes;
+    const budgetBytes = this.#context.limits.maxBufferedOutputBytes;
+    if (totalBytes <= budgetBytes) return;
+    for (const connection of offendersToClose([...this.#open], budgetBytes)) {
+      this.#context.logger.warn({ connection: connection.id, bufferedBytes: connection.bufferedBytes, totalBytes, budgetBytes }, 'websocket closed: unread output over maxBufferedOutputBytes');
+      this.#bufferedOutputBytes -= connection.bufferedBytes;
+      // close(), not end(): a close frame would queue behind the unread output it is meant to free.
+      connection.socket?.close();
+    }
   }
 
   #onOpen(ws: WebSocket<Connection>): void {
@@ -125,7 +217,9 @@ export class WsEndpoint {
     connection.outboxBytes = 0;
     connection.queued = false;
     connection.subscriptions = this.#context.subscriptions?.connect(ws);
+    connection.bufferedBytes = 0;
     this.#open.add(connection);
+    this.#startSweep();
   }
 
   #onClose(ws: WebSocket<Connection>, code: number): void {
@@ -163,6 +257,10 @@ export class WsEndpoint {
       this.#refuse(connection, decoded.id, Status.Busy, `more than ${limits.requestsInFlightPerConnectionMax} requests in flight`);
       return;
     }
+    if (this.#bufferedOutputBytes > limits.maxBufferedOutputBytes) {
+      this.#refuse(connection, decoded.id, Status.Busy, 'the server holds too much unread output: retry later');
+      return;
+    }
     if (ws.getBufferedAmount() + connection.outboxBytes > limits.busyBackpressureBytes) {
       this.#refuse(connection, decoded.id, Status.Busy, 'responses are waiting to be read: read them before sending more');
       return;
@@ -174,7 +272,7 @@ export class WsEndpoint {
     const { lifecycle } = this.#context;
     connection.inFlight++;
     lifecycle.begin();
-    void runRequest(this.#context, ops, connection.subscriptions).then((results) => {
+    void runRequest(this.#context, ops, connection.subscriptions, connection.principal).then((results) => {
       connection.inFlight--;
       lifecycle.end();
       this.#countOps(ops, results);

@@ -8,6 +8,7 @@ import { Status } from '../../engine/layout/status';
 import type { NamespaceConfig, Op, OpResult } from '../../engine/layout/types';
 import { validateOp } from '../../engine/layout/validate-op';
 import type { ResultInput, ScanOp, StatusResult, SubscribeOp, UnsubscribeOp, WireOp } from '../codec';
+import type { Principal } from './access-control';
 import { failureOf } from './engine-failure';
 
 export interface RequestContext {
@@ -32,21 +33,25 @@ const subscriptionsNotSupported: StatusResult = {
  * The results of a request. Resolves, never rejects: an engine call that throws answers the ops it
  * carried with the thrown status (StatusError) or InternalError.
  */
-export function runRequest(context: RequestContext, ops: readonly WireOp[], subscriptions?: SubscriptionScope): Promise<ResultInput[]> {
-  // Fast path, the common case: only engine ops, all valid. The decoded array goes to the engine
-  // as it is, with no second array built.
-  if (allValidEngineOps(context, ops)) return batchOrFailure(context.engine, ops as readonly Op[]);
-  return runMixed(context, ops, subscriptions);
+export function runRequest(context: RequestContext, ops: readonly WireOp[], subscriptions?: SubscriptionScope, principal: Principal | null = null): Promise<ResultInput[]> {
+  // Fast path, the common case: only engine ops, all valid and allowed. The decoded array goes to
+  // the engine as it is, with no second array built.
+  if (allValidEngineOps(context, ops, principal)) return batchOrFailure(context.engine, ops as readonly Op[]);
+  return runMixed(context, ops, subscriptions, principal);
 }
 
-function allValidEngineOps(context: RequestContext, ops: readonly WireOp[]): boolean {
+function allValidEngineOps(context: RequestContext, ops: readonly WireOp[], principal: Principal | null): boolean {
   for (let index = 0; index < ops.length; index++) {
     const op = ops[index] as WireOp;
     if (op.op === 'scan' || op.op === 'subscribe' || op.op === 'unsubscribe') return false;
+    if (principal !== null && !principal.allows(op)) return false;
     if (validateOp(op, context.namespaces.get(op.ns)) !== Status.Ok) return false;
   }
   return true;
 }
+
+/** An op the connection's token does not allow is answered Forbidden and never runs. */
+const forbidden: StatusResult = { status: Status.Forbidden, message: 'the access token has no role that allows this operation on this namespace' };
 
 function batchOrFailure(engine: EngineApi, ops: readonly Op[]): Promise<ResultInput[]> {
   if (ops.length === 0) return Promise.resolve([]);
@@ -59,7 +64,7 @@ function batchOrFailure(engine: EngineApi, ops: readonly Op[]): Promise<ResultIn
   );
 }
 
-async function runMixed(context: RequestContext, ops: readonly WireOp[], subscriptions: SubscriptionScope | undefined): Promise<ResultInput[]> {
+async function runMixed(context: RequestContext, ops: readonly WireOp[], subscriptions: SubscriptionScope | undefined, principal: Principal | null): Promise<ResultInput[]> {
   const results = new Array<ResultInput>(ops.length);
   const engineOps: Op[] = [];
   const engineSlots: number[] = [];
@@ -67,7 +72,9 @@ async function runMixed(context: RequestContext, ops: readonly WireOp[], subscri
   const replays: Promise<void>[] = [];
   for (let index = 0; index < ops.length; index++) {
     const op = ops[index] as WireOp;
-    if (op.op === 'subscribe' || op.op === 'unsubscribe') {
+    if (principal !== null && !principal.allows(op)) {
+      results[index] = forbidden;
+    } else if (op.op === 'subscribe' || op.op === 'unsubscribe') {
       // In op order, before this request's writes: a subscribe sees the request's own changes.
       const answer = subscriptions === undefined ? subscriptionsNotSupported : op.op === 'subscribe' ? subscriptions.subscribe(op) : subscriptions.unsubscribe(op);
       if (answer instanceof Promise) replays.push(answer.then((settled) => void (results[index] = settled)));
