@@ -13,11 +13,15 @@ import type { EngineApi } from '../../engine/front/engine-api';
 import { openEngine } from '../../engine/front/open-engine';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from './http-admin';
+import { adminSnapshotPath, handleSnapshot, type SnapshotContext } from './http-admin-snapshot';
 import { handleContent, type ContentContext } from './http-content';
 import { Lifecycle } from './lifecycle';
 import { loadUws, type UwsModule } from './load-uws';
 import type { Logger } from './logger';
 import { ServerMetrics } from './metrics';
+import { recoveryFlag, type PersistenceSource } from './node-persistence';
+import { tesseraVersion } from './package-info';
+import { registerPersistenceMetrics } from './persistence-metrics';
 import type { ServerConfig } from './server-config';
 import { ServerError } from './server-errors';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
@@ -35,6 +39,8 @@ export interface StartOptions {
   uws?: UwsModule;
   /** An engine already opened (tests); by default openEngine(config.engine). */
   engine?: EngineApi;
+  /** The opened engine's persistence (serve passes the Engine itself); none: a node that does not persist. */
+  persistence?: PersistenceSource;
 }
 
 /** The native listen(host, port, options, cb) overload, missing from the published typings. */
@@ -67,8 +73,9 @@ class Front {
   readonly #engine: EngineApi;
   readonly #content: ContentContext;
   readonly #admin: AdminContext;
+  readonly #snapshot: SnapshotContext;
 
-  constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp) {
+  constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp, persistence: PersistenceSource | null) {
     const { lifecycle } = this;
     const namespaces = new Map<string, NamespaceConfig>(engine.namespaces.map((namespace) => [namespace.name, namespace]));
     this.#engine = engine;
@@ -80,10 +87,13 @@ class Front {
     const { metrics } = this;
     const latency = metrics.latency('http');
     this.#content = { lifecycle, metrics, latency, engine, namespaces };
-    this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections };
+    const recovering = recoveryFlag(persistence);
+    this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections, persistence, recovering };
+    this.#snapshot = { lifecycle, metrics, latency, persistence, logger, recovering };
+    if (persistence !== null && persistence.persistenceStats() !== null) registerPersistenceMetrics(metrics.registry, persistence);
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
-    this.endpoint = new WsEndpoint({ engine, namespaces, lifecycle, metrics, logger, limits: config.limits, subscriptions: this.subscriptions });
+    this.endpoint = new WsEndpoint({ engine, namespaces, lifecycle, metrics, logger, limits: config.limits, subscriptions: this.subscriptions, recovering });
   }
 
   /** Static routes win over wildcards in uWS, whatever the order; /* last catches the rest. */
@@ -94,6 +104,8 @@ class Front {
     app.get('/status', (res, req) => handleStatus(admin, res, req));
     app.head('/status', (res, req) => handleStatus(admin, res, req));
     app.get('/metrics', (res, req) => handleMetrics(admin, res, req));
+    const snapshot = this.#snapshot;
+    app.post(adminSnapshotPath, (res, req) => handleSnapshot(snapshot, res, req));
     app.any('/v1/*', (res, req) => handleContent(content, res, req));
     app.any('/*', (res, req) => handleNoRoute(admin, res, req));
   }
@@ -121,7 +133,8 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   const uws = options.uws ?? loadUws();
   const engine = options.engine ?? (await openEngine(config.engine));
   const app = uws.App();
-  const front = new Front(config, logger, engine, app);
+  const persistence = options.persistence ?? null;
+  const front = new Front(config, logger, engine, app, persistence);
   front.register(uws, app);
   let listenSocket: us_listen_socket;
   try {
@@ -132,7 +145,10 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   }
   const port = uws.us_socket_local_port(listenSocket);
   const stats = engine.stats();
-  logger.info({ host: config.host, port, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
+  const persisting = persistence?.persistenceStats() ?? null;
+  // The start line says where the data lives and what an ack promises (or that nothing persists).
+  const durability = persisting === null ? { persistence: false } : { dataDir: persisting.dataDir, fsync: persisting.fsync, persistenceState: persisting.state };
+  logger.info({ version: tesseraVersion, host: config.host, port, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ...durability }, 'tessera listening');
   let stopping: Promise<void> | null = null;
   return {
     host: config.host,

@@ -44,6 +44,8 @@ export interface WsContext {
   limits: ServerLimits;
   /** Change subscriptions; without it subscribe is answered InvalidArgument. */
   subscriptions?: SubscriptionHub;
+  /** True while the node recovers its data dir (a subscribe is answered Recovering then). */
+  recovering?: () => boolean;
 }
 
 /** Per-connection state, held as the uWS user data. */
