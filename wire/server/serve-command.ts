@@ -15,6 +15,7 @@ import { startServer, type RunningServer } from './server';
 import { resolveServerConfig, type ConfigSources } from './server-config';
 import { reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
+import type { TestOnlyFaults } from '../../engine/layout/file-layer';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
@@ -22,6 +23,8 @@ export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as co
 export interface ServeHooks {
   /** Wraps the opened engine (a test delays it to hold requests in flight). */
   wrapEngine?(engine: EngineApi): EngineApi;
+  /** TEST-ONLY: faults in the WAL's file layer (a test makes the disk fail). */
+  testOnlyWalFaults?: TestOnlyFaults;
 }
 
 /** Resolves with the exit code once the server has stopped (or failed to start). */
@@ -42,6 +45,7 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
       awaitRecovery: false,
       onRecoveryProgress: recoveryProgressLogger(logger),
       onPersistenceFailed: (error) => logPersistenceFailed(logger, error, engineRef?.persistenceStats() ?? null),
+      ...(hooks.testOnlyWalFaults === undefined ? {} : { testOnlyWalFaults: hooks.testOnlyWalFaults }),
     });
     engineRef = opened;
     // Handled here at once: watchRecovery attaches its own handlers after the server has started.
