@@ -6,8 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { dataDirMaker, persistentConfig, putText, readStatus, runCli, waitRecovered, type PersistenceDocument } from './durability.fixture';
@@ -20,7 +19,8 @@ test('a second tessera serve on a held data dir exits 1 with one plain line nami
   const server = await spawnServer({ config: persistentConfig(dataDir) });
   try {
     await waitRecovered(server.httpUrl);
-    const cwd = mkdtempSync(path.join(tmpdir(), 'tessera-second-'));
+    // A working dir of its own (removed after the file), so nothing lands in the test's cwd.
+    const cwd = path.dirname(newDataDir());
     const second = runCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {}, cwd);
     assert.equal(second.status, 1, second.stdout + second.stderr);
     const lines = second.stderr.trim().split('\n');

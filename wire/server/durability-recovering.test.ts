@@ -1,13 +1,15 @@
 // A node listens while it recovers its data dir (real processes): until recovery is done, /status
 // answers 503 with state "recovering" and ops answer 503 Recovering; then the data is all there.
 // The window is short on a small data dir, so the node is restarted (a bounded number of times)
-// until a request has landed in it at least once.
+// until a request has landed in it at least once. A recovery that fails stops the node.
 
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { Status, statusMessage } from '../../engine/layout/status';
 import { connect, type BatchOp } from '../client';
-import { dataDirMaker, persistentConfig, readStatus, waitRecovered } from './durability.fixture';
+import { dataDirMaker, persistentConfig, readStatus, runCli, waitRecovered } from './durability.fixture';
 import { spawnServer } from './server-process.fixture';
 
 const newDataDir = dataDirMaker();
@@ -66,3 +68,20 @@ test('while recovering: /status 503 "recovering", ops 503 Recovering; afterwards
   assert.ok(seenRecovering > 0, `no request landed while recovering in ${restartsMax} restarts`);
 });
 
+
+test('a recovery that fails: a fatal log line, one plain line on stderr, exit 1, the lock released', async () => {
+  const dataDir = newDataDir();
+  const seed = await spawnServer({ config: persistentConfig(dataDir) });
+  await waitRecovered(seed.httpUrl);
+  assert.equal(await seed.stop(), 0);
+  // Something recovery cannot read where it expects the newest snapshot.
+  mkdirSync(path.join(dataDir, 'snapshots', 'snapshot-0000000000000005.snap'));
+  // A working dir of its own (removed after the file), so nothing lands in the test's cwd.
+  const cwd = path.dirname(newDataDir());
+  const run = runCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {}, cwd);
+  assert.equal(run.status, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, /"level":60,.*"msg":"recovery failed: /);
+  assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+  assert.match(run.stderr, /^tessera: recovery of the data dir failed: /);
+  assert.equal(existsSync(path.join(dataDir, 'LOCK')), false, 'the lock is released');
+});

@@ -75,6 +75,7 @@ function watchRecovery(engine: Engine, logger: Logger): Promise<string> {
       },
       (error: unknown) => {
         logger.fatal({ reason: reasonOf(error) }, `recovery failed: ${reasonOf(error)}; the data dir is left as it is`);
+        process.stderr.write(`tessera: recovery of the data dir failed: ${reasonOf(error)}\n`);
         resolve(reasonOf(error));
       },
     );
