@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, type ChangeEvent, type Subscription, type SubscriptionEvent } from '../client';
-import { dataDirMaker, persistentConfig, putText, readStatus, waitRecovered } from './durability.fixture';
+import { dataDirMaker, metricSample, persistentConfig, putText, readMetrics, readStatus, waitRecovered } from './durability.fixture';
 import { spawnServer } from './server-process.fixture';
 
 const newDataDir = dataDirMaker();
@@ -91,7 +91,7 @@ test('a restart keeps what HTTP and WebSocket wrote, with the same generations; 
   }
 });
 
-test('a subscriber resumes with fromLsn across a restart: no gap, no duplicate', async () => {
+test('a subscriber resumes with fromLsn across a restart: no gap, no duplicate', async (t) => {
   const config = persistentConfig(newDataDir());
   let server = await spawnServer({ config });
   let position: number;
@@ -131,6 +131,9 @@ test('a subscriber resumes with fromLsn across a restart: no gap, no duplicate',
         assert.notEqual(event.kind, 'gap', 'the changes after the position are all held');
         seen.push(event.lsn);
       }
+      // Whether the subscribe met the node still recovering (answered Recovering, asked again) is a race.
+      const retried = metricSample(await readMetrics(server.httpUrl), 'tessera_ops_total{transport="ws",op="subscribe",status="Recovering"}') ?? 0;
+      t.diagnostic(`subscribe answered Recovering ${retried} times before it joined`);
       const values = (events as ChangeEvent[]).map((event) => decoder.decode(event.value ?? new Uint8Array(0)));
       assert.deepEqual(values, [...Array.from({ length: 10 }, (_, index) => `before-${20 + index}`), ...Array.from({ length: 10 }, (_, index) => `after-${index}`)]);
     } finally {
