@@ -6,6 +6,13 @@
 // so two processes taking over the same stale lock at the same instant could both win; the window is
 // the few microseconds between unlink and create, only ever after a crash.
 //
+// LOCK also names the dir it was taken in (device and inode): a backup made with `cp -r` while the
+// server runs copies LOCK too, naming a live PID that holds a different dir. A lock whose dir
+// identity is not the dir it sits in is such a copy, and is taken over like a dead holder's. The
+// inode, not the path, decides: a copy always gets a new inode, while the same dir reached by
+// another path (a symlink, a bind mount) keeps it. A LOCK of the first format (a PID only) is
+// judged by its PID alone.
+//
 // HISTORY is JSON: the history id (16 random bytes, minted when the dir is created), and for a later
 // promotion the previous history id and the LSN where the history switched. It is replaced atomically.
 
@@ -114,7 +121,7 @@ function takeLock(directory: string): void {
     try {
       const fd = fs.openSync(lockPath, 'wx');
       try {
-        fs.writeSync(fd, `${process.pid}\n`);
+        fs.writeSync(fd, `${process.pid}\n${directoryIdentity(directory)}\n`);
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
@@ -123,9 +130,11 @@ function takeLock(directory: string): void {
     } catch (error: unknown) {
       if (!isCode(error, 'EEXIST')) throw error;
     }
-    const holder = readLockPid(lockPath);
-    if (holder !== null && isAlive(holder)) throw new DataDirLockedError(directory, holder);
-    // A dead holder (or a lock file torn by a crash before its PID was written): take it over.
+    const lock = readLock(lockPath);
+    const copied = lock !== null && lock.identity !== null && lock.identity !== directoryIdentity(directory);
+    if (lock !== null && !copied && isAlive(lock.pid)) throw new DataDirLockedError(directory, lock.pid);
+    // A dead holder, a lock copied from another dir, or a lock file torn by a crash before its PID
+    // was written: take it over.
     try {
       fs.unlinkSync(lockPath);
     } catch (error: unknown) {
@@ -135,14 +144,32 @@ function takeLock(directory: string): void {
   throw new Error(`data dir ${directory}: could not take the lock file ${lockPath} after ${lockAttemptsMax} attempts`);
 }
 
-function readLockPid(lockPath: string): number | null {
+interface LockContent {
+  pid: number;
+  /** `dev:ino` of the dir the lock was taken in; null in a lock of the first format. */
+  identity: string | null;
+}
+
+/** The identity a lock records: device and inode of the dir (a copy of the dir has another inode). */
+function directoryIdentity(directory: string): string {
+  const stat = fs.statSync(directory, { bigint: true });
+  return `${stat.dev}:${stat.ino}`;
+}
+
+/** The lock's content; null when it is missing or holds no valid PID (torn by a crash). */
+function readLock(lockPath: string): LockContent | null {
+  let text: string;
   try {
-    const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8').trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+    text = fs.readFileSync(lockPath, 'utf8');
   } catch (error: unknown) {
     if (isCode(error, 'ENOENT')) return null;
     throw error;
   }
+  const [pidLine = '', identityLine = ''] = text.split('\n');
+  const pid = Number.parseInt(pidLine.trim(), 10);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  const identity = /^\d+:\d+$/.test(identityLine.trim()) ? identityLine.trim() : null;
+  return { pid, identity };
 }
 
 function isAlive(pid: number): boolean {
@@ -157,7 +184,9 @@ function isAlive(pid: number): boolean {
 
 function releaseLock(directory: string): void {
   const lockPath = path.join(directory, lockFileName);
-  if (readLockPid(lockPath) === process.pid) fs.unlinkSync(lockPath);
+  const lock = readLock(lockPath);
+  // Only our own lock of this very dir: never a copy that happens to name this PID.
+  if (lock !== null && lock.pid === process.pid && (lock.identity === null || lock.identity === directoryIdentity(directory))) fs.unlinkSync(lockPath);
 }
 
 interface HistoryJson {

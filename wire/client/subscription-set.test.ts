@@ -176,3 +176,27 @@ test('close() unsubscribes and ends the iteration; closeAll and failAll end the 
   other.set.failAll(TesseraError.client('ConnectionLost'));
   await assert.rejects(failed.next(), { status: 'ConnectionLost' });
 });
+
+test('a subscribe answered Recovering (a node replaying its data dir) is asked again, from the same position', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { transport, set } = setup();
+  const subscription = set.add({ ns: 'content', prefix: 'a/', fromLsn: 40 });
+  transport.last().resolve(result(Status.Recovering));
+  await tick();
+  assert.equal(transport.subscribes().length, 1, 'not at once');
+  t.mock.timers.tick(250);
+  await tick();
+  const again = transport.subscribes();
+  assert.equal(again.length, 2, 'asked again after the retry delay');
+  assert.equal(again[1]?.fromLsn, 40);
+  assert.notEqual(again[1]?.subId, again[0]?.subId);
+  // Still recovering: asked once more; then it joins and the subscription is live.
+  transport.sent.filter((entry) => entry.op.op === 'subscribe').at(-1)?.resolve(result(Status.Recovering));
+  await tick();
+  t.mock.timers.tick(250);
+  await tick();
+  assert.equal(transport.subscribes().length, 3);
+  transport.sent.filter((entry) => entry.op.op === 'subscribe').at(-1)?.resolve(result(Status.Ok, '40'));
+  assert.equal(await subscription.ready, 40);
+  assert.equal(subscription.ended, false);
+});

@@ -24,6 +24,13 @@ export interface SubscriptionTransport {
 }
 
 const subIdMax = 0xffff_ffff;
+/**
+ * A node that restarted answers subscribe with Recovering while it replays its data dir: the
+ * subscription asks again this often, at most recoveringRetriesMax times in a row (10 minutes of
+ * recovery) before it fails with the Recovering error.
+ */
+const recoveringRetryMs = 250;
+const recoveringRetriesMax = 2400;
 
 export class SubscriptionSet implements SubscriptionOwner {
   readonly #router: EventRouter;
@@ -32,6 +39,8 @@ export class SubscriptionSet implements SubscriptionOwner {
   readonly #byNamespace = new Map<string, Set<Subscription>>();
   /** Sub ids of current attempts. */
   readonly #subIds = new Set<number>();
+  /** Subscriptions answered Recovering in a row (see recoveringRetryMs). */
+  readonly #recoveringRetries = new Map<Subscription, number>();
   #nextSubId = 1;
   #closed = false;
 
@@ -121,6 +130,7 @@ export class SubscriptionSet implements SubscriptionOwner {
   }
 
   remove(subscription: Subscription): void {
+    this.#recoveringRetries.delete(subscription);
     this.#stop(subscription);
     this.#byNamespace.get(subscription.ns)?.delete(subscription);
   }
@@ -152,6 +162,8 @@ export class SubscriptionSet implements SubscriptionOwner {
   #answered(subscription: Subscription, subId: number, result: WireResult): void {
     if (subscription.feed.subId !== subId) return; // an attempt given up on
     if (result.status === Status.ShuttingDown) return; // the connection is about to drop: resume after
+    if (result.status === Status.Recovering && this.#retryWhenRecovered(subscription, subId)) return;
+    this.#recoveringRetries.delete(subscription);
     if (result.status !== Status.Ok) {
       this.#fail(subscription, TesseraError.fromStatus(result.status, result.message));
       return;
@@ -164,6 +176,19 @@ export class SubscriptionSet implements SubscriptionOwner {
     const complete = subscription.feed.joined(joinedLsn, subscription.emit);
     subscription.joined(joinedLsn);
     if (!complete) this.#restart(subscription);
+  }
+
+  /** Asks again shortly, from the same position; false once the retries are used up. */
+  #retryWhenRecovered(subscription: Subscription, subId: number): boolean {
+    const retries = this.#recoveringRetries.get(subscription) ?? 0;
+    if (retries >= recoveringRetriesMax) return false;
+    this.#recoveringRetries.set(subscription, retries + 1);
+    const timer = setTimeout(() => {
+      if (subscription.feed.subId === subId) this.#restart(subscription);
+    }, recoveringRetryMs);
+    // Node: a pending retry must not keep a process alive that has nothing else to do.
+    (timer as { unref?: () => void }).unref?.();
+    return true;
   }
 
   #requestFailed(subscription: Subscription, subId: number, error: unknown): void {
@@ -203,6 +228,7 @@ export class SubscriptionSet implements SubscriptionOwner {
   }
 
   #fail(subscription: Subscription, error: TesseraError): void {
+    this.#recoveringRetries.delete(subscription);
     this.#stop(subscription);
     this.#byNamespace.get(subscription.ns)?.delete(subscription);
     subscription.end(error);

@@ -1,5 +1,6 @@
 // The `tessera` command line: `serve` runs a node; `get`, `put`, `delete` and `scan` talk to one
-// through the WebSocket client, for quick use from a shell. Exit codes: 0 ok, 1 failure (including
+// through the WebSocket client, for quick use from a shell; `snapshot` asks a node for a snapshot
+// over HTTP. Exit codes: 0 ok, 1 failure (including
 // a missing key), 2 usage error.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -8,6 +9,7 @@ import { tesseraVersion } from './package-info';
 import { exitCodes, runServe, type ServeHooks } from './serve-command';
 import { ServerError, reasonOf } from './server-errors';
 import { createTokenEntry, formatTokenCreated, parseRoles } from './token-command';
+import { runSnapshotCommand, snapshotOrigin } from './snapshot-command';
 
 export const usage = `tessera ${tesseraVersion}: an in-memory content store
 
@@ -20,6 +22,7 @@ Usage:
                             (no value argument: the value is read from stdin)
   tessera delete <key> [--ns NS] [--url URL]
   tessera scan [prefix] [--ns NS] [--limit N] [--long] [--url URL]
+  tessera snapshot [--url URL]
   tessera --help | --version
 
 serve:
@@ -33,6 +36,8 @@ serve:
   Environment (flags win): TESSERA_HOST, TESSERA_PORT, TESSERA_CONFIG, TESSERA_LOG_LEVEL,
   TESSERA_DATA_DIR, TESSERA_FSYNC.
   Config file (JSON): { "host", "port", "logLevel", "engine": { "shards", "namespaces": [...] },
+                        "persistence": { "dataDir", "fsync", "snapshotIntervalSec",
+                                         "walSegmentBytes" } | false,
                         "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", ... } }
   SIGTERM / SIGINT: stop accepting, answer what is in flight, close.
   Protected mode: bound to a non-loopback address with no access tokens configured, serve refuses
@@ -49,6 +54,11 @@ get, put, delete, scan:
   --token TOKEN    access token (or TESSERA_TOKEN), sent as Authorization: Bearer
   --ca FILE        PEM CA certificate to trust for a wss:// URL
   get prints the value to stdout; scan prints one key per line (--long: JSON with metadata).
+
+snapshot:
+  Asks a running node to write a snapshot now (POST /v1/admin/snapshot) and prints
+  { lsn, path, records, bytes, ms }. A snapshot plus a copy of the data dir is a backup.
+  --url URL        the node (default http://127.0.0.1:7070; TESSERA_URL's host and port if set)
 `;
 
 const serveOptions = {
@@ -78,6 +88,11 @@ const clientOptions = {
   long: { type: 'boolean' },
   token: { type: 'string' },
   ca: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const snapshotOptions = {
+  url: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -123,6 +138,12 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
     const created = createTokenEntry(values.name ?? `token-${new Date().toISOString().slice(0, 10)}`, parseRoles(values.role ?? []));
     process.stdout.write(formatTokenCreated(created));
     return exitCodes.ok;
+  }
+  if (command === 'snapshot') {
+    const { values, positionals } = parse(rest, snapshotOptions);
+    if (values.help === true) return writeUsage();
+    if (positionals.length > 0) usageError(`snapshot takes no arguments, got ${positionals.join(' ')}`);
+    return runSnapshotCommand(snapshotOrigin(values.url, process.env));
   }
   if (isClientCommand(command)) {
     const { values, positionals } = parse(rest, clientOptions);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, type Client } from '../client';
 import { SeededRandom } from '../../engine/layout/seeded-random';
+import { waitRecovered } from './durability.fixture';
 import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
 
 export interface CrashTrialOptions {
@@ -75,6 +76,8 @@ export async function runCrashTrial(seed: number, options: CrashTrialOptions = {
   let stopped = false;
   let server: ServerProcess | null = await spawnServer({ config });
   try {
+    // A server listens while it recovers (ops answer Recovering until then).
+    await waitRecovered(server.httpUrl);
     const clients = await Promise.all(Array.from({ length: writers }, () => connect(server!.wsUrl, { reconnect: false, requestTimeoutMs: 10_000 })));
     const lane = async (client: Client, writer: number, laneIndex: number, laneRandom: SeededRandom): Promise<void> => {
       const owned: number[] = [];
@@ -111,6 +114,7 @@ export async function runCrashTrial(seed: number, options: CrashTrialOptions = {
     for (const client of clients) client.close();
     const inFlightAtKill = [...fates.values()].filter((fate) => fate.inFlight !== null).length;
     server = await spawnServer({ config });
+    await waitRecovered(server.httpUrl);
     const violations = await checkFates(server, fates, keys);
     return { seed, killAfterMs, acknowledged, inFlightAtKill, keysChecked: keys, violations };
   } finally {

@@ -1,6 +1,7 @@
 // Operator routes: GET /status (JSON) and GET /metrics (Prometheus text), plus the JSON 404 for any
 // path no route claims. /status answers 503 while the server drains, so a load balancer or the
-// container HEALTHCHECK stops sending it traffic before it goes away.
+// container HEALTHCHECK stops sending it traffic before it goes away, and while it recovers its data
+// dir (state "recovering": every op answers Recovering until it is done).
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
@@ -8,6 +9,7 @@ import { Status } from '../../engine/layout/status';
 import type { AccessControl } from './access-control';
 import { admitHttp } from './http-access';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
+import { persistenceDocument, type PersistenceSource } from './node-persistence';
 import { tesseraVersion } from './package-info';
 
 export interface AdminContext extends ExchangeContext {
@@ -18,13 +20,12 @@ export interface AdminContext extends ExchangeContext {
   bufferedOutputBytes(): number;
   limits: { maxBufferedOutputBytes: number; maxConnections: number };
   access: AccessControl;
+  /** The node's data dir, WAL and snapshots; null when it does not persist. */
+  persistence: PersistenceSource | null;
+  /** True until recovery is done (node-persistence.ts, recoveryFlag). */
+  recovering(): boolean;
 }
 
-/**
- * The change log's retained key and value bytes: memory outside every namespace limit (up to its
- * own byte bound). Read by duck typing: the engine's ChangeLog has it, the ChangeLogApi contract
- * (and so the model engine) need not.
- */
 /**
  * Table bytes per shard, where the engine offers them (Engine.shardCounters; the model engine has
  * no shards): with shardBudgetBytes below, which shard is near its share can be seen.
@@ -34,16 +35,27 @@ function shardTableBytes(engine: EngineApi): number[] | null {
   return typeof counters === 'function' ? counters.call(engine).map((shard) => shard.tableBytes) : null;
 }
 
+/**
+ * The change log's retained key and value bytes: memory outside every namespace limit (up to its
+ * own byte bound). Read by duck typing: the engine's ChangeLog has it, the ChangeLogApi contract
+ * (and so the model engine) need not.
+ */
 function changeLogRetainedBytes(engine: EngineApi): number | null {
   const retained = (engine.changes as { retainedBytes?: unknown }).retainedBytes;
   return typeof retained === 'number' ? retained : null;
+}
+
+/** running | draining | stopped, or recovering while the data dir is replayed. */
+function stateOf(context: AdminContext): string {
+  const state = context.lifecycle.state;
+  return state === 'running' && context.recovering() ? 'recovering' : state;
 }
 
 export function statusDocument(context: AdminContext): Record<string, unknown> {
   const stats = context.engine.stats();
   return {
     version: tesseraVersion,
-    state: context.lifecycle.state,
+    state: stateOf(context),
     uptimeSec: Math.round((Date.now() - context.startedAtMs) / 1000),
     shards: stats.shards,
     partitions: stats.partitions,
@@ -68,14 +80,17 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
       memoryLimitBytes,
       shardBudgetBytes: Math.floor(memoryLimitBytes / Math.max(1, stats.shards)),
     })),
+    persistence: persistenceDocument(context.persistence, context.recovering(), Date.now()),
   };
 }
 
 export function handleStatus(context: AdminContext, res: HttpResponse, req: HttpRequest): void {
   const exchange = new HttpExchange(res, context, req.getMethod() === 'head');
   if (!context.access.openStatus && !admitHttp(context.access, req, exchange, (principal) => principal.isAdmin)) return;
-  const httpCode = context.lifecycle.accepting ? 200 : 503;
-  exchange.sendJson(httpCode, JSON.stringify(statusDocument(context)), { headers: [['Cache-Control', 'no-store']] });
+  const document = statusDocument(context);
+  // 503 while draining or recovering, so a balancer or HEALTHCHECK sends no traffic yet.
+  const httpCode = document['state'] === 'running' ? 200 : 503;
+  exchange.sendJson(httpCode, JSON.stringify(document), { headers: [['Cache-Control', 'no-store']] });
 }
 
 export function handleMetrics(context: AdminContext, res: HttpResponse, req: HttpRequest): void {

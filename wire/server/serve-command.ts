@@ -1,13 +1,21 @@
 // `tessera serve`: resolve the config, start the server, and turn SIGTERM / SIGINT into a graceful
 // stop (drain, then close). A second signal during the drain exits at once: the operator asked twice.
+//
+// The engine opens without waiting for recovery, so the server listens (and /status says
+// "recovering", ops answer Recovering) while a large data dir is replayed. A recovery that fails
+// stops the node with exit code 1. A data dir held by another process is one plain line, exit 1.
 
+import { DataDirLockedError } from '../../engine/front/data-dir';
+import type { Engine } from '../../engine/front/engine';
 import { openEngine } from '../../engine/front/open-engine';
 import { loadUws } from './load-uws';
 import { createLogger, type Logger } from './logger';
+import { logPersistenceFailed, logRecoveryDone, recoveryProgressLogger } from './persistence-log';
 import { startServer, type RunningServer } from './server';
 import { resolveServerConfig, type ConfigSources } from './server-config';
 import { reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
+import type { TestOnlyFaults } from '../../engine/layout/file-layer';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
@@ -15,6 +23,8 @@ export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as co
 export interface ServeHooks {
   /** Wraps the opened engine (a test delays it to hold requests in flight). */
   wrapEngine?(engine: EngineApi): EngineApi;
+  /** TEST-ONLY: faults in the WAL's file layer (a test makes the disk fail). */
+  testOnlyWalFaults?: TestOnlyFaults;
 }
 
 /** Resolves with the exit code once the server has stopped (or failed to start). */
@@ -26,21 +36,61 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     process.exit(exitCodes.failure);
   });
   let server: RunningServer;
+  let opened: Engine;
   try {
     // The native binary first: a node that cannot serve should not open an engine at all.
     const uws = loadUws();
-    const opened = await openEngine({ ...config.engine, persistence: config.persistence });
+    let engineRef: Engine | null = null;
+    opened = await openEngine({ ...config.engine, persistence: config.persistence }, {
+      awaitRecovery: false,
+      onRecoveryProgress: recoveryProgressLogger(logger),
+      onPersistenceFailed: (error) => logPersistenceFailed(logger, error, engineRef?.persistenceStats() ?? null),
+      ...(hooks.testOnlyWalFaults === undefined ? {} : { testOnlyWalFaults: hooks.testOnlyWalFaults }),
+    });
+    engineRef = opened;
+    // Handled here at once: watchRecovery attaches its own handlers after the server has started.
+    opened.ready.catch(() => undefined);
     const engine = hooks.wrapEngine === undefined ? opened : hooks.wrapEngine(opened);
-    server = await startServer(config, logger, { uws, engine });
+    server = await startServer(config, logger, { uws, engine, persistence: opened });
   } catch (error: unknown) {
+    if (error instanceof DataDirLockedError) {
+      // An operator error, not a crash: one plain line (it names the dir and the holder's PID).
+      process.stderr.write(`tessera: ${error.message}\n`);
+      return exitCodes.failure;
+    }
     logger.fatal({ err: error }, `tessera failed to start: ${reasonOf(error)}`);
     return exitCodes.failure;
   }
-  return waitForSignal(server, logger);
+  const recoveryFailed = watchRecovery(opened, logger);
+  return waitForSignal(server, logger, recoveryFailed);
 }
 
-function waitForSignal(server: RunningServer, logger: Logger): Promise<number> {
+/** Logs the end of recovery; resolves with the reason if it failed (never resolves otherwise). */
+function watchRecovery(engine: Engine, logger: Logger): Promise<string> {
   return new Promise((resolve) => {
+    engine.ready.then(
+      () => {
+        const report = engine.persistenceStats()?.recovery ?? null;
+        if (report !== null) logRecoveryDone(logger, report);
+      },
+      (error: unknown) => {
+        logger.fatal({ reason: reasonOf(error) }, `recovery failed: ${reasonOf(error)}; the data dir is left as it is`);
+        process.stderr.write(`tessera: recovery of the data dir failed: ${reasonOf(error)}\n`);
+        resolve(reasonOf(error));
+      },
+    );
+  });
+}
+
+function waitForSignal(server: RunningServer, logger: Logger, recoveryFailed: Promise<string>): Promise<number> {
+  return new Promise((resolve) => {
+    void recoveryFailed.then((reason) => {
+      // Serving nothing useful: stop (the engine closes, the lock is released) and exit non-zero.
+      server.stop(`recovery failed: ${reason}`).then(
+        () => resolve(exitCodes.failure),
+        () => resolve(exitCodes.failure),
+      );
+    });
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {

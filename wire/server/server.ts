@@ -16,6 +16,7 @@ import { openEngine } from '../../engine/front/open-engine';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from './http-admin';
 import { Status } from '../../engine/layout/status';
+import { adminSnapshotPath, handleSnapshot, type SnapshotContext } from './http-admin-snapshot';
 import { handleContent, type ContentContext } from './http-content';
 import { HttpExchange } from './http-exchange';
 import { LegacyHttpListener, type LegacyRoutes } from './legacy-http';
@@ -23,6 +24,9 @@ import { Lifecycle } from './lifecycle';
 import { loadUws, type UwsModule } from './load-uws';
 import type { Logger } from './logger';
 import { ServerMetrics } from './metrics';
+import { recoveryFlag, type PersistenceSource } from './node-persistence';
+import { tesseraVersion } from './package-info';
+import { registerPersistenceMetrics } from './persistence-metrics';
 import type { ServerConfig } from './server-config';
 import { AccessControl, bearerToken } from './access-control';
 import { OriginPolicy } from './request-origin';
@@ -48,6 +52,8 @@ export interface StartOptions {
   uws?: UwsModule;
   /** An engine already opened (tests); by default openEngine(config.engine). */
   engine?: EngineApi;
+  /** The opened engine's persistence (serve passes the Engine itself); none: a node that does not persist. */
+  persistence?: PersistenceSource;
 }
 
 /** The native listen(host, port, options, cb) overload, missing from the published typings. */
@@ -82,8 +88,9 @@ class Front {
   readonly #admin: AdminContext;
   readonly #originPolicy: OriginPolicy;
   readonly #access: AccessControl;
+  readonly #snapshot: SnapshotContext;
 
-  constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp) {
+  constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp, persistence: PersistenceSource | null) {
     const { lifecycle } = this;
     this.#originPolicy = new OriginPolicy(config);
     const namespaces = new Map<string, NamespaceConfig>(engine.namespaces.map((namespace) => [namespace.name, namespace]));
@@ -98,6 +105,7 @@ class Front {
     this.#access = new AccessControl(config.auth);
     const access = this.#access;
     this.#content = { lifecycle, metrics, latency, engine, namespaces, access };
+    const recovering = recoveryFlag(persistence);
     this.#admin = {
       lifecycle,
       metrics,
@@ -108,7 +116,11 @@ class Front {
       bufferedOutputBytes: () => this.endpoint.bufferedOutputBytes,
       limits: config.limits,
       access,
+      persistence,
+      recovering,
     };
+    this.#snapshot = { lifecycle, metrics, latency, persistence, logger, recovering, access };
+    if (persistence !== null && persistence.persistenceStats() !== null) registerPersistenceMetrics(metrics.registry, persistence);
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
     this.endpoint = new WsEndpoint({
@@ -120,6 +132,7 @@ class Front {
       limits: config.limits,
       subscriptions: this.subscriptions,
       admitUpgrade: (req) => this.#admitUpgrade(req),
+      recovering,
     });
   }
 
@@ -131,6 +144,8 @@ class Front {
     app.get('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
     app.head('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
     app.get('/metrics', this.#guarded((res, req) => handleMetrics(admin, res, req)));
+    const snapshot = this.#snapshot;
+    app.post(adminSnapshotPath, this.#guarded((res, req) => handleSnapshot(snapshot, res, req)));
     app.any('/v1/*', this.#guarded((res, req) => handleContent(content, res, req)));
     app.any('/*', this.#guarded((res, req) => handleNoRoute(admin, res, req)));
   }
@@ -210,7 +225,8 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   // Before the engine opens: a node that cannot read its certificate should not start at all.
   const app = createApp(uws, config.tls);
   const engine = options.engine ?? (await openEngine(config.engine));
-  const front = new Front(config, logger, engine, app);
+  const persistence = options.persistence ?? null;
+  const front = new Front(config, logger, engine, app, persistence);
   front.register(uws, app);
   let listenSocket: us_listen_socket;
   let legacy: LegacyHttpListener | null = null;
@@ -228,7 +244,10 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   }
   const port = uws.us_socket_local_port(listenSocket);
   const stats = engine.stats();
-  logger.info({ host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards }, 'tessera listening');
+  const persisting = persistence?.persistenceStats() ?? null;
+  // The start line says where the data lives and what an ack promises (or that nothing persists).
+  const durability = persisting === null ? { persistence: false } : { dataDir: persisting.dataDir, fsync: persisting.fsync, persistenceState: persisting.state };
+  logger.info({ version: tesseraVersion, host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ...durability }, 'tessera listening');
   let stopping: Promise<void> | null = null;
   const serverNames = new Set<string>();
   return {

@@ -55,6 +55,8 @@ export interface WsContext {
    * answered with its HTTP code and no WebSocket is opened.
    */
   admitUpgrade?: (req: HttpRequest) => UpgradeRefusal | UpgradeAdmission;
+  /** True while the node recovers its data dir (a subscribe is answered Recovering then). */
+  recovering?: () => boolean;
 }
 
 /** An admitted upgrade: whose token it presented (null with access control off). */

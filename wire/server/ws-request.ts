@@ -14,7 +14,17 @@ import { failureOf } from './engine-failure';
 export interface RequestContext {
   engine: EngineApi;
   namespaces: ReadonlyMap<string, NamespaceConfig>;
+  /**
+   * True while the node replays its data dir: a subscribe is answered Recovering then (the client
+   * asks again), since the change log is still being refilled and a join could miss changes.
+   */
+  recovering?: () => boolean;
 }
+
+const subscribeWhileRecovering: StatusResult = {
+  status: Status.Recovering,
+  message: 'the node is recovering its data dir: subscribe again shortly',
+};
 
 /** A connection's subscriptions (wire/server/subscriptions, ConnectionSubscriptions). */
 export interface SubscriptionScope {
@@ -76,7 +86,10 @@ async function runMixed(context: RequestContext, ops: readonly WireOp[], subscri
       results[index] = forbidden;
     } else if (op.op === 'subscribe' || op.op === 'unsubscribe') {
       // In op order, before this request's writes: a subscribe sees the request's own changes.
-      const answer = subscriptions === undefined ? subscriptionsNotSupported : op.op === 'subscribe' ? subscriptions.subscribe(op) : subscriptions.unsubscribe(op);
+      const answer = subscriptions === undefined ? subscriptionsNotSupported
+        : op.op === 'unsubscribe' ? subscriptions.unsubscribe(op)
+        : context.recovering?.() === true ? subscribeWhileRecovering
+        : subscriptions.subscribe(op);
       if (answer instanceof Promise) replays.push(answer.then((settled) => void (results[index] = settled)));
       else results[index] = answer;
     } else if (op.op === 'scan') {
