@@ -283,6 +283,12 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     });
   }
 
+  async reserveIndex(records: number): Promise<void> {
+    // Keys spread over the shards by hash: an eighth more than the even share covers the unevenness.
+    const perShard = Math.min(2 ** 31, Math.ceil((records / this.#links.length) * 1.125));
+    await Promise.all(this.#links.map((_, shard) => this.#controlOp(shard, Opcode.ReserveIndex, perShard, () => undefined)));
+  }
+
   attachAckGate(gate: AckGate): void {
     for (const link of this.#links) link.ackGate = gate;
   }

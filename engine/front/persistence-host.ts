@@ -18,6 +18,8 @@ export interface PersistenceHost {
   apply(request: ApplyRequest, sink: ResultSink, token: number): void;
   /** One scan slice of one shard; resolves with a copy of its payload, or null if the shard died. */
   scanSlice(shard: number, request: ScanSliceRequest): Promise<Uint8Array | null>;
+  /** Grows every shard's index to hold about `records` records in all (before loading a snapshot). */
+  reserveIndex(records: number): Promise<void>;
   /** From now on, answers of `disk` writes wait for this gate. */
   attachAckGate(gate: AckGate): void;
 }

@@ -13,6 +13,7 @@
 
 import { assert } from '../layout/assert';
 import type { TestOnlyFaults } from '../layout/file-layer';
+import { snapshotsKeptDefault } from '../layout/snapshot-format';
 import { AckGate } from './ack-gate';
 import { DataDir } from './data-dir';
 import type { PersistenceConfig } from './persistence-config';
@@ -67,6 +68,12 @@ export class Persistence {
   #snapshotFailures = 0;
   #snapshotRunning: Promise<SnapshotReport> | null = null;
   #snapshotTimer: NodeJS.Timeout | null = null;
+  /**
+   * Start LSNs of the snapshots recovery may use, oldest first (the snapshot writer keeps the newest
+   * snapshotsKeptDefault files). The WAL is kept back to the oldest of them: when the newest is found
+   * damaged at a start, recovery falls back to the older one and needs the WAL from its LSN.
+   */
+  readonly #keptSnapshotLsns: number[] = [];
   #unsubscribe: (() => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
@@ -93,6 +100,7 @@ export class Persistence {
       wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId }),
     }, this.#options.onProgress ?? (() => undefined));
     this.#recovery = report;
+    if (report.snapshotPath !== null) this.#keptSnapshotLsns.push(report.snapshotLsn);
     const changes = this.#host.changes;
     const wal = await WalClient.open({
       dataDir: dataDir.directory,
@@ -137,8 +145,12 @@ export class Persistence {
       (report) => {
         this.#lastSnapshot = report;
         this.#snapshotsTaken++;
-        // Segments wholly covered by the snapshot go (a replica's needs will hold them back here).
-        wal.dropBefore(report.lsn);
+        // Segments wholly covered by the OLDEST kept snapshot go (a replica's needs will hold them
+        // back here too). With one snapshot only, nothing goes: its fallback is the whole WAL.
+        const kept = this.#keptSnapshotLsns;
+        if (kept[kept.length - 1] !== report.lsn) kept.push(report.lsn);
+        if (kept.length > snapshotsKeptDefault) kept.shift();
+        if (kept.length === snapshotsKeptDefault) wal.dropBefore(kept[0]!);
         return report;
       },
       (error: unknown) => {

@@ -100,6 +100,10 @@ export async function recover(host: PersistenceHost, sources: { snapshots: Snaps
     report.snapshotLsn = snapshot.startLsn;
     report.snapshotPath = snapshot.path;
     const namespaceIds = snapshot.namespaces.map((name) => host.namespaceId(name) ?? -1);
+    // Snapshot records come in table-hash order. Inserted so into a small index (slots from the
+    // hash's high bits, linear probing) they pile into one growing probe run: quadratic, 253 s for
+    // 1M records measured. Sized first, the load is linear (3.6 s).
+    await host.reserveIndex(snapshot.records);
     for (const chunk of sources.snapshots.chunks(snapshot)) {
       const applied = forEachSnapshotRecord(chunk.bytes, namespaceIds, request, () => {
         counter.pending++;

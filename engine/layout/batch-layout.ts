@@ -46,12 +46,14 @@ export const enum Opcode {
   Scan = 6,
   Sweep = 7,
   Apply = 8,
+  /** Grows the shard's index ahead of a bulk load (recovery from a snapshot): argument = records. */
+  ReserveIndex = 9,
   /** Test-only: makes the shard thread die (see shard/shard-executor.ts). */
   TestCrash = 100,
 }
 
 export type KeyOpcode = Opcode.Get | Opcode.Head | Opcode.Put | Opcode.Delete | Opcode.Touch;
-export type ControlOpcode = Opcode.Sweep | Opcode.TestCrash;
+export type ControlOpcode = Opcode.Sweep | Opcode.ReserveIndex | Opcode.TestCrash;
 
 export const enum PutModeCode {
   Upsert = 0,

@@ -131,6 +131,8 @@ export interface TestOnlyFaults {
   writeBytesMax?: number;
   /** This many fsync/fdatasync calls succeed, then every later one fails with EIO. */
   fsyncsBeforeFailure?: number;
+  /** Every fsync/fdatasync blocks its thread this long before it runs (a slow disk, for barrier tests). */
+  fsyncDelayMs?: number;
 }
 
 /**
@@ -144,7 +146,11 @@ export function withTestOnlyFaults(layer: FileLayer, faults: TestOnlyFaults | un
   const fail = (code: string, what: string): never => {
     throw Object.assign(new Error(`${code}: ${what} (test-only fault)`), { code });
   };
+  const delayMs = faults.fsyncDelayMs ?? 0;
+  // Atomics.wait on a cell nobody notifies: a plain sleep of this worker thread.
+  const sleepCell = new Int32Array(new SharedArrayBuffer(4));
   const sync = (call: (fd: number) => void) => (fd: number): void => {
+    if (delayMs > 0) Atomics.wait(sleepCell, 0, 0, delayMs);
     if (fsyncsLeft <= 0) fail('EIO', 'input/output error on fsync');
     fsyncsLeft--;
     call(fd);

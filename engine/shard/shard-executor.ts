@@ -93,6 +93,8 @@ export class ShardExecutor {
         return scanSlice(this.#state, bytes, this.#view, position);
       case Opcode.Sweep:
         return sweepShard(this.#state, this.#view.getUint32(position + controlOpArgumentByte, true));
+      case Opcode.ReserveIndex:
+        return this.#state.results.writeStatus(this.#state.table.reserveIndexSlot(this.#view.getUint32(position + controlOpArgumentByte, true)) ? Status.Ok : Status.OutOfMemory);
       case Opcode.TestCrash:
         return this.#testCrash(this.#view.getUint32(position + controlOpArgumentByte, true));
       default:

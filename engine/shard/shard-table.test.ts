@@ -144,3 +144,17 @@ test('pages carved from retired index regions start clean', () => {
   for (let i = 0; i < 40_000; i += 13) assert.ok(lookup(table, `grow-${i}`) > 0 && lookup(table, `fill-${i}`) > 0);
   checkTable(table);
 });
+
+test('reserveIndexSlot(n) grows the index once ahead of a bulk load, keeping what it holds', () => {
+  const table = new ShardTable(allocateTableBuffer(256 * 1024 * 1024));
+  for (let index = 0; index < 100; index++) insert(table, `before${index}`, new Uint8Array(8));
+  assert.equal(table.indexCapacity, 1 << indexCapacityLog2Min);
+  assert.ok(table.reserveIndexSlot(100_000));
+  assert.ok(table.indexCapacity * 0.75 >= 100_100, `capacity ${table.indexCapacity} holds 100,100 under the load bound`);
+  assert.ok(table.indexCapacity <= 262_144, 'no bigger than the next power of two needs');
+  const capacity = table.indexCapacity;
+  assert.ok(table.reserveIndexSlot(1000), 'a reservation that fits changes nothing');
+  assert.equal(table.indexCapacity, capacity);
+  for (let index = 0; index < 100; index++) assert.notEqual(lookup(table, `before${index}`), 0, `before${index} kept`);
+  checkTable(table);
+});

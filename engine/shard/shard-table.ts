@@ -214,14 +214,18 @@ export class ShardTable extends TableReader {
     this.#foundSlot = -1;
   }
 
-  /** Makes room for one more insert, rehashing if the load would pass indexLoadMax. False if out of memory. */
-  reserveIndexSlot(): boolean {
+  /**
+   * Makes room for `more` inserts (one, or a bulk load's count ahead of it: recovery.ts), rehashing
+   * if the load would pass indexLoadMax. False if out of memory.
+   */
+  reserveIndexSlot(more = 1): boolean {
     const live = this.header32[headerWordIndexLive]!;
     const deleted = this.header32[headerWordIndexDeleted]!;
     const log2 = this.header32[headerWordIndexLog2Capacity]!;
-    if (live + deleted + 1 <= (1 << log2) * indexLoadMax) return true;
-    // Mostly tombstones: rehash at the same size; otherwise double.
-    const targetLog2 = live + 1 > (1 << log2) * (indexLoadMax / 2) ? log2 + 1 : log2;
+    if (live + deleted + more <= (1 << log2) * indexLoadMax) return true;
+    // Mostly tombstones: rehash at the same size; otherwise double (or more, for a bulk load).
+    let targetLog2 = live + more > (1 << log2) * (indexLoadMax / 2) ? log2 + 1 : log2;
+    while (targetLog2 < indexLog2CapacityMax && (1 << targetLog2) * indexLoadMax < live + more) targetLog2++;
     return this.#installIndex(targetLog2);
   }
 
