@@ -12,6 +12,7 @@ import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
 import { openEngine } from '../../engine/front/open-engine';
 import type { NamespaceConfig } from '../../engine/layout/types';
+import { registerBrowserAssets } from './browser-assets';
 import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from './http-admin';
 import { handleContent, type ContentContext } from './http-content';
 import { Lifecycle } from './lifecycle';
@@ -94,6 +95,7 @@ class Front {
     app.get('/status', (res, req) => handleStatus(admin, res, req));
     app.head('/status', (res, req) => handleStatus(admin, res, req));
     app.get('/metrics', (res, req) => handleMetrics(admin, res, req));
+    registerBrowserAssets(app, admin);
     app.any('/v1/*', (res, req) => handleContent(content, res, req));
     app.any('/*', (res, req) => handleNoRoute(admin, res, req));
   }

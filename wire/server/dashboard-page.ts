@@ -1,0 +1,1 @@
+export const dashboardPage = '<!doctype html><title>Tessera</title><p>dashboard</p>';
