@@ -4,14 +4,18 @@
 //
 //   call ──► push ──► [ oldest ... newest ] ──► takeFrame ──► one Request frame (many calls)
 //                         ▲
-//        pushFront ───────┘  reads of a dropped socket, and frames the server refused Busy
+//          putBack ───────┘  reads of a dropped socket, and frames the server refused Busy
 //
 // FIFO over an array with a moving head (Array.shift would be O(n) per call at 100 000 calls).
+// The queue is kept in call order (`seq`): calls put back are merged in where they were made, so
+// calls from several refused frames, put back one frame at a time, still leave in call order.
 
 import type { WireOp, WireResult } from '../codec/wire-types';
 import { TesseraError } from './tessera-error';
 
 export interface PendingCall {
+  /** Call order on its client, from 1. */
+  readonly seq: number;
   /** One op, or the ops of one batch() that travel together. */
   readonly ops: readonly WireOp[];
   /** Only gets, heads and scans: safe to send again after a dropped connection. */
@@ -61,10 +65,19 @@ export class CallQueue {
     return true;
   }
 
-  /** Puts calls back at the front, in their order, whatever the bound: they were accepted once. */
-  pushFront(calls: readonly PendingCall[]): void {
+  /** Puts calls back in call order, whatever the bound: they were accepted once. */
+  putBack(calls: readonly PendingCall[]): void {
     if (calls.length === 0) return;
-    this.#calls = [...calls, ...this.#calls.slice(this.#head)];
+    const returning = [...calls].sort((a, b) => a.seq - b.seq);
+    const waiting = this.#calls.slice(this.#head);
+    const merged: PendingCall[] = [];
+    let r = 0;
+    let w = 0;
+    while (r < returning.length || w < waiting.length) {
+      const takeReturning = w >= waiting.length || (r < returning.length && returning[r]!.seq < waiting[w]!.seq);
+      merged.push(takeReturning ? returning[r++]! : waiting[w++]!);
+    }
+    this.#calls = merged;
     this.#head = 0;
     for (const call of calls) this.#bytes += call.bytes;
   }

@@ -49,7 +49,7 @@ import { CallQueue, type FrameBounds, type PendingCall } from './call-queue';
 import { ClientEvents, type ClientEventListener, type ClientEventName, type ClientStatus } from './client-events';
 import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
 import { EventRouter } from './event-router';
-import { RequestTable } from './request-table';
+import { RequestTable, type PendingRequest } from './request-table';
 import type { Subscription } from './subscription';
 import { SubscriptionSet } from './subscription-set';
 import type { SubscribeOptions } from './subscription-types';
@@ -122,7 +122,11 @@ export class Client {
   #state: ClientState = 'connecting';
   #socket: SocketLike | null = null;
   #nextId = 1;
-  /** Frames in flight at most: requestsInFlightMax, lowered to what the server took when it answers Busy. */
+  #nextSeq = 1;
+  /** Frames sent, and the index of the last one that carried a write (for Busy, below). */
+  #framesSent = 0;
+  #lastWriteFrameIndex = -1;
+  /** Frames in flight at most: requestsInFlightMax, lowered to what the server took when it answers Busy, then grown back. */
   #window: number;
   #flushScheduled = false;
   #reconnectAttempt = 0;
@@ -338,7 +342,8 @@ export class Client {
     const timeoutMs = this.#options.requestTimeoutMs;
     const deadlineMs = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { ops, readOnly, alone, bytes, heavyOps, deadlineMs, resolve: (results, offset) => resolve({ results, offset }), reject };
+      const seq = this.#nextSeq++;
+      const call: PendingCall = { seq, ops, readOnly, alone, bytes, heavyOps, deadlineMs, resolve: (results, offset) => resolve({ results, offset }), reject };
       if (!this.#queue.push(call)) {
         const message = `${opLabel(ops[0]!)}: QueueFull: ${this.#queue.bytes} bytes (${this.#queue.size} calls) are waiting to be sent, and queueBytesMax is ${this.#options.queueBytesMax}: wait for earlier calls to finish, or raise queueBytesMax`;
         reject(TesseraError.client('QueueFull', message));
@@ -376,8 +381,14 @@ export class Client {
         continue;
       }
       let deadlineMs = Number.POSITIVE_INFINITY;
-      for (const call of calls) deadlineMs = Math.min(deadlineMs, call.deadlineMs);
-      this.#requests.add({ id, calls, deadlineMs });
+      let writes = false;
+      for (const call of calls) {
+        deadlineMs = Math.min(deadlineMs, call.deadlineMs);
+        writes ||= !call.readOnly;
+      }
+      const sentIndex = this.#framesSent++;
+      if (writes) this.#lastWriteFrameIndex = sentIndex;
+      this.#requests.add({ id, sentIndex, calls, deadlineMs });
       socket.send(frame);
     }
   }
@@ -449,19 +460,37 @@ export class Client {
     if (frame.id === null) return;
     const request = this.#requests.take(frame.id);
     if (request === undefined) return; // answered after its timeout
-    if (frame.status === Status.Busy) this.#refusedBusy(request.calls);
+    if (frame.status === Status.Busy) this.#refusedBusy(request, frame.message);
     else if (frame.status !== Status.Ok) failCalls(request.calls, frame);
     else settleCalls(request.calls, frame);
+    // After a Busy shrank it, the window grows back one frame per answer (additive increase), so a
+    // passing spell of server backpressure does not slow the connection for good.
+    if (frame.status !== Status.Busy && this.#window < this.#options.requestsInFlightMax) this.#window += 1;
     this.#scheduleFlush();
   }
 
   /**
-   * The server ran none of the frame (Busy is answered before anything runs), so its calls, writes
-   * included, are safe to send again: back to the front of the queue, and the window shrinks to
-   * what the server did take, so the client stops outrunning a server configured tighter than it.
+   * The server ran none of the frame (Busy is answered before anything runs), so its calls are
+   * safe to send again: back into the queue in call order, and the window shrinks to what the
+   * server did take, so the client stops outrunning a server configured tighter than it.
+   * A write goes back only when no later frame carried a write: a later write the server took
+   * would otherwise be applied before this one, reordering writes to a key. Such writes fail with
+   * Busy, saying why. With requestsInFlightMax at or below the server's
+   * requestsInFlightPerConnectionMax (the defaults are), only a server short of output buffer
+   * answers Busy.
    */
-  #refusedBusy(calls: readonly PendingCall[]): void {
-    this.#queue.pushFront(calls);
+  #refusedBusy(request: PendingRequest, message: string | null): void {
+    const laterWriteSent = this.#lastWriteFrameIndex > request.sentIndex;
+    const again: PendingCall[] = [];
+    for (const call of request.calls) {
+      if (call.readOnly || !laterWriteSent) {
+        again.push(call);
+        continue;
+      }
+      const detail = `${message ?? 'the server is busy'} (not retried: a later write was already sent, and retrying would reorder writes; keep requestsInFlightMax at or below the server's requestsInFlightPerConnectionMax)`;
+      call.reject(TesseraError.fromStatus(Status.Busy, opFailureMessage(call.ops[0]!, Status.Busy, detail)));
+    }
+    this.#queue.putBack(again);
     this.#window = Math.max(1, this.#requests.size);
     if (this.#requests.size === 0 && this.#busyTimer === null) {
       this.#busyTimer = setTimeout(() => {
@@ -482,7 +511,7 @@ export class Client {
     if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
     this.#busyTimer = null;
     this.#subscriptions.connectionLost();
-    this.#queue.pushFront(this.#requests.connectionLost());
+    this.#queue.putBack(this.#requests.connectionLost());
     if (!this.#options.reconnect) {
       this.#state = 'closed';
       this.#stopTimers();

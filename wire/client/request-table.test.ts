@@ -6,6 +6,7 @@ import type { TesseraError } from './tessera-error';
 
 function call(name: string, readOnly: boolean, deadlineMs: number, outcomes: Map<string, string>): PendingCall {
   return {
+    seq: deadlineMs,
     ops: [readOnly ? { op: 'get', ns: 'ns', key: name } : { op: 'put', ns: 'ns', key: name, value: 'v' }],
     readOnly,
     alone: false,
@@ -18,7 +19,7 @@ function call(name: string, readOnly: boolean, deadlineMs: number, outcomes: Map
 }
 
 function request(id: number, calls: PendingCall[]): PendingRequest {
-  return { id, calls, deadlineMs: Math.min(...calls.map((each) => each.deadlineMs)) };
+  return { id, sentIndex: id, calls, deadlineMs: Math.min(...calls.map((each) => each.deadlineMs)) };
 }
 
 test('a drop fails the writes of every frame and hands back its reads, oldest first', () => {

@@ -12,6 +12,8 @@ import { TesseraError } from './tessera-error';
 
 export interface PendingRequest {
   readonly id: number;
+  /** Frames sent on this client before it: orders frames even when request ids wrap. */
+  readonly sentIndex: number;
   readonly calls: readonly PendingCall[];
   /** The earliest deadline of its calls. */
   readonly deadlineMs: number;
