@@ -35,7 +35,7 @@ export const dashboardPage = String.raw`<!doctype html>
   table { border-collapse: collapse; width: 100%; font-size: .82rem; }
   th, td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid #e5e7eb; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 22rem; }
   td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
-  .bar { height: .5rem; background: #e5e7eb; border-radius: .25rem; overflow: hidden; min-width: 5rem; }
+  .bar { height: .5rem; background: #e5e7eb; border-radius: .25rem; overflow: hidden; width: 3.5rem; flex: none; }
   .bar > div { height: 100%; background: #2563eb; }
   form { display: flex; gap: .4rem; margin-bottom: .6rem; flex-wrap: wrap; }
   input, select, button { font: inherit; font-size: .85rem; padding: .2rem .4rem; }
