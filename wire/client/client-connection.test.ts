@@ -53,7 +53,8 @@ test('a dropped connection: writes in flight fail, reads in flight are sent agai
     const framesBefore = server.framesReceived;
     const read = client.get('ns', 'k');
     const write = client.put('ns', 'k', 'during');
-    await until(() => server.framesReceived === framesBefore + 2);
+    // Made in one turn, the two calls leave in one frame; the drop still fails only the write.
+    await until(() => server.framesReceived === framesBefore + 1);
     server.dropConnections();
     await rejectsWith(write, 'ConnectionLost');
     server.holding = false;
@@ -146,17 +147,70 @@ test('a server sending an invalid frame is dropped; the read is sent again', asy
   }
 });
 
-test('more pending requests than requestsPendingMax fail with Busy', async () => {
+test('calls past requestsInFlightMax wait in the queue instead of failing', async () => {
   const server = await FakeServer.start();
-  const client = await connect(server.url, { requestsPendingMax: 2 });
+  const client = await connect(server.url, { requestsInFlightMax: 1 });
   try {
     server.holding = true;
     const first = client.get('ns', 'a');
+    await until(() => server.framesReceived === 1);
+    // A later turn: these cannot join the first frame, and the window (1) is full.
     const second = client.get('ns', 'b');
-    await assert.rejects(client.get('ns', 'c'), (error: unknown) => error instanceof TesseraError && error.status === 'Busy');
-    await until(() => server.framesReceived === 2);
+    const third = client.put('ns', 'c', 'v');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(server.framesReceived, 1, 'nothing sent past the window');
     server.release();
-    assert.deepEqual(await Promise.all([first, second]), [null, null]);
+    assert.equal(await first, null);
+    // The two queued calls leave together in one frame once the first is answered.
+    assert.deepEqual(await Promise.all([second, third]), [null, { generation: 1 }]);
+    assert.equal(server.framesReceived, 2);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('past queueBytesMax a call fails at once with QueueFull, naming the bound', async () => {
+  const server = await FakeServer.start();
+  const client = await connect(server.url, { requestsInFlightMax: 1, queueBytesMax: 4096 });
+  try {
+    server.holding = true;
+    const first = client.put('ns', 'a', 'x'.repeat(100));
+    await until(() => server.framesReceived === 1);
+    const waiting = client.put('ns', 'b', 'x'.repeat(3000));
+    await assert.rejects(client.put('ns', 'c', 'x'.repeat(3000)), (error: unknown) => {
+      assert.ok(error instanceof TesseraError);
+      assert.equal(error.status, 'QueueFull');
+      assert.equal(error.code, clientErrorCodes.QueueFull);
+      assert.match(error.message, /^put ns\/c: QueueFull: \d+ bytes \(1 calls\) are waiting to be sent, and queueBytesMax is 4096/);
+      return true;
+    });
+    server.release();
+    assert.deepEqual(await first, { generation: 1 });
+    assert.deepEqual(await waiting, { generation: 1 });
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('calls made in one turn leave in one frame (auto-pipelining)', async () => {
+  const server = await FakeServer.start();
+  const client = await connect(server.url);
+  try {
+    const before = server.framesReceived;
+    const writes = Array.from({ length: 300 }, (_, index) => client.put('ns', `k${index}`, `v${index}`));
+    const reads = Array.from({ length: 20 }, (_, index) => client.get('ns', `k${index}`));
+    const generations = await Promise.all(writes);
+    const values = await Promise.all(reads);
+    assert.equal(server.framesReceived - before, 1, 'one frame for 320 calls');
+    assert.ok(generations.every((result) => result.generation === 1));
+    assert.deepEqual(values.map((value) => text(value?.value)), Array.from({ length: 20 }, (_, index) => `v${index}`));
+    // More than 1024 ops: split into frames of at most 1024 ops.
+    const many = Array.from({ length: 2500 }, (_, index) => client.put('ns', `m${index}`, 'v'));
+    const manyBefore = server.framesReceived;
+    await Promise.all(many);
+    assert.equal(server.framesReceived - manyBefore, 3);
   } finally {
     await client.close();
     await server.close();

@@ -54,8 +54,17 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** A connection attempt not open after this long is abandoned (default 10 s). */
   connectTimeoutMs?: number;
-  /** Requests pending at once (in flight or waiting for a reconnect); beyond it calls fail with Busy. */
-  requestsPendingMax?: number;
+  /**
+   * Request frames in flight at once (default 64; each carries up to 1024 calls). Keep it at or
+   * below the server's limits.requestsInFlightPerConnectionMax (default 8192); calls past the
+   * window wait in the client's queue. A frame the server still refuses Busy is sent again later.
+   */
+  requestsInFlightMax?: number;
+  /**
+   * Bytes the calls waiting to be sent may hold (default 256 MiB, an estimate of their encoded
+   * size); a call past it fails at once with QueueFull.
+   */
+  queueBytesMax?: number;
   /**
    * Access token (`tessera token create`). Under Node it is sent as `Authorization: Bearer` on the
    * upgrade; in browsers as the `access_token` query parameter. A missing or invalid token fails

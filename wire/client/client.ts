@@ -1,27 +1,55 @@
 // The Tessera client: one WebSocket, many requests in flight on it (pipelining, matched by id),
-// reconnect with backoff when it drops.
+// calls of one turn gathered into one frame, a byte-bounded queue behind the in-flight window,
+// reconnect with backoff when the socket drops.
 //
-// Lifecycle:  connecting ──open──► open ──drop──► reconnecting ──open──► open ...
-//                 │                  │                 │
-//               fails             close()           close()
-//                 ▼                  ▼                 ▼
-//   connect() rejects (ConnectionFailed)            closed: every call rejects ClientClosed
+// Lifecycle (status):  connecting ──open──► ready ──drop──► reconnecting ──open──► ready ...
+//                          │                  │                  │
+//                        fails             close()            close()
+//                          ▼                  ▼                  ▼
+//   connect() rejects (ConnectionFailed)             closed: every call rejects ClientClosed
 //
-// When the socket drops, writes in flight fail with ConnectionLost (they may have been applied:
-// re-sending could apply a put twice), reads in flight are sent again on the next socket, and
-// calls made while reconnecting wait, unsent, until it opens or their timeout passes.
+// A call's way out (auto-pipelining, as ioredis's enableAutoPipelining):
+//
+//   put/get/... ──check args──► CallQueue ──(one microtask per turn)──► flush: while the window
+//   (TypeError or a status        (bytes ≤ queueBytesMax,              has room, the oldest calls
+//    before anything is sent)      else QueueFull)                     that fit become ONE Request
+//                                                                      frame (≤ 1024 ops, ~1 MiB)
+//   response ──► RequestTable.take(id) ──► each call gets its own result(s) ──► flush again
+//
+// So 100 000 puts made at once leave as ~100 frames, at most requestsInFlightMax of them in flight,
+// and the server's per-op results come back to each call as if it had been sent alone.
+// When the socket drops, write calls in flight fail with ConnectionLost (they may have been
+// applied: re-sending could apply a put twice), read calls in flight go back to the front of the
+// queue, and queued calls wait until the socket opens again or their timeout passes.
 
-import { requestsInFlightPerConnectionMax } from '../../engine/layout/limits';
+import { opsPerRequestMax } from '../../engine/layout/limits';
 import { Status, statusName } from '../../engine/layout/status';
 import type { Key, ScanOptions, ScanPage, Value } from '../../engine/layout/types';
+import { utf8ByteLength } from '../../engine/layout/utf8-byte-length';
+import { validateOpArguments } from '../../engine/layout/validate-op';
 import { decodeServerFrame } from '../codec/decode-server-frame';
 import { encodeRequest } from '../codec/encode-request';
-import { validateOpArguments } from '../../engine/layout/validate-op';
 import type { ResponseFrame, WireOp, WireResult } from '../codec/wire-types';
+import {
+  checkBatchOps,
+  checkKeyType,
+  checkNamespace,
+  checkOptions,
+  checkValueType,
+  deleteOptionFields,
+  describeValue,
+  explainRefusal,
+  opFailureMessage,
+  opLabel,
+  putOptionFields,
+  scanOptionFields,
+} from './argument-checks';
 import { reconnectDelayMs } from './backoff';
+import { CallQueue, type FrameBounds, type PendingCall } from './call-queue';
+import { ClientEvents, type ClientEventListener, type ClientEventName, type ClientStatus } from './client-events';
 import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
 import { EventRouter } from './event-router';
-import { RequestTable } from './request-table';
+import { RequestTable, type PendingRequest } from './request-table';
 import type { Subscription } from './subscription';
 import { SubscriptionSet } from './subscription-set';
 import type { SubscribeOptions } from './subscription-types';
@@ -36,8 +64,37 @@ const defaultOptions: ResolvedOptions = {
   reconnectDelayMsMax: 10_000,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
-  requestsPendingMax: requestsInFlightPerConnectionMax,
+  // Far below the server's default requestsInFlightPerConnectionMax (8192): with up to 1024 calls
+  // per frame, 64 frames keep 65 536 calls in flight, more than a connection needs to stay busy.
+  requestsInFlightMax: 64,
+  // Far above an ordinary burst: 100 000 puts of 1 KiB are ~110 MiB.
+  queueBytesMax: 256 * 1024 * 1024,
 };
+const optionTypes = {
+  WebSocket: 'function',
+  reconnect: 'boolean',
+  reconnectDelayMsMin: 'number',
+  reconnectDelayMsMax: 'number',
+  requestTimeoutMs: 'number',
+  connectTimeoutMs: 'number',
+  requestsInFlightMax: 'number',
+  queueBytesMax: 'number',
+  token: 'string',
+  /** A PEM string or its bytes. */
+  ca: 'string or Uint8Array',
+} as const satisfies Record<keyof ConnectOptions, string>;
+
+/**
+ * One frame of gathered calls: at most opsPerRequestMax ops (the server refuses more with
+ * TooManyOps), about 1 MiB of request (the server's frame limit is 8 MiB), and at most 64 gets or
+ * scans, whose answers may be large (64 values of the default 1 MiB limit stay under the 100 MiB a
+ * `ws` client accepts in one message). One call larger than that goes alone.
+ */
+const frameBounds: FrameBounds = { opsMax: opsPerRequestMax, bytesMax: 1024 * 1024, heavyOpsMax: 64 };
+/** Fixed bytes counted per op on top of its strings, for the queue bound and frame packing. */
+const opBytesOverhead = 64;
+/** A frame refused Busy with nothing else in flight is sent again after this long. */
+const busyRetryMs = 20;
 /** close() waits this long for the server's side of the closing handshake, then resolves anyway. */
 const closeWaitMs = 1_000;
 /** Timeouts are checked this often at most, so they fire up to this late. */
@@ -47,7 +104,7 @@ const closeCodeInvalidFrame = 4000;
 
 type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** Connects to a Tessera server (`ws://host:port/...`); rejects with ConnectionFailed. */
+/** Connects to a Tessera server (`ws://host:port/v1/ws`); rejects with ConnectionFailed. */
 export function connect(url: string, options: ConnectOptions = {}): Promise<Client> {
   return Client.connect(url, options);
 }
@@ -59,22 +116,34 @@ export class Client {
   readonly #isNodeWs: boolean;
   readonly #credentials: SocketCredentials;
   readonly #requests = new RequestTable();
+  readonly #queue: CallQueue;
+  readonly #emitter = new ClientEvents();
   /** Event frames with a subscription id go here; the subscription set registers the handlers. */
   readonly #events = new EventRouter();
   readonly #subscriptions = new SubscriptionSet(this.#events, {
-    request: (op) => this.#single(op, false),
+    request: (op) => this.#single(op, false, true),
     isOpen: () => this.#state === 'open',
   });
   #state: ClientState = 'connecting';
   #socket: SocketLike | null = null;
   #nextId = 1;
+  #nextSeq = 1;
+  /** Frames sent, and the index of the last one that carried a write (for Busy, below). */
+  #framesSent = 0;
+  #lastWriteFrameIndex = -1;
+  /** Frames in flight at most: requestsInFlightMax, lowered to what the server took when it answers Busy, then grown back. */
+  #window: number;
+  #flushScheduled = false;
   #reconnectAttempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #connectTimer: ReturnType<typeof setTimeout> | null = null;
+  #busyTimer: ReturnType<typeof setTimeout> | null = null;
   #sweepTimer: ReturnType<typeof setInterval> | null = null;
   #firstOpen: { resolve: () => void; reject: (error: TesseraError) => void } | null = null;
 
   private constructor(url: string, options: ConnectOptions) {
+    if (typeof url !== 'string') throw new TypeError(`connect: url must be a string such as 'ws://127.0.0.1:7700/v1/ws', got ${describeValue(url)}`);
+    checkConnectOptions(options);
     this.#url = url;
     const resolvedSocket = resolveSocket(options.WebSocket);
     this.#Socket = resolvedSocket.Socket;
@@ -88,12 +157,17 @@ export class Client {
       if (given !== undefined) (resolved as Record<keyof ResolvedOptions, number | boolean>)[name] = given;
     }
     if (!(resolved.reconnectDelayMsMin > 0 && resolved.reconnectDelayMsMax >= resolved.reconnectDelayMsMin)) {
-      throw new RangeError('need 0 < reconnectDelayMsMin <= reconnectDelayMsMax');
+      throw new RangeError('connect: need 0 < reconnectDelayMsMin <= reconnectDelayMsMax');
     }
-    if (!(resolved.requestTimeoutMs >= 0 && resolved.connectTimeoutMs > 0 && resolved.requestsPendingMax > 0)) {
-      throw new RangeError('requestTimeoutMs, connectTimeoutMs and requestsPendingMax must be positive');
+    if (!(resolved.requestTimeoutMs >= 0 && resolved.connectTimeoutMs > 0 && resolved.queueBytesMax > 0)) {
+      throw new RangeError('connect: requestTimeoutMs must be 0 or more, connectTimeoutMs and queueBytesMax more than 0');
+    }
+    if (!(Number.isInteger(resolved.requestsInFlightMax) && resolved.requestsInFlightMax >= 1)) {
+      throw new RangeError(`connect: requestsInFlightMax must be an integer of 1 or more, got ${resolved.requestsInFlightMax}`);
     }
     this.#options = resolved;
+    this.#window = resolved.requestsInFlightMax;
+    this.#queue = new CallQueue(resolved.queueBytesMax);
   }
 
   static connect(url: string, options: ConnectOptions = {}): Promise<Client> {
@@ -109,70 +183,111 @@ export class Client {
     });
   }
 
+  /** 'connecting' until the first open, 'ready' while calls are sent at once, 'reconnecting', 'closed'. */
+  get status(): ClientStatus {
+    return this.#state === 'open' ? 'ready' : this.#state;
+  }
+
+  /** Listens to connection events: connect, disconnect, reconnecting, error (client-events.ts). */
+  on<Name extends ClientEventName>(name: Name, listener: ClientEventListener<Name>): this {
+    this.#emitter.on(name, listener);
+    return this;
+  }
+
+  once<Name extends ClientEventName>(name: Name, listener: ClientEventListener<Name>): this {
+    this.#emitter.once(name, listener);
+    return this;
+  }
+
+  off<Name extends ClientEventName>(name: Name, listener: ClientEventListener<Name>): this {
+    this.#emitter.off(name, listener);
+    return this;
+  }
+
   /** The record, or null when there is none. */
   async get(ns: string, key: Key): Promise<GetResult | null> {
-    const result = await this.#single({ op: 'get', ns, key }, true);
+    checkNamespace('get', ns);
+    checkKeyType('get', key);
+    const op: WireOp = { op: 'get', ns, key };
+    const result = await this.#single(op, true, false);
     if (result.status === Status.NotFound) return null;
-    throwUnlessOk(result);
-    if (result.value === null) throw TesseraError.client('ProtocolError', 'a get answered Ok without a value');
+    throwUnlessOk(op, result);
+    if (result.value === null) throw TesseraError.client('ProtocolError', `${opLabel(op)}: answered Ok without a value`);
     return { value: result.value, ...metadataOf(result) };
   }
 
   /** The record's metadata without its value, or null when there is none. */
   async head(ns: string, key: Key): Promise<RecordMetadata | null> {
-    const result = await this.#single({ op: 'head', ns, key }, true);
+    checkNamespace('head', ns);
+    checkKeyType('head', key);
+    const op: WireOp = { op: 'head', ns, key };
+    const result = await this.#single(op, true, false);
     if (result.status === Status.NotFound) return null;
-    throwUnlessOk(result);
+    throwUnlessOk(op, result);
     return metadataOf(result);
   }
 
   /** Writes the record; throws GenerationMismatch, AlreadyExists (create), NotFound (update)... */
   async put(ns: string, key: Key, value: Value, options: PutOptions = {}): Promise<{ generation: number }> {
-    const result = await this.#single(
-      { op: 'put', ns, key, value, ttl: options.ttl, ifGeneration: options.ifGeneration, mode: options.mode, contentType: options.contentType },
-      false,
-    );
-    throwUnlessOk(result);
+    checkNamespace('put', ns);
+    checkKeyType('put', key);
+    checkValueType('put', value);
+    checkOptions('put', options, putOptionFields);
+    const op: WireOp = { op: 'put', ns, key, value, ttl: options.ttl, ifGeneration: options.ifGeneration, mode: options.mode, contentType: options.contentType };
+    const result = await this.#single(op, false, false);
+    throwUnlessOk(op, result);
     return { generation: result.generation };
   }
 
   /** true when the record was deleted, false when there was none; throws GenerationMismatch. */
   async delete(ns: string, key: Key, options: DeleteOptions = {}): Promise<boolean> {
-    const result = await this.#single({ op: 'delete', ns, key, ifGeneration: options.ifGeneration }, false);
+    checkNamespace('delete', ns);
+    checkKeyType('delete', key);
+    checkOptions('delete', options, deleteOptionFields);
+    const op: WireOp = { op: 'delete', ns, key, ifGeneration: options.ifGeneration };
+    const result = await this.#single(op, false, false);
     if (result.status === Status.NotFound) return false;
-    throwUnlessOk(result);
+    throwUnlessOk(op, result);
     return true;
   }
 
   /** Sets a new TTL (absent: the namespace default); the new metadata, or null when there is no record. */
   async touch(ns: string, key: Key, ttl?: number): Promise<RecordMetadata | null> {
-    const result = await this.#single({ op: 'touch', ns, key, ttl }, false);
+    checkNamespace('touch', ns);
+    checkKeyType('touch', key);
+    if (ttl !== undefined && typeof ttl !== 'number') throw new TypeError(`touch: ttl must be a number of seconds, got ${describeValue(ttl)}`);
+    const op: WireOp = { op: 'touch', ns, key, ttl };
+    const result = await this.#single(op, false, false);
     if (result.status === Status.NotFound) return null;
-    throwUnlessOk(result);
+    throwUnlessOk(op, result);
     return metadataOf(result);
   }
 
   /** One page of records in key order within each partition; pass `cursor` back for the next. */
   async scan(ns: string, options: ScanOptions = {}): Promise<ScanPage> {
-    const result = await this.#single(
-      { op: 'scan', ns, prefix: options.prefix, limit: options.limit, cursor: options.cursor, values: options.values },
-      true,
-    );
-    throwUnlessOk(result);
+    checkNamespace('scan', ns);
+    checkOptions('scan', options, scanOptionFields);
+    const op: WireOp = { op: 'scan', ns, prefix: options.prefix, limit: options.limit, cursor: options.cursor, values: options.values };
+    const result = await this.#single(op, true, false);
+    throwUnlessOk(op, result);
     return { records: Array.from(result.records), cursor: result.cursor };
   }
 
   /**
-   * Sends every op in one frame; one result per op, in order. A failing op is a result with its
-   * status, not an exception; only a failure of the whole request throws.
+   * Sends the ops together, in one frame; one result per op, in order. A failing op is a result
+   * with its status, not an exception; only a failure of the whole request throws.
    */
   async batch(ops: readonly BatchOp[]): Promise<BatchResult[]> {
-    const readOnly = ops.every((op) => op.op === 'get' || op.op === 'head' || op.op === 'scan');
-    const frame = await this.#request(ops, readOnly);
-    if (frame.results.length !== ops.length) {
-      throw TesseraError.client('ProtocolError', `${ops.length} ops, ${frame.results.length} results`);
+    checkBatchOps(ops);
+    if (ops.length > opsPerRequestMax) {
+      throw TesseraError.fromStatus(Status.TooManyOps, `batch: ${ops.length} ops, more than ${opsPerRequestMax} in one request`);
     }
-    return frame.results.map(batchResultOf);
+    if (ops.length === 0) return [];
+    const readOnly = ops.every((op) => op.op === 'get' || op.op === 'head' || op.op === 'scan');
+    const { results, offset } = await this.#enqueue(ops, readOnly, false);
+    const batchResults: BatchResult[] = [];
+    for (let index = 0; index < ops.length; index++) batchResults.push(batchResultOf(results[offset + index]!));
+    return batchResults;
   }
 
   /**
@@ -184,18 +299,25 @@ export class Client {
    * Subscriptions are not re-sent as requests: a subscribe is not a readOnly request.
    */
   subscribe(options: SubscribeOptions): Subscription {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`subscribe: options must be an object, got ${describeValue(options)}`);
+    checkOptions('subscribe', options, { ns: 'string', key: 'key', prefix: 'key', fromLsn: 'number', values: 'boolean', queueMax: 'number' });
+    checkNamespace('subscribe', options.ns);
     return this.#subscriptions.add(options);
   }
 
-  /** Closes the connection and stops reconnecting; pending requests fail with ClientClosed. */
+  /** Closes the connection and stops reconnecting; pending calls fail with ClientClosed. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
+    const wasOpen = this.#state === 'open';
     this.#state = 'closed';
     this.#subscriptions.closeAll();
     this.#stopTimers();
-    this.#requests.rejectAll(TesseraError.client('ClientClosed'));
+    const closed = TesseraError.client('ClientClosed');
+    this.#requests.rejectAll(closed);
+    this.#queue.rejectAll(closed);
     const socket = this.#socket;
     this.#socket = null;
+    if (wasOpen) this.#emitter.emit('disconnect', { code: 1000, reason: 'client closed' });
     if (socket === null || socket.readyState === socketClosed) return;
     await new Promise<void>((resolve) => {
       const fallback = setTimeout(resolve, closeWaitMs);
@@ -207,44 +329,78 @@ export class Client {
     });
   }
 
-  async #single(op: WireOp, readOnly: boolean): Promise<WireResult> {
-    const frame = await this.#request([op], readOnly);
-    const result = frame.results[0];
-    if (frame.results.length !== 1 || result === undefined) {
-      throw TesseraError.client('ProtocolError', `1 op, ${frame.results.length} results`);
-    }
-    return result;
+  async #single(op: WireOp, readOnly: boolean, alone: boolean): Promise<WireResult> {
+    const { results, offset } = await this.#enqueue([op], readOnly, alone);
+    return results[offset]!;
   }
 
-  #request(ops: readonly WireOp[], readOnly: boolean): Promise<ResponseFrame> {
+  /** Checks the ops' values, queues them as one call; resolves with the frame's results and where its own start. */
+  #enqueue(ops: readonly WireOp[], readOnly: boolean, alone: boolean): Promise<{ results: readonly WireResult[]; offset: number }> {
     if (this.#state === 'closed') return Promise.reject(TesseraError.client('ClientClosed'));
+    let bytes = 0;
+    let heavyOps = 0;
     for (let index = 0; index < ops.length; index++) {
-      const status = validateOpArguments(ops[index]!);
-      if (status !== Status.Ok) return Promise.reject(TesseraError.fromStatus(status, `op ${index}: ${statusName(status)}`));
-    }
-    if (this.#requests.size >= this.#options.requestsPendingMax) {
-      return Promise.reject(TesseraError.fromStatus(Status.Busy, `${this.#requests.size} requests pending in the client`));
-    }
-    const id = this.#nextId;
-    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-    let frame: Uint8Array;
-    try {
-      frame = encodeRequest(id, ops);
-    } catch (error) {
-      // Only values no type allows get here (a JavaScript caller passing a number as a key).
-      return Promise.reject(TesseraError.fromStatus(Status.InvalidArgument, String(error)));
+      const op = ops[index]!;
+      const status = validateOpArguments(op);
+      if (status !== Status.Ok) {
+        const where = ops.length === 1 ? '' : `op ${index}, `;
+        return Promise.reject(TesseraError.fromStatus(status, `${where}${opFailureMessage(op, status, explainRefusal(op, status))}`));
+      }
+      bytes += opBytes(op);
+      if (op.op === 'get' || op.op === 'scan') heavyOps += 1;
     }
     const timeoutMs = this.#options.requestTimeoutMs;
-    return new Promise<ResponseFrame>((resolve, reject) => {
-      const deadlineMs = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
-      const request = { id, frame, readOnly, deadlineMs, sent: false, resolve, reject };
-      this.#requests.add(request);
-      const socket = this.#socket;
-      if (this.#state === 'open' && socket !== null && socket.readyState === socketOpen) {
-        socket.send(frame);
-        request.sent = true;
+    const deadlineMs = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    return new Promise((resolve, reject) => {
+      const seq = this.#nextSeq++;
+      const call: PendingCall = { seq, ops, readOnly, alone, bytes, heavyOps, deadlineMs, resolve: (results, offset) => resolve({ results, offset }), reject };
+      if (!this.#queue.push(call)) {
+        const message = `${opLabel(ops[0]!)}: QueueFull: ${this.#queue.bytes} bytes (${this.#queue.size} calls) are waiting to be sent, and queueBytesMax is ${this.#options.queueBytesMax}: wait for earlier calls to finish, or raise queueBytesMax`;
+        reject(TesseraError.client('QueueFull', message));
+        return;
       }
+      this.#scheduleFlush();
     });
+  }
+
+  /** One flush per turn: every call made before it runs leaves in the same frames. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** While the window has room, sends the oldest queued calls, as many per frame as fit. */
+  #flush(): void {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || socket === null || socket.readyState !== socketOpen || this.#busyTimer !== null) return;
+    while (this.#requests.size < this.#window && this.#queue.size > 0) {
+      const calls = this.#queue.takeFrame(frameBounds);
+      const ops: WireOp[] = calls.length === 1 ? (calls[0]!.ops as WireOp[]) : calls.flatMap((call) => call.ops);
+      const id = this.#nextId;
+      this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+      let frame: Uint8Array;
+      try {
+        frame = encodeRequest(id, ops);
+      } catch (error: unknown) {
+        // validateOpArguments passed, so this is a value the checks do not know: fail those calls alone.
+        for (const call of calls) call.reject(TesseraError.fromStatus(Status.InvalidArgument, `${opLabel(call.ops[0]!)}: ${String(error)}`));
+        continue;
+      }
+      let deadlineMs = Number.POSITIVE_INFINITY;
+      let writes = false;
+      for (const call of calls) {
+        deadlineMs = Math.min(deadlineMs, call.deadlineMs);
+        writes ||= !call.readOnly;
+      }
+      const sentIndex = this.#framesSent++;
+      if (writes) this.#lastWriteFrameIndex = sentIndex;
+      this.#requests.add({ id, sentIndex, calls, deadlineMs });
+      socket.send(frame);
+    }
   }
 
   #openSocket(): void {
@@ -283,17 +439,15 @@ export class Client {
   #opened(): void {
     this.#state = 'open';
     this.#reconnectAttempt = 0;
+    this.#window = this.#options.requestsInFlightMax;
     if (this.#firstOpen !== null) {
       this.#startTimeoutSweep();
       this.#firstOpen.resolve();
       this.#firstOpen = null;
     }
-    const socket = this.#socket;
-    if (socket === null) return;
-    for (const request of this.#requests.unsent()) {
-      socket.send(request.frame);
-      request.sent = true;
-    }
+    this.#emitter.emit('connect', { url: this.#url });
+    if (this.#state !== 'open') return; // a listener closed the client
+    this.#flush();
     this.#subscriptions.connectionOpened();
   }
 
@@ -301,6 +455,7 @@ export class Client {
     const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : null;
     if (frame === null || frame.type === 'invalid') {
       // A server we cannot understand: drop the connection; reads are sent again after reconnecting.
+      this.#emitter.emit('error', TesseraError.client('ProtocolError', `the server at ${this.#url} sent a frame the client cannot read: reconnecting`));
       socket.close(closeCodeInvalidFrame, 'invalid frame from server');
       return;
     }
@@ -311,12 +466,48 @@ export class Client {
       return;
     }
     // A refusal without an id answers a request whose id the server could not read: no request
-    // can be matched, and that request fails by its timeout.
+    // can be matched, and its calls fail by their timeout.
     if (frame.id === null) return;
     const request = this.#requests.take(frame.id);
     if (request === undefined) return; // answered after its timeout
-    if (frame.status !== Status.Ok) request.reject(TesseraError.fromStatus(frame.status, frame.message));
-    else request.resolve(frame);
+    if (frame.status === Status.Busy) this.#refusedBusy(request, frame.message);
+    else if (frame.status !== Status.Ok) failCalls(request.calls, frame);
+    else settleCalls(request.calls, frame);
+    // After a Busy shrank it, the window grows back one frame per answer (additive increase), so a
+    // passing spell of server backpressure does not slow the connection for good.
+    if (frame.status !== Status.Busy && this.#window < this.#options.requestsInFlightMax) this.#window += 1;
+    this.#scheduleFlush();
+  }
+
+  /**
+   * The server ran none of the frame (Busy is answered before anything runs), so its calls are
+   * safe to send again: back into the queue in call order, and the window shrinks to what the
+   * server did take, so the client stops outrunning a server configured tighter than it.
+   * A write goes back only when no later frame carried a write: a later write the server took
+   * would otherwise be applied before this one, reordering writes to a key. Such writes fail with
+   * Busy, saying why. With requestsInFlightMax at or below the server's
+   * requestsInFlightPerConnectionMax (the defaults are), only a server short of output buffer
+   * answers Busy.
+   */
+  #refusedBusy(request: PendingRequest, message: string | null): void {
+    const laterWriteSent = this.#lastWriteFrameIndex > request.sentIndex;
+    const again: PendingCall[] = [];
+    for (const call of request.calls) {
+      if (call.readOnly || !laterWriteSent) {
+        again.push(call);
+        continue;
+      }
+      const detail = `${message ?? 'the server is busy'} (not retried: a later write was already sent, and retrying would reorder writes; keep requestsInFlightMax at or below the server's requestsInFlightPerConnectionMax)`;
+      call.reject(TesseraError.fromStatus(Status.Busy, opFailureMessage(call.ops[0]!, Status.Busy, detail)));
+    }
+    this.#queue.putBack(again);
+    this.#window = Math.max(1, this.#requests.size);
+    if (this.#requests.size === 0 && this.#busyTimer === null) {
+      this.#busyTimer = setTimeout(() => {
+        this.#busyTimer = null;
+        this.#flush();
+      }, busyRetryMs);
+    }
   }
 
   #closed(event: SocketCloseEvent): void {
@@ -326,14 +517,20 @@ export class Client {
       return;
     }
     if (this.#state === 'closed') return;
+    if (this.#state === 'open') this.#emitter.emit('disconnect', { code: event.code, reason: event.reason });
+    if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
+    this.#busyTimer = null;
     this.#subscriptions.connectionLost();
-    this.#requests.connectionLost();
+    this.#queue.putBack(this.#requests.connectionLost());
     if (!this.#options.reconnect) {
       this.#state = 'closed';
       this.#stopTimers();
-      this.#requests.rejectAll(TesseraError.client('ConnectionLost'));
+      this.#queue.rejectAll(TesseraError.client('ConnectionLost', 'the connection dropped and reconnect is off'));
       this.#subscriptions.failAll(TesseraError.client('ConnectionLost', 'the connection dropped and reconnect is off'));
       return;
+    }
+    if (this.#state === 'reconnecting') {
+      this.#emitter.emit('error', TesseraError.client('ConnectionFailed', `reconnect to ${this.#url} failed (close code ${event.code})`));
     }
     this.#state = 'reconnecting';
     this.#scheduleReconnect();
@@ -346,22 +543,32 @@ export class Client {
       this.#firstOpen = null;
       return;
     }
-    if (this.#state === 'reconnecting') this.#scheduleReconnect();
+    if (this.#state === 'reconnecting') {
+      this.#emitter.emit('error', TesseraError.client('ConnectionFailed', message));
+      this.#scheduleReconnect();
+    }
   }
 
   #scheduleReconnect(): void {
+    if (this.#state !== 'reconnecting') return; // an error listener closed the client
     const delayMs = reconnectDelayMs(this.#reconnectAttempt, this.#options.reconnectDelayMsMin, this.#options.reconnectDelayMsMax);
     this.#reconnectAttempt += 1;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       if (this.#state === 'reconnecting') this.#openSocket();
     }, delayMs);
+    this.#emitter.emit('reconnecting', { attempt: this.#reconnectAttempt, delayMs });
   }
 
   #startTimeoutSweep(): void {
     const timeoutMs = this.#options.requestTimeoutMs;
     if (timeoutMs === 0) return;
-    this.#sweepTimer = setInterval(() => this.#requests.expire(performance.now()), Math.min(timeoutMs, timeoutSweepMsMax));
+    this.#sweepTimer = setInterval(() => {
+      const nowMs = performance.now();
+      this.#requests.expire(nowMs);
+      this.#queue.expire(nowMs);
+      this.#scheduleFlush();
+    }, Math.min(timeoutMs, timeoutSweepMsMax));
     // The sweep alone must not keep a Node process alive (browsers have no unref).
     const timer: unknown = this.#sweepTimer;
     if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref();
@@ -376,13 +583,64 @@ export class Client {
     this.#clearConnectTimer();
     if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
     if (this.#sweepTimer !== null) clearInterval(this.#sweepTimer);
+    if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
     this.#reconnectTimer = null;
     this.#sweepTimer = null;
+    this.#busyTimer = null;
   }
 }
 
-function throwUnlessOk(result: WireResult): void {
-  if (result.status !== Status.Ok) throw TesseraError.fromStatus(result.status, result.message);
+function checkConnectOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`connect: options must be an object, got ${describeValue(options)}`);
+  for (const [name, value] of Object.entries(options)) {
+    const type = (optionTypes as Record<string, string>)[name];
+    if (type === undefined) throw new TypeError(`connect: unknown option '${name}' (known: ${Object.keys(optionTypes).join(', ')})`);
+    if (value === undefined) continue;
+    const fits = type === 'string or Uint8Array' ? typeof value === 'string' || value instanceof Uint8Array : typeof value === type;
+    if (!fits) throw new TypeError(`connect: options.${name} must be a ${type}, got ${describeValue(value)}`);
+  }
+}
+
+/** The estimated encoded size of an op: its strings plus a fixed overhead. */
+function opBytes(op: WireOp): number {
+  const length = (bytes: string | Uint8Array | undefined): number => (bytes === undefined ? 0 : typeof bytes === 'string' ? utf8ByteLength(bytes) : bytes.byteLength);
+  switch (op.op) {
+    case 'put':
+      return opBytesOverhead + op.ns.length + length(op.key) + length(op.value) + length(op.contentType);
+    case 'scan':
+      return opBytesOverhead + op.ns.length + length(op.prefix) + length(op.cursor);
+    case 'subscribe':
+      return opBytesOverhead + op.ns.length + length(op.key) + length(op.prefix);
+    case 'unsubscribe':
+      return opBytesOverhead;
+    default:
+      return opBytesOverhead + op.ns.length + length(op.key);
+  }
+}
+
+/** Hands each call its results: the frame's, from where the call's ops start. */
+function settleCalls(calls: readonly PendingCall[], frame: ResponseFrame): void {
+  let ops = 0;
+  for (const call of calls) ops += call.ops.length;
+  if (frame.results.length !== ops) {
+    const error = TesseraError.client('ProtocolError', `${ops} ops sent, ${frame.results.length} results answered`);
+    for (const call of calls) call.reject(error);
+    return;
+  }
+  let offset = 0;
+  for (const call of calls) {
+    call.resolve(frame.results, offset);
+    offset += call.ops.length;
+  }
+}
+
+/** The server refused the whole frame (ShuttingDown, MalformedRequest...): each call fails with its own label. */
+function failCalls(calls: readonly PendingCall[], frame: ResponseFrame): void {
+  for (const call of calls) call.reject(TesseraError.fromStatus(frame.status, opFailureMessage(call.ops[0]!, frame.status, frame.message)));
+}
+
+function throwUnlessOk(op: WireOp, result: WireResult): void {
+  if (result.status !== Status.Ok) throw TesseraError.fromStatus(result.status, opFailureMessage(op, result.status, result.message));
 }
 
 function metadataOf(result: WireResult): RecordMetadata {

@@ -1,4 +1,5 @@
 export { Client, connect } from './client';
+export type { ClientEventListener, ClientEventMap, ClientEventName, ClientStatus } from './client-events';
 export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
 export { Subscription } from './subscription';
 export type { ChangeEvent, GapEvent, SubscribeOptions, SubscriptionEvent } from './subscription-types';

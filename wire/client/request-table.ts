@@ -1,22 +1,22 @@
-// The client's requests from send to settle, keyed by request id. A request is "unsent" until it
-// has been written to the current socket: requests made while reconnecting wait unsent, and
-// reads in flight when a socket drops go back to unsent to be sent again on the next one.
+// The client's requests on the wire: frames sent on the current socket and not yet answered, keyed
+// by request id. Each carries the calls (call-queue.ts) whose ops it holds, in frame order.
+// Calls not yet sent wait in the CallQueue instead; the table's size is the in-flight window.
 //
-// Insertion order is creation order, and every request gets the same timeout, so iterating the
-// Map visits deadlines in ascending order: expire() stops at the first request still in time.
+// Insertion order is send order. Deadlines come from the calls (every call gets the same timeout
+// from when it was made), so iterating the Map visits deadlines in ascending order but for calls
+// put back after a drop or a Busy: expire() stops at the first request still in time, and such a
+// call times out a sweep late at worst.
 
-import type { ResponseFrame } from '../codec/wire-types';
+import type { PendingCall } from './call-queue';
 import { TesseraError } from './tessera-error';
 
 export interface PendingRequest {
   readonly id: number;
-  readonly frame: Uint8Array;
-  /** Only gets, heads and scans: safe to send again after a dropped connection. */
-  readonly readOnly: boolean;
+  /** Frames sent on this client before it: orders frames even when request ids wrap. */
+  readonly sentIndex: number;
+  readonly calls: readonly PendingCall[];
+  /** The earliest deadline of its calls. */
   readonly deadlineMs: number;
-  sent: boolean;
-  readonly resolve: (frame: ResponseFrame) => void;
-  readonly reject: (error: TesseraError) => void;
 }
 
 export class RequestTable {
@@ -38,39 +38,35 @@ export class RequestTable {
     return request;
   }
 
-  /** The requests not yet written to the current socket, oldest first. */
-  *unsent(): IterableIterator<PendingRequest> {
-    for (const request of this.#requests.values()) if (!request.sent) yield request;
-  }
-
   /**
-   * The socket dropped: writes that were sent fail with ConnectionLost (they may have been
-   * applied), reads that were sent will be sent again.
+   * The socket dropped: write calls fail with ConnectionLost (they may have been applied); read
+   * calls are returned, oldest first, to be sent again on the next socket. The table is emptied.
    */
-  connectionLost(): void {
-    for (const request of this.#requests.values()) {
-      if (!request.sent) continue;
-      if (request.readOnly) {
-        request.sent = false;
-      } else {
-        this.#requests.delete(request.id);
-        request.reject(TesseraError.client('ConnectionLost'));
+  connectionLost(): PendingCall[] {
+    const again: PendingCall[] = [];
+    const requests = [...this.#requests.values()];
+    this.#requests.clear();
+    for (const request of requests) {
+      for (const call of request.calls) {
+        if (call.readOnly) again.push(call);
+        else call.reject(TesseraError.client('ConnectionLost'));
       }
     }
+    return again;
   }
 
-  /** Fails every request whose deadline has passed with Timeout. */
+  /** Fails every call of every request whose deadline has passed with Timeout. */
   expire(nowMs: number): void {
     for (const request of this.#requests.values()) {
       if (request.deadlineMs > nowMs) break;
       this.#requests.delete(request.id);
-      request.reject(TesseraError.client('Timeout'));
+      for (const call of request.calls) call.reject(TesseraError.client('Timeout'));
     }
   }
 
   rejectAll(error: TesseraError): void {
     const requests = [...this.#requests.values()];
     this.#requests.clear();
-    for (const request of requests) request.reject(error);
+    for (const request of requests) for (const call of request.calls) call.reject(error);
   }
 }

@@ -13,6 +13,7 @@
 //                     retry conditional: ifGeneration, or mode 'create' / 'update'.
 //   ClientClosed      close() was called before the request completed, or after
 //   ProtocolError     the server's response did not match the request (a bug on one side)
+//   QueueFull         the calls waiting to be sent already hold queueBytesMax bytes
 
 import { Status, statusMessage, statusName, type StatusName } from '../../engine/layout/status';
 
@@ -22,6 +23,7 @@ export const clientErrorCodes = {
   Timeout: 1002,
   ClientClosed: 1003,
   ProtocolError: 1004,
+  QueueFull: 1005,
 } as const;
 
 export type ClientErrorName = keyof typeof clientErrorCodes;
@@ -33,6 +35,7 @@ const clientErrorMessages: Record<ClientErrorName, string> = {
   Timeout: 'no response in time: the request may or may not have been applied',
   ClientClosed: 'the client is closed',
   ProtocolError: 'the server sent a response that does not match the request',
+  QueueFull: 'too many bytes are waiting to be sent: wait for earlier calls to finish, or raise queueBytesMax',
 };
 
 export class TesseraError extends Error {

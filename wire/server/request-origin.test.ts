@@ -31,6 +31,10 @@ test('origins: none allowed by default, absent Origin allowed, exact match, * fo
   const none = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: [], allowedHosts: [] });
   assert.equal(none.originAllowed(''), true);
   assert.equal(none.originAllowed('http://evil.example'), false);
+  // A page served by this node itself is same-origin: its Origin names the Host it came from.
+  assert.equal(none.originAllowed('http://127.0.0.1:7070', '127.0.0.1:7070'), true);
+  assert.equal(none.originAllowed('http://evil.example', '127.0.0.1:7070'), false);
+  assert.equal(none.originAllowed('http://127.0.0.1:7071', '127.0.0.1:7070'), false);
   const listed = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: ['https://App.example/'], allowedHosts: [] });
   assert.equal(listed.originAllowed('https://app.example'), true);
   assert.equal(listed.originAllowed('http://app.example'), false);

@@ -53,10 +53,16 @@ export class OriginPolicy {
     this.#checkHost = this.#allowLoopbackNames || this.#hosts.size > 0;
   }
 
-  /** An Origin header value ('' when absent) may open a WebSocket. */
-  originAllowed(origin: string): boolean {
+  /**
+   * An Origin header value ('' when absent) may open a WebSocket. A page this server served itself
+   * (/dashboard, a page importing /client.mjs from here) is same-origin: its Origin names the Host
+   * it was loaded from, which the Host check has already vetted (DNS rebinding), so it is allowed.
+   */
+  originAllowed(origin: string, hostHeader = ''): boolean {
     if (origin === '' || this.#anyOrigin) return true;
-    return this.#origins.has(origin.toLowerCase());
+    const normalized = origin.toLowerCase();
+    if (hostHeader !== '' && (normalized === `http://${hostHeader.toLowerCase()}` || normalized === `https://${hostHeader.toLowerCase()}`)) return true;
+    return this.#origins.has(normalized);
   }
 
   /** A Host header value ('' when absent: not a browser, HTTP/1.0) may be answered. */

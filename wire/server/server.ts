@@ -14,6 +14,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '
 import type { EngineApi } from '../../engine/front/engine-api';
 import { openEngine } from '../../engine/front/open-engine';
 import type { NamespaceConfig } from '../../engine/layout/types';
+import { registerBrowserAssets } from './browser-assets';
 import { handleMetrics, handleNoRoute, handleStatus, type AdminContext } from './http-admin';
 import { Status } from '../../engine/layout/status';
 import { adminSnapshotPath, handleSnapshot, type SnapshotContext } from './http-admin-snapshot';
@@ -146,6 +147,7 @@ class Front {
     app.get('/metrics', this.#guarded((res, req) => handleMetrics(admin, res, req)));
     const snapshot = this.#snapshot;
     app.post(adminSnapshotPath, this.#guarded((res, req) => handleSnapshot(snapshot, res, req)));
+    registerBrowserAssets(app, admin);
     app.any('/v1/*', this.#guarded((res, req) => handleContent(content, res, req)));
     app.any('/*', this.#guarded((res, req) => handleNoRoute(admin, res, req)));
   }
@@ -182,7 +184,7 @@ class Front {
    */
   #admitUpgrade(req: HttpRequest): UpgradeRefusal | UpgradeAdmission {
     if (!this.#originPolicy.hostAllowed(req.getHeader('host'))) return { httpCode: 403, status: Status.Forbidden, message: 'this Host is not served here (allowedHosts)' };
-    if (!this.#originPolicy.originAllowed(req.getHeader('origin'))) return { httpCode: 403, status: Status.Forbidden, message: 'pages from this Origin may not connect (allowedOrigins)' };
+    if (!this.#originPolicy.originAllowed(req.getHeader('origin'), req.getHeader('host'))) return { httpCode: 403, status: Status.Forbidden, message: 'pages from this Origin may not connect (allowedOrigins)' };
     if (!this.#access.enabled) return { principal: null };
     const fromHeader = bearerToken(req.getHeader('authorization'));
     // uWS answers getQuery(key) with undefined when the key is absent (the typings say string).
