@@ -84,10 +84,9 @@ export function openSocket(port: number): Promise<Socket> {
 
 /**
  * Parses as many complete responses as `raw` holds. A body is delimited by Content-Length, or by
- * chunked encoding; a response to HEAD or with 1xx/204/304 must not be fed here with a length
- * (the tests that send HEAD do not use this parser for it).
+ * chunked encoding; 204, 304 and the responses `bodiless` names by index (answers to HEAD) have none.
  */
-export function parseResponses(raw: Buffer): RawResponse[] {
+export function parseResponses(raw: Buffer, bodiless: (index: number) => boolean = () => false): RawResponse[] {
   const responses: RawResponse[] = [];
   let offset = 0;
   for (let guard = 0; guard < 10_000 && offset < raw.length; guard++) {
@@ -114,7 +113,7 @@ export function parseResponses(raw: Buffer): RawResponse[] {
       if (chunked === null) break;
       body = chunked.body;
       bodyStart = chunked.end;
-    } else if (length !== undefined && status !== 304 && status !== 204) {
+    } else if (length !== undefined && status !== 304 && status !== 204 && !bodiless(responses.length)) {
       const end = bodyStart + Number(length);
       if (end > raw.length) break;
       body = raw.subarray(bodyStart, end);
