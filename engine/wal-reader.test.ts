@@ -211,3 +211,30 @@ test('a forward jump in the chain is accepted only when the snapshot covers the 
   assert.match(uncovered.reader.report.damage ?? '', /segment starts at LSN 81, expected 51/);
   assert.equal(uncovered.changes.length, 10, 'records 41..50 only');
 });
+
+test('read-only (a primary reading its live WAL): a torn tail or damage ends the read, nothing is truncated or deleted', () => {
+  const written = writeWal(1000, 64 * 1024, 21);
+  const lastFile = written.files[999]!;
+  const fd = fs.openSync(lastFile, 'r+');
+  fs.ftruncateSync(fd, written.offsets[999]! + 20); // the record "being written"
+  fs.closeSync(fd);
+  const earlierLsn = written.files.indexOf(lastFile) - 3;
+  const earlierFile = written.files[earlierLsn - 1]!;
+  const sizesBefore = fs.readdirSync(written.walDirectory).map((name) => [name, fs.statSync(path.join(written.walDirectory, name)).size]);
+  const tailRead = new WalReader({ walDirectory: written.walDirectory, fromLsn: 500, historyId, readOnly: true });
+  const lsns: number[] = [];
+  for (const record of tailRead.records()) lsns.push(record.lsn);
+  assert.equal(lsns[0], 501);
+  assert.equal(lsns.at(-1), 999, 'stops before the torn record');
+  assert.equal(lsns.length, 499);
+  assert.match(tailRead.report.damage ?? '', /torn/);
+  const bytes = fs.readFileSync(earlierFile);
+  bytes[written.offsets[earlierLsn - 1]! + 5]! ^= 0x01;
+  fs.writeFileSync(earlierFile, bytes);
+  const damagedRead = new WalReader({ walDirectory: written.walDirectory, fromLsn: 0, historyId, readOnly: true });
+  assert.equal([...damagedRead.records()].length, earlierLsn - 1);
+  const sizesAfter = fs.readdirSync(written.walDirectory).map((name) => [name, fs.statSync(path.join(written.walDirectory, name)).size]);
+  assert.deepEqual(sizesAfter, sizesBefore, 'every segment is still there, at its size');
+  assert.equal(damagedRead.report.deletedSegments.length, 0);
+  assert.equal(damagedRead.report.truncatedSegment, null);
+});

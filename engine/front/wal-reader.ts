@@ -8,7 +8,8 @@
 // (the snapshot covers it); any other break is damage.
 //
 // Iterate `records()` to the end: the repair happens when the damage is met, and `report` is final
-// only once the iteration finished. A segment of another history (another data dir's WAL) is not
+// only once the iteration finished. With `readOnly` it stops at the damage and repairs nothing (a
+// reader of the live WAL, which may meet the record being written). A segment of another history (another data dir's WAL) is not
 // damage but a configuration error: it throws and repairs nothing.
 
 import * as path from 'node:path';
@@ -32,6 +33,11 @@ export interface WalReadOptions {
   /** When given, every segment must belong to this history. */
   historyId?: Uint8Array;
   files?: FileLayer;
+  /**
+   * Never truncate nor delete: a primary reading its LIVE WAL for a replica meets the record the
+   * log-writer is appending as a torn tail. It stops there and reports it; the files stay as they are.
+   */
+  readOnly?: boolean;
 }
 
 export interface WalReadReport {
@@ -181,6 +187,7 @@ export class WalReader {
     const report = this.report;
     report.damage = why;
     report.nextLsn = nextLsn;
+    if (this.#options.readOnly === true) return;
     const files = this.#files;
     const damaged = segments[index]!;
     const length = this.#load(damaged.filePath);
