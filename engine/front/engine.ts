@@ -165,7 +165,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     if (config.sweepIntervalMs > 0) {
       // No sweep while recovering: its `expired` changes would take LSNs in the middle of the replay.
       const sweep = (): void => {
-        if (this.#refusal !== Status.Recovering) this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick));
+        if (this.#refusal !== Status.Recovering && this.#refusal !== Status.ReadOnly) this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick));
       };
       this.#sweepTimer = setInterval(sweep, config.sweepIntervalMs);
       this.#sweepTimer.unref();
@@ -292,6 +292,11 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     if (this.#persistence === null) return Promise.reject(new StatusError(Status.InvalidArgument, 'this node does not persist (no data dir)'));
     return this.#persistence.snapshot();
   }
+
+  /** Replication (front/replication-*.ts): this node's persistence, null without a data dir. */
+  get persistence(): Persistence | null { return this.#persistence; }
+  /** A replica: writes answer ReadOnly, reads go on, no expiry sweep (the primary's expiries arrive). */
+  setReadOnly(on: boolean): void { if (this.#refusal === Status.Ok || this.#refusal === Status.ReadOnly) this.#refusal = on ? Status.ReadOnly : Status.Ok; }
 
   /** The data dir, WAL, snapshot and recovery figures; null for a node without persistence. */
   persistenceStats(): PersistenceStats | null {

@@ -11,7 +11,10 @@
 // kernel may have dropped the dirty pages, so retrying the fsync proves nothing): the gate fails
 // every held answer and the engine refuses writes with PersistenceFailed; reads go on.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { assert } from '../layout/assert';
+import { nodeFileLayer } from '../layout/file-layer';
 import type { TestOnlyFaults } from '../layout/file-layer';
 import { AckGate } from './ack-gate';
 import { DataDir } from './data-dir';
@@ -70,6 +73,8 @@ export class Persistence {
   #unsubscribe: (() => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
+  /** A replica's full sync runs: no WAL, no snapshots of our own until it finishes. */
+  #fullSync = false;
 
   /** Takes the data dir's lock at once (throws DataDirLockedError when another process holds it). */
   constructor(host: PersistenceHost, config: PersistenceConfig, options: PersistenceOptions) {
@@ -93,10 +98,21 @@ export class Persistence {
       wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId }),
     }, this.#options.onProgress ?? (() => undefined));
     this.#recovery = report;
+    await this.#openWal();
+    this.#snapshots = await SnapshotClient.open({ snapshotDirectory: dataDir.snapshotDirectory });
+    if (this.config.snapshotIntervalSec > 0) {
+      this.#snapshotTimer = setInterval(() => void this.snapshot().catch(() => undefined), this.config.snapshotIntervalSec * 1000);
+      this.#snapshotTimer.unref();
+    }
+    return report;
+  }
+
+  /** Opens the WAL at the change log's next LSN, feeds it the log, and attaches a fresh ack gate. */
+  async #openWal(): Promise<void> {
     const changes = this.#host.changes;
     const wal = await WalClient.open({
-      dataDir: dataDir.directory,
-      historyId,
+      dataDir: this.dataDir.directory,
+      historyId: this.dataDir.historyId,
       fsync: this.config.fsync,
       segmentBytes: this.config.walSegmentBytes,
       nextLsn: changes.lastLsn + 1,
@@ -109,12 +125,35 @@ export class Persistence {
     wal.onFailed((error) => this.#fail(error));
     this.#unsubscribe = changes.subscribe((change) => wal.append(change));
     this.#host.attachAckGate(gate);
-    this.#snapshots = await SnapshotClient.open({ snapshotDirectory: dataDir.snapshotDirectory });
-    if (this.config.snapshotIntervalSec > 0) {
-      this.#snapshotTimer = setInterval(() => void this.snapshot().catch(() => undefined), this.config.snapshotIntervalSec * 1000);
-      this.#snapshotTimer.unref();
-    }
-    return report;
+  }
+
+  // ---- a replica's full sync (front/replication-apply.ts) ----
+  // Order, so that a crash at any step leaves a data dir that recovers to a consistent state:
+  //   begin: stop the WAL, delete every WAL segment and snapshot, write HISTORY = the primary's id
+  //          (a crash now recovers an empty node at LSN 0 of that history: a consistent prefix);
+  //   the primary's snapshot is written as this node's own (the snapshot writer), then
+  //   finish:  reopen the WAL at the snapshot's LSN + 1 (a crash now recovers snapshot + WAL).
+
+  /** Stops logging and empties the data dir under the primary's history id. Snapshots wait until finishFullSync. */
+  async beginFullSync(historyId: Uint8Array): Promise<SnapshotClient> {
+    assert(!this.#closed && this.#snapshots !== null, 'full sync on a persistence that is not running');
+    this.#fullSync = true;
+    await this.#snapshotRunning?.catch(() => undefined);
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    await this.#wal?.close();
+    this.#wal = null;
+    removeFilesIn(this.dataDir.walDirectory);
+    removeFilesIn(this.dataDir.snapshotDirectory);
+    this.dataDir.replaceHistory({ historyId, previousHistoryId: null, switchLsn: 0 });
+    return this.#snapshots;
+  }
+
+  /** The snapshot is written and the change log reset to its LSN: log again from there. */
+  async finishFullSync(): Promise<void> {
+    assert(this.#fullSync && this.#wal === null, 'finishFullSync without beginFullSync');
+    await this.#openWal();
+    this.#fullSync = false;
   }
 
   #fail(error: Error): void {
@@ -132,7 +171,7 @@ export class Persistence {
     if (this.#snapshotRunning !== null) return this.#snapshotRunning;
     const wal = this.#wal;
     const snapshots = this.#snapshots;
-    if (wal === null || snapshots === null || this.#closed) return Promise.reject(new Error('persistence is not running'));
+    if (wal === null || snapshots === null || this.#closed || this.#fullSync) return Promise.reject(new Error('persistence is not running (or a replica full sync is in progress)'));
     const running = takeSnapshot(this.#host, snapshots, this.dataDir.historyId).then(
       (report) => {
         this.#lastSnapshot = report;
@@ -184,4 +223,10 @@ export class Persistence {
     await this.#snapshots?.close();
     this.dataDir.close();
   }
+}
+
+/** Deletes every file in a directory (a full sync's WAL and snapshot dirs), then makes that durable. */
+function removeFilesIn(directory: string): void {
+  for (const name of fs.readdirSync(directory)) fs.rmSync(path.join(directory, name), { force: true });
+  nodeFileLayer.fsyncDirectory(directory);
 }

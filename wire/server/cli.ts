@@ -13,6 +13,7 @@ export const usage = `tessera ${tesseraVersion}: an in-memory content store
 Usage:
   tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL]
                 [--data-dir DIR] [--fsync always|everysec|never] [--no-persistence]
+                [--replica-of ws://HOST:PORT/v1/ws]
   tessera get <key> [--ns NS] [--url URL]
   tessera put <key> [value] [--ns NS] [--ttl SECONDS] [--content-type TYPE] [--url URL]
                             (no value argument: the value is read from stdin)
@@ -28,6 +29,9 @@ serve:
   --fsync POLICY     always (ack after fdatasync), everysec or never (ack after write(): survives
                      a process crash, not a power loss)
   --no-persistence   a pure memory node: nothing is written, a restart starts empty
+  --replica-of URL   a read-only replica of that primary: it streams the primary's change log
+                     (catch-up from memory, the WAL or a full snapshot) and refuses writes (ReadOnly,
+                     HTTP 421); env TESSERA_REPLICA_OF, config "replicaOf"
   Environment (flags win): TESSERA_HOST, TESSERA_PORT, TESSERA_CONFIG, TESSERA_LOG_LEVEL,
   TESSERA_DATA_DIR, TESSERA_FSYNC.
   Config file (JSON): { "host", "port", "logLevel", "engine": { "shards", "namespaces": [...] },
@@ -48,6 +52,7 @@ const serveOptions = {
   'data-dir': { type: 'string' },
   fsync: { type: 'string' },
   'no-persistence': { type: 'boolean' },
+  'replica-of': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -94,6 +99,7 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
     return runServe({
       host: values.host, port: values.port, config: values.config, logLevel: values['log-level'],
       dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
+      replicaOf: values['replica-of'],
     }, hooks);
   }
   if (isClientCommand(command)) {

@@ -12,6 +12,8 @@ export interface AdminContext extends ExchangeContext {
   engine: EngineApi;
   startedAtMs: number;
   connections(): number;
+  /** Role, epoch, history, LSNs and per-replica lag (wire/server/replication/); null without replication. */
+  replication?: () => Record<string, unknown> | null;
 }
 
 export function statusDocument(context: AdminContext): Record<string, unknown> {
@@ -28,6 +30,7 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     connections: context.connections(),
     requestsInFlight: context.lifecycle.inFlight,
     namespaces: stats.namespaces.map(({ name, mode, records, bytes, memoryLimitBytes }) => ({ name, mode, records, bytes, memoryLimitBytes })),
+    replication: context.replication?.() ?? null,
   };
 }
 

@@ -13,6 +13,7 @@ const reasonPhrases: Readonly<Record<number, string>> = {
   405: 'Method Not Allowed',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  421: 'Misdirected Request',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
   507: 'Insufficient Storage',

@@ -51,6 +51,8 @@ export interface ServerConfig {
   /** The data dir and WAL policy; false = a pure memory node (--no-persistence). */
   persistence: PersistenceConfig | false;
   limits: ServerLimits;
+  /** A replica of this primary (ws://HOST:PORT/v1/ws), or null for a primary (wire/server/replication/). */
+  replicaOf: string | null;
 }
 
 /** What `npm start` runs with: one store namespace `content`, loopback only. */
@@ -71,6 +73,7 @@ export function defaultServerConfig(): ServerConfig {
       shutdownGraceMs: 10_000,
       subscriberBackpressureBytes: subscriberBackpressureBytesDefault,
     },
+    replicaOf: null,
   };
 }
 
@@ -79,6 +82,7 @@ export interface ConfigSources {
   flags: {
     host?: string; port?: string; config?: string; logLevel?: string;
     dataDir?: string; fsync?: string; noPersistence?: boolean;
+    replicaOf?: string;
   };
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (file: string) => string;
@@ -116,6 +120,18 @@ function parseIntegerText(text: string, min: number, max: number, name: string):
 function hostOf(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 255) invalid(`${name} must be a host name or address`);
   return value;
+}
+
+/** A primary's WebSocket URL: ws:// or wss://, with a host. */
+function replicaUrlOf(value: unknown, name: string): string {
+  let url: URL | null = null;
+  try {
+    url = typeof value === 'string' ? new URL(value) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '') invalid(`${name} must be a ws:// or wss:// URL of the primary, got ${JSON.stringify(value)}`);
+  return url.toString();
 }
 
 function logLevelOf(value: unknown, name: string): LogLevel {
@@ -190,7 +206,8 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
     throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON: ${reasonOf(error)}`, { cause: error });
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits', 'replicaOf'], '');
+  if (parsed['replicaOf'] !== undefined && parsed['replicaOf'] !== null) config.replicaOf = replicaUrlOf(parsed['replicaOf'], 'replicaOf');
   if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
   if (parsed['port'] !== undefined) config.port = integerIn(parsed['port'], 0, 65535, 'port');
   if (parsed['logLevel'] !== undefined) config.logLevel = logLevelOf(parsed['logLevel'], 'logLevel');
@@ -245,6 +262,8 @@ export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   const logLevel = flags.logLevel ?? env['TESSERA_LOG_LEVEL'];
   if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevelOf(logLevel, 'log level');
   applyPersistenceFlags(config, flags, env);
+  const replicaOf = flags.replicaOf ?? env['TESSERA_REPLICA_OF'];
+  if (replicaOf !== undefined && replicaOf !== '') config.replicaOf = replicaUrlOf(replicaOf, '--replica-of');
   checkConsistency(config);
   return config;
 }

@@ -22,6 +22,7 @@ import type { ServerConfig } from './server-config';
 import { ServerError } from './server-errors';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
 import { WsEndpoint, wsPath } from './ws-endpoint';
+import { attachReplication, type ReplicationHandle } from './replication';
 
 export interface RunningServer {
   readonly host: string;
@@ -64,6 +65,8 @@ class Front {
   readonly metrics: ServerMetrics;
   readonly endpoint: WsEndpoint;
   readonly subscriptions: SubscriptionHub;
+  /** Replication (wire/server/replication/): a primary's endpoint or a replica's link; null for a test engine. */
+  readonly replication: ReplicationHandle | null;
   readonly #engine: EngineApi;
   readonly #content: ContentContext;
   readonly #admin: AdminContext;
@@ -79,8 +82,11 @@ class Front {
     });
     const { metrics } = this;
     const latency = metrics.latency('http');
-    this.#content = { lifecycle, metrics, latency, engine, namespaces };
-    this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections };
+    const replication = attachReplication(engine, config.replicaOf, logger);
+    this.replication = replication;
+    const primaryUrl = replication?.primaryHttpUrl ?? null;
+    this.#content = { lifecycle, metrics, latency, engine, namespaces, primaryUrl };
+    this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections, replication: () => replication?.status() ?? null };
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
     this.endpoint = new WsEndpoint({ engine, namespaces, lifecycle, metrics, logger, limits: config.limits, subscriptions: this.subscriptions });
@@ -91,6 +97,7 @@ class Front {
     const content = this.#content;
     const admin = this.#admin;
     app.ws(wsPath, this.endpoint.behavior(uws));
+    this.replication?.register(uws, app);
     app.get('/status', (res, req) => handleStatus(admin, res, req));
     app.head('/status', (res, req) => handleStatus(admin, res, req));
     app.get('/metrics', (res, req) => handleMetrics(admin, res, req));
@@ -104,6 +111,7 @@ class Front {
     lifecycle.beginDrain();
     // Replays still running are answered ShuttingDown; subscribers resume elsewhere from their LSN.
     this.subscriptions.stop();
+    this.replication?.stop();
     uws.us_listen_socket_close(listenSocket);
     logger.info({ reason, inFlight: lifecycle.inFlight }, 'tessera draining');
     const idle = await lifecycle.waitIdle(graceMs);

@@ -1,0 +1,122 @@
+// The primary's replication endpoint: GET /v1/replication upgraded to a WebSocket with the
+// subprotocol `tessera-replication`, one PrimarySession per replica.
+//
+// Why a path of its own rather than a second protocol on /v1/ws: the two behaviours differ in every
+// uWS setting (frame limit: hellos and acks are tiny, snapshot frames large; backpressure: a session
+// pauses itself instead of being closed; no request accounting), and uWS binds one behaviour per
+// route. The subprotocol is still required, so a client that lands here by mistake is refused at
+// the upgrade, and a replica configured with the client URL (…/v1/ws) is pointed here by the link.
+
+import type { TemplatedApp, WebSocketBehavior } from 'uWebSockets.js';
+import { replicationSubprotocol, SyncMode, syncModeNames } from '../../../engine/layout/replication-protocol';
+import type { ChangeLog } from '../../../engine/front/change-log';
+import type { ReplicationSource } from '../../../engine/front/replication-source';
+import type { UwsModule } from '../load-uws';
+import type { Logger } from '../logger';
+import { closeCodes, PrimarySession, type SessionContext, type SessionUserData } from './primary-session';
+
+export const replicationPath = '/v1/replication';
+/** Unread output at which a session pauses (catch-up) or leaves live delivery. */
+const pauseBytesDefault = 8 * 1024 * 1024;
+/** uWS drops a connection past this (a session pauses far below it). */
+const backpressureBytesMax = 256 * 1024 * 1024;
+/** Hellos and acks are small; a larger frame from a replica is an error. */
+const inboundFrameBytesMax = 64 * 1024;
+const heartbeatIntervalMs = 1000;
+
+export class ReplicationPrimary {
+  readonly #sessions = new Set<PrimarySession>();
+  readonly #source: ReplicationSource;
+  readonly #changes: ChangeLog;
+  readonly #logger: Logger;
+  readonly #context: SessionContext;
+  readonly syncCounts = { memory: 0, wal: 0, snapshot: 0 };
+  #nextId = 1;
+  #heartbeat: NodeJS.Timeout | null = null;
+  /** The epoch every frame carries; 1 until promotions exist (issue 12, step 5). */
+  epoch = 1;
+
+  constructor(source: ReplicationSource, changes: ChangeLog, logger: Logger) {
+    this.#source = source;
+    this.#changes = changes;
+    this.#logger = logger;
+    this.#context = {
+      source,
+      changes,
+      logger,
+      pauseBytes: pauseBytesDefault,
+      epoch: () => this.epoch,
+      counted: (mode: SyncMode) => {
+        this.syncCounts[syncModeNames[mode] as 'memory' | 'wal' | 'snapshot']++;
+      },
+    };
+  }
+
+  register(uws: UwsModule, app: TemplatedApp): void {
+    app.ws(replicationPath, this.#behavior(uws));
+    this.#heartbeat = setInterval(() => {
+      for (const session of this.#sessions) session.heartbeat();
+    }, heartbeatIntervalMs);
+    this.#heartbeat.unref();
+  }
+
+  #behavior(uws: UwsModule): WebSocketBehavior<SessionUserData> {
+    return {
+      compression: uws.DISABLED,
+      maxPayloadLength: inboundFrameBytesMax,
+      maxBackpressure: backpressureBytesMax,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: 60,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const protocols = req.getHeader('sec-websocket-protocol').split(',').map((protocol) => protocol.trim());
+        if (!protocols.includes(replicationSubprotocol)) {
+          res.writeStatus('400 Bad Request').writeHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify({ error: 'InvalidArgument', message: `this path takes the WebSocket subprotocol ${replicationSubprotocol}` }));
+          return;
+        }
+        const data: SessionUserData = { session: null };
+        res.upgrade(data, req.getHeader('sec-websocket-key'), replicationSubprotocol, req.getHeader('sec-websocket-extensions'), context);
+      },
+      open: (ws) => {
+        const remote = Buffer.from(ws.getRemoteAddressAsText()).toString();
+        const session = new PrimarySession(this.#nextId++, remote, ws, this.#context);
+        ws.getUserData().session = session;
+        this.#sessions.add(session);
+      },
+      message: (ws, message, isBinary) => {
+        const session = ws.getUserData().session;
+        if (session === null) return;
+        if (!isBinary) return session.close(closeCodes.protocol, 'text frames are not replication messages');
+        // Decoded views point into the frame, which uWS frees when this returns: decode a copy.
+        session.onMessage(new Uint8Array(message.slice(0)));
+      },
+      drain: (ws) => ws.getUserData().session?.onDrain(),
+      close: (ws) => {
+        const session = ws.getUserData().session;
+        if (session === null) return;
+        session.closed();
+        this.#sessions.delete(session);
+        this.#logger.info({ replica: session.id, sentLsn: session.sentLsn, appliedLsn: session.appliedLsn }, 'replication: replica disconnected');
+      },
+    };
+  }
+
+  status(): Record<string, unknown> {
+    const lastLsn = this.#changes.lastLsn;
+    return {
+      role: 'primary',
+      epoch: this.epoch,
+      historyId: Buffer.from(this.#source.historyId).toString('hex'),
+      lastLsn,
+      syncs: { ...this.syncCounts },
+      replicas: [...this.#sessions].map((session) => session.status(lastLsn)),
+    };
+  }
+
+  /** Ends every replica link (shutdown). */
+  stop(): void {
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    for (const session of [...this.#sessions]) session.close(closeCodes.shuttingDown, 'primary shutting down');
+  }
+}
