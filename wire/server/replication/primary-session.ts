@@ -75,6 +75,10 @@ export class PrimarySession {
   appliedLsn = 0;
   durableLsn = 0;
   lastAckAtMs = 0;
+  /** Times this session left live delivery for catch-up (unread output past pauseBytes). */
+  leftLive = 0;
+  /** WAL cursors opened on this session (at the start or when the change log no longer held sentLsn + 1). */
+  walReads = 0;
   readonly #context: SessionContext;
   readonly #socket: WebSocket<SessionUserData>;
   readonly #builder = new RecordsFrameBuilder();
@@ -161,7 +165,10 @@ export class PrimarySession {
     } else {
       this.#send(encodeStart(epoch, source.historyId, hello.lastAppliedLsn, plan.mode));
       this.sentLsn = hello.lastAppliedLsn;
-      if (plan.mode === SyncMode.Wal) this.#wal = plan.cursor;
+      if (plan.mode === SyncMode.Wal) {
+        this.#wal = plan.cursor;
+        this.walReads++;
+      }
     }
     if (this.#isClosed()) return;
     this.state = 'catchup';
@@ -215,6 +222,7 @@ export class PrimarySession {
         const window = changes.readFrom(this.sentLsn, frameRecordsMax);
         if ('gap' in window) {
           this.#wal = source.walCursor(this.sentLsn);
+          this.walReads++;
           if (this.#wal === null) return this.close(closeCodes.fellBehind, `LSN ${this.sentLsn + 1} is neither in the change log nor in the WAL: reconnect for a full sync`);
           continue;
         }
@@ -258,6 +266,7 @@ export class PrimarySession {
       this.#unsubscribe?.();
       this.#unsubscribe = null;
       this.state = 'catchup';
+      this.leftLive++;
       void this.#catchUp();
     }
   }
@@ -291,6 +300,8 @@ export class PrimarySession {
       appliedLsn: this.appliedLsn,
       durableLsn: this.durableLsn,
       lagLsn: Math.max(0, primaryLastLsn - this.appliedLsn),
+      leftLive: this.leftLive,
+      walReads: this.walReads,
       lastAckAgoMs: this.lastAckAtMs === 0 ? null : Date.now() - this.lastAckAtMs,
       connectedAtMs: this.connectedAtMs,
     };

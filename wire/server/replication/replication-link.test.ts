@@ -123,3 +123,40 @@ test('the link cut and restored 10 times under write load: contents equal, one f
     await primary.stop();
   }
 });
+
+test('a replica that stops reading (SIGSTOP) under heavy writes: the primary leaves live delivery, catches it up from memory and the WAL on the same link, no full sync', async () => {
+  const primary = await node(dirs.make('primary'), { changeLogCapacity: 256 });
+  const load = await WriteLoad.open(primary);
+  try {
+    await load.burst(100);
+    const replica = await node(dirs.make('replica'), { replicaOf: primary.wsUrl });
+    await waitConverged(primary, replica);
+    const pid = replica.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // About 30 MiB of changes while the replica reads nothing: far past the 8 MiB pause bound.
+      load.start(8192);
+      await waitUntil('the primary to leave live delivery', 20_000, async () => {
+        const replicas = (await status(primary)).replication['replicas'] as Record<string, number>[];
+        return (replicas[0]?.['leftLive'] ?? 0) >= 1 && load.acknowledged > 3000;
+      });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await load.stop();
+    await waitConverged(primary, replica, 30_000);
+    await assertSameContents(primary, replica);
+    const view = (await status(primary)).replication;
+    const session = (view['replicas'] as Record<string, unknown>[])[0]!;
+    console.log(`stopped replica: ${load.acknowledged} writes, session ${JSON.stringify(session)}, syncs ${JSON.stringify(view['syncs'])}`);
+    assert.deepEqual(view['syncs'], { memory: 0, wal: 0, snapshot: 1 }, 'no new sync: the same link caught up');
+    assert.ok((session['walReads'] as number) >= 1, 'the catch-up read the WAL (the change log window had moved on)');
+    assert.equal(session['state'], 'live');
+    assert.equal((await status(replica)).replication['connects'], 1);
+    await replica.stop();
+  } finally {
+    await load.close();
+    await primary.stop();
+  }
+});
