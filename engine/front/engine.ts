@@ -18,7 +18,7 @@ import {
   testCrashThrowUncaught,
   type ControlOpcode,
 } from '../layout/batch-layout';
-import { allocateControl, controlSlotClockOverrideMs } from '../layout/control-layout';
+import { allocateControl, controlSlotClockOverrideMs, controlSlotFollower } from '../layout/control-layout';
 import { keyHash } from '../layout/hash';
 import { allocateJournal } from '../layout/journal-layout';
 import { partitionCount, scanLimitDefault, scanLimitMax } from '../layout/limits';
@@ -296,7 +296,10 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
   /** Replication (front/replication-*.ts): this node's persistence, null without a data dir. */
   get persistence(): Persistence | null { return this.#persistence; }
   /** A replica: writes answer ReadOnly, reads go on, no expiry sweep (the primary's expiries arrive). */
-  setReadOnly(on: boolean): void { if (this.#refusal === Status.Ok || this.#refusal === Status.ReadOnly) this.#refusal = on ? Status.ReadOnly : Status.Ok; }
+  setReadOnly(on: boolean): void {
+    if (this.#refusal === Status.Ok || this.#refusal === Status.ReadOnly) this.#refusal = on ? Status.ReadOnly : Status.Ok;
+    this.#control[controlSlotFollower] = on ? 1 : 0;
+  }
 
   /** The data dir, WAL, snapshot and recovery figures; null for a node without persistence. */
   persistenceStats(): PersistenceStats | null {

@@ -125,7 +125,11 @@ export class ReplicaApplier {
   async applyRecords(message: Records): Promise<void> {
     const changes = this.#host.changes;
     if (this.#fullSync !== null) throw new ReplicaStreamError('records inside a full sync');
-    if (message.firstLsn !== changes.lastLsn + 1) throw new ReplicaStreamError(`records from LSN ${message.firstLsn}, this node is at ${changes.lastLsn}`);
+    if (message.firstLsn !== changes.lastLsn + 1) {
+      // Behind us: this node holds a change the primary did not send (diverged). Ahead: a hole (reconnect and resume).
+      if (message.firstLsn <= changes.lastLsn) this.#needsFullSync = true;
+      throw new ReplicaStreamError(`records from LSN ${message.firstLsn}, this node is at ${changes.lastLsn}`);
+    }
     const counter = new ApplyCounter();
     const view = this.#view;
     const bytes = message.bytes;
