@@ -73,6 +73,11 @@ export class Persistence {
   #unsubscribe: (() => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
+  /**
+   * Replication (wire/server/replication/): the LSN after which a connected replica still needs
+   * the WAL (it is catching up from it, or may on a reconnect); segments with later records stay.
+   */
+  walNeededAfter: (() => number) | null = null;
   /** A replica's full sync runs: no WAL, no snapshots of our own until it finishes. */
   #fullSync = false;
 
@@ -176,8 +181,8 @@ export class Persistence {
       (report) => {
         this.#lastSnapshot = report;
         this.#snapshotsTaken++;
-        // Segments wholly covered by the snapshot go (a replica's needs will hold them back here).
-        wal.dropBefore(report.lsn);
+        // Segments wholly covered by the snapshot go, unless a connected replica still reads them.
+        wal.dropBefore(Math.min(report.lsn, this.walNeededAfter?.() ?? report.lsn));
         return report;
       },
       (error: unknown) => {

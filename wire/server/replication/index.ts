@@ -28,6 +28,7 @@ export function attachReplication(engine: EngineApi, replicaOf: string | null, l
   if (!(engine instanceof Engine)) return null;
   if (replicaOf === null) {
     const primary = new ReplicationPrimary(new ReplicationSource(engine, new Uint8Array(randomBytes(16))), engine.changes, logger);
+    if (engine.persistence !== null) engine.persistence.walNeededAfter = () => primary.walNeededAfter();
     return { primaryHttpUrl: null, register: (uws, app) => primary.register(uws, app), status: () => primary.status(), stop: () => primary.stop() };
   }
   const link = new ReplicaLink({

@@ -75,6 +75,8 @@ export class PrimarySession {
   appliedLsn = 0;
   durableLsn = 0;
   lastAckAtMs = 0;
+  /** True once the replica's position in our history is known (appliedLsn means something). */
+  positioned = false;
   /** Times this session left live delivery for catch-up (unread output past pauseBytes). */
   leftLive = 0;
   /** WAL cursors opened on this session (at the start or when the change log no longer held sentLsn + 1). */
@@ -165,6 +167,8 @@ export class PrimarySession {
     } else {
       this.#send(encodeStart(epoch, source.historyId, hello.lastAppliedLsn, plan.mode));
       this.sentLsn = hello.lastAppliedLsn;
+      this.appliedLsn = hello.lastAppliedLsn;
+      this.positioned = true;
       if (plan.mode === SyncMode.Wal) {
         this.#wal = plan.cursor;
         this.walReads++;
@@ -187,6 +191,9 @@ export class PrimarySession {
     if (this.#isClosed()) return;
     if (found === null) return this.close(closeCodes.fullSyncImpossible, 'no snapshot could be taken for a full sync');
     const { info, chunks } = found;
+    // From here the WAL after the snapshot's LSN is needed: a newer snapshot must not drop it.
+    this.appliedLsn = info.startLsn;
+    this.positioned = true;
     try {
       this.#send(encodeStart(epoch, info.historyId, info.startLsn, SyncMode.Snapshot));
       this.#send(encodeSnapshotBegin(epoch, info.historyId, info.startLsn, info.records, info.namespaces));

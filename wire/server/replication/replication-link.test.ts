@@ -124,8 +124,9 @@ test('the link cut and restored 10 times under write load: contents equal, one f
   }
 });
 
-test('a replica that stops reading (SIGSTOP) under heavy writes: the primary leaves live delivery, catches it up from memory and the WAL on the same link, no full sync', async () => {
-  const primary = await node(dirs.make('primary'), { changeLogCapacity: 256 });
+test('a replica that stops reading (SIGSTOP) under heavy writes and snapshots: the primary leaves live delivery, keeps the WAL the replica needs, catches it up on the same link, no full sync', async () => {
+  // Snapshots every second would delete the WAL segments the stopped replica needs, but for the hold.
+  const primary = await node(dirs.make('primary'), { changeLogCapacity: 256, snapshotIntervalSec: 1 });
   const load = await WriteLoad.open(primary);
   try {
     await load.burst(100);
@@ -140,6 +141,7 @@ test('a replica that stops reading (SIGSTOP) under heavy writes: the primary lea
         const replicas = (await status(primary)).replication['replicas'] as Record<string, number>[];
         return (replicas[0]?.['leftLive'] ?? 0) >= 1 && load.acknowledged > 3000;
       });
+      await new Promise((resolve) => setTimeout(resolve, 2500));
     } finally {
       process.kill(pid, 'SIGCONT');
     }

@@ -23,6 +23,8 @@ const backpressureBytesMax = 256 * 1024 * 1024;
 /** Hellos and acks are small; a larger frame from a replica is an error. */
 const inboundFrameBytesMax = 64 * 1024;
 const heartbeatIntervalMs = 1000;
+/** A replica further behind than this many changes no longer holds the WAL back (a bound on the disk it costs). */
+const walRetainLsnsMax = 16 * 1024 * 1024;
 
 export class ReplicationPrimary {
   readonly #sessions = new Set<PrimarySession>();
@@ -100,6 +102,17 @@ export class ReplicationPrimary {
         this.#logger.info({ replica: session.id, sentLsn: session.sentLsn, appliedLsn: session.appliedLsn }, 'replication: replica disconnected');
       },
     };
+  }
+
+  /** The LSN after which a connected replica still needs the WAL (Infinity: none). */
+  walNeededAfter(): number {
+    const lastLsn = this.#changes.lastLsn;
+    let needed = Number.POSITIVE_INFINITY;
+    for (const session of this.#sessions) {
+      if (!session.positioned || session.state === 'closed') continue;
+      if (lastLsn - session.appliedLsn <= walRetainLsnsMax) needed = Math.min(needed, session.appliedLsn);
+    }
+    return needed;
   }
 
   status(): Record<string, unknown> {
