@@ -28,7 +28,7 @@ import { Status, StatusError } from '../layout/status';
 import { headerBytes } from '../layout/table-layout';
 import { allocateTableBuffer, tableBytesMax, TableReader } from '../layout/table-reader';
 import type { EngineStats, Key, NamespaceConfig, Op, OpResult, ScanOptions, ScanPage } from '../layout/types';
-import type { AckGate } from './ack-gate';
+import type { AckGate, AnswerGate } from './ack-gate';
 import { ApplyRequest } from './apply-request';
 import { ChangeLog } from './change-log';
 import { Persistence, type PersistenceStats } from './persistence';
@@ -76,7 +76,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
   readonly #batcher = new OpBatcher(this);
   #sweepTimer: NodeJS.Timeout | null = null;
   #closed = false;
-  /** Per namespace: 1 when its writes are answered only once durable (ack `disk` on a persisting node). */
+  /** Per namespace: 0 answered when applied; 1 once durable (`disk`); 2 once durable and replicated (`replica`). */
   readonly #durableAcks: Uint8Array;
   /** Ok, or why ops are refused before they reach a shard: Recovering (all ops), PersistenceFailed (writes). */
   #refusal: Status = Status.Ok;
@@ -99,6 +99,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
           },
           ...(options.onRecoveryProgress === undefined ? {} : { onProgress: options.onRecoveryProgress }),
           ...(options.testOnlyWalFaults === undefined ? {} : { testOnlyFaults: options.testOnlyWalFaults }),
+          replicaAckTimeoutMs: engine.config.replicaAckTimeoutMs,
         });
       } catch (error: unknown) {
         await engine.close();
@@ -161,7 +162,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
       ));
     }
     this.#directReads = config.directReads ? this.#links.map((link, shard) => new DirectRead(this.#tables[shard]!, link.options.journalBuffer, controlBuffer)) : null;
-    this.#durableAcks = Uint8Array.from(config.namespaces, (namespace) => (config.persistence !== false && namespace.ack === 'disk' ? 1 : 0));
+    this.#durableAcks = Uint8Array.from(config.namespaces, (namespace) => (config.persistence === false || namespace.ack === 'memory' ? 0 : namespace.ack === 'disk' ? 1 : 2));
     if (config.sweepIntervalMs > 0) {
       // No sweep while recovering: its `expired` changes would take LSNs in the middle of the replay.
       const sweep = (): void => {
@@ -213,7 +214,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     }
     const opBytes = keyOpBytes(request.keyLength, request.contentType?.length ?? 0, request.value?.length ?? 0);
     link.writerFor(opBytes).writeKeyOp(request, hash);
-    if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash, this.#durableAcks[request.namespaceId] === 1);
+    if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash, this.#durableAcks[request.namespaceId]!);
     link.enqueue(sink, token);
   }
 
@@ -227,7 +228,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     const hash = keyHash(request.namespaceId, source, request.keyStart, request.keyLength);
     const link = this.#links[this.#partitions.shardOfKey(source, request.keyStart, request.keyLength)]!;
     link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength)).writeApply(request, hash);
-    link.noteWrite(hash, false);
+    link.noteWrite(hash, 0);
     link.enqueue(sink, token);
   }
 
@@ -283,8 +284,8 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     });
   }
 
-  attachAckGate(gate: AckGate): void {
-    for (const link of this.#links) link.ackGate = gate;
+  attachAckGate(gate: AckGate, replicaGate: AnswerGate | null = null): void {
+    for (const link of this.#links) [link.ackGate, link.replicaGate] = [gate, replicaGate];
   }
 
   /** Writes a snapshot now (`tessera snapshot`, POST /v1/admin/snapshot). */

@@ -2,7 +2,7 @@
 // narrow interface: the engine implements it, and persistence never reaches further in.
 
 import type { NamespaceConfig } from '../layout/types';
-import type { AckGate } from './ack-gate';
+import type { AckGate, AnswerGate } from './ack-gate';
 import type { ApplyRequest } from './apply-request';
 import type { ChangeLog } from './change-log';
 import type { ScanSliceRequest } from './op-writer';
@@ -19,5 +19,5 @@ export interface PersistenceHost {
   /** One scan slice of one shard; resolves with a copy of its payload, or null if the shard died. */
   scanSlice(shard: number, request: ScanSliceRequest): Promise<Uint8Array | null>;
   /** From now on, answers of `disk` writes wait for this gate. */
-  attachAckGate(gate: AckGate): void;
+  attachAckGate(gate: AckGate, replicaGate: AnswerGate | null): void;
 }

@@ -17,6 +17,7 @@ import { assert } from '../layout/assert';
 import { nodeFileLayer } from '../layout/file-layer';
 import type { TestOnlyFaults } from '../layout/file-layer';
 import { AckGate } from './ack-gate';
+import { ReplicaAckGate } from './replication-ack-gate';
 import { DataDir } from './data-dir';
 import type { PersistenceConfig } from './persistence-config';
 import type { PersistenceHost } from './persistence-host';
@@ -26,6 +27,8 @@ import { SnapshotReader } from './snapshot-reader';
 import { takeSnapshot, type SnapshotReport } from './snapshot-taker';
 import { WalClient } from './wal-client';
 import { WalReader } from './wal-reader';
+
+export const replicaAckTimeoutMsDefault = 2000;
 
 export interface PersistenceStats {
   dataDir: string;
@@ -54,6 +57,8 @@ export interface PersistenceOptions {
   onProgress?: RecoveryProgress;
   /** TEST-ONLY: faults injected into the log-writer's file layer. */
   testOnlyFaults?: TestOnlyFaults;
+  /** How long a `replica` write waits for replica acks once durable here (front/replication-ack-gate.ts). */
+  replicaAckTimeoutMs?: number;
 }
 
 export class Persistence {
@@ -78,6 +83,8 @@ export class Persistence {
    * the WAL (it is catching up from it, or may on a reconnect); segments with later records stay.
    */
   walNeededAfter: (() => number) | null = null;
+  /** Holds `replica` answers until replicas acknowledged them; the replication primary advances it. */
+  replicaGate: ReplicaAckGate | null = null;
   /** A replica's full sync runs: no WAL, no snapshots of our own until it finishes. */
   #fullSync = false;
 
@@ -125,11 +132,16 @@ export class Persistence {
     });
     this.#wal = wal;
     const gate = new AckGate(changes.lastLsn);
+    const replicaGate = new ReplicaAckGate(changes.lastLsn, this.#options.replicaAckTimeoutMs ?? replicaAckTimeoutMsDefault);
     this.#gate = gate;
-    wal.onDurable((lsn) => gate.advance(lsn));
+    this.replicaGate = replicaGate;
+    wal.onDurable((lsn) => {
+      gate.advance(lsn);
+      replicaGate.advanceLocal(lsn);
+    });
     wal.onFailed((error) => this.#fail(error));
     this.#unsubscribe = changes.subscribe((change) => wal.append(change));
-    this.#host.attachAckGate(gate);
+    this.#host.attachAckGate(gate, replicaGate);
   }
 
   // ---- a replica's full sync (front/replication-apply.ts) ----
@@ -165,6 +177,7 @@ export class Persistence {
     if (this.#failure !== null) return;
     this.#failure = error;
     this.#gate?.fail();
+    this.replicaGate?.fail();
     this.#options.onFailed(error);
   }
 

@@ -27,9 +27,16 @@ export interface ReplicationHandle {
 export function attachReplication(engine: EngineApi, replicaOf: string | null, logger: Logger): ReplicationHandle | null {
   if (!(engine instanceof Engine)) return null;
   if (replicaOf === null) {
-    const primary = new ReplicationPrimary(new ReplicationSource(engine, new Uint8Array(randomBytes(16))), engine.changes, logger);
+    const primary = new ReplicationPrimary(new ReplicationSource(engine, new Uint8Array(randomBytes(16))), engine.changes, logger, {
+      minReplicas: engine.config.minReplicas,
+      onReplicated: (lsn) => engine.persistence?.replicaGate?.advanceReplicated(lsn),
+    });
     if (engine.persistence !== null) engine.persistence.walNeededAfter = () => primary.walNeededAfter();
-    return { primaryHttpUrl: null, register: (uws, app) => primary.register(uws, app), status: () => primary.status(), stop: () => primary.stop() };
+    const status = (): Record<string, unknown> => {
+      const gate = engine.persistence?.replicaGate ?? null;
+      return { ...primary.status(), minReplicas: engine.config.minReplicas, replicatedLsn: gate?.replicatedLsn ?? null, replicaAckTimeouts: gate?.timeouts ?? 0 };
+    };
+    return { primaryHttpUrl: null, register: (uws, app) => primary.register(uws, app), status, stop: () => primary.stop() };
   }
   const link = new ReplicaLink({
     primaryUrl: replicaOf,

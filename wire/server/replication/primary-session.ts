@@ -57,6 +57,8 @@ export interface SessionContext {
   epoch(): number;
   /** Called once per sync decision (memory, wal, snapshot): the /status and /metrics counts. */
   counted(mode: SyncMode): void;
+  /** A replica acknowledged: the replicated watermark may move (`replica` acks). */
+  acked(): void;
 }
 
 export interface SessionUserData {
@@ -114,6 +116,7 @@ export class PrimarySession {
       this.appliedLsn = Math.max(this.appliedLsn, message.appliedLsn);
       this.durableLsn = Math.max(this.durableLsn, message.durableLsn);
       this.lastAckAtMs = Date.now();
+      this.#context.acked();
       return;
     }
     this.close(closeCodes.protocol, `unexpected message type ${message.type} in state ${this.state}`);

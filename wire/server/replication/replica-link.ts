@@ -30,7 +30,8 @@ import { replicationPath } from './replication-primary';
 /** The largest frame accepted from a primary: a WAL record of the largest value, with room. */
 const inboundFrameBytesMax = 80 * 1024 * 1024;
 const framesQueuedMax = 64;
-const ackIntervalMs = 20;
+/** Acks go after every applied frame and, for the durable LSN moving, at most this often. */
+const ackIntervalMs = 5;
 const reconnectDelayMsMin = 50;
 const reconnectDelayMsMax = 2000;
 
@@ -170,7 +171,7 @@ export class ReplicaLink {
       case MessageType.Records:
         await applier.applyRecords(message);
         this.primaryLastLsn = Math.max(this.primaryLastLsn, applier.appliedLsn);
-        return;
+        return this.#ack(false);
       case MessageType.SnapshotBegin:
         this.#options.logger.info({ lsn: message.lsn, records: message.records }, 'replication: full sync begins');
         return applier.beginFullSync(message);

@@ -16,6 +16,13 @@ import type { Logger } from '../logger';
 import { closeCodes, PrimarySession, type SessionContext, type SessionUserData } from './primary-session';
 
 export const replicationPath = '/v1/replication';
+
+export interface AckOptions {
+  /** Replicas that must hold a write before a `replica` write is answered (engine config minReplicas). */
+  minReplicas: number;
+  /** The replicated watermark moved (engine/front/replication-ack-gate.ts). */
+  onReplicated(lsn: number): void;
+}
 /** Unread output at which a session pauses (catch-up) or leaves live delivery. */
 const pauseBytesDefault = 8 * 1024 * 1024;
 /** uWS drops a connection past this (a session pauses far below it). */
@@ -38,8 +45,11 @@ export class ReplicationPrimary {
   /** The epoch every frame carries; 1 until promotions exist (issue 12, step 5). */
   epoch = 1;
 
-  constructor(source: ReplicationSource, changes: ChangeLog, logger: Logger) {
+  readonly #acks: AckOptions;
+
+  constructor(source: ReplicationSource, changes: ChangeLog, logger: Logger, acks: AckOptions) {
     this.#source = source;
+    this.#acks = acks;
     this.#changes = changes;
     this.#logger = logger;
     this.#context = {
@@ -51,6 +61,7 @@ export class ReplicationPrimary {
       counted: (mode: SyncMode) => {
         this.syncCounts[syncModeNames[mode] as 'memory' | 'wal' | 'snapshot']++;
       },
+      acked: () => this.#replicatedChanged(),
     };
   }
 
@@ -102,6 +113,19 @@ export class ReplicationPrimary {
         this.#logger.info({ replica: session.id, sentLsn: session.sentLsn, appliedLsn: session.appliedLsn }, 'replication: replica disconnected');
       },
     };
+  }
+
+  /**
+   * The replicated watermark: the minReplicas-th highest durable LSN acknowledged by the connected
+   * replicas (acks of another epoch were never counted). Fewer replicas: it does not move, and
+   * `replica` writes time out with NotEnoughReplicas.
+   */
+  #replicatedChanged(): void {
+    const durable: number[] = [];
+    for (const session of this.#sessions) if (session.positioned && session.state !== 'closed') durable.push(session.durableLsn);
+    if (durable.length < this.#acks.minReplicas) return;
+    durable.sort((left, right) => right - left);
+    this.#acks.onReplicated(durable[this.#acks.minReplicas - 1]!);
   }
 
   /** The LSN after which a connected replica still needs the WAL (Infinity: none). */

@@ -18,6 +18,10 @@ export interface NodeOptions {
   snapshotIntervalSec?: number;
   walSegmentBytes?: number;
   replicaOf?: string;
+  /** Namespaces instead of the one `content` store. */
+  namespaces?: object[];
+  /** More engine settings (minReplicas, replicaAckTimeoutMs). */
+  engine?: object;
 }
 
 /** A data dir that outlives the processes started on it; removed by removeAll(). */
@@ -41,7 +45,8 @@ export function nodeConfig(dataDir: string, options: NodeOptions = {}): object {
       shards: 2,
       sweepIntervalMs: 0,
       changeLogCapacity: options.changeLogCapacity ?? 65536,
-      namespaces: [{ name: namespace, mode: 'store', maxKeyBytes: 256, maxValueBytes: 64 * 1024 }],
+      namespaces: options.namespaces ?? [{ name: namespace, mode: 'store', maxKeyBytes: 256, maxValueBytes: 64 * 1024 }],
+      ...options.engine,
     },
     limits: { shutdownGraceMs: 5000 },
     ...(options.replicaOf === undefined ? {} : { replicaOf: options.replicaOf }),
