@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { assert } from '../layout/assert';
 import { nodeFileLayer } from '../layout/file-layer';
+import { sameHistory } from '../layout/wal-segment-header';
 import type { TestOnlyFaults } from '../layout/file-layer';
 import { AckGate } from './ack-gate';
 import { ReplicaAckGate } from './replication-ack-gate';
@@ -104,10 +105,10 @@ export class Persistence {
   async start(): Promise<RecoveryReport> {
     assert(this.#wal === null, 'persistence started twice');
     const dataDir = this.dataDir;
-    const historyId = dataDir.historyId;
+    const { historyId, previousHistoryId } = dataDir.history;
     const report = await recover(this.#host, {
-      snapshots: new SnapshotReader({ snapshotDirectory: dataDir.snapshotDirectory, historyId }),
-      wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId }),
+      snapshots: new SnapshotReader({ snapshotDirectory: dataDir.snapshotDirectory, historyId, previousHistoryId }),
+      wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId, previousHistoryId }),
     }, this.#options.onProgress ?? (() => undefined));
     this.#recovery = report;
     await this.#openWal();
@@ -164,6 +165,25 @@ export class Persistence {
     removeFilesIn(this.dataDir.snapshotDirectory);
     this.dataDir.replaceHistory({ historyId, previousHistoryId: null, switchLsn: 0 });
     return this.#snapshots;
+  }
+
+  /**
+   * A promotion (or a replica following a promoted primary): this node's history continues as
+   * `historyId` from `switchLsn` (its first LSN); the current one is remembered as the previous, so
+   * its WAL segments and snapshots stay readable and replicas of it can continue without a full sync.
+   */
+  async switchHistory(historyId: Uint8Array, switchLsn: number): Promise<void> {
+    const current = this.dataDir.history;
+    if (sameHistory(current.historyId, historyId)) return;
+    assert(this.#wal !== null && !this.#fullSync, 'switchHistory on a persistence that is not logging');
+    assert(switchLsn === this.#host.changes.lastLsn + 1, 'a history switches at the next LSN');
+    // The WAL goes on in a segment of the new history: segments name one history each.
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    await this.#wal.close();
+    this.#wal = null;
+    this.dataDir.replaceHistory({ historyId, previousHistoryId: current.historyId, switchLsn });
+    await this.#openWal();
   }
 
   /** The snapshot is written and the change log reset to its LSN: log again from there. */

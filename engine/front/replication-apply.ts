@@ -30,9 +30,9 @@ import {
   scanResultCountByte,
   scanResultHeaderBytes,
 } from '../layout/batch-layout';
-import type { Records, SnapshotBegin, SnapshotChunk, SnapshotEnd } from '../layout/replication-protocol';
+import { SyncMode, type Records, type SnapshotBegin, type SnapshotChunk, type SnapshotEnd, type Start } from '../layout/replication-protocol';
 import type { Change, NamespaceConfig, ScanOptions, ScanPage } from '../layout/types';
-import { historyIdBytes } from '../layout/wal-segment-header';
+import { historyIdBytes, sameHistory } from '../layout/wal-segment-header';
 import { RecordCheck, WalRecordView } from '../layout/wal-record';
 import { pad4 } from '../layout/words';
 import { fillApplyRequest } from './apply-logged-change';
@@ -108,8 +108,33 @@ export class ReplicaApplier {
     return this.#historyId.slice();
   }
 
+  /** A full sync is halfway (a promotion now would serve a partial copy). */
+  get inFullSync(): boolean {
+    return this.#fullSync !== null || this.#needsFullSync;
+  }
+
+  /** This node becomes a primary: its own history id from here (a memory node's; the data dir keeps a persisting one's). */
+  adoptHistory(historyId: Uint8Array): void {
+    this.#historyId = historyId.slice();
+  }
+
   get appliedLsn(): number {
     return this.#host.changes.lastLsn;
+  }
+
+  /**
+   * Start of a partial sync: the primary's history may be a promotion's continuation of ours
+   * (Start names it as the previous): this node takes it on, remembering ours up to the switch.
+   */
+  async start(message: Start): Promise<void> {
+    if (message.mode === SyncMode.Snapshot || sameHistory(message.historyId, this.#historyId)) return;
+    const previous = message.previousHistoryId;
+    if (previous === null || !sameHistory(previous, this.#historyId) || this.#host.changes.lastLsn >= message.switchLsn) {
+      this.#needsFullSync = true;
+      throw new ReplicaStreamError('a partial sync of a history this node does not continue');
+    }
+    await this.#host.persistence?.switchHistory(message.historyId, message.switchLsn);
+    this.#historyId = message.historyId.slice();
   }
 
   /** The link dropped: a full sync cut halfway is started again from scratch. */

@@ -28,7 +28,7 @@ export interface SourceHost {
 
 export class ReplicationSource {
   readonly #host: SourceHost;
-  readonly #memoryHistoryId: Uint8Array;
+  #memoryHistoryId: Uint8Array;
 
   /** memoryHistoryId: the history of a node without a data dir (minted at its start). */
   constructor(host: SourceHost, memoryHistoryId: Uint8Array) {
@@ -40,6 +40,26 @@ export class ReplicationSource {
     return this.#host.persistence?.dataDir.historyId ?? this.#memoryHistoryId.slice();
   }
 
+  /** The history this one continued after a promotion, and its first LSN; null when none. */
+  get previous(): { historyId: Uint8Array; switchLsn: number } | null {
+    const history = this.#host.persistence?.dataDir.history ?? this.#memoryPrevious;
+    return history === null || history.previousHistoryId === null ? null : { historyId: history.previousHistoryId, switchLsn: history.switchLsn };
+  }
+
+  /** A node without a data dir promoted: its new history (the data dir keeps it otherwise). */
+  #memoryPrevious: { previousHistoryId: Uint8Array | null; switchLsn: number } | null = null;
+  promoteInMemory(previousHistoryId: Uint8Array, historyId: Uint8Array, switchLsn: number): void {
+    this.#memoryPrevious = { previousHistoryId: previousHistoryId.slice(), switchLsn };
+    this.#memoryHistoryId = historyId.slice();
+  }
+
+  /** A replica's position continues ours: our history, or the previous one up to the switch. */
+  #continues(historyId: Uint8Array, lastLsn: number): boolean {
+    if (sameHistory(historyId, this.historyId)) return true;
+    const previous = this.previous;
+    return previous !== null && sameHistory(historyId, previous.historyId) && lastLsn < previous.switchLsn;
+  }
+
   get canFullSync(): boolean {
     return this.#host.persistence !== null;
   }
@@ -47,7 +67,7 @@ export class ReplicationSource {
   /** How a replica at (historyId, lastLsn) is brought up to date; a WAL plan comes with its cursor. */
   plan(historyId: Uint8Array, lastLsn: number): { mode: SyncMode.Memory } | { mode: SyncMode.Wal; cursor: WalCursor } | { mode: SyncMode.Snapshot } {
     const changes = this.#host.changes;
-    if (!sameHistory(historyId, this.historyId) || lastLsn > changes.lastLsn) return { mode: SyncMode.Snapshot };
+    if (!this.#continues(historyId, lastLsn) || lastLsn > changes.lastLsn) return { mode: SyncMode.Snapshot };
     const window = changes.readFrom(lastLsn, 1);
     if (!('gap' in window)) return { mode: SyncMode.Memory };
     const cursor = this.walCursor(lastLsn);
@@ -58,7 +78,8 @@ export class ReplicationSource {
   walCursor(afterLsn: number): WalCursor | null {
     const persistence = this.#host.persistence;
     if (persistence === null) return null;
-    const cursor = new WalCursor(new WalReader({ walDirectory: persistence.dataDir.walDirectory, fromLsn: afterLsn, historyId: persistence.dataDir.historyId, readOnly: true }));
+    const { historyId, previousHistoryId } = persistence.dataDir.history;
+    const cursor = new WalCursor(new WalReader({ walDirectory: persistence.dataDir.walDirectory, fromLsn: afterLsn, historyId, previousHistoryId, readOnly: true }));
     return cursor.reaches() ? cursor : null;
   }
 
@@ -66,7 +87,8 @@ export class ReplicationSource {
   async snapshotForSync(): Promise<{ info: SnapshotInfo; chunks: Generator<SnapshotChunk> } | null> {
     const persistence = this.#host.persistence;
     if (persistence === null) return null;
-    const options = { snapshotDirectory: persistence.dataDir.snapshotDirectory, historyId: persistence.dataDir.historyId };
+    const { historyId, previousHistoryId } = persistence.dataDir.history;
+    const options = { snapshotDirectory: persistence.dataDir.snapshotDirectory, historyId, previousHistoryId };
     let reader = new SnapshotReader(options);
     let info = reader.findNewest();
     if (info === null) {

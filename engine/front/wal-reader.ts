@@ -32,6 +32,8 @@ export interface WalReadOptions {
   fromLsn: number;
   /** When given, every segment must belong to this history. */
   historyId?: Uint8Array;
+  /** After a promotion (DESIGN: replid2): segments of the history this one continued are this history's too. */
+  previousHistoryId?: Uint8Array | null;
   files?: FileLayer;
   /**
    * Never truncate nor delete: a primary reading its LIVE WAL for a replica meets the record the
@@ -141,7 +143,9 @@ export class WalReader {
         this.#repair(segments, index, 0, header === HeaderCheck.Blank ? 'a blank segment before the last' : 'a corrupt segment header', Math.max(chainLsn, 0));
         return;
       }
-      if (this.#options.historyId !== undefined && !sameHistory(header.historyId, this.#options.historyId)) {
+      const previous = this.#options.previousHistoryId;
+      const ours = this.#options.historyId === undefined || sameHistory(header.historyId, this.#options.historyId) || (previous != null && sameHistory(header.historyId, previous));
+      if (!ours) {
         throw new Error(`WAL segment ${segment.filePath} belongs to another history: refusing to read or repair it`);
       }
       if (chainLsn < 0 && header.firstLsn > this.#options.fromLsn + 1) {

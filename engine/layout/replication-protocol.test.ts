@@ -23,7 +23,11 @@ const history = Uint8Array.from({ length: 16 }, (_, index) => index * 7 + 1);
 test('control messages round trip with their epoch', () => {
   const hello = decodeReplicationMessage(encodeHello(7, history, 2 ** 40 + 3, 'tøken'));
   assert.deepEqual(hello, { type: MessageType.Hello, epoch: 7, historyId: history, lastAppliedLsn: 2 ** 40 + 3, token: 'tøken' });
-  assert.deepEqual(decodeReplicationMessage(encodeStart(8, history, 12, SyncMode.Wal)), { type: MessageType.Start, epoch: 8, historyId: history, fromLsn: 12, mode: SyncMode.Wal });
+  assert.deepEqual(decodeReplicationMessage(encodeStart(8, history, 12, SyncMode.Wal)), { type: MessageType.Start, epoch: 8, historyId: history, fromLsn: 12, mode: SyncMode.Wal, previousHistoryId: null, switchLsn: 0 });
+  const previous = new Uint8Array(16).fill(9);
+  assert.deepEqual(decodeReplicationMessage(encodeStart(9, history, 12, SyncMode.Memory, { historyId: previous, switchLsn: 10 })), {
+    type: MessageType.Start, epoch: 9, historyId: history, fromLsn: 12, mode: SyncMode.Memory, previousHistoryId: previous, switchLsn: 10,
+  });
   assert.deepEqual(decodeReplicationMessage(encodeSnapshotBegin(9, history, 100, 55, ['content', 'other'])), {
     type: MessageType.SnapshotBegin, epoch: 9, historyId: history, lsn: 100, records: 55, namespaces: ['content', 'other'],
   });

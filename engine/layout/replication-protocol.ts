@@ -10,7 +10,9 @@
 //
 //   Hello          replica → primary   +8 historyId[16] +24 f64 lastAppliedLsn +32 u16 tokenBytes, token (UTF-8)
 //   Start          primary → replica   +8 historyId[16] +24 f64 fromLsn +32 u8 mode (SyncMode)
-//                  the stream that follows continues (historyId, fromLsn); a snapshot first when mode says so
+//                  +40 previousHistoryId[16] (zeros: none) +56 f64 switchLsn (0: none)
+//                  the stream that follows continues (historyId, fromLsn); a snapshot first when mode
+//                  says so; the previous history and switch LSN let a replica take on a promotion
 //   Records        primary → replica   +8 f64 firstLsn +16 u32 count +20 u32 reserved, then `count` WAL
 //                  records (layout/wal-record.ts, sealed: each keeps its checksum), LSNs consecutive
 //   SnapshotBegin  primary → replica   +8 historyId[16] +24 f64 lsn +32 f64 records +40 u16 namespaceCount,
@@ -55,7 +57,7 @@ export const enum SyncMode {
 export const syncModeNames = ['', 'memory', 'wal', 'snapshot'] as const;
 
 export interface Hello { type: MessageType.Hello; epoch: number; historyId: Uint8Array; lastAppliedLsn: number; token: string }
-export interface Start { type: MessageType.Start; epoch: number; historyId: Uint8Array; fromLsn: number; mode: SyncMode }
+export interface Start { type: MessageType.Start; epoch: number; historyId: Uint8Array; fromLsn: number; mode: SyncMode; previousHistoryId: Uint8Array | null; switchLsn: number }
 export interface Records { type: MessageType.Records; epoch: number; firstLsn: number; count: number; bytes: Uint8Array; recordsStart: number }
 export interface SnapshotBegin { type: MessageType.SnapshotBegin; epoch: number; historyId: Uint8Array; lsn: number; records: number; namespaces: string[] }
 export interface SnapshotChunk { type: MessageType.SnapshotChunk; epoch: number; records: number; chunk: Uint8Array }
@@ -103,11 +105,15 @@ export function encodeHello(epoch: number, historyId: Uint8Array, lastAppliedLsn
   return bytes;
 }
 
-export function encodeStart(epoch: number, historyId: Uint8Array, fromLsn: number, mode: SyncMode): Uint8Array {
-  const { bytes, view } = fixed(MessageType.Start, epoch, 40);
+export function encodeStart(epoch: number, historyId: Uint8Array, fromLsn: number, mode: SyncMode, previous: { historyId: Uint8Array; switchLsn: number } | null = null): Uint8Array {
+  const { bytes, view } = fixed(MessageType.Start, epoch, 64);
   setHistory(bytes, 8, historyId);
   setLsn(view, 24, fromLsn);
   bytes[32] = mode;
+  if (previous !== null) {
+    setHistory(bytes, 40, previous.historyId);
+    setLsn(view, 56, previous.switchLsn);
+  }
   return bytes;
 }
 
@@ -186,10 +192,13 @@ export function decodeReplicationMessage(bytes: Uint8Array): ReplicationMessage 
       return { type: MessageType.Hello, epoch, historyId: bytes.slice(8, 24), lastAppliedLsn, token };
     }
     case MessageType.Start: {
-      const fromLsn = bytes.length === 40 ? lsnAt(24) : -1;
+      const fromLsn = bytes.length === 64 ? lsnAt(24) : -1;
+      const switchLsn = bytes.length === 64 ? lsnAt(56) : -1;
       const mode = bytes[32] ?? 0;
-      if (fromLsn < 0 || mode < SyncMode.Memory || mode > SyncMode.Snapshot) return null;
-      return { type: MessageType.Start, epoch, historyId: bytes.slice(8, 24), fromLsn, mode: mode as SyncMode };
+      if (fromLsn < 0 || switchLsn < 0 || mode < SyncMode.Memory || mode > SyncMode.Snapshot) return null;
+      const previous = bytes.slice(40, 56);
+      const previousHistoryId = previous.every((byte) => byte === 0) ? null : previous;
+      return { type: MessageType.Start, epoch, historyId: bytes.slice(8, 24), fromLsn, mode: mode as SyncMode, previousHistoryId, switchLsn };
     }
     case MessageType.Records:
       return decodeRecords(bytes, view, epoch);

@@ -1,8 +1,11 @@
-// The server's one entry to replication: a primary's endpoint, or a replica's link, by config.
+// The server's one entry to replication: every node serves /v1/replication (a replica refuses
+// hellos until promoted) and POST /v1/admin/promote; a node started with replicaOf follows its
+// primary with a ReplicaLink until it is promoted.
 import { randomBytes } from 'node:crypto';
-import type { TemplatedApp } from 'uWebSockets.js';
+import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { EngineApi } from '../../../engine/front/engine-api';
 import { Engine } from '../../../engine/front/engine';
+import { EpochStore } from '../../../engine/front/replication-epoch';
 import { ReplicationSource } from '../../../engine/front/replication-source';
 import type { UwsModule } from '../load-uws';
 import type { Logger } from '../logger';
@@ -10,6 +13,7 @@ import { httpOriginOf, ReplicaLink } from './replica-link';
 import { ReplicationPrimary } from './replication-primary';
 
 export { replicationPath } from './replication-primary';
+export const promotePath = '/v1/admin/promote';
 
 export interface ReplicationHandle {
   /** The primary's HTTP origin on a replica (the 421 body of a refused write); null on a primary. */
@@ -19,44 +23,142 @@ export interface ReplicationHandle {
   stop(): void;
 }
 
-/**
- * Replication for a node: with replicaOf, a replica (writes refused ReadOnly once recovery is done,
- * then the link starts); without, a primary that serves /v1/replication. Null for an engine that
- * is not the shard engine (a test's wrapped or model engine).
- */
-export function attachReplication(engine: EngineApi, replicaOf: string | null, logger: Logger): ReplicationHandle | null {
-  if (!(engine instanceof Engine)) return null;
-  if (replicaOf === null) {
-    const primary = new ReplicationPrimary(new ReplicationSource(engine, new Uint8Array(randomBytes(16))), engine.changes, logger, {
+export interface PromoteResult {
+  epoch: number;
+  historyId: string;
+  previousHistoryId: string;
+  switchLsn: number;
+}
+
+class ReplicationNode implements ReplicationHandle {
+  readonly #engine: Engine;
+  readonly #logger: Logger;
+  readonly #epochs: EpochStore;
+  readonly #source: ReplicationSource;
+  readonly #primary: ReplicationPrimary;
+  readonly #replicaOf: string | null;
+  #link: ReplicaLink | null = null;
+  #promoting: Promise<PromoteResult> | null = null;
+  #stopped = false;
+
+  constructor(engine: Engine, replicaOf: string | null, logger: Logger) {
+    this.#engine = engine;
+    this.#logger = logger;
+    this.#replicaOf = replicaOf;
+    this.#epochs = new EpochStore(engine.persistence?.dataDir.directory ?? null);
+    this.#source = new ReplicationSource(engine, new Uint8Array(randomBytes(16)));
+    this.#primary = new ReplicationPrimary(this.#source, engine.changes, logger, {
       minReplicas: engine.config.minReplicas,
       onReplicated: (lsn) => engine.persistence?.replicaGate?.advanceReplicated(lsn),
+      epoch: () => this.#epochs.epoch,
+      accepting: () => this.#link === null,
     });
-    if (engine.persistence !== null) engine.persistence.walNeededAfter = () => primary.walNeededAfter();
-    const status = (): Record<string, unknown> => {
-      const gate = engine.persistence?.replicaGate ?? null;
-      return { ...primary.status(), minReplicas: engine.config.minReplicas, replicatedLsn: gate?.replicatedLsn ?? null, replicaAckTimeouts: gate?.timeouts ?? 0 };
-    };
-    return { primaryHttpUrl: null, register: (uws, app) => primary.register(uws, app), status, stop: () => primary.stop() };
+    if (engine.persistence !== null) engine.persistence.walNeededAfter = () => this.#primary.walNeededAfter();
+    if (replicaOf !== null) this.#follow(replicaOf);
   }
-  const link = new ReplicaLink({
-    primaryUrl: replicaOf,
-    host: engine,
-    logger,
-    durableLsn: () => engine.persistenceStats()?.durableLsn ?? engine.changes.lastLsn,
-  });
-  let stopped = false;
-  // Read-only from the moment recovery ends (until then every op answers Recovering anyway).
-  void engine.ready.then(() => {
-    engine.setReadOnly(true);
-    if (!stopped) link.start();
-  }, () => undefined);
-  return {
-    primaryHttpUrl: httpOriginOf(replicaOf),
-    register: () => undefined,
-    status: () => link.status(),
-    stop: () => {
-      stopped = true;
-      link.stop();
-    },
-  };
+
+  #follow(replicaOf: string): void {
+    const engine = this.#engine;
+    const link = new ReplicaLink({
+      primaryUrl: replicaOf,
+      host: engine,
+      logger: this.#logger,
+      durableLsn: () => engine.persistenceStats()?.durableLsn ?? engine.changes.lastLsn,
+      epoch: this.#epochs.epoch,
+      onEpoch: (epoch) => this.#epochs.raise(epoch),
+    });
+    this.#link = link;
+    // Read-only from the moment recovery ends (until then every op answers Recovering anyway).
+    void engine.ready.then(() => {
+      if (this.#link !== link || this.#stopped) return;
+      engine.setReadOnly(true);
+      link.start();
+    }, () => undefined);
+  }
+
+  get primaryHttpUrl(): string | null {
+    return this.#link === null || this.#replicaOf === null ? null : httpOriginOf(this.#replicaOf);
+  }
+
+  register(uws: UwsModule, app: TemplatedApp): void {
+    this.#primary.register(uws, app);
+    app.post(promotePath, (res) => this.#handlePromote(res));
+  }
+
+  /** POST /v1/admin/promote: 200 with the new epoch and history, 409 on a node that is not a replica. */
+  #handlePromote(res: HttpResponse): void {
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    const answer = (code: string, body: object): void => {
+      if (aborted) return;
+      res.cork(() => res.writeStatus(code).writeHeader('Content-Type', 'application/json').writeHeader('Cache-Control', 'no-store').end(JSON.stringify(body)));
+    };
+    this.promote().then(
+      (result) => answer('200 OK', result),
+      (error: unknown) => answer('409 Conflict', { error: 'InvalidArgument', message: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+
+  /**
+   * Makes this replica the primary: the link stops (every frame received is applied first), the
+   * epoch becomes the highest seen + 1 (recorded before anything else changes), the history id is
+   * new with the old one remembered up to the switch LSN (so replicas of the old primary continue
+   * without a full sync), and writes are accepted.
+   */
+  promote(): Promise<PromoteResult> {
+    this.#promoting ??= this.#promote().finally(() => (this.#promoting = null));
+    return this.#promoting;
+  }
+
+  async #promote(): Promise<PromoteResult> {
+    const link = this.#link;
+    if (link === null) throw new Error('this node is already a primary');
+    await this.#engine.ready;
+    await link.stop();
+    if (link.applier.inFullSync) {
+      this.#link = null;
+      this.#follow(this.#replicaOf!);
+      throw new Error('a full sync is halfway: this replica holds a partial copy and cannot be promoted');
+    }
+    const epoch = Math.max(this.#epochs.epoch, link.epoch) + 1;
+    this.#epochs.raise(epoch);
+    const previousHistoryId = link.applier.historyId;
+    const historyId = new Uint8Array(randomBytes(16));
+    const switchLsn = this.#engine.changes.lastLsn + 1;
+    const persistence = this.#engine.persistence;
+    if (persistence !== null) await persistence.switchHistory(historyId, switchLsn);
+    else this.#source.promoteInMemory(previousHistoryId, historyId, switchLsn);
+    link.applier.adoptHistory(historyId);
+    this.#link = null;
+    this.#engine.setReadOnly(false);
+    const result = { epoch, historyId: Buffer.from(historyId).toString('hex'), previousHistoryId: Buffer.from(previousHistoryId).toString('hex'), switchLsn };
+    this.#logger.warn(result, 'replication: promoted to primary');
+    return result;
+  }
+
+  status(): Record<string, unknown> {
+    if (this.#link !== null) return this.#link.status();
+    const gate = this.#engine.persistence?.replicaGate ?? null;
+    const previous = this.#source.previous;
+    return {
+      ...this.#primary.status(),
+      previousHistoryId: previous === null ? null : Buffer.from(previous.historyId).toString('hex'),
+      switchLsn: previous?.switchLsn ?? 0,
+      minReplicas: this.#engine.config.minReplicas,
+      replicatedLsn: gate?.replicatedLsn ?? null,
+      replicaAckTimeouts: gate?.timeouts ?? 0,
+    };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    void this.#link?.stop();
+    this.#primary.stop();
+  }
+}
+
+/** Replication for a node; null for an engine that is not the shard engine (a test's wrapped or model engine). */
+export function attachReplication(engine: EngineApi, replicaOf: string | null, logger: Logger): ReplicationHandle | null {
+  if (!(engine instanceof Engine)) return null;
+  return new ReplicationNode(engine, replicaOf, logger);
 }

@@ -46,6 +46,7 @@ export const closeCodes = {
   fullSyncImpossible: 4001,
   fellBehind: 4002,
   stalePrimary: 4003,
+  notPrimary: 4004,
   shuttingDown: 1001,
 } as const;
 
@@ -59,6 +60,8 @@ export interface SessionContext {
   counted(mode: SyncMode): void;
   /** A replica acknowledged: the replicated watermark may move (`replica` acks). */
   acked(): void;
+  /** False while this node is itself a replica: it serves no stream until promoted. */
+  accepting(): boolean;
 }
 
 export interface SessionUserData {
@@ -158,6 +161,7 @@ export class PrimarySession {
   async #start(hello: Hello): Promise<void> {
     const { source, logger } = this.#context;
     const epoch = this.#context.epoch();
+    if (!this.#context.accepting()) return this.close(closeCodes.notPrimary, 'this node is a replica: connect to its primary');
     if (hello.epoch > epoch) return this.close(closeCodes.stalePrimary, `the replica followed epoch ${hello.epoch}; this primary is at ${epoch}`);
     const plan = source.plan(hello.historyId, hello.lastAppliedLsn);
     this.lastSync = plan.mode;
@@ -168,7 +172,7 @@ export class PrimarySession {
       this.state = 'snapshot';
       await this.#sendSnapshot();
     } else {
-      this.#send(encodeStart(epoch, source.historyId, hello.lastAppliedLsn, plan.mode));
+      this.#send(encodeStart(epoch, source.historyId, hello.lastAppliedLsn, plan.mode, source.previous));
       this.sentLsn = hello.lastAppliedLsn;
       this.appliedLsn = hello.lastAppliedLsn;
       this.positioned = true;
@@ -198,8 +202,10 @@ export class PrimarySession {
     this.appliedLsn = info.startLsn;
     this.positioned = true;
     try {
-      this.#send(encodeStart(epoch, info.historyId, info.startLsn, SyncMode.Snapshot));
-      this.#send(encodeSnapshotBegin(epoch, info.historyId, info.startLsn, info.records, info.namespaces));
+      // Our current history, even for a snapshot taken before a promotion: the stream after it is ours.
+      const historyId = source.historyId;
+      this.#send(encodeStart(epoch, historyId, info.startLsn, SyncMode.Snapshot));
+      this.#send(encodeSnapshotBegin(epoch, historyId, info.startLsn, info.records, info.namespaces));
       for (const chunk of chunks) {
         this.#send(encodeSnapshotChunk(epoch, chunk.records, chunk.bytes));
         await this.#pauseIfBehind();

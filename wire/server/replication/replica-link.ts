@@ -42,6 +42,10 @@ export interface ReplicaLinkOptions {
   logger: Logger;
   /** This node's durable LSN (its WAL), or its applied LSN for a memory node. */
   durableLsn(): number;
+  /** The highest epoch followed so far (from the data dir). */
+  epoch: number;
+  /** A frame of a higher epoch arrived: record it (durably) before it is applied. */
+  onEpoch(epoch: number): void;
 }
 
 /** The replication URL of a primary named by its client URL (or by its replication URL). */
@@ -81,6 +85,7 @@ export class ReplicaLink {
   constructor(options: ReplicaLinkOptions) {
     this.#options = options;
     this.#url = replicationUrlOf(options.primaryUrl);
+    this.epoch = options.epoch;
     this.applier = new ReplicaApplier(options.host, new Uint8Array(randomBytes(16)));
   }
 
@@ -90,11 +95,15 @@ export class ReplicaLink {
     this.#ackTimer.unref();
   }
 
-  stop(): void {
+  /** Stops the link; resolves once every frame already received has been applied. */
+  stop(): Promise<void> {
     this.#stopped = true;
     if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
     if (this.#ackTimer !== null) clearInterval(this.#ackTimer);
     this.#socket?.close(1001, 'replica shutting down');
+    this.#socket = null;
+    this.connected = false;
+    return this.#chain;
   }
 
   #connect(): void {
@@ -150,6 +159,7 @@ export class ReplicaLink {
     const message = decodeReplicationMessage(bytes);
     if (message === null) return this.#drop(socket, 4000, 'malformed replication frame');
     if (message.epoch < this.epoch) return this.#drop(socket, 4003, `a frame of epoch ${message.epoch}; this node has followed ${this.epoch}`);
+    if (message.epoch > this.epoch) this.#options.onEpoch(message.epoch);
     this.epoch = message.epoch;
     try {
       await this.#apply(message);
@@ -163,6 +173,7 @@ export class ReplicaLink {
     const applier = this.applier;
     switch (message.type) {
       case MessageType.Start:
+        await applier.start(message);
         this.connected = true;
         this.#attempt = 0;
         this.lastSync = message.mode;

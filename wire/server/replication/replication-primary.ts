@@ -17,11 +17,15 @@ import { closeCodes, PrimarySession, type SessionContext, type SessionUserData }
 
 export const replicationPath = '/v1/replication';
 
-export interface AckOptions {
+export interface PrimaryOptions {
   /** Replicas that must hold a write before a `replica` write is answered (engine config minReplicas). */
   minReplicas: number;
   /** The replicated watermark moved (engine/front/replication-ack-gate.ts). */
   onReplicated(lsn: number): void;
+  /** This node's epoch (the data dir's EPOCH). */
+  epoch(): number;
+  /** False while this node is a replica. */
+  accepting(): boolean;
 }
 /** Unread output at which a session pauses (catch-up) or leaves live delivery. */
 const pauseBytesDefault = 8 * 1024 * 1024;
@@ -42,12 +46,10 @@ export class ReplicationPrimary {
   readonly syncCounts = { memory: 0, wal: 0, snapshot: 0 };
   #nextId = 1;
   #heartbeat: NodeJS.Timeout | null = null;
-  /** The epoch every frame carries; 1 until promotions exist (issue 12, step 5). */
-  epoch = 1;
 
-  readonly #acks: AckOptions;
+  readonly #acks: PrimaryOptions;
 
-  constructor(source: ReplicationSource, changes: ChangeLog, logger: Logger, acks: AckOptions) {
+  constructor(source: ReplicationSource, changes: ChangeLog, logger: Logger, acks: PrimaryOptions) {
     this.#source = source;
     this.#acks = acks;
     this.#changes = changes;
@@ -57,7 +59,8 @@ export class ReplicationPrimary {
       changes,
       logger,
       pauseBytes: pauseBytesDefault,
-      epoch: () => this.epoch,
+      epoch: () => acks.epoch(),
+      accepting: () => acks.accepting(),
       counted: (mode: SyncMode) => {
         this.syncCounts[syncModeNames[mode] as 'memory' | 'wal' | 'snapshot']++;
       },
@@ -143,7 +146,7 @@ export class ReplicationPrimary {
     const lastLsn = this.#changes.lastLsn;
     return {
       role: 'primary',
-      epoch: this.epoch,
+      epoch: this.#acks.epoch(),
       historyId: Buffer.from(this.#source.historyId).toString('hex'),
       lastLsn,
       syncs: { ...this.syncCounts },
