@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runClientCommand, clientCommands, type ClientCommand, type ClientFlags } from './client-commands';
 import { tesseraVersion } from './package-info';
 import { exitCodes, runServe, type ServeHooks } from './serve-command';
+import { runPromote } from './replication/promote-command';
 import { ServerError, reasonOf } from './server-errors';
 
 export const usage = `tessera ${tesseraVersion}: an in-memory content store
@@ -19,6 +20,7 @@ Usage:
                             (no value argument: the value is read from stdin)
   tessera delete <key> [--ns NS] [--url URL]
   tessera scan [prefix] [--ns NS] [--limit N] [--long] [--url URL]
+  tessera promote [--url HTTP_URL]   make a replica the primary (new epoch and history id)
   tessera --help | --version
 
 serve:
@@ -101,6 +103,12 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
       dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
       replicaOf: values['replica-of'],
     }, hooks);
+  }
+  if (command === 'promote') {
+    const { values, positionals } = parse(rest, { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help === true) return writeUsage();
+    if (positionals.length > 0) usageError(`promote takes no arguments, got ${positionals.join(' ')}`);
+    return runPromote(values.url ?? process.env['TESSERA_HTTP_URL'] ?? 'http://127.0.0.1:7070');
   }
   if (isClientCommand(command)) {
     const { values, positionals } = parse(rest, clientOptions);

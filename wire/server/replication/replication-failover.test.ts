@@ -1,0 +1,129 @@
+// Failover with real processes (issue 12): the primary is killed with SIGKILL under `ack:
+// "replica"` writes (minReplicas 2), a replica is promoted with `tessera promote`: every
+// acknowledged write is on it, it takes writes at epoch 2 under a new history id that remembers
+// the old one; the other replica and the old primary rejoin it and converge; the promoted node
+// restarts on its data dir across the history switch.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, test } from 'node:test';
+import { connect, type Client } from '../../client';
+import { cliPath, type ServerProcess } from '../server-process.fixture';
+import { assertSameContents, DataDirs, startNode, status, waitConverged, waitUntil, type NodeOptions } from './replication.fixture';
+
+const dirs = new DataDirs();
+const running = new Set<ServerProcess>();
+after(async () => {
+  await Promise.all([...running].map((node) => node.stop()));
+  dirs.removeAll();
+});
+
+async function node(dataDir: string, options: NodeOptions): Promise<ServerProcess> {
+  const started = await startNode(dataDir, options);
+  running.add(started);
+  void started.exited.then(() => running.delete(started));
+  return started;
+}
+
+const settings: NodeOptions = {
+  namespaces: [{ name: 'content', mode: 'store', ack: 'replica', maxKeyBytes: 256, maxValueBytes: 64 * 1024 }],
+  engine: { minReplicas: 2, replicaAckTimeoutMs: 5000 },
+};
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout }));
+  });
+}
+
+/** Writers on distinct keys (each key written once): an acknowledged put is (key, value) for sure. */
+async function writeUntilKilled(clients: Client[], acknowledged: Map<string, string>, stop: () => boolean): Promise<void> {
+  await Promise.all(clients.map(async (client, lane) => {
+    for (let index = 0; index < 100_000 && !stop(); index++) {
+      const key = `w/${lane}/${index}`;
+      const value = `value ${lane} ${index}`;
+      try {
+        await client.put('content', key, value);
+        acknowledged.set(key, value);
+      } catch {
+        return; // the primary died: this lane is done
+      }
+    }
+  }));
+}
+
+test('primary killed under ack "replica" writes, replica promoted: every acknowledged write is on it; the others rejoin and converge', async () => {
+  const primaryDir = dirs.make('primary');
+  const firstDir = dirs.make('first');
+  const secondDir = dirs.make('second');
+  let primary = await node(primaryDir, settings);
+  let first = await node(firstDir, { ...settings, replicaOf: primary.wsUrl });
+  let second = await node(secondDir, { ...settings, replicaOf: primary.wsUrl });
+  await waitConverged(primary, first);
+  await waitConverged(primary, second);
+  const oldHistory = (await status(primary)).replication['historyId'];
+
+  const clients = await Promise.all([0, 1, 2].map(() => connect(primary.wsUrl, { reconnect: false })));
+  const acknowledged = new Map<string, string>();
+  let killed = false;
+  const writing = writeUntilKilled(clients, acknowledged, () => killed);
+  await waitUntil('some acknowledged writes', 15_000, async () => acknowledged.size >= 300);
+  primary.child.kill('SIGKILL');
+  killed = true;
+  await primary.exited;
+  await writing;
+  await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+
+  const promoted = await runCli(['promote', '--url', first.httpUrl]);
+  assert.equal(promoted.code, 0, promoted.stdout);
+  const answer = JSON.parse(promoted.stdout) as { epoch: number; historyId: string; previousHistoryId: string; switchLsn: number };
+  assert.equal(answer.epoch, 2);
+  assert.equal(answer.previousHistoryId, oldHistory);
+  assert.notEqual(answer.historyId, oldHistory);
+
+  // Every acknowledged write is on the promoted replica.
+  const reader = await connect(first.wsUrl, { reconnect: false });
+  let missing = 0;
+  for (const [key, value] of acknowledged) {
+    const found = await reader.get('content', key);
+    if (found === null || Buffer.from(found.value).toString() !== value) missing++;
+  }
+  await reader.close();
+  console.log(`failover: ${acknowledged.size} acknowledged writes, ${missing} missing on the promoted replica, switch LSN ${answer.switchLsn}`);
+  assert.equal(missing, 0);
+  const view = (await status(first)).replication;
+  assert.deepEqual([view['role'], view['epoch'], view['historyId'], view['previousHistoryId'], view['switchLsn']], ['primary', 2, answer.historyId, oldHistory, answer.switchLsn]);
+
+  // The other replica and the old primary follow the new primary; writes go on there (minReplicas 2).
+  await second.stop();
+  second = await node(secondDir, { ...settings, replicaOf: first.wsUrl });
+  primary = await node(primaryDir, { ...settings, replicaOf: first.wsUrl });
+  await waitUntil('both to follow the new primary', 20_000, async () =>
+    (await status(second)).replication['connected'] === true && (await status(primary)).replication['connected'] === true);
+  const writer = await connect(first.wsUrl, { reconnect: false });
+  for (let index = 0; index < 50; index++) await writer.put('content', `after/${index}`, `after ${index}`);
+  await writer.close();
+  await waitConverged(first, second);
+  await waitConverged(first, primary);
+  await assertSameContents(first, second);
+  await assertSameContents(first, primary);
+  const secondView = (await status(second)).replication;
+  const oldPrimaryView = (await status(primary)).replication;
+  console.log(`rejoin: second replica synced by ${String(secondView['lastSync'])} (full syncs ${String(secondView['fullSyncs'])}), old primary by ${String(oldPrimaryView['lastSync'])}; new primary syncs ${JSON.stringify((await status(first)).replication['syncs'])}`);
+  assert.equal(secondView['epoch'], 2);
+  assert.equal(secondView['historyId'], answer.historyId);
+  assert.equal(oldPrimaryView['historyId'], answer.historyId);
+
+  // The promoted node restarts on its data dir across the history switch, still at epoch 2.
+  const lastLsn = (await status(first)).lastLsn;
+  await Promise.all([second.stop(), primary.stop()]);
+  await first.stop();
+  first = await node(firstDir, settings);
+  const restarted = await status(first);
+  assert.equal(restarted.lastLsn, lastLsn);
+  assert.deepEqual([restarted.replication['epoch'], restarted.replication['historyId']], [2, answer.historyId]);
+  await first.stop();
+});
