@@ -127,3 +127,46 @@ test('primary killed under ack "replica" writes, replica promoted: every acknowl
   assert.deepEqual([restarted.replication['epoch'], restarted.replication['historyId']], [2, answer.historyId]);
   await first.stop();
 });
+
+test('fencing: a stale primary (SIGSTOP while its replica is promoted) cannot acknowledge an ack "replica" write, and a replica of the new epoch refuses to follow it', async () => {
+  const acks: NodeOptions = { ...settings, engine: { minReplicas: 1, replicaAckTimeoutMs: 400 } };
+  const stale = await node(dirs.make('stale'), acks);
+  const first = await node(dirs.make('first'), { ...acks, replicaOf: stale.wsUrl });
+  const secondDir = dirs.make('second');
+  let second = await node(secondDir, { ...acks, replicaOf: stale.wsUrl });
+  const client = await connect(stale.wsUrl, { reconnect: false });
+  try {
+    await client.put('content', 'before', 'acknowledged by replicas');
+    await waitConverged(stale, first);
+    await waitConverged(stale, second);
+    process.kill(stale.child.pid!, 'SIGSTOP');
+    let resumed = false;
+    try {
+      const promoted = await runCli(['promote', '--url', first.httpUrl]);
+      assert.equal(promoted.code, 0, promoted.stdout);
+      // The other replica is pointed at the new primary and takes on its epoch.
+      await second.stop();
+      second = await node(secondDir, { ...acks, replicaOf: first.wsUrl });
+      await waitUntil('the second replica to follow the new primary', 15_000, async () => (await status(second)).replication['epoch'] === 2);
+      // Then it is pointed back at the stale primary: its hello says epoch 2, the stale one is at 1.
+      await second.stop();
+      process.kill(stale.child.pid!, 'SIGCONT');
+      resumed = true;
+      second = await node(secondDir, { ...acks, replicaOf: stale.wsUrl });
+    } finally {
+      if (!resumed) process.kill(stale.child.pid!, 'SIGCONT');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await status(second)).replication['connected'], false, 'a replica of epoch 2 does not follow an epoch-1 primary');
+    await assert.rejects(client.put('content', 'stale', 'must not be acknowledged'), (error: unknown) => error instanceof Error && (error as { status?: string }).status === 'NotEnoughReplicas');
+    const staleView = (await status(stale)).replication;
+    assert.equal(staleView['epoch'], 1);
+    assert.deepEqual(staleView['replicas'], [], 'no replica follows the stale primary');
+    const reader = await connect(first.wsUrl, { reconnect: false });
+    assert.equal(await reader.get('content', 'stale'), null, 'the new primary never saw the stale write');
+    await reader.close();
+  } finally {
+    await client.close();
+    await Promise.all([second.stop(), first.stop(), stale.stop()]);
+  }
+});
