@@ -29,6 +29,7 @@ import { RecordsFrameBuilder } from '../../../engine/layout/replication-records-
 import type { Change } from '../../../engine/layout/types';
 import type { ChangeLog } from '../../../engine/front/change-log';
 import type { ReplicationSource, WalCursor } from '../../../engine/front/replication-source';
+import { sameHistory } from '../../../engine/layout/wal-segment-header';
 import type { Logger } from '../logger';
 
 /** Records and bytes one catch-up frame carries at most (a single larger record still goes alone). */
@@ -168,6 +169,12 @@ export class PrimarySession {
     this.#context.counted(plan.mode);
     logger.info({ replica: this.id, remote: this.remote, mode: syncModeNames[plan.mode], replicaLsn: hello.lastAppliedLsn, primaryLsn: this.#context.changes.lastLsn }, 'replication: replica connected');
     if (plan.mode === SyncMode.Snapshot) {
+      const previous = source.previous;
+      if (previous !== null && sameHistory(hello.historyId, previous.historyId) && hello.lastAppliedLsn >= previous.switchLsn) {
+        // An old primary (or its replica) went on past the promotion: its tail is not ours.
+        const divergent = hello.lastAppliedLsn - previous.switchLsn + 1;
+        logger.warn({ replica: this.id, switchLsn: previous.switchLsn, replicaLsn: hello.lastAppliedLsn, divergentChanges: divergent }, 'replication: the replica holds a divergent tail past the promotion; a full sync drops it');
+      }
       if (!source.canFullSync) return this.close(closeCodes.fullSyncImpossible, 'a full sync needs a primary with a data dir');
       this.state = 'snapshot';
       await this.#sendSnapshot();

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { connect, type Client } from '../../client';
 import { cliPath, type ServerProcess } from '../server-process.fixture';
+import { TestProxy } from '../subscriptions/proxy.fixture';
 import { assertSameContents, DataDirs, startNode, status, waitConverged, waitUntil, type NodeOptions } from './replication.fixture';
 
 const dirs = new DataDirs();
@@ -168,5 +169,41 @@ test('fencing: a stale primary (SIGSTOP while its replica is promoted) cannot ac
   } finally {
     await client.close();
     await Promise.all([second.stop(), first.stop(), stale.stop()]);
+  }
+});
+
+test('an old primary that wrote past the promotion rejoins as a replica: its divergent tail is dropped (logged with counts) and it converges', async () => {
+  const disk: NodeOptions = { namespaces: [{ name: 'content', mode: 'store', ack: 'disk', maxKeyBytes: 256, maxValueBytes: 64 * 1024 }] };
+  const oldDir = dirs.make('old');
+  let old = await node(oldDir, disk);
+  const proxy = await TestProxy.start(old.port);
+  const promotedNode = await node(dirs.make('promoted'), { ...disk, replicaOf: `ws://127.0.0.1:${proxy.port}/v1/ws` });
+  const client = await connect(old.wsUrl, { reconnect: false });
+  try {
+    for (let index = 0; index < 20; index++) await client.put('content', `shared/${index}`, `both have it ${index}`);
+    await waitConverged(old, promotedNode);
+    // The link is cut: what follows is acknowledged on disk by the old primary only.
+    proxy.refusing = true;
+    proxy.cut();
+    await waitUntil('the replica to notice the cut', 10_000, async () => (await status(promotedNode)).replication['connected'] === false);
+    for (let index = 0; index < 15; index++) await client.put('content', `tail/${index}`, `only the old primary ${index}`);
+    old.child.kill('SIGKILL');
+    await old.exited;
+    await proxy.close();
+    const promoted = await runCli(['promote', '--url', promotedNode.httpUrl]);
+    assert.equal(promoted.code, 0, promoted.stdout);
+    const writer = await connect(promotedNode.wsUrl, { reconnect: false });
+    for (let index = 0; index < 5; index++) await writer.put('content', `new/${index}`, `after the promotion ${index}`);
+    await writer.close();
+    old = await node(oldDir, { ...disk, replicaOf: promotedNode.wsUrl });
+    await waitConverged(promotedNode, old);
+    const records = await assertSameContents(promotedNode, old);
+    assert.equal(records, 25, '20 shared + 5 new; the 15 divergent records are gone');
+    const view = (await status(old)).replication;
+    assert.deepEqual([view['lastSync'], view['fullSyncs'], view['epoch']], ['snapshot', 1, 2]);
+    assert.ok(promotedNode.logs.some((line) => line.includes('divergent tail') && line.includes('"divergentChanges":15')), 'the dropped tail is logged with its count');
+  } finally {
+    await client.close().catch(() => undefined);
+    await Promise.all([old.stop(), promotedNode.stop()]);
   }
 });
