@@ -23,6 +23,7 @@ import { ServerError } from './server-errors';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
 import { WsEndpoint, wsPath } from './ws-endpoint';
 import { attachReplication, type ReplicationHandle } from './replication';
+import { registerReplicationMetrics } from './replication/replication-metrics';
 
 export interface RunningServer {
   readonly host: string;
@@ -84,6 +85,7 @@ class Front {
     const latency = metrics.latency('http');
     const replication = attachReplication(engine, config.replicaOf, logger);
     this.replication = replication;
+    if (replication !== null) registerReplicationMetrics(this.metrics.registry, () => replication.status());
     const primaryUrl = replication?.primaryHttpUrl ?? null;
     this.#content = { lifecycle, metrics, latency, engine, namespaces, primaryUrl };
     this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections, replication: () => replication?.status() ?? null };
