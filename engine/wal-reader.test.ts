@@ -238,3 +238,24 @@ test('read-only (a primary reading its live WAL): a torn tail or damage ends the
   assert.equal(damagedRead.report.deletedSegments.length, 0);
   assert.equal(damagedRead.report.truncatedSegment, null);
 });
+
+test('skipCovered: segments wholly at or below fromLsn are not read (damage there does not stop a catch-up read)', () => {
+  const written = writeWal(1000, 64 * 1024, 22);
+  const segmentOf = (lsn: number): string => written.files[lsn - 1]!;
+  assert.notEqual(segmentOf(10), segmentOf(900), 'several segments');
+  const bytes = fs.readFileSync(segmentOf(10));
+  bytes[written.offsets[9]! + 5]! ^= 0x01; // a record of the first segment
+  fs.writeFileSync(segmentOf(10), bytes);
+  const readAll = (skipCovered: boolean): number[] => {
+    const lsns: number[] = [];
+    const reader = new WalReader({ walDirectory: written.walDirectory, fromLsn: 800, historyId, readOnly: true, skipCovered });
+    for (const record of reader.records()) lsns.push(record.lsn);
+    return lsns;
+  };
+  assert.deepEqual(readAll(false), [], 'the whole chain is checked: the damage stops the read');
+  const skipped = readAll(true);
+  assert.equal(skipped.length, 200);
+  assert.deepEqual([skipped[0], skipped.at(-1)], [801, 1000]);
+  const atBoundary = new WalReader({ walDirectory: written.walDirectory, fromLsn: 0, historyId, readOnly: true, skipCovered: true });
+  assert.equal([...atBoundary.records()].length, 9, 'from 0 nothing is skipped: the damage at LSN 10 stops it');
+});

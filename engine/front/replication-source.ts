@@ -79,7 +79,7 @@ export class ReplicationSource {
     const persistence = this.#host.persistence;
     if (persistence === null) return null;
     const { historyId, previousHistoryId } = persistence.dataDir.history;
-    const cursor = new WalCursor(new WalReader({ walDirectory: persistence.dataDir.walDirectory, fromLsn: afterLsn, historyId, previousHistoryId, readOnly: true }));
+    const cursor = new WalCursor(new WalReader({ walDirectory: persistence.dataDir.walDirectory, fromLsn: afterLsn, historyId, previousHistoryId, readOnly: true, skipCovered: true }));
     return cursor.reaches() ? cursor : null;
   }
 

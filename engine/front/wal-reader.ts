@@ -40,6 +40,12 @@ export interface WalReadOptions {
    * log-writer is appending as a torn tail. It stops there and reports it; the files stay as they are.
    */
   readOnly?: boolean;
+  /**
+   * Skip, unread, every segment whose successor starts at or before fromLsn + 1 (all its records
+   * are at or below fromLsn). A replica's catch-up reads only the segments it needs; recovery
+   * reads them all (it checks the whole chain).
+   */
+  skipCovered?: boolean;
 }
 
 export interface WalReadReport {
@@ -129,12 +135,31 @@ export class WalReader {
     return -1;
   }
 
+  /** The index of the first segment holding a record after fromLsn, judged by the headers alone. */
+  #firstNeeded(segments: SegmentFile[], lastUsed: number): number {
+    const header = new Uint8Array(segmentHeaderBytes);
+    // Bounded by the segment count: one header read per step.
+    for (let index = 0; index < lastUsed; index++) {
+      const fd = this.#files.openRead(segments[index + 1]!.filePath);
+      let read = 0;
+      try {
+        read = readFully(this.#files, fd, header, 0, segmentHeaderBytes, 0);
+      } finally {
+        this.#files.close(fd);
+      }
+      const next = decodeSegmentHeader(header.subarray(0, read));
+      if (next === HeaderCheck.Blank || next === HeaderCheck.Corrupt || next.firstLsn > this.#options.fromLsn + 1) return index;
+    }
+    return lastUsed;
+  }
+
   /** Yields the reused view, pointed at each record in turn; copy what must outlive the next step. */
   *records(): Generator<WalRecordView> {
     const segments = this.#listSegments();
     const lastUsed = this.#lastNonBlank(segments);
     let chainLsn = -1;
-    for (let index = 0; index <= lastUsed; index++) {
+    const first = this.#options.skipCovered === true ? this.#firstNeeded(segments, lastUsed) : 0;
+    for (let index = first; index <= lastUsed; index++) {
       const segment = segments[index]!;
       const length = this.#load(segment.filePath);
       const bytes = this.#buffer;
