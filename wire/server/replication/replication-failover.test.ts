@@ -207,3 +207,51 @@ test('an old primary that wrote past the promotion rejoins as a replica: its div
     await Promise.all([old.stop(), promotedNode.stop()]);
   }
 });
+
+test('a subscriber resumes across a failover with fromLsn: the same LSNs on the promoted replica, no gap, no duplicate', async () => {
+  // `disk` acks: after the promotion the node has no replica of its own and still takes writes.
+  const acks: NodeOptions = { namespaces: [{ name: 'content', mode: 'store', ack: 'disk' }] };
+  const primary = await node(dirs.make('primary'), acks);
+  const replica = await node(dirs.make('replica'), { ...acks, replicaOf: primary.wsUrl });
+  await waitUntil('the replica to connect', 15_000, async () => (await status(replica)).replication['connected'] === true);
+  const writer = await connect(primary.wsUrl, { reconnect: false });
+  const watcher = await connect(primary.wsUrl, { reconnect: false });
+  const fromLsn = (await status(primary)).lastLsn;
+  const before = watcher.subscribe({ ns: 'content', prefix: 'feed/', fromLsn });
+  await before.ready;
+  for (let index = 0; index < 30; index++) await writer.put('content', `feed/${index}`, `event ${index}`);
+  const seen: { lsn: number; key: string }[] = [];
+  for (let step = 0; step < 30; step++) {
+    const next = await before.next();
+    if (next.done === true) break;
+    seen.push({ lsn: next.value.lsn, key: Buffer.from(next.value.key ?? new Uint8Array(0)).toString() });
+  }
+  assert.equal(seen.length, 30);
+  await waitConverged(primary, replica);
+  await writer.close().catch(() => undefined);
+  await watcher.close().catch(() => undefined);
+  primary.child.kill('SIGKILL');
+  await primary.exited;
+  assert.equal((await runCli(['promote', '--url', replica.httpUrl])).code, 0);
+  // The subscriber had handled 15 events: it resumes on the promoted replica after the 15th's LSN.
+  const resumedAt = seen[14]!.lsn;
+  const client = await connect(replica.wsUrl, { reconnect: false });
+  try {
+    const after = client.subscribe({ ns: 'content', prefix: 'feed/', fromLsn: resumedAt });
+    await after.ready;
+    for (let index = 30; index < 40; index++) await client.put('content', `feed/${index}`, `event ${index}`);
+    const resumed: { lsn: number; key: string }[] = [];
+    for (let step = 0; step < 25; step++) {
+      const next = await after.next();
+      if (next.done === true) break;
+      assert.notEqual(next.value.kind, 'gap');
+      resumed.push({ lsn: next.value.lsn, key: Buffer.from(next.value.key ?? new Uint8Array(0)).toString() });
+    }
+    assert.deepEqual(resumed.slice(0, 15), seen.slice(15), 'the same changes with the same LSNs as on the old primary');
+    assert.deepEqual(resumed.map((event) => event.key), Array.from({ length: 25 }, (_, index) => `feed/${index + 15}`), 'no gap, no duplicate');
+    for (let index = 1; index < resumed.length; index++) assert.ok(resumed[index]!.lsn > resumed[index - 1]!.lsn);
+  } finally {
+    await client.close();
+    await replica.stop();
+  }
+});
