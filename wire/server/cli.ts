@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runClientCommand, clientCommands, type ClientCommand, type ClientFlags } from './client-commands';
 import { tesseraVersion } from './package-info';
 import { exitCodes, runServe, type ServeHooks } from './serve-command';
-import { runPromote } from './replication/promote-command';
+import { runFailover, runPromote } from './replication/promote-command';
 import { ServerError, reasonOf } from './server-errors';
 
 export const usage = `tessera ${tesseraVersion}: an in-memory content store
@@ -21,6 +21,9 @@ Usage:
   tessera delete <key> [--ns NS] [--url URL]
   tessera scan [prefix] [--ns NS] [--limit N] [--long] [--url URL]
   tessera promote [--url HTTP_URL]   make a replica the primary (new epoch and history id)
+  tessera failover --to HTTP_URL [--url HTTP_URL]
+                            coordinated switchover: pause writes, wait for the replica, demote
+                            this primary (it follows the replica), promote the replica
   tessera --help | --version
 
 serve:
@@ -109,6 +112,12 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
     if (values.help === true) return writeUsage();
     if (positionals.length > 0) usageError(`promote takes no arguments, got ${positionals.join(' ')}`);
     return runPromote(values.url ?? process.env['TESSERA_HTTP_URL'] ?? 'http://127.0.0.1:7070');
+  }
+  if (command === 'failover') {
+    const { values, positionals } = parse(rest, { url: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help === true) return writeUsage();
+    if (positionals.length > 0 || values.to === undefined) usageError('failover takes --to HTTP_URL (the replica to promote) and no arguments');
+    return runFailover(values.url ?? process.env['TESSERA_HTTP_URL'] ?? 'http://127.0.0.1:7070', values.to);
   }
   if (isClientCommand(command)) {
     const { values, positionals } = parse(rest, clientOptions);

@@ -11,9 +11,27 @@ import type { UwsModule } from '../load-uws';
 import type { Logger } from '../logger';
 import { httpOriginOf, ReplicaLink } from './replica-link';
 import { ReplicationPrimary } from './replication-primary';
+import { closeCodes } from './primary-session';
 
 export { replicationPath } from './replication-primary';
 export const promotePath = '/v1/admin/promote';
+export const failoverPath = '/v1/admin/failover';
+/** How long a coordinated failover waits for the target to hold everything. */
+const failoverWaitMs = 10_000;
+
+/** Answers an admin POST with the JSON of `work`: 200, or 409 with the reason. */
+function answerWith(res: HttpResponse, work: Promise<object>): void {
+  let aborted = false;
+  res.onAborted(() => (aborted = true));
+  const answer = (code: string, body: object): void => {
+    if (aborted) return;
+    res.cork(() => res.writeStatus(code).writeHeader('Content-Type', 'application/json').writeHeader('Cache-Control', 'no-store').end(JSON.stringify(body)));
+  };
+  work.then(
+    (result) => answer('200 OK', result),
+    (error: unknown) => answer('409 Conflict', { error: 'InvalidArgument', message: error instanceof Error ? error.message : String(error) }),
+  );
+}
 
 export interface ReplicationHandle {
   /** The primary's HTTP origin on a replica (the 421 body of a refused write); null on a primary. */
@@ -36,7 +54,7 @@ class ReplicationNode implements ReplicationHandle {
   readonly #epochs: EpochStore;
   readonly #source: ReplicationSource;
   readonly #primary: ReplicationPrimary;
-  readonly #replicaOf: string | null;
+  #replicaOf: string | null;
   #link: ReplicaLink | null = null;
   #promoting: Promise<PromoteResult> | null = null;
   #stopped = false;
@@ -82,21 +100,51 @@ class ReplicationNode implements ReplicationHandle {
 
   register(uws: UwsModule, app: TemplatedApp): void {
     this.#primary.register(uws, app);
-    app.post(promotePath, (res) => this.#handlePromote(res));
+    app.post(promotePath, (res) => answerWith(res, this.promote()));
+    app.post(failoverPath, (res, req) => {
+      const to = new URLSearchParams(req.getQuery() ?? '').get('to');
+      answerWith(res, to === null ? Promise.reject(new Error('failover needs ?to=http://HOST:PORT of a replica')) : this.failover(to));
+    });
   }
 
-  /** POST /v1/admin/promote: 200 with the new epoch and history, 409 on a node that is not a replica. */
-  #handlePromote(res: HttpResponse): void {
-    let aborted = false;
-    res.onAborted(() => (aborted = true));
-    const answer = (code: string, body: object): void => {
-      if (aborted) return;
-      res.cork(() => res.writeStatus(code).writeHeader('Content-Type', 'application/json').writeHeader('Cache-Control', 'no-store').end(JSON.stringify(body)));
-    };
-    this.promote().then(
-      (result) => answer('200 OK', result),
-      (error: unknown) => answer('409 Conflict', { error: 'InvalidArgument', message: error instanceof Error ? error.message : String(error) }),
-    );
+  /**
+   * Coordinated switchover to a live replica (`tessera failover --to URL`, Redis's FAILOVER):
+   * pause writes here (they answer ReadOnly: never acknowledged), wait until the target holds
+   * every change durably and every held `replica` answer went out, demote this node first (its
+   * replica links close, it follows the target), then promote the target. No acknowledged write
+   * is lost and no two nodes accept writes at once. On a timeout before the demotion, writes resume.
+   */
+  async failover(targetHttpUrl: string): Promise<Record<string, unknown>> {
+    if (this.#link !== null) throw new Error('this node is a replica: fail over from its primary');
+    const target = new URL(targetHttpUrl);
+    const targetStatus = async (): Promise<Record<string, unknown>> => ((await (await fetch(new URL('/status', target))).json()) as { replication: Record<string, unknown> }).replication;
+    const initial = await targetStatus();
+    if (initial['role'] !== 'replica' || initial['historyId'] !== Buffer.from(this.#source.historyId).toString('hex')) throw new Error(`${targetHttpUrl} is not a replica of this node`);
+    const engine = this.#engine;
+    engine.setReadOnly(true);
+    const deadlineMs = Date.now() + failoverWaitMs;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const lsn = engine.changes.lastLsn;
+        const gate = engine.persistence?.replicaGate ?? null;
+        const view = await targetStatus();
+        if (Number(view['durableLsn']) >= lsn && lsn === engine.changes.lastLsn && (gate === null || gate.heldCount === 0)) break;
+        if (Date.now() > deadlineMs || attempt > 100_000) throw new Error(`the target did not catch up within ${failoverWaitMs} ms: writes resume here`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } catch (error: unknown) {
+      engine.setReadOnly(false);
+      throw error;
+    }
+    const targetWs = `${target.protocol === 'https:' ? 'wss:' : 'ws:'}//${target.host}/v1/ws`;
+    this.#primary.closeSessions(closeCodes.notPrimary, 'demoted: follow the new primary');
+    this.#replicaOf = targetWs;
+    this.#follow(targetWs);
+    const response = await fetch(new URL(promotePath, target), { method: 'POST' });
+    const promoted = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`demoted, but the target refused the promotion: ${JSON.stringify(promoted)}`);
+    this.#logger.warn({ target: targetHttpUrl, promoted }, 'replication: failed over (this node follows the new primary)');
+    return { demotedLsn: engine.changes.lastLsn, promoted };
   }
 
   /**

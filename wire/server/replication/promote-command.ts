@@ -1,11 +1,20 @@
 // `tessera promote [--url HTTP_URL]`: POST /v1/admin/promote on a replica; prints the answer
 // (the new epoch, history id, previous history id and switch LSN). Exit 0 when promoted.
-import { promotePath } from './index';
+// `tessera failover --to HTTP_URL [--url HTTP_URL]`: POST /v1/admin/failover?to= on the primary.
+import { failoverPath, promotePath } from './index';
 
-export async function runPromote(baseUrl: string): Promise<number> {
+export function runPromote(baseUrl: string): Promise<number> {
+  return post(baseUrl, promotePath);
+}
+
+export function runFailover(baseUrl: string, to: string): Promise<number> {
+  return post(baseUrl, `${failoverPath}?to=${encodeURIComponent(to)}`);
+}
+
+async function post(baseUrl: string, pathAndQuery: string): Promise<number> {
   let url: URL;
   try {
-    url = new URL(promotePath, baseUrl);
+    url = new URL(pathAndQuery, baseUrl);
   } catch {
     process.stderr.write(`tessera: --url must be the node's HTTP URL (http://HOST:PORT), got ${JSON.stringify(baseUrl)}\n`);
     return 2;
@@ -16,7 +25,7 @@ export async function runPromote(baseUrl: string): Promise<number> {
     (response.ok ? process.stdout : process.stderr).write(`${text}\n`);
     return response.ok ? 0 : 1;
   } catch (error: unknown) {
-    process.stderr.write(`tessera: promote failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`tessera: ${pathAndQuery} failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }

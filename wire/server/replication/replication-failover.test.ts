@@ -255,3 +255,55 @@ test('a subscriber resumes across a failover with fromLsn: the same LSNs on the 
     await replica.stop();
   }
 });
+
+test('coordinated failover (tessera failover --to) under ack "replica" writes: no acknowledged write lost, refused writes answer ReadOnly, the old primary follows the new one', async () => {
+  const acks: NodeOptions = { ...settings, engine: { minReplicas: 1, replicaAckTimeoutMs: 5000 } };
+  const oldPrimary = await node(dirs.make('old'), acks);
+  const target = await node(dirs.make('target'), { ...acks, replicaOf: oldPrimary.wsUrl });
+  await waitUntil('the replica to connect', 15_000, async () => (await status(target)).replication['connected'] === true);
+  const clients = await Promise.all([0, 1, 2].map(() => connect(oldPrimary.wsUrl, { reconnect: false })));
+  const acknowledged = new Map<string, string>();
+  const refusals = new Map<string, number>();
+  let stop = false;
+  const lanes = clients.map(async (client, lane) => {
+    for (let index = 0; index < 100_000 && !stop; index++) {
+      const key = `f/${lane}/${index}`;
+      try {
+        await client.put('content', key, `v${index}`);
+        acknowledged.set(key, `v${index}`);
+      } catch (error: unknown) {
+        const name = (error as { status?: string }).status ?? 'other';
+        refusals.set(name, (refusals.get(name) ?? 0) + 1);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  });
+  await waitUntil('writes under way', 15_000, async () => acknowledged.size >= 200);
+  const result = await runCli(['failover', '--to', target.httpUrl, '--url', oldPrimary.httpUrl]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  stop = true;
+  await Promise.all(lanes);
+  await Promise.all(clients.map((client) => client.close()));
+  assert.equal(result.code, 0, result.stdout);
+  console.log(`coordinated failover: ${acknowledged.size} acknowledged, refusals ${JSON.stringify(Object.fromEntries(refusals))}`);
+  assert.deepEqual([...refusals.keys()].filter((name) => name !== 'ReadOnly'), [], 'the only refusals are ReadOnly (never acknowledged)');
+  const reader = await connect(target.wsUrl, { reconnect: false });
+  let missing = 0;
+  for (const [key, value] of acknowledged) {
+    const found = await reader.get('content', key);
+    if (found === null || Buffer.from(found.value).toString() !== value) missing++;
+  }
+  await reader.close();
+  assert.equal(missing, 0, 'every acknowledged write is on the new primary');
+  const targetView = (await status(target)).replication;
+  assert.deepEqual([targetView['role'], targetView['epoch']], ['primary', 2]);
+  await waitConverged(target, oldPrimary);
+  const oldView = (await status(oldPrimary)).replication;
+  assert.deepEqual([oldView['role'], oldView['lastSync'], oldView['fullSyncs'], oldView['epoch']], ['replica', 'memory', 0, 2]);
+  // Writes go to the new primary, with replica acks from the demoted one.
+  const writer = await connect(target.wsUrl, { reconnect: false });
+  await writer.put('content', 'after-failover', 'acknowledged by the demoted primary');
+  await writer.close();
+  await assertSameContents(target, oldPrimary);
+  await Promise.all([oldPrimary.stop(), target.stop()]);
+});

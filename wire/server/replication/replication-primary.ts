@@ -154,6 +154,11 @@ export class ReplicationPrimary {
     };
   }
 
+  /** Ends every replica link, the endpoint staying up (a demotion: the replicas go to the new primary). */
+  closeSessions(code: number, reason: string): void {
+    for (const session of [...this.#sessions]) session.close(code, reason);
+  }
+
   /** Ends every replica link (shutdown). */
   stop(): void {
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
