@@ -301,6 +301,8 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     if (this.#refusal === Status.Ok || this.#refusal === Status.ReadOnly) this.#refusal = on ? Status.ReadOnly : Status.Ok;
     this.#control[controlSlotFollower] = on ? 1 : 0;
   }
+  /** No op queued, in flight or held for an ack on any shard (a coordinated failover waits for it). */
+  get idle(): boolean { return this.#links.every((link) => link.idle); }
 
   /** The data dir, WAL, snapshot and recovery figures; null for a node without persistence. */
   persistenceStats(): PersistenceStats | null {

@@ -128,7 +128,8 @@ class ReplicationNode implements ReplicationHandle {
         const lsn = engine.changes.lastLsn;
         const gate = engine.persistence?.replicaGate ?? null;
         const view = await targetStatus();
-        if (Number(view['durableLsn']) >= lsn && lsn === engine.changes.lastLsn && (gate === null || gate.heldCount === 0)) break;
+        // Writes submitted before the pause may still be at a shard: idle means none is left anywhere.
+        if (Number(view['durableLsn']) >= lsn && lsn === engine.changes.lastLsn && engine.idle && (gate === null || gate.heldCount === 0)) break;
         if (Date.now() > deadlineMs || attempt > 100_000) throw new Error(`the target did not catch up within ${failoverWaitMs} ms: writes resume here`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
