@@ -14,7 +14,7 @@ export const usage = `tessera ${tesseraVersion}: an in-memory content store
 Usage:
   tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL]
                 [--data-dir DIR] [--fsync always|everysec|never] [--no-persistence]
-                [--replica-of ws://HOST:PORT/v1/ws]
+                [--replica-of ws://HOST:PORT/v1/ws] [--replicas N]
   tessera get <key> [--ns NS] [--url URL]
   tessera put <key> [value] [--ns NS] [--ttl SECONDS] [--content-type TYPE] [--url URL]
                             (no value argument: the value is read from stdin)
@@ -37,6 +37,8 @@ serve:
   --replica-of URL   a read-only replica of that primary: it streams the primary's change log
                      (catch-up from memory, the WAL or a full snapshot) and refuses writes (ReadOnly,
                      HTTP 421); env TESSERA_REPLICA_OF, config "replicaOf"
+  --replicas N       also run N replica processes of this node (ports PORT+1.., data dirs
+                     DIR-replica-1..), printed at start and stopped with it
   Environment (flags win): TESSERA_HOST, TESSERA_PORT, TESSERA_CONFIG, TESSERA_LOG_LEVEL,
   TESSERA_DATA_DIR, TESSERA_FSYNC.
   Config file (JSON): { "host", "port", "logLevel", "engine": { "shards", "namespaces": [...] },
@@ -58,6 +60,7 @@ const serveOptions = {
   fsync: { type: 'string' },
   'no-persistence': { type: 'boolean' },
   'replica-of': { type: 'string' },
+  replicas: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -104,7 +107,7 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
     return runServe({
       host: values.host, port: values.port, config: values.config, logLevel: values['log-level'],
       dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
-      replicaOf: values['replica-of'],
+      replicaOf: values['replica-of'], replicas: values.replicas,
     }, hooks);
   }
   if (command === 'promote') {

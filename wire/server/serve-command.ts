@@ -8,6 +8,19 @@ import { startServer, type RunningServer } from './server';
 import { resolveServerConfig, type ConfigSources } from './server-config';
 import { reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
+import { startSiblingReplicas } from './replication/sibling-replicas';
+import type { ServerConfig } from './server-config';
+
+async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger): Promise<RunningServer> {
+  const siblings = await startSiblingReplicas(count, config, server.port, configFile, logger).catch(async (error: unknown) => {
+    await server.stop('sibling replicas failed to start');
+    throw error;
+  });
+  return { host: server.host, port: server.port, stop: async (reason) => {
+    await siblings.stop();
+    await server.stop(reason);
+  } };
+}
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
@@ -32,6 +45,8 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     const opened = await openEngine({ ...config.engine, persistence: config.persistence });
     const engine = hooks.wrapEngine === undefined ? opened : hooks.wrapEngine(opened);
     server = await startServer(config, logger, { uws, engine });
+    // --replicas N: sibling replica processes of this node, stopped with it (replication/sibling-replicas.ts).
+    if (flags.replicas !== undefined) server = await withSiblingReplicas(server, Number(flags.replicas), config, flags.config, logger);
   } catch (error: unknown) {
     logger.fatal({ err: error }, `tessera failed to start: ${reasonOf(error)}`);
     return exitCodes.failure;

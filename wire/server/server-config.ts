@@ -83,6 +83,8 @@ export interface ConfigSources {
     host?: string; port?: string; config?: string; logLevel?: string;
     dataDir?: string; fsync?: string; noPersistence?: boolean;
     replicaOf?: string;
+    /** --replicas N: handled by serve-command (sibling replica processes), not part of the config. */
+    replicas?: string;
   };
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (file: string) => string;
