@@ -86,8 +86,8 @@ class Front {
     const replication = attachReplication(engine, config.replicaOf, logger);
     this.replication = replication;
     if (replication !== null) registerReplicationMetrics(this.metrics.registry, () => replication.status());
-    const primaryUrl = replication?.primaryHttpUrl ?? null;
-    this.#content = { lifecycle, metrics, latency, engine, namespaces, primaryUrl };
+    // A getter: a promotion or a demotion changes who the primary is.
+    this.#content = { lifecycle, metrics, latency, engine, namespaces, get primaryUrl() { return replication?.primaryHttpUrl ?? null; } };
     this.#admin = { lifecycle, metrics, latency, engine, startedAtMs: Date.now(), connections: () => this.endpoint.connections, replication: () => replication?.status() ?? null };
     const { subscriberBackpressureBytes } = config.limits;
     this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });

@@ -313,6 +313,14 @@ export class PrimarySession {
     await new Promise<void>((resolve) => (this.#drainWaiter = resolve));
   }
 
+  /** How old the oldest change this replica has not acknowledged is, ms (0 when caught up or no longer in memory: null). */
+  #lagMs(primaryLastLsn: number): number | null {
+    if (this.appliedLsn >= primaryLastLsn) return 0;
+    const next = this.#context.changes.readFrom(this.appliedLsn, 1);
+    if ('gap' in next || next[0] === undefined || next[0].lastModified <= 0) return null;
+    return Math.max(0, Date.now() - next[0].lastModified);
+  }
+
   status(primaryLastLsn: number): Record<string, unknown> {
     return {
       id: this.id,
@@ -323,6 +331,7 @@ export class PrimarySession {
       appliedLsn: this.appliedLsn,
       durableLsn: this.durableLsn,
       lagLsn: Math.max(0, primaryLastLsn - this.appliedLsn),
+      lagMs: this.#lagMs(primaryLastLsn),
       leftLive: this.leftLive,
       walReads: this.walReads,
       lastAckAgoMs: this.lastAckAtMs === 0 ? null : Date.now() - this.lastAckAtMs,

@@ -300,6 +300,10 @@ test('coordinated failover (tessera failover --to) under ack "replica" writes: n
   await waitConverged(target, oldPrimary);
   const oldView = (await status(oldPrimary)).replication;
   assert.deepEqual([oldView['role'], oldView['lastSync'], oldView['fullSyncs'], oldView['epoch']], ['replica', 'memory', 0, 2]);
+  // The demoted node names the new primary when it refuses a write.
+  const refused = await fetch(`${oldPrimary.httpUrl}/v1/content/x`, { method: 'PUT', body: 'x' });
+  assert.equal(refused.status, 421);
+  assert.equal(((await refused.json()) as { primary: string }).primary, target.httpUrl);
   // Writes go to the new primary, with replica acks from the demoted one.
   const writer = await connect(target.wsUrl, { reconnect: false });
   await writer.put('content', 'after-failover', 'acknowledged by the demoted primary');
