@@ -211,3 +211,51 @@ test('a forward jump in the chain is accepted only when the snapshot covers the 
   assert.match(uncovered.reader.report.damage ?? '', /segment starts at LSN 81, expected 51/);
   assert.equal(uncovered.changes.length, 10, 'records 41..50 only');
 });
+
+test('read-only (a primary reading its live WAL): a torn tail or damage ends the read, nothing is truncated or deleted', () => {
+  const written = writeWal(1000, 64 * 1024, 21);
+  const lastFile = written.files[999]!;
+  const fd = fs.openSync(lastFile, 'r+');
+  fs.ftruncateSync(fd, written.offsets[999]! + 20); // the record "being written"
+  fs.closeSync(fd);
+  const earlierLsn = written.files.indexOf(lastFile) - 3;
+  const earlierFile = written.files[earlierLsn - 1]!;
+  const sizesBefore = fs.readdirSync(written.walDirectory).map((name) => [name, fs.statSync(path.join(written.walDirectory, name)).size]);
+  const tailRead = new WalReader({ walDirectory: written.walDirectory, fromLsn: 500, historyId, readOnly: true });
+  const lsns: number[] = [];
+  for (const record of tailRead.records()) lsns.push(record.lsn);
+  assert.equal(lsns[0], 501);
+  assert.equal(lsns.at(-1), 999, 'stops before the torn record');
+  assert.equal(lsns.length, 499);
+  assert.match(tailRead.report.damage ?? '', /torn/);
+  const bytes = fs.readFileSync(earlierFile);
+  bytes[written.offsets[earlierLsn - 1]! + 5]! ^= 0x01;
+  fs.writeFileSync(earlierFile, bytes);
+  const damagedRead = new WalReader({ walDirectory: written.walDirectory, fromLsn: 0, historyId, readOnly: true });
+  assert.equal([...damagedRead.records()].length, earlierLsn - 1);
+  const sizesAfter = fs.readdirSync(written.walDirectory).map((name) => [name, fs.statSync(path.join(written.walDirectory, name)).size]);
+  assert.deepEqual(sizesAfter, sizesBefore, 'every segment is still there, at its size');
+  assert.equal(damagedRead.report.deletedSegments.length, 0);
+  assert.equal(damagedRead.report.truncatedSegment, null);
+});
+
+test('skipCovered: segments wholly at or below fromLsn are not read (damage there does not stop a catch-up read)', () => {
+  const written = writeWal(1000, 64 * 1024, 22);
+  const segmentOf = (lsn: number): string => written.files[lsn - 1]!;
+  assert.notEqual(segmentOf(10), segmentOf(900), 'several segments');
+  const bytes = fs.readFileSync(segmentOf(10));
+  bytes[written.offsets[9]! + 5]! ^= 0x01; // a record of the first segment
+  fs.writeFileSync(segmentOf(10), bytes);
+  const readAll = (skipCovered: boolean): number[] => {
+    const lsns: number[] = [];
+    const reader = new WalReader({ walDirectory: written.walDirectory, fromLsn: 800, historyId, readOnly: true, skipCovered });
+    for (const record of reader.records()) lsns.push(record.lsn);
+    return lsns;
+  };
+  assert.deepEqual(readAll(false), [], 'the whole chain is checked: the damage stops the read');
+  const skipped = readAll(true);
+  assert.equal(skipped.length, 200);
+  assert.deepEqual([skipped[0], skipped.at(-1)], [801, 1000]);
+  const atBoundary = new WalReader({ walDirectory: written.walDirectory, fromLsn: 0, historyId, readOnly: true, skipCovered: true });
+  assert.equal([...atBoundary.records()].length, 9, 'from 0 nothing is skipped: the damage at LSN 10 stops it');
+});

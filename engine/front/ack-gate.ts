@@ -15,8 +15,16 @@
 import { assert } from '../layout/assert';
 
 export interface HeldAnswer {
-  /** Delivers the held results; `durable` false means the WAL failed: write ops answer PersistenceFailed. */
-  release(durable: boolean): void;
+  /**
+   * Delivers the held results; `durable` false means the WAL failed: write ops answer PersistenceFailed.
+   * `replicated` false (front/replication-ack-gate.ts): `replica` writes answer NotEnoughReplicas.
+   */
+  release(durable: boolean, replicated?: boolean): void;
+}
+
+/** What a shard link parks an answer in: AckGate (`disk`) or ReplicaAckGate (`replica`). */
+export interface AnswerGate {
+  hold(neededLsn: number, answer: HeldAnswer): boolean;
 }
 
 /** Answers a gate can hold at once; past it the shard link stops sending (see ShardLink). */

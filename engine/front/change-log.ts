@@ -68,6 +68,18 @@ export class ChangeLog implements ChangeLogApi {
     this.#oldestLsn = lsn + 1;
   }
 
+  /**
+   * Replication full sync (front/replication-apply.ts): this node now continues another history
+   * at `lsn`. Drops the whole window (a reader asking for anything older gets a Gap); LSNs may go
+   * back, so only the full sync, which has replaced the history, may call it.
+   */
+  resetTo(lsn: number): void {
+    assert(Number.isSafeInteger(lsn) && lsn >= 0, 'change log: resetTo needs an LSN');
+    while (this.#oldestLsn <= this.#lastLsn) this.#dropOldest();
+    this.#lastLsn = lsn;
+    this.#oldestLsn = lsn + 1;
+  }
+
   /** Gives the change the next LSN, retains it and tells every listener. Returns the LSN. */
   append(change: Omit<Change, 'lsn'> | Change): number {
     const lsn = this.#lastLsn + 1;

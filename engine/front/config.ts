@@ -25,6 +25,10 @@ export interface EngineConfig {
   directReads: boolean;
   /** The WAL, snapshots and recovery; false = nothing is written (the in-process default). */
   persistence: PersistenceConfig | false;
+  /** `replica` acks: replicas that must acknowledge a write (default 1). */
+  minReplicas: number;
+  /** `replica` acks: how long a write durable here waits for them before NotEnoughReplicas (default 2000). */
+  replicaAckTimeoutMs: number;
 }
 
 export type NamespaceConfigInput = Partial<Omit<NamespaceConfig, 'ack'>> & { name: string; ack?: AckPolicy };
@@ -35,6 +39,8 @@ export interface EngineConfigInput {
   sweepIntervalMs?: number;
   directReads?: boolean;
   persistence?: PersistenceConfigInput;
+  minReplicas?: number;
+  replicaAckTimeoutMs?: number;
 }
 
 /** One shard per core leaves the front thread to share; at least one. */
@@ -64,8 +70,8 @@ function normalizeNamespace(input: NamespaceConfigInput, persistent: boolean): N
   const { name, mode, memoryLimitBytes, defaultTtlSec, maxKeyBytes, maxValueBytes } = namespace;
   requireConfig(/^[A-Za-z0-9_.-]{1,64}$/.test(name), `namespace name ${JSON.stringify(name)} (1-64 of A-Z a-z 0-9 _ . -)`);
   requireConfig(mode === 'store' || mode === 'cache', `namespace ${name}: mode must be store or cache`);
-  requireConfig(namespace.ack === 'memory' || namespace.ack === 'disk', `namespace ${name}: ack must be memory or disk, got ${JSON.stringify(namespace.ack)} (replica acks come with replication)`);
-  requireConfig(namespace.ack === 'memory' || persistent, `namespace ${name}: ack "disk" needs persistence (a data dir)`);
+  requireConfig(namespace.ack === 'memory' || namespace.ack === 'disk' || namespace.ack === 'replica', `namespace ${name}: ack must be memory, disk or replica, got ${JSON.stringify(namespace.ack)}`);
+  requireConfig(namespace.ack === 'memory' || persistent, `namespace ${name}: ack "${namespace.ack}" needs persistence (a data dir)`);
   requireConfig(Number.isSafeInteger(memoryLimitBytes) && memoryLimitBytes >= 1024 * 1024, `namespace ${name}: memoryLimitBytes >= 1 MiB`);
   requireConfig(Number.isInteger(defaultTtlSec) && defaultTtlSec >= 0 && defaultTtlSec <= ttlSecMax, `namespace ${name}: defaultTtlSec`);
   requireConfig(Number.isInteger(maxKeyBytes) && maxKeyBytes >= 1 && maxKeyBytes <= keyBytesMaxHard, `namespace ${name}: maxKeyBytes 1..${keyBytesMaxHard}`);
@@ -83,6 +89,8 @@ export function normalizeEngineConfig(input: EngineConfigInput = {}): EngineConf
     sweepIntervalMs: input.sweepIntervalMs ?? 250,
     directReads: input.directReads ?? true,
     persistence,
+    minReplicas: input.minReplicas ?? 1,
+    replicaAckTimeoutMs: input.replicaAckTimeoutMs ?? 2000,
   };
   requireConfig(Number.isInteger(config.shards) && config.shards >= 1 && config.shards <= 64, 'shards 1..64');
   requireConfig(namespaces.length >= 1 && namespaces.length <= namespacesMax, `1..${namespacesMax} namespaces`);
@@ -90,5 +98,7 @@ export function normalizeEngineConfig(input: EngineConfigInput = {}): EngineConf
   const capacity = config.changeLogCapacity;
   requireConfig(Number.isInteger(capacity) && capacity >= 1 && (capacity & (capacity - 1)) === 0, 'changeLogCapacity must be a power of two');
   requireConfig(Number.isInteger(config.sweepIntervalMs) && config.sweepIntervalMs >= 0, 'sweepIntervalMs >= 0');
+  requireConfig(Number.isInteger(config.minReplicas) && config.minReplicas >= 1 && config.minReplicas <= 64, 'minReplicas 1..64');
+  requireConfig(Number.isInteger(config.replicaAckTimeoutMs) && config.replicaAckTimeoutMs >= 1 && config.replicaAckTimeoutMs <= 600_000, 'replicaAckTimeoutMs 1..600000');
   return config;
 }

@@ -18,7 +18,7 @@ import {
   testCrashThrowUncaught,
   type ControlOpcode,
 } from '../layout/batch-layout';
-import { allocateControl, controlSlotClockOverrideMs } from '../layout/control-layout';
+import { allocateControl, controlSlotClockOverrideMs, controlSlotFollower } from '../layout/control-layout';
 import { keyHash } from '../layout/hash';
 import { allocateJournal } from '../layout/journal-layout';
 import { partitionCount, scanLimitDefault, scanLimitMax } from '../layout/limits';
@@ -28,7 +28,7 @@ import { Status, StatusError } from '../layout/status';
 import { headerBytes } from '../layout/table-layout';
 import { allocateTableBuffer, tableBytesMax, TableReader } from '../layout/table-reader';
 import type { EngineStats, Key, NamespaceConfig, Op, OpResult, ScanOptions, ScanPage } from '../layout/types';
-import type { AckGate } from './ack-gate';
+import type { AckGate, AnswerGate } from './ack-gate';
 import { ApplyRequest } from './apply-request';
 import { ChangeLog } from './change-log';
 import { Persistence, type PersistenceStats } from './persistence';
@@ -37,6 +37,7 @@ import type { SnapshotReport } from './snapshot-taker';
 import { normalizeEngineConfig, type EngineConfig, type EngineConfigInput } from './config';
 import { DirectOutcome, DirectRead } from './direct-read';
 import type { EngineApi, EngineOpenOptions, EngineTestHooks } from './engine-api';
+import { engineStats, shardCounters, type ShardCounters, type StatsSources } from './engine-stats';
 import { JournalDrain } from './journal-drain';
 import { OpBatcher } from './op-batcher';
 import type { OpRequest } from './op-request';
@@ -76,7 +77,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
   readonly #batcher = new OpBatcher(this);
   #sweepTimer: NodeJS.Timeout | null = null;
   #closed = false;
-  /** Per namespace: 1 when its writes are answered only once durable (ack `disk` on a persisting node). */
+  /** Per namespace: 0 answered when applied; 1 once durable (`disk`); 2 once durable and replicated (`replica`). */
   readonly #durableAcks: Uint8Array;
   /** Ok, or why ops are refused before they reach a shard: Recovering (all ops), PersistenceFailed (writes). */
   #refusal: Status = Status.Ok;
@@ -99,6 +100,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
           },
           ...(options.onRecoveryProgress === undefined ? {} : { onProgress: options.onRecoveryProgress }),
           ...(options.testOnlyWalFaults === undefined ? {} : { testOnlyFaults: options.testOnlyWalFaults }),
+          replicaAckTimeoutMs: engine.config.replicaAckTimeoutMs,
         });
       } catch (error: unknown) {
         await engine.close();
@@ -161,11 +163,11 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
       ));
     }
     this.#directReads = config.directReads ? this.#links.map((link, shard) => new DirectRead(this.#tables[shard]!, link.options.journalBuffer, controlBuffer)) : null;
-    this.#durableAcks = Uint8Array.from(config.namespaces, (namespace) => (config.persistence !== false && namespace.ack === 'disk' ? 1 : 0));
+    this.#durableAcks = Uint8Array.from(config.namespaces, (namespace) => (config.persistence === false || namespace.ack === 'memory' ? 0 : namespace.ack === 'disk' ? 1 : 2));
     if (config.sweepIntervalMs > 0) {
       // No sweep while recovering: its `expired` changes would take LSNs in the middle of the replay.
       const sweep = (): void => {
-        if (this.#refusal !== Status.Recovering) this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick));
+        if (this.#refusal !== Status.Recovering && this.#refusal !== Status.ReadOnly) this.#links.forEach((_, shard) => void this.#sweepShard(shard, sweepSlotsPerTick));
       };
       this.#sweepTimer = setInterval(sweep, config.sweepIntervalMs);
       this.#sweepTimer.unref();
@@ -213,7 +215,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     }
     const opBytes = keyOpBytes(request.keyLength, request.contentType?.length ?? 0, request.value?.length ?? 0);
     link.writerFor(opBytes).writeKeyOp(request, hash);
-    if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash, this.#durableAcks[request.namespaceId] === 1);
+    if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash, this.#durableAcks[request.namespaceId]!);
     link.enqueue(sink, token);
   }
 
@@ -227,7 +229,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     const hash = keyHash(request.namespaceId, source, request.keyStart, request.keyLength);
     const link = this.#links[this.#partitions.shardOfKey(source, request.keyStart, request.keyLength)]!;
     link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength)).writeApply(request, hash);
-    link.noteWrite(hash, false);
+    link.noteWrite(hash, 0);
     link.enqueue(sink, token);
   }
 
@@ -289,8 +291,8 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     await Promise.all(this.#links.map((_, shard) => this.#controlOp(shard, Opcode.ReserveIndex, perShard, () => undefined)));
   }
 
-  attachAckGate(gate: AckGate): void {
-    for (const link of this.#links) link.ackGate = gate;
+  attachAckGate(gate: AckGate, replicaGate: AnswerGate | null = null): void {
+    for (const link of this.#links) [link.ackGate, link.replicaGate] = [gate, replicaGate];
   }
 
   /** Writes a snapshot now (`tessera snapshot`, POST /v1/admin/snapshot). */
@@ -298,6 +300,16 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     if (this.#persistence === null) return Promise.reject(new StatusError(Status.InvalidArgument, 'this node does not persist (no data dir)'));
     return this.#persistence.snapshot();
   }
+
+  /** Replication (front/replication-*.ts): this node's persistence, null without a data dir. */
+  get persistence(): Persistence | null { return this.#persistence; }
+  /** A replica: writes answer ReadOnly, reads go on, no expiry sweep (the primary's expiries arrive). */
+  setReadOnly(on: boolean): void {
+    if (this.#refusal === Status.Ok || this.#refusal === Status.ReadOnly) this.#refusal = on ? Status.ReadOnly : Status.Ok;
+    this.#control[controlSlotFollower] = on ? 1 : 0;
+  }
+  /** No op queued, in flight or held for an ack on any shard (a coordinated failover waits for it). */
+  get idle(): boolean { return this.#links.every((link) => link.idle); }
 
   /** The data dir, WAL, snapshot and recovery figures; null for a node without persistence. */
   persistenceStats(): PersistenceStats | null {
@@ -344,38 +356,16 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
   }
 
   stats(): EngineStats {
-    const namespaces = this.namespaces.map((namespace, id) => {
-      let records = 0;
-      let bytes = 0;
-      for (const table of this.#tables) {
-        table.refreshViews();
-        records += table.namespaceRecords(id);
-        bytes += table.namespaceBytes(id);
-      }
-      return { name: namespace.name, mode: namespace.mode, records, bytes, memoryLimitBytes: namespace.memoryLimitBytes };
-    });
-    return {
-      shards: this.#links.length,
-      partitions: partitionCount,
-      namespaces,
-      lastLsn: this.changes.lastLsn,
-      shardRestarts: this.#links.reduce((sum, link) => sum + link.restarts, 0),
-      tableBytes: this.#tables.reduce((sum, table) => sum + table.usedBytes, 0),
-    };
+    return engineStats(this.#statsSources(), this.changes.lastLsn);
   }
 
   /** Per-shard counters for /metrics and benchmarks. */
-  shardCounters(): { shard: number; batches: number; ops: number; restarts: number; tableBytes: number; indexCapacity: number; directReads: number; directFallbacks: number }[] {
-    return this.#links.map((link, shard) => ({
-      directReads: this.#directReads?.[shard]!.reads ?? 0,
-      directFallbacks: this.#directReads?.[shard]!.fallbacks ?? 0,
-      shard,
-      batches: link.batchesSent,
-      ops: link.opsSent,
-      restarts: link.restarts,
-      tableBytes: this.#tables[shard]!.usedBytes,
-      indexCapacity: this.#tables[shard]!.indexCapacity,
-    }));
+  shardCounters(): ShardCounters[] {
+    return shardCounters(this.#statsSources());
+  }
+
+  #statsSources(): StatsSources {
+    return { namespaces: this.namespaces, tables: this.#tables, links: this.#links, directReads: this.#directReads };
   }
 
   /** Stops taking ops, waits for every batch in flight, then stops the shard threads. */

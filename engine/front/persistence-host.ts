@@ -2,7 +2,7 @@
 // narrow interface: the engine implements it, and persistence never reaches further in.
 
 import type { NamespaceConfig } from '../layout/types';
-import type { AckGate } from './ack-gate';
+import type { AckGate, AnswerGate } from './ack-gate';
 import type { ApplyRequest } from './apply-request';
 import type { ChangeLog } from './change-log';
 import type { ScanSliceRequest } from './op-writer';
@@ -21,5 +21,5 @@ export interface PersistenceHost {
   /** Grows every shard's index to hold about `records` records in all (before loading a snapshot). */
   reserveIndex(records: number): Promise<void>;
   /** From now on, answers of `disk` writes wait for this gate. */
-  attachAckGate(gate: AckGate): void;
+  attachAckGate(gate: AckGate, replicaGate: AnswerGate | null): void;
 }

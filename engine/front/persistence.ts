@@ -11,10 +11,15 @@
 // kernel may have dropped the dirty pages, so retrying the fsync proves nothing): the gate fails
 // every held answer and the engine refuses writes with PersistenceFailed; reads go on.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { assert } from '../layout/assert';
+import { nodeFileLayer } from '../layout/file-layer';
+import { sameHistory } from '../layout/wal-segment-header';
 import type { TestOnlyFaults } from '../layout/file-layer';
 import { snapshotsKeptDefault } from '../layout/snapshot-format';
 import { AckGate } from './ack-gate';
+import { ReplicaAckGate } from './replication-ack-gate';
 import { DataDir } from './data-dir';
 import type { PersistenceConfig } from './persistence-config';
 import type { PersistenceHost } from './persistence-host';
@@ -24,6 +29,8 @@ import { SnapshotReader } from './snapshot-reader';
 import { takeSnapshot, type SnapshotReport } from './snapshot-taker';
 import { WalClient } from './wal-client';
 import { WalReader } from './wal-reader';
+
+export const replicaAckTimeoutMsDefault = 2000;
 
 export interface PersistenceStats {
   dataDir: string;
@@ -52,6 +59,8 @@ export interface PersistenceOptions {
   onProgress?: RecoveryProgress;
   /** TEST-ONLY: faults injected into the log-writer's file layer. */
   testOnlyFaults?: TestOnlyFaults;
+  /** How long a `replica` write waits for replica acks once durable here (front/replication-ack-gate.ts). */
+  replicaAckTimeoutMs?: number;
 }
 
 export class Persistence {
@@ -77,6 +86,15 @@ export class Persistence {
   #unsubscribe: (() => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
+  /**
+   * Replication (wire/server/replication/): the LSN after which a connected replica still needs
+   * the WAL (it is catching up from it, or may on a reconnect); segments with later records stay.
+   */
+  walNeededAfter: (() => number) | null = null;
+  /** Holds `replica` answers until replicas acknowledged them; the replication primary advances it. */
+  replicaGate: ReplicaAckGate | null = null;
+  /** A replica's full sync runs: no WAL, no snapshots of our own until it finishes. */
+  #fullSync = false;
 
   /** Takes the data dir's lock at once (throws DataDirLockedError when another process holds it). */
   constructor(host: PersistenceHost, config: PersistenceConfig, options: PersistenceOptions) {
@@ -94,29 +112,14 @@ export class Persistence {
   async start(): Promise<RecoveryReport> {
     assert(this.#wal === null, 'persistence started twice');
     const dataDir = this.dataDir;
-    const historyId = dataDir.historyId;
+    const { historyId, previousHistoryId } = dataDir.history;
     const report = await recover(this.#host, {
-      snapshots: new SnapshotReader({ snapshotDirectory: dataDir.snapshotDirectory, historyId }),
-      wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId }),
+      snapshots: new SnapshotReader({ snapshotDirectory: dataDir.snapshotDirectory, historyId, previousHistoryId }),
+      wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId, previousHistoryId }),
     }, this.#options.onProgress ?? (() => undefined));
     this.#recovery = report;
     if (report.snapshotPath !== null) this.#keptSnapshotLsns.push(report.snapshotLsn);
-    const changes = this.#host.changes;
-    const wal = await WalClient.open({
-      dataDir: dataDir.directory,
-      historyId,
-      fsync: this.config.fsync,
-      segmentBytes: this.config.walSegmentBytes,
-      nextLsn: changes.lastLsn + 1,
-      ...(this.#options.testOnlyFaults === undefined ? {} : { testOnlyFaults: this.#options.testOnlyFaults }),
-    });
-    this.#wal = wal;
-    const gate = new AckGate(changes.lastLsn);
-    this.#gate = gate;
-    wal.onDurable((lsn) => gate.advance(lsn));
-    wal.onFailed((error) => this.#fail(error));
-    this.#unsubscribe = changes.subscribe((change) => wal.append(change));
-    this.#host.attachAckGate(gate);
+    await this.#openWal();
     this.#snapshots = await SnapshotClient.open({ snapshotDirectory: dataDir.snapshotDirectory });
     if (this.config.snapshotIntervalSec > 0) {
       this.#snapshotTimer = setInterval(() => void this.snapshot().catch(() => undefined), this.config.snapshotIntervalSec * 1000);
@@ -125,10 +128,87 @@ export class Persistence {
     return report;
   }
 
+  /** Opens the WAL at the change log's next LSN, feeds it the log, and attaches a fresh ack gate. */
+  async #openWal(): Promise<void> {
+    const changes = this.#host.changes;
+    const wal = await WalClient.open({
+      dataDir: this.dataDir.directory,
+      historyId: this.dataDir.historyId,
+      fsync: this.config.fsync,
+      segmentBytes: this.config.walSegmentBytes,
+      nextLsn: changes.lastLsn + 1,
+      ...(this.#options.testOnlyFaults === undefined ? {} : { testOnlyFaults: this.#options.testOnlyFaults }),
+    });
+    this.#wal = wal;
+    const gate = new AckGate(changes.lastLsn);
+    const replicaGate = new ReplicaAckGate(changes.lastLsn, this.#options.replicaAckTimeoutMs ?? replicaAckTimeoutMsDefault);
+    this.#gate = gate;
+    this.replicaGate = replicaGate;
+    wal.onDurable((lsn) => {
+      gate.advance(lsn);
+      replicaGate.advanceLocal(lsn);
+    });
+    wal.onFailed((error) => this.#fail(error));
+    this.#unsubscribe = changes.subscribe((change) => wal.append(change));
+    this.#host.attachAckGate(gate, replicaGate);
+  }
+
+  // ---- a replica's full sync (front/replication-apply.ts) ----
+  // Order, so that a crash at any step leaves a data dir that recovers to a consistent state:
+  //   begin: stop the WAL, delete every WAL segment and snapshot, write HISTORY = the primary's id
+  //          (a crash now recovers an empty node at LSN 0 of that history: a consistent prefix);
+  //   the primary's snapshot is written as this node's own (the snapshot writer), then
+  //   finish:  reopen the WAL at the snapshot's LSN + 1 (a crash now recovers snapshot + WAL).
+
+  /** Stops logging and empties the data dir under the primary's history id. Snapshots wait until finishFullSync. */
+  async beginFullSync(historyId: Uint8Array): Promise<SnapshotClient> {
+    assert(!this.#closed && this.#snapshots !== null, 'full sync on a persistence that is not running');
+    this.#fullSync = true;
+    await this.#snapshotRunning?.catch(() => undefined);
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    await this.#wal?.close();
+    this.#wal = null;
+    removeFilesIn(this.dataDir.walDirectory);
+    removeFilesIn(this.dataDir.snapshotDirectory);
+    this.dataDir.replaceHistory({ historyId, previousHistoryId: null, switchLsn: 0 });
+    return this.#snapshots;
+  }
+
+  /**
+   * A promotion (or a replica following a promoted primary): this node's history continues as
+   * `historyId` from `switchLsn` (its first LSN); the current one is remembered as the previous, so
+   * its WAL segments and snapshots stay readable and replicas of it can continue without a full sync.
+   */
+  async switchHistory(historyId: Uint8Array, switchLsn: number): Promise<void> {
+    const current = this.dataDir.history;
+    if (sameHistory(current.historyId, historyId)) return;
+    assert(this.#wal !== null && !this.#fullSync, 'switchHistory on a persistence that is not logging');
+    assert(switchLsn === this.#host.changes.lastLsn + 1, 'a history switches at the next LSN');
+    // The WAL goes on in a segment of the new history: segments name one history each.
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    await this.#wal.close();
+    this.#wal = null;
+    this.dataDir.replaceHistory({ historyId, previousHistoryId: current.historyId, switchLsn });
+    await this.#openWal();
+  }
+
+  /** The snapshot is written and the change log reset to its LSN: log again from there. */
+  async finishFullSync(): Promise<void> {
+    assert(this.#fullSync && this.#wal === null, 'finishFullSync without beginFullSync');
+    // The primary's snapshot, written as this node's own, is now the only one kept.
+    this.#keptSnapshotLsns.length = 0;
+    this.#keptSnapshotLsns.push(this.#host.changes.lastLsn);
+    await this.#openWal();
+    this.#fullSync = false;
+  }
+
   #fail(error: Error): void {
     if (this.#failure !== null) return;
     this.#failure = error;
     this.#gate?.fail();
+    this.replicaGate?.fail();
     this.#options.onFailed(error);
   }
 
@@ -140,17 +220,17 @@ export class Persistence {
     if (this.#snapshotRunning !== null) return this.#snapshotRunning;
     const wal = this.#wal;
     const snapshots = this.#snapshots;
-    if (wal === null || snapshots === null || this.#closed) return Promise.reject(new Error('persistence is not running'));
+    if (wal === null || snapshots === null || this.#closed || this.#fullSync) return Promise.reject(new Error('persistence is not running (or a replica full sync is in progress)'));
     const running = takeSnapshot(this.#host, snapshots, this.dataDir.historyId).then(
       (report) => {
         this.#lastSnapshot = report;
         this.#snapshotsTaken++;
-        // Segments wholly covered by the OLDEST kept snapshot go (a replica's needs will hold them
-        // back here too). With one snapshot only, nothing goes: its fallback is the whole WAL.
+        // Segments wholly covered by the OLDEST kept snapshot go (with one snapshot only, nothing
+        // goes: its fallback is the whole WAL), and never what a connected replica still reads.
         const kept = this.#keptSnapshotLsns;
         if (kept[kept.length - 1] !== report.lsn) kept.push(report.lsn);
         if (kept.length > snapshotsKeptDefault) kept.shift();
-        if (kept.length === snapshotsKeptDefault) wal.dropBefore(kept[0]!);
+        if (kept.length === snapshotsKeptDefault) wal.dropBefore(Math.min(kept[0]!, this.walNeededAfter?.() ?? kept[0]!));
         return report;
       },
       (error: unknown) => {
@@ -196,4 +276,10 @@ export class Persistence {
     await this.#snapshots?.close();
     this.dataDir.close();
   }
+}
+
+/** Deletes every file in a directory (a full sync's WAL and snapshot dirs), then makes that durable. */
+function removeFilesIn(directory: string): void {
+  for (const name of fs.readdirSync(directory)) fs.rmSync(path.join(directory, name), { force: true });
+  nodeFileLayer.fsyncDirectory(directory);
 }

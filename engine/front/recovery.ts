@@ -9,9 +9,8 @@
 // first torn or corrupt record and truncates there; nothing after damage is ever applied.
 
 import { assert } from '../layout/assert';
-import { EntryKind } from '../layout/journal-layout';
 import { Status } from '../layout/status';
-import { ChangeKindCode } from '../layout/wal-record';
+import { fillApplyRequest } from './apply-logged-change';
 import type { ResultSink, ResultView } from './result-sink';
 import { forEachSnapshotRecord } from './snapshot-chunk';
 import type { SnapshotReader } from './snapshot-reader';
@@ -45,16 +44,16 @@ export interface RecoveryReport {
 export type RecoveryProgress = (phase: 'snapshot' | 'wal', done: number, total: number, recordsPerSec: number) => void;
 
 /** Counts the answers of a window of apply ops; a shard that died mid-recovery is fatal. */
-class ApplyCounter implements ResultSink {
+export class ApplyCounter implements ResultSink {
   pending = 0;
   outOfMemory = 0;
   #resolve: (() => void) | null = null;
   #failure: Error | null = null;
 
   onResult(_token: number, result: ResultView | null): void {
-    if (result === null) this.#failure ??= new Error('a shard thread died during recovery');
+    if (result === null) this.#failure ??= new Error('a shard thread died while applying logged changes');
     else if (result.status === Status.OutOfMemory) this.outOfMemory++;
-    else if (result.status === Status.Busy) this.#failure ??= new Error('a shard journal had no room during recovery');
+    else if (result.status === Status.Busy) this.#failure ??= new Error('a shard journal had no room for a logged change');
     if (--this.pending === 0 && this.#resolve !== null) {
       const resolve = this.#resolve;
       this.#resolve = null;
@@ -67,14 +66,6 @@ class ApplyCounter implements ResultSink {
     if (this.#failure !== null) throw this.#failure;
   }
 }
-
-// A WAL record's kind code is the journal's entry kind (both are the engine's ChangeKind order).
-assert(
-  (ChangeKindCode.Put as number) === EntryKind.Put && (ChangeKindCode.Delete as number) === EntryKind.Delete &&
-    (ChangeKindCode.Touch as number) === EntryKind.Touch && (ChangeKindCode.Expired as number) === EntryKind.Expired &&
-    (ChangeKindCode.Evicted as number) === EntryKind.Evicted,
-  'WAL kind codes equal journal entry kinds',
-);
 
 export async function recover(host: PersistenceHost, sources: { snapshots: SnapshotReader; wal: (fromLsn: number) => WalReader }, progress: RecoveryProgress): Promise<RecoveryReport> {
   const startedMs = performance.now();
@@ -129,18 +120,7 @@ export async function recover(host: PersistenceHost, sources: { snapshots: Snaps
       report.unknownNamespace++;
       continue;
     }
-    request.namespaceId = namespaceId;
-    request.kind = record.kindCode as number as EntryKind;
-    request.source = record.bytes;
-    request.keyStart = record.keyStart;
-    request.keyLength = record.keyBytes;
-    request.contentTypeStart = record.namespaceStart + record.namespaceBytes;
-    request.contentTypeLength = record.contentTypeBytes;
-    request.valueStart = record.valueStart;
-    request.valueLength = record.hasValue ? record.valueBytes : 0;
-    request.generation = record.generation;
-    request.expiry = record.expiry;
-    request.lastModified = record.lastModified;
+    fillApplyRequest(request, namespaceId, record);
     counter.pending++;
     host.apply(request, counter, 0);
     await tick('wal', report.walRecords, 0);

@@ -17,7 +17,7 @@ import { OpWriter } from './op-writer';
 import { ResultReader } from './result-reader';
 import { statusView } from './result-collectors';
 import type { ResultSink } from './result-sink';
-import type { AckGate, HeldAnswer } from './ack-gate';
+import type { AckGate, AnswerGate, HeldAnswer } from './ack-gate';
 import type { ShardOptions } from '../layout/shard-options';
 
 /** A batch is closed once it holds this many bytes of ops; the next op starts another. */
@@ -36,20 +36,22 @@ class PendingBatch implements HeldAnswer {
   readonly tokens: number[] = [];
   /** Key hashes of the writes in this batch (see ShardLink.hasPendingWrite). */
   readonly writeHashes: number[] = [];
-  /** Indexes of the ops whose answer waits for the WAL (writes in `disk` namespaces), ascending. */
+  /** Indexes of the ops whose answer waits for the WAL (writes in `disk` and `replica` namespaces), ascending. */
   readonly durableOps: number[] = [];
+  /** Indexes of the ops whose answer also waits for replica acks (writes in `replica` namespaces), ascending. */
+  readonly replicaOps: number[] = [];
   /** The shard's answer, kept while the batch is held by the ack gate. */
   resultBuffer: ArrayBuffer | null = null;
   /** True while parked in the ack gate. */
   held = false;
-  readonly #deliver: (batch: PendingBatch, durable: boolean) => void;
+  readonly #deliver: (batch: PendingBatch, durable: boolean, replicated: boolean) => void;
 
-  constructor(deliver: (batch: PendingBatch, durable: boolean) => void) {
+  constructor(deliver: (batch: PendingBatch, durable: boolean, replicated: boolean) => void) {
     this.#deliver = deliver;
   }
 
-  release(durable: boolean): void {
-    this.#deliver(this, durable);
+  release(durable: boolean, replicated = true): void {
+    this.#deliver(this, durable, replicated);
   }
 
   clear(): void {
@@ -57,6 +59,7 @@ class PendingBatch implements HeldAnswer {
     this.tokens.length = 0;
     this.writeHashes.length = 0;
     this.durableOps.length = 0;
+    this.replicaOps.length = 0;
     this.resultBuffer = null;
   }
 }
@@ -68,7 +71,7 @@ export class ShardLink {
   readonly #pool: Piscina;
   /** Drains the shard's journal into the change log; returns the log's last LSN after it. */
   readonly #onBatchReturned: () => number;
-  readonly #deliverBatch = (batch: PendingBatch, durable: boolean): void => this.#deliver(batch, durable);
+  readonly #deliverBatch = (batch: PendingBatch, durable: boolean, replicated: boolean): void => this.#deliver(batch, durable, replicated);
   /** Batches waiting to be sent, oldest first; the last one is the one being filled. */
   readonly #queue: PendingBatch[] = [new PendingBatch(this.#deliverBatch)];
   readonly #spare: PendingBatch[] = [];
@@ -82,6 +85,8 @@ export class ShardLink {
   #held = 0;
   /** Set when the node persists: answers of `disk` writes wait for the durable watermark. */
   ackGate: AckGate | null = null;
+  /** Set when the node persists: answers of `replica` writes wait for replica acks too (front/replication-ack-gate.ts). */
+  replicaGate: AnswerGate | null = null;
   restarts = 0;
   batchesSent = 0;
   opsSent = 0;
@@ -126,12 +131,14 @@ export class ShardLink {
 
   /**
    * Marks the op just written as a write to the key with this hash (until its batch is answered).
-   * `durable`: its answer waits for the WAL (a write in a `disk` namespace of a persisting node).
+   * `ack`: 0 answered when applied; 1 when its WAL record is durable (`disk`); 2 when durable and
+   * acknowledged by replicas (`replica`).
    */
-  noteWrite(hash: number, durable: boolean): void {
+  noteWrite(hash: number, ack: number): void {
     const batch = this.#queue[this.#queue.length - 1]!;
     batch.writeHashes.push(hash);
-    if (durable) batch.durableOps.push(batch.writer.count - 1);
+    if (ack !== 0) batch.durableOps.push(batch.writer.count - 1);
+    if (ack === 2) batch.replicaOps.push(batch.writer.count - 1);
     this.#pendingWrites.set(hash, (this.#pendingWrites.get(hash) ?? 0) + 1);
   }
 
@@ -171,7 +178,8 @@ export class ShardLink {
     // The drain gives this batch's changes their LSNs: the log's last LSN now covers all of them.
     const neededLsn = this.#onBatchReturned();
     batch.resultBuffer = resultBuffer;
-    const gate = this.ackGate;
+    // The replica gate's watermark never passes the local durable one: waiting on it covers both.
+    const gate = batch.replicaOps.length > 0 && this.replicaGate !== null ? this.replicaGate : this.ackGate;
     if (batch.durableOps.length > 0 && gate !== null) {
       batch.held = true;
       this.#held++;
@@ -183,11 +191,11 @@ export class ShardLink {
       batch.held = false;
       this.#held--;
     }
-    this.#deliver(batch, true);
+    this.#deliver(batch, true, true);
   };
 
   /** Answers every op of a returned batch; `durable` false turns the answers of durable ops into PersistenceFailed. */
-  #deliver(batch: PendingBatch, durable: boolean): void {
+  #deliver(batch: PendingBatch, durable: boolean, replicated: boolean): void {
     const resultBuffer = batch.resultBuffer;
     if (resultBuffer === null) fail('shard link invariant: delivering a batch without results');
     if (batch.held) {
@@ -195,12 +203,19 @@ export class ShardLink {
       this.#held--;
     }
     const reader = new ResultReader(resultBuffer);
-    const { sinks, tokens, durableOps } = batch;
+    const { sinks, tokens, durableOps, replicaOps } = batch;
     let nextDurable = 0;
+    let nextReplica = 0;
     for (let i = 0; i < sinks.length; i++) {
-      if (!durable && durableOps[nextDurable] === i) {
-        nextDurable++;
+      const isDurable = durableOps[nextDurable] === i;
+      if (isDurable) nextDurable++;
+      const isReplica = replicaOps[nextReplica] === i;
+      if (isReplica) nextReplica++;
+      if (!durable && isDurable) {
         sinks[i]!.onResult(tokens[i]!, statusView(Status.PersistenceFailed));
+      } else if (!replicated && isReplica && reader.status === Status.Ok) {
+        // Only a write that took effect is "not acknowledged by replicas"; a refused one keeps its status.
+        sinks[i]!.onResult(tokens[i]!, statusView(Status.NotEnoughReplicas));
       } else {
         sinks[i]!.onResult(tokens[i]!, reader);
       }

@@ -39,6 +39,8 @@ export interface SnapshotReaderOptions {
   snapshotDirectory: string;
   /** When given, snapshots of another history are rejected. */
   historyId?: Uint8Array;
+  /** After a promotion: snapshots of the history this one continued are accepted too. */
+  previousHistoryId?: Uint8Array | null;
   files?: FileLayer;
 }
 
@@ -135,7 +137,8 @@ export class SnapshotReader {
     const meta = decodeSnapshotHeader(bytes);
     if (meta === null) throw new SnapshotDamage('the header checksum is wrong');
     const expected = this.#options.historyId;
-    if (expected !== undefined && !sameHistory(meta.historyId, expected)) throw new SnapshotDamage('it belongs to another history');
+    const previous = this.#options.previousHistoryId;
+    if (expected !== undefined && !sameHistory(meta.historyId, expected) && !(previous != null && sameHistory(meta.historyId, previous))) throw new SnapshotDamage('it belongs to another history');
     return { meta, length };
   }
 

@@ -8,7 +8,8 @@
 // (the snapshot covers it); any other break is damage.
 //
 // Iterate `records()` to the end: the repair happens when the damage is met, and `report` is final
-// only once the iteration finished. A segment of another history (another data dir's WAL) is not
+// only once the iteration finished. With `readOnly` it stops at the damage and repairs nothing (a
+// reader of the live WAL, which may meet the record being written). A segment of another history (another data dir's WAL) is not
 // damage but a configuration error: it throws and repairs nothing.
 
 import * as path from 'node:path';
@@ -31,7 +32,20 @@ export interface WalReadOptions {
   fromLsn: number;
   /** When given, every segment must belong to this history. */
   historyId?: Uint8Array;
+  /** After a promotion (DESIGN: replid2): segments of the history this one continued are this history's too. */
+  previousHistoryId?: Uint8Array | null;
   files?: FileLayer;
+  /**
+   * Never truncate nor delete: a primary reading its LIVE WAL for a replica meets the record the
+   * log-writer is appending as a torn tail. It stops there and reports it; the files stay as they are.
+   */
+  readOnly?: boolean;
+  /**
+   * Skip, unread, every segment whose successor starts at or before fromLsn + 1 (all its records
+   * are at or below fromLsn). A replica's catch-up reads only the segments it needs; recovery
+   * reads them all (it checks the whole chain).
+   */
+  skipCovered?: boolean;
 }
 
 export interface WalReadReport {
@@ -121,12 +135,31 @@ export class WalReader {
     return -1;
   }
 
+  /** The index of the first segment holding a record after fromLsn, judged by the headers alone. */
+  #firstNeeded(segments: SegmentFile[], lastUsed: number): number {
+    const header = new Uint8Array(segmentHeaderBytes);
+    // Bounded by the segment count: one header read per step.
+    for (let index = 0; index < lastUsed; index++) {
+      const fd = this.#files.openRead(segments[index + 1]!.filePath);
+      let read = 0;
+      try {
+        read = readFully(this.#files, fd, header, 0, segmentHeaderBytes, 0);
+      } finally {
+        this.#files.close(fd);
+      }
+      const next = decodeSegmentHeader(header.subarray(0, read));
+      if (next === HeaderCheck.Blank || next === HeaderCheck.Corrupt || next.firstLsn > this.#options.fromLsn + 1) return index;
+    }
+    return lastUsed;
+  }
+
   /** Yields the reused view, pointed at each record in turn; copy what must outlive the next step. */
   *records(): Generator<WalRecordView> {
     const segments = this.#listSegments();
     const lastUsed = this.#lastNonBlank(segments);
     let chainLsn = -1;
-    for (let index = 0; index <= lastUsed; index++) {
+    const first = this.#options.skipCovered === true ? this.#firstNeeded(segments, lastUsed) : 0;
+    for (let index = first; index <= lastUsed; index++) {
       const segment = segments[index]!;
       const length = this.#load(segment.filePath);
       const bytes = this.#buffer;
@@ -135,7 +168,9 @@ export class WalReader {
         this.#repair(segments, index, 0, header === HeaderCheck.Blank ? 'a blank segment before the last' : 'a corrupt segment header', Math.max(chainLsn, 0));
         return;
       }
-      if (this.#options.historyId !== undefined && !sameHistory(header.historyId, this.#options.historyId)) {
+      const previous = this.#options.previousHistoryId;
+      const ours = this.#options.historyId === undefined || sameHistory(header.historyId, this.#options.historyId) || (previous != null && sameHistory(header.historyId, previous));
+      if (!ours) {
         throw new Error(`WAL segment ${segment.filePath} belongs to another history: refusing to read or repair it`);
       }
       if (chainLsn < 0 && header.firstLsn > this.#options.fromLsn + 1) {
@@ -181,6 +216,7 @@ export class WalReader {
     const report = this.report;
     report.damage = why;
     report.nextLsn = nextLsn;
+    if (this.#options.readOnly === true) return;
     const files = this.#files;
     const damaged = segments[index]!;
     const length = this.#load(damaged.filePath);

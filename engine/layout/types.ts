@@ -11,9 +11,10 @@ export type PutMode = 'upsert' | 'create' | 'update';
 export type NamespaceMode = 'store' | 'cache';
 /**
  * What a write waits for before it is answered (DESIGN invariant 5): `memory` = applied by its
- * shard; `disk` = its WAL record is durable per the fsync policy.
+ * shard; `disk` = its WAL record is durable per the fsync policy; `replica` = durable here and
+ * acknowledged (durable) by minReplicas replicas, else NotEnoughReplicas after replicaAckTimeoutMs.
  */
-export type AckPolicy = 'memory' | 'disk';
+export type AckPolicy = 'memory' | 'disk' | 'replica';
 
 export interface NamespaceConfig {
   name: string;

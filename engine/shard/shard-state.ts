@@ -9,7 +9,7 @@
 // header is the journal position through which every entry is applied.
 
 import { ByteRuns } from '../layout/byte-runs';
-import { controlSlotClockOverrideMs } from '../layout/control-layout';
+import { controlSlotClockOverrideMs, controlSlotFollower } from '../layout/control-layout';
 import { exitCodeInternalError } from '../layout/exit-codes';
 import { JournalEntryReader } from '../layout/journal-entry-reader';
 import { EntryKind } from '../layout/journal-layout';
@@ -42,8 +42,12 @@ export class ShardState {
     this.namespaces = options.namespaces;
   }
 
-  /** Reads the clock once per batch: every op of a batch sees the same time. */
+  /** A replica's shard: expired records are not removed on a read (layout/control-layout.ts, slot 1). */
+  follower = false;
+
+  /** Reads the clock (and the follower flag) once per batch: every op of a batch sees the same. */
   readClock(): void {
+    this.follower = this.#clock[controlSlotFollower] === 1;
     const override = this.#clock[controlSlotClockOverrideMs]!;
     this.nowMs = override > 0 ? override : Date.now();
     this.nowSec = Math.floor(this.nowMs / 1000);

@@ -191,3 +191,31 @@ describe('the command line', () => {
     assert.notEqual((await run(['get', 'acl/cli'])).code, 0, 'no token: refused');
   });
 });
+
+function replicationUpgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'tessera-replication', { headers });
+    socket.once('open', () => {
+      socket.terminate();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('error', reject);
+  });
+}
+
+test('admin routes (promote, failover, snapshot) and the replication link need an admin token', async () => {
+  const bearer = (role: RoleCase): Record<string, string> => ({ authorization: `Bearer ${tokens.get(role)}` });
+  for (const path of ['/v1/admin/promote', '/v1/admin/failover?to=http://127.0.0.1:9', '/v1/admin/snapshot']) {
+    assert.equal((await fetch(`${server.httpUrl}${path}`, { method: 'POST' })).status, 401, `${path} without a token`);
+    assert.equal((await fetch(`${server.httpUrl}${path}`, { method: 'POST', headers: bearer('write') })).status, 403, `${path} with a write token`);
+  }
+  const replicationUrl = server.wsUrl.replace('/v1/ws', '/v1/replication');
+  assert.equal(await replicationUpgradeStatus(replicationUrl), 401, 'a link without a token');
+  assert.equal(await replicationUpgradeStatus(replicationUrl, bearer('read')), 403, 'a link with a read token');
+  const admin = tokens.get('admin')!;
+  assert.equal(await replicationUpgradeStatus(`${replicationUrl}?access_token=${encodeURIComponent(admin)}`), 101, 'a link with an admin token in its URL');
+});

@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runClientCommand, clientCommands, type ClientCommand, type ClientFlags } from './client-commands';
 import { tesseraVersion } from './package-info';
 import { exitCodes, runServe, type ServeHooks } from './serve-command';
+import { runFailover, runPromote } from './replication/promote-command';
 import { ServerError, reasonOf } from './server-errors';
 import { createTokenEntry, formatTokenCreated, parseRoles } from './token-command';
 import { runSnapshotCommand, snapshotOrigin } from './snapshot-command';
@@ -16,6 +17,7 @@ export const usage = `tessera ${tesseraVersion}: an in-memory content store
 Usage:
   tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL] [--insecure]
                 [--data-dir DIR] [--fsync always|everysec|never] [--no-persistence]
+                [--replica-of ws://HOST:PORT/v1/ws] [--replicas N]
   tessera token create --role NAMESPACE=ROLE [--role ...] [--name NAME]
   tessera get <key> [--ns NS] [--url URL]
   tessera put <key> [value] [--ns NS] [--ttl SECONDS] [--content-type TYPE] [--url URL]
@@ -23,6 +25,10 @@ Usage:
   tessera delete <key> [--ns NS] [--url URL]
   tessera scan [prefix] [--ns NS] [--limit N] [--long] [--url URL]
   tessera snapshot [--url URL]
+  tessera promote [--url HTTP_URL]   make a replica the primary (new epoch and history id)
+  tessera failover --to HTTP_URL [--url HTTP_URL]
+                            coordinated switchover: pause writes, wait for the replica, demote
+                            this primary (it follows the replica), promote the replica
   tessera --help | --version
 
 serve:
@@ -33,6 +39,11 @@ serve:
   --fsync POLICY     always (ack after fdatasync), everysec or never (ack after write(): survives
                      a process crash, not a power loss)
   --no-persistence   a pure memory node: nothing is written, a restart starts empty
+  --replica-of URL   a read-only replica of that primary: it streams the primary's change log
+                     (catch-up from memory, the WAL or a full snapshot) and refuses writes (ReadOnly,
+                     HTTP 421); env TESSERA_REPLICA_OF, config "replicaOf"
+  --replicas N       also run N replica processes of this node (ports PORT+1.., data dirs
+                     DIR-replica-1..), printed at start and stopped with it
   Environment (flags win): TESSERA_HOST, TESSERA_PORT, TESSERA_CONFIG, TESSERA_LOG_LEVEL,
   TESSERA_DATA_DIR, TESSERA_FSYNC.
   Config file (JSON): { "host", "port", "logLevel", "engine": { "shards", "namespaces": [...] },
@@ -69,6 +80,8 @@ const serveOptions = {
   'data-dir': { type: 'string' },
   fsync: { type: 'string' },
   'no-persistence': { type: 'boolean' },
+  'replica-of': { type: 'string' },
+  replicas: { type: 'string' },
   insecure: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -129,6 +142,7 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
     return runServe({
       host: values.host, port: values.port, config: values.config, logLevel: values['log-level'], insecure: values.insecure === true,
       dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
+      replicaOf: values['replica-of'], replicas: values.replicas,
     }, hooks);
   }
   if (command === 'token') {
@@ -144,6 +158,18 @@ async function dispatch(argv: string[], hooks: ServeHooks): Promise<number> {
     if (values.help === true) return writeUsage();
     if (positionals.length > 0) usageError(`snapshot takes no arguments, got ${positionals.join(' ')}`);
     return runSnapshotCommand(snapshotOrigin(values.url, process.env));
+  }
+  if (command === 'promote') {
+    const { values, positionals } = parse(rest, { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help === true) return writeUsage();
+    if (positionals.length > 0) usageError(`promote takes no arguments, got ${positionals.join(' ')}`);
+    return runPromote(values.url ?? process.env['TESSERA_HTTP_URL'] ?? 'http://127.0.0.1:7070');
+  }
+  if (command === 'failover') {
+    const { values, positionals } = parse(rest, { url: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help === true) return writeUsage();
+    if (positionals.length > 0 || values.to === undefined) usageError('failover takes --to HTTP_URL (the replica to promote) and no arguments');
+    return runFailover(values.url ?? process.env['TESSERA_HTTP_URL'] ?? 'http://127.0.0.1:7070', values.to);
   }
   if (isClientCommand(command)) {
     const { values, positionals } = parse(rest, clientOptions);

@@ -24,6 +24,8 @@ export interface AdminContext extends ExchangeContext {
   persistence: PersistenceSource | null;
   /** True until recovery is done (node-persistence.ts, recoveryFlag). */
   recovering(): boolean;
+  /** Role, epoch, history, LSNs and per-replica lag (wire/server/replication/); null without replication. */
+  replication?: () => Record<string, unknown> | null;
 }
 
 /**
@@ -81,6 +83,7 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
       shardBudgetBytes: Math.floor(memoryLimitBytes / Math.max(1, stats.shards)),
     })),
     persistence: persistenceDocument(context.persistence, context.recovering(), Date.now()),
+    replication: context.replication?.() ?? null,
   };
 }
 

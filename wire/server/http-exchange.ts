@@ -15,6 +15,8 @@ export interface ExchangeContext {
   lifecycle: Lifecycle;
   metrics: ServerMetrics;
   latency: LatencyObserver;
+  /** On a replica: the primary's HTTP origin, named in the 421 body of a refused write. */
+  primaryUrl?: string | null;
 }
 
 const jsonType = 'application/json';
@@ -25,7 +27,8 @@ const jsonType = 'application/json';
 export const bodyDiscardBytesMax = 4 * 1024 * 1024;
 const httpTransport = transportIndex.http;
 
-export function errorBody(status: Status, message: string = statusMessage(status)): string {
+export function errorBody(status: Status, message: string = statusMessage(status), primaryUrl: string | null = null): string {
+  if (status === Status.ReadOnly && primaryUrl !== null) return JSON.stringify({ error: statusName(status), message, primary: primaryUrl });
   return JSON.stringify({ error: statusName(status), message });
 }
 
@@ -82,7 +85,7 @@ export class HttpExchange {
 
   /** A JSON error body `{ error, message }` with the status's HTTP code (or httpCode when given). */
   sendError(status: Status, message?: string, options: { httpCode?: number; closeConnection?: boolean; headers?: [string, string][] } = {}): void {
-    this.sendJson(options.httpCode ?? httpCodeOf(status), errorBody(status, message), options);
+    this.sendJson(options.httpCode ?? httpCodeOf(status), errorBody(status, message, this.#context.primaryUrl ?? null), options);
   }
 
   sendJson(httpCode: number, body: string, options: { closeConnection?: boolean; headers?: [string, string][]; contentType?: string } = {}): void {

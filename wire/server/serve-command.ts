@@ -16,6 +16,24 @@ import { resolveServerConfig, type ConfigSources } from './server-config';
 import { reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
 import type { TestOnlyFaults } from '../../engine/layout/file-layer';
+import { startSiblingReplicas } from './replication/sibling-replicas';
+import type { ServerConfig } from './server-config';
+
+async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger): Promise<RunningServer> {
+  const siblings = await startSiblingReplicas(count, config, server.port, configFile, logger).catch(async (error: unknown) => {
+    await server.stop('sibling replicas failed to start');
+    throw error;
+  });
+  return {
+    host: server.host,
+    port: server.port,
+    reloadTls: () => server.reloadTls(),
+    stop: async (reason) => {
+      await siblings.stop();
+      await server.stop(reason);
+    },
+  };
+}
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
@@ -52,6 +70,8 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     opened.ready.catch(() => undefined);
     const engine = hooks.wrapEngine === undefined ? opened : hooks.wrapEngine(opened);
     server = await startServer(config, logger, { uws, engine, persistence: opened });
+    // --replicas N: sibling replica processes of this node, stopped with it (replication/sibling-replicas.ts).
+    if (flags.replicas !== undefined) server = await withSiblingReplicas(server, Number(flags.replicas), config, flags.config, logger);
   } catch (error: unknown) {
     if (error instanceof DataDirLockedError) {
       // An operator error, not a crash: one plain line (it names the dir and the holder's PID).

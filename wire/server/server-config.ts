@@ -81,6 +81,8 @@ export interface ServerConfig {
    * (nginx's default proxy_pass, ab): legacy-http.ts. null = off; 0 = any free port.
    */
   legacyHttpPort: number | null;
+  /** A replica of this primary (ws://HOST:PORT/v1/ws), or null for a primary (wire/server/replication/). */
+  replicaOf: string | null;
 }
 
 /** What `npm start` runs with: one store namespace `content`, loopback only. */
@@ -109,6 +111,7 @@ export function defaultServerConfig(): ServerConfig {
     insecure: false,
     tls: null,
     legacyHttpPort: null,
+    replicaOf: null,
   };
 }
 
@@ -117,6 +120,9 @@ export interface ConfigSources {
   flags: {
     host?: string; port?: string; config?: string; logLevel?: string; insecure?: boolean;
     dataDir?: string; fsync?: string; noPersistence?: boolean;
+    replicaOf?: string;
+    /** --replicas N: handled by serve-command (sibling replica processes), not part of the config. */
+    replicas?: string;
   };
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (file: string) => string;
@@ -210,6 +216,18 @@ function tokenEntryOf(value: Json, where: string): TokenEntry {
   return { name, sha256: sha256.toLowerCase(), roles: checked };
 }
 
+/** A primary's WebSocket URL: ws:// or wss://, with a host. */
+function replicaUrlOf(value: unknown, name: string): string {
+  let url: URL | null = null;
+  try {
+    url = typeof value === 'string' ? new URL(value) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '') invalid(`${name} must be a ws:// or wss:// URL of the primary, got ${JSON.stringify(value)}`);
+  return url.toString();
+}
+
 function logLevelOf(value: unknown, name: string): LogLevel {
   const level = logLevels.find((candidate) => candidate === value);
   if (level === undefined) invalid(`${name} must be one of ${logLevels.join(', ')}, got ${JSON.stringify(value)}`);
@@ -289,12 +307,13 @@ function applyFile(config: ServerConfig, file: string, readFile: (file: string) 
     throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`);
   }
   if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls', 'legacyHttpPort'], '');
+  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls', 'legacyHttpPort', 'replicaOf'], '');
   if (parsed['legacyHttpPort'] !== undefined) config.legacyHttpPort = parsed['legacyHttpPort'] === null ? null : integerIn(parsed['legacyHttpPort'], 0, 65535, 'legacyHttpPort');
   if (parsed['tls'] !== undefined) config.tls = tlsOf(parsed['tls']);
   if (parsed['auth'] !== undefined) config.auth = authOf(parsed['auth']);
   if (parsed['allowedOrigins'] !== undefined) config.allowedOrigins = stringList(parsed['allowedOrigins'], 'allowedOrigins');
   if (parsed['allowedHosts'] !== undefined) config.allowedHosts = stringList(parsed['allowedHosts'], 'allowedHosts');
+  if (parsed['replicaOf'] !== undefined && parsed['replicaOf'] !== null) config.replicaOf = replicaUrlOf(parsed['replicaOf'], 'replicaOf');
   if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
   if (parsed['port'] !== undefined) config.port = integerIn(parsed['port'], 0, 65535, 'port');
   if (parsed['logLevel'] !== undefined) config.logLevel = logLevelOf(parsed['logLevel'], 'logLevel');
@@ -365,6 +384,8 @@ export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevelOf(logLevel, 'log level');
   applyPersistenceFlags(config, flags, env);
   config.insecure = flags.insecure === true;
+  const replicaOf = flags.replicaOf ?? env['TESSERA_REPLICA_OF'];
+  if (replicaOf !== undefined && replicaOf !== '') config.replicaOf = replicaUrlOf(replicaOf, '--replica-of');
   checkConsistency(config);
   checkProtectedMode(config);
   return config;

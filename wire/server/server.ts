@@ -20,6 +20,7 @@ import { Status } from '../../engine/layout/status';
 import { adminSnapshotPath, handleSnapshot, type SnapshotContext } from './http-admin-snapshot';
 import { handleContent, type ContentContext } from './http-content';
 import { HttpExchange } from './http-exchange';
+import { admitHttp } from './http-access';
 import { LegacyHttpListener, type LegacyRoutes } from './legacy-http';
 import { Lifecycle } from './lifecycle';
 import { loadUws, type UwsModule } from './load-uws';
@@ -35,6 +36,8 @@ import { reasonOf, ServerError } from './server-errors';
 import { createApp, reloadServerNames } from './tls-files';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
 import { WsEndpoint, wsPath, type UpgradeAdmission, type UpgradeRefusal } from './ws-endpoint';
+import { attachReplication, type ReplicationHandle } from './replication';
+import { registerReplicationMetrics } from './replication/replication-metrics';
 
 /** How long a drain waits, once idle, for requests a keep-alive client sent before it saw `Connection: close`. */
 const drainLingerMs = 150;
@@ -84,6 +87,8 @@ class Front {
   readonly metrics: ServerMetrics;
   readonly endpoint: WsEndpoint;
   readonly subscriptions: SubscriptionHub;
+  /** Replication (wire/server/replication/): a primary's endpoint or a replica's link; null for a test engine. */
+  readonly replication: ReplicationHandle | null;
   readonly #engine: EngineApi;
   readonly #content: ContentContext;
   readonly #admin: AdminContext;
@@ -105,7 +110,11 @@ class Front {
     const latency = metrics.latency('http');
     this.#access = new AccessControl(config.auth);
     const access = this.#access;
-    this.#content = { lifecycle, metrics, latency, engine, namespaces, access };
+    const replication = attachReplication(engine, config.replicaOf, logger);
+    this.replication = replication;
+    if (replication !== null) registerReplicationMetrics(this.metrics.registry, () => replication.status());
+    // A getter: a promotion or a demotion changes who the primary is.
+    this.#content = { lifecycle, metrics, latency, engine, namespaces, access, get primaryUrl() { return replication?.primaryHttpUrl ?? null; } };
     const recovering = recoveryFlag(persistence);
     this.#admin = {
       lifecycle,
@@ -119,6 +128,7 @@ class Front {
       access,
       persistence,
       recovering,
+      replication: () => replication?.status() ?? null,
     };
     this.#snapshot = { lifecycle, metrics, latency, persistence, logger, recovering, access };
     if (persistence !== null && persistence.persistenceStats() !== null) registerPersistenceMetrics(metrics.registry, persistence);
@@ -142,6 +152,14 @@ class Front {
     const content = this.#content;
     const admin = this.#admin;
     app.ws(wsPath, this.endpoint.behavior(uws));
+    // Replication: the link upgrade and the admin routes (promote, failover) need an admin token
+    // when tokens are configured, and pass the Host check like every other route.
+    this.replication?.register(uws, app, {
+      guardHttp: (handler) => this.#guarded((res, req) => {
+        if (admitHttp(this.#access, req, new HttpExchange(res, admin, false), (principal) => principal.isAdmin)) handler(res, req);
+      }),
+      admitLink: (req) => this.#admitReplicationLink(req),
+    });
     app.get('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
     app.head('/status', this.#guarded((res, req) => handleStatus(admin, res, req)));
     app.get('/metrics', this.#guarded((res, req) => handleMetrics(admin, res, req)));
@@ -194,12 +212,23 @@ class Front {
     return { principal };
   }
 
+  /** A replica's link: Host check, then (with tokens configured) an admin token on the upgrade. */
+  #admitReplicationLink(req: HttpRequest): UpgradeRefusal | null {
+    // A node still replaying its data dir has no whole change log to stream from yet.
+    if (this.#admin.recovering()) return { httpCode: 503, status: Status.Recovering, message: 'the data dir is still being recovered: retry' };
+    const admitted = this.#admitUpgrade(req);
+    if ('httpCode' in admitted) return admitted;
+    if (admitted.principal !== null && !admitted.principal.isAdmin) return { httpCode: 403, status: Status.Forbidden, message: 'a replication link needs a token with the admin role' };
+    return null;
+  }
+
   /** Steps 1-4 of the shutdown order at the top of this file. */
   async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
     const { lifecycle, endpoint } = this;
     lifecycle.beginDrain();
     // Replays still running are answered ShuttingDown; subscribers resume elsewhere from their LSN.
     this.subscriptions.stop();
+    this.replication?.stop();
     uws.us_listen_socket_close(listenSocket);
     legacy?.stopListening();
     logger.info({ reason, inFlight: lifecycle.inFlight }, 'tessera draining');

@@ -30,7 +30,10 @@ export async function runSnapshotCommand(origin: string): Promise<number> {
   const target = `${origin}/v1/admin/snapshot`;
   let response: Response;
   try {
-    response = await fetch(target, { method: 'POST', signal: AbortSignal.timeout(snapshotTimeoutMs) });
+    // With access control on, a snapshot needs an admin token: TESSERA_TOKEN, as the other commands take it.
+    const token = process.env['TESSERA_TOKEN'];
+    const headers: Record<string, string> = token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` };
+    response = await fetch(target, { method: 'POST', headers, signal: AbortSignal.timeout(snapshotTimeoutMs) });
   } catch (error: unknown) {
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
     process.stderr.write(`tessera: cannot reach ${origin}: ${cause}\n`);
