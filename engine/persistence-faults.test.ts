@@ -126,3 +126,33 @@ test('reply-before-fsync barrier: a disk write is answered only after the fsync 
     await engine.close();
   }
 });
+
+test('a log-writer thread that dies: writes answer PersistenceFailed, reads go on, and close() still returns', async () => {
+  // Catch the log writer's Worker as it is made (stands in for an uncaught error or an OOM in it).
+  // The CommonJS module object itself (not an ES namespace, whose exports are read-only getters).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const threads = require('node:worker_threads') as typeof import('node:worker_threads');
+  const made: InstanceType<typeof threads.Worker>[] = [];
+  const Original = threads.Worker;
+  const patched = class extends Original {
+    constructor(...args: ConstructorParameters<typeof Original>) {
+      super(...args);
+      if (String(args[0]).includes('log-writer')) made.push(this);
+    }
+  };
+  (threads as { Worker: typeof Original }).Worker = patched;
+  let engine;
+  try {
+    engine = await openPersistent(newTempDir());
+  } finally {
+    (threads as { Worker: typeof Original }).Worker = Original;
+  }
+  assert.equal((await engine.put(storeNs, 'before', 'v')).status, Status.Ok);
+  assert.equal(made.length, 1, 'the log writer was caught');
+  await made[0]!.terminate();
+  for (let waits = 0; waits < 100 && engine.persistenceStats()?.state !== 'failed'; waits++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal((await engine.put(storeNs, 'after', 'v')).status, Status.PersistenceFailed);
+  assert.equal((await engine.get(storeNs, 'before')).status, Status.Ok);
+  const closed = await Promise.race([engine.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('hung'), 5000).unref())]);
+  assert.equal(closed, 'closed');
+});

@@ -86,6 +86,7 @@ export class Persistence {
   #unsubscribe: (() => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
+  #starting: Promise<RecoveryReport> | null = null;
   /**
    * Replication (wire/server/replication/): the LSN after which a connected replica still needs
    * the WAL (it is catching up from it, or may on a reconnect); segments with later records stay.
@@ -109,8 +110,18 @@ export class Persistence {
   }
 
   /** Recovers the data dir's content into the engine, then starts logging. Call once. */
-  async start(): Promise<RecoveryReport> {
-    assert(this.#wal === null, 'persistence started twice');
+  start(): Promise<RecoveryReport> {
+    assert(this.#starting === null, 'persistence started twice');
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  /** Throws when close() came while start() was on its way: what start opened is closed by close(). */
+  #stopIfClosed(): void {
+    if (this.#closed) throw new Error('the engine was closed while it was recovering its data dir');
+  }
+
+  async #start(): Promise<RecoveryReport> {
     const dataDir = this.dataDir;
     const { historyId, previousHistoryId } = dataDir.history;
     const report = await recover(this.#host, {
@@ -119,8 +130,11 @@ export class Persistence {
     }, this.#options.onProgress ?? (() => undefined));
     this.#recovery = report;
     if (report.snapshotPath !== null) this.#keptSnapshotLsns.push(report.snapshotLsn);
+    this.#stopIfClosed();
     await this.#openWal();
+    this.#stopIfClosed();
     this.#snapshots = await SnapshotClient.open({ snapshotDirectory: dataDir.snapshotDirectory });
+    this.#stopIfClosed();
     if (this.config.snapshotIntervalSec > 0) {
       this.#snapshotTimer = setInterval(() => void this.snapshot().catch(() => undefined), this.config.snapshotIntervalSec * 1000);
       this.#snapshotTimer.unref();
@@ -204,6 +218,16 @@ export class Persistence {
     this.#fullSync = false;
   }
 
+  /** Resolves when the durable watermark reaches `lsn`; rejects if the WAL fails first. */
+  #waitDurable(lsn: number): Promise<void> {
+    const gate = this.#gate;
+    if (gate === null) return Promise.reject(new Error('persistence is not logging'));
+    return new Promise((resolve, reject) => {
+      const parked = gate.hold(lsn, { release: (durable) => (durable ? resolve() : reject(new Error('the WAL failed before the snapshot was complete'))) });
+      if (!parked) resolve();
+    });
+  }
+
   #fail(error: Error): void {
     if (this.#failure !== null) return;
     this.#failure = error;
@@ -221,7 +245,9 @@ export class Persistence {
     const wal = this.#wal;
     const snapshots = this.#snapshots;
     if (wal === null || snapshots === null || this.#closed || this.#fullSync) return Promise.reject(new Error('persistence is not running (or a replica full sync is in progress)'));
-    const running = takeSnapshot(this.#host, snapshots, this.dataDir.historyId).then(
+    // After a WAL failure the memory may hold writes that were refused: never persist those.
+    if (this.#failure !== null) return Promise.reject(new Error(`the WAL failed (${this.#failure.message}): no snapshot until a restart`));
+    const running = takeSnapshot(this.#host, snapshots, this.dataDir.historyId, (lsn) => this.#waitDurable(lsn)).then(
       (report) => {
         this.#lastSnapshot = report;
         this.#snapshotsTaken++;
@@ -269,6 +295,9 @@ export class Persistence {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A start still on its way stops at its next step; whatever it opened is closed below, and the
+    // data dir's lock goes last, so nothing writes into an unlocked dir.
+    await this.#starting?.catch(() => undefined);
     if (this.#snapshotTimer !== null) clearInterval(this.#snapshotTimer);
     await this.#snapshotRunning?.catch(() => undefined);
     this.#unsubscribe?.();

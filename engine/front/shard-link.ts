@@ -161,7 +161,8 @@ export class ShardLink {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    if (this.#inFlight.length >= batchesInFlightMax || this.#held >= heldBatchesMax) return;
+    // After close nothing is sent: Piscina would start a fresh thread on the closed engine's memory.
+    if (this.#closed || this.#inFlight.length >= batchesInFlightMax || this.#held >= heldBatchesMax) return;
     const batch = this.#queue[0]!;
     if (batch.writer.count === 0) return;
     this.#queue.shift();
@@ -255,8 +256,18 @@ export class ShardLink {
     return this.#inFlight.length === 0 && this.#held === 0 && this.#queue[0]!.writer.count === 0;
   }
 
+  /**
+   * Stops the shard thread. Ops still queued (the engine's close gave up waiting for them) are
+   * answered null (ShardUnavailable): never left without an answer; nothing of theirs was applied.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const batch of this.#queue) {
+      const { sinks, tokens } = batch;
+      for (let i = 0; i < sinks.length; i++) sinks[i]!.onResult(tokens[i]!, null);
+      batch.writer.take();
+      batch.clear();
+    }
     await this.#pool.destroy();
   }
 }

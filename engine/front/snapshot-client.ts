@@ -46,12 +46,18 @@ export class SnapshotClient {
   readonly #waiters: Waiter[] = [];
   #inSnapshot = false;
   #closed = false;
+  #exited = false;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
     worker.on('message', (message: SnapshotWriterToMain) => this.#waiters.shift()?.resolve(message));
     worker.on('error', (error: Error) => {
       for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    });
+    // A worker that exited (it failed) answers nothing more: whoever waits is told, and close() waits for no reply.
+    worker.on('exit', (code: number) => {
+      this.#exited = true;
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(new SnapshotFailure(`the snapshot writer exited (code ${code})`, 'EWORKER'));
     });
   }
 
@@ -118,6 +124,7 @@ export class SnapshotClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#inSnapshot = false;
+    if (this.#exited) return;
     const reply = this.#reply();
     this.#post({ type: 'close' });
     await reply;

@@ -32,7 +32,13 @@ export interface SnapshotReport {
   finishedAt: number;
 }
 
-export async function takeSnapshot(host: PersistenceHost, client: SnapshotClient, historyId: Uint8Array): Promise<SnapshotReport> {
+/**
+ * `waitDurable(lsn)` resolves once the WAL holds every change up to `lsn` as the fsync policy
+ * promises. The walk may copy changes made after the start LSN; the snapshot is completed only
+ * once every change the walk could have seen is in the WAL, so a crash can never recover a
+ * snapshot holding a change the WAL lost (whose LSN the node would then give to another change).
+ */
+export async function takeSnapshot(host: PersistenceHost, client: SnapshotClient, historyId: Uint8Array, waitDurable: (lsn: number) => Promise<void>): Promise<SnapshotReport> {
   const startedMs = performance.now();
   const lsn = host.changes.lastLsn;
   const names = host.namespaces.map((namespace) => namespace.name);
@@ -41,6 +47,7 @@ export async function takeSnapshot(host: PersistenceHost, client: SnapshotClient
     for (let shard = 0; shard < host.shardCount; shard++) {
       for (let namespaceId = 0; namespaceId < names.length; namespaceId++) await copyPass(host, client, shard, namespaceId);
     }
+    await waitDurable(host.changes.lastLsn);
   } catch (error: unknown) {
     await client.abort();
     throw error;

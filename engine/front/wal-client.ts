@@ -111,6 +111,7 @@ export class WalClient {
           this.#worker.off('error', onError);
           this.#worker.on('error', (error: Error) => this.#fail(error));
           this.#worker.on('exit', (code: number) => {
+            this.#exited = true;
             if (this.#closing === null) this.#fail(new WalFailure(`the log-writer worker exited (code ${code})`, 'EWORKER'));
             else this.#onClosed?.();
           });
@@ -139,6 +140,9 @@ export class WalClient {
       this.#onClosed?.();
     }
   }
+
+  /** Set when the worker thread has exited, for whatever reason: close() then waits for no reply. */
+  #exited = false;
 
   #fail(error: Error): void {
     if (this.#failed === null) {
@@ -222,6 +226,8 @@ export class WalClient {
     if (this.#closing !== null) return this.#closing;
     this.#flush();
     this.#closing = new Promise<void>((resolve) => {
+      // A worker that already exited (it failed) answers nothing: there is nothing left to flush.
+      if (this.#exited) return resolve();
       this.#onClosed = resolve;
       const message: MainToLogWriter = { type: 'close' };
       this.#port.postMessage(message);

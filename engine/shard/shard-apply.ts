@@ -5,8 +5,11 @@
 //
 // Differences from the client ops, and why:
 // - no lazy expiry on the way (that would log an `expired` change of our own, with a new LSN, in
-//   the middle of a replay whose LSNs are given); a put whose expiry has already passed removes
-//   the key instead, so a record that expired while the node was down is not resurrected;
+//   the middle of a replay whose LSNs are given). A put whose expiry has already passed is applied
+//   as logged all the same: a later touch in the log may extend it (a sliding TTL), and a touch
+//   carries no value. What is expired stays invisible (reads and scans check expiry) and the
+//   sweep removes it once the node serves, logging `expired` as for any record: nothing expired
+//   is resurrected;
 // - no eviction: the replayed log already holds the evictions the namespace made. A change that
 //   does not fit answers OutOfMemory, and the recovery counts and reports it;
 // - every change is journaled with entryFlagReplayed, so the drain consumes it without giving it a
@@ -25,13 +28,12 @@ export function applyChange(state: ShardState, op: ApplyOp, bytes: Uint8Array, w
   if (namespace === undefined) return results.writeStatus(Status.UnknownNamespace);
   const table = state.table;
   const kind = op.kind;
-  const expiredAlready = op.expiry !== 0 && op.expiry <= state.nowSec;
-  if (kind === EntryKind.Put && !expiredAlready) return applyPut(state, op, bytes, words);
+  if (kind === EntryKind.Put) return applyPut(state, op, bytes, words);
   const slot = table.find(op.namespaceId, bytes, op.keyStart, op.keyLength, op.hash);
   if (slot < 0) return results.writeStatus(Status.NotFound);
   const record = table.slotRecord(slot);
   if (!state.hasRoomForKeyChange(record)) return results.writeStatus(Status.Busy);
-  if (kind === EntryKind.Touch && !expiredAlready) {
+  if (kind === EntryKind.Touch) {
     const fields = state.fieldsOf(EntryKind.Touch, record);
     fields.expiry = op.expiry;
     state.commit(fields, state.keyRunsOf(record), entryFlagReplayed);
@@ -39,8 +41,8 @@ export function applyChange(state: ShardState, op: ApplyOp, bytes: Uint8Array, w
     state.markApplied();
     return results.writeStatus(Status.Ok);
   }
-  // delete, expired, evicted; or a put or touch whose expiry passed while the change travelled.
-  state.removeCommitted(slot, record, kind === EntryKind.Put || kind === EntryKind.Touch ? EntryKind.Expired : kind, entryFlagReplayed);
+  // delete, expired, evicted.
+  state.removeCommitted(slot, record, kind, entryFlagReplayed);
   return results.writeStatus(Status.Ok);
 }
 

@@ -73,6 +73,11 @@ export class SegmentFiles {
     this.#segments.sort((left, right) => left.seq - right.seq);
     this.#nextSeq = maxSeq + 1;
     this.#activate(this.#createSpare(), firstLsn);
+    // The first segment of a start is made durable at once, header included: a start that logs
+    // nothing (or dies before its first commit) must not leave a header the kernel never wrote,
+    // which a later reader would take for a blank segment in the middle of the chain and cut the
+    // acknowledged segments after it. Once per start, never on the write path.
+    this.#files.fsync(this.#active!.fd);
     this.#spare = this.#createSpare();
   }
 
