@@ -136,6 +136,7 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
     exchange.respond((res, closeConnection) => {
       res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
       writeRecordHeaders(res, result);
+      writeSandboxHeaders(res);
       const value = result.value ?? new Uint8Array(0);
       if (notModified) endEmpty(res, closeConnection);
       else if (isHead) res.endWithoutBody(value.byteLength, closeConnection);
@@ -152,6 +153,24 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
 function endEmpty(res: HttpResponse, closeConnection: boolean): void {
   if (closeConnection) res.writeHeader('Connection', 'close');
   res.endWithoutBody();
+}
+
+/**
+ * A stored value is served on the API's own origin: a stored text/html page would otherwise run
+ * with that origin's rights (read every key, write with the visitor's Host, open /v1/ws). The CSP
+ * sandbox without allow-same-origin gives the page an opaque origin: its scripts still run, but its
+ * fetches are cross-origin without CORS and its WebSocket carries `Origin: null`, which is refused.
+ * nosniff keeps a browser from treating a text/plain or octet-stream value as HTML or script.
+ * Constants: written on every GET/HEAD, so nothing is built per request.
+ */
+const nosniffName = 'X-Content-Type-Options';
+const nosniffValue = 'nosniff';
+const sandboxName = 'Content-Security-Policy';
+const sandboxValue = 'sandbox allow-scripts allow-forms allow-popups allow-modals';
+
+function writeSandboxHeaders(res: HttpResponse): void {
+  res.writeHeader(nosniffName, nosniffValue);
+  res.writeHeader(sandboxName, sandboxValue);
 }
 
 function writeRecordHeaders(res: HttpResponse, record: OpResult): void {
