@@ -182,16 +182,29 @@ class Front {
     };
   }
 
-  /** A route handler behind the Host check (request-origin.ts): a refused Host is answered 403. */
+  /**
+   * A route handler behind the Host check (request-origin.ts) and the Origin check of writes:
+   * either refusal is answered 403. Without tokens a browser needs nothing but a page to send a
+   * cross-site POST or PUT (a form, a no-cors fetch): such a request carries the page's Origin, so
+   * a method that may change something is refused when that Origin is not allowed. GET, HEAD and
+   * OPTIONS change nothing, and a request without Origin is not from a browser page.
+   */
   #guarded(handler: (res: HttpResponse, req: HttpRequest) => void): (res: HttpResponse, req: HttpRequest) => void {
     const policy = this.#originPolicy;
     const admin = this.#admin;
     return (res, req) => {
-      if (policy.hostAllowed(req.getHeader('host'))) {
-        handler(res, req);
+      const method = req.getMethod();
+      const host = req.getHeader('host');
+      if (!policy.hostAllowed(host)) {
+        new HttpExchange(res, admin, method === 'head').refuse(Status.Forbidden, 'this Host is not served here (allowedHosts)', { closeConnection: true });
         return;
       }
-      new HttpExchange(res, admin, req.getMethod() === 'head').refuse(Status.Forbidden, 'this Host is not served here (allowedHosts)', { closeConnection: true });
+      if (method !== 'get' && method !== 'head' && method !== 'options' && !policy.originAllowed(req.getHeader('origin'), host)) {
+        // The body is left unread: the connection is closed after the answer.
+        new HttpExchange(res, admin, false).refuse(Status.Forbidden, 'pages from this Origin may not send writes (allowedOrigins)', { closeConnection: true });
+        return;
+      }
+      handler(res, req);
     };
   }
 
