@@ -165,7 +165,7 @@ class Front {
     app.get('/metrics', this.#guarded((res, req) => handleMetrics(admin, res, req)));
     const snapshot = this.#snapshot;
     app.post(adminSnapshotPath, this.#guarded((res, req) => handleSnapshot(snapshot, res, req)));
-    registerBrowserAssets(app, admin);
+    registerBrowserAssets(app, admin, (handler) => this.#guarded(handler));
     app.any('/v1/*', this.#guarded((res, req) => handleContent(content, res, req)));
     app.any('/*', this.#guarded((res, req) => handleNoRoute(admin, res, req)));
   }
