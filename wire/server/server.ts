@@ -174,9 +174,11 @@ class Front {
   legacyRoutes(): LegacyRoutes {
     const content = this.#content;
     const admin = this.#admin;
+    const snapshot = this.#snapshot;
     return {
       status: this.#guarded((res, req) => handleStatus(admin, res, req)),
       metrics: this.#guarded((res, req) => handleMetrics(admin, res, req)),
+      snapshot: this.#guarded((res, req) => handleSnapshot(snapshot, res, req)),
       content: this.#guarded((res, req) => handleContent(content, res, req)),
       noRoute: this.#guarded((res, req) => handleNoRoute(admin, res, req)),
     };
