@@ -20,7 +20,7 @@ import { keyBytesMaxHard, ttlSecMax } from '../../engine/layout/limits';
 import { isMediaType } from '../../engine/layout/media-type';
 import type { AccessControl } from './access-control';
 import { admitHttp, methodRole } from './http-access';
-import { bodyFraming, contentLengthHeadersMax } from './body-framing';
+import { bodyFraming, contentLengthHeadersMax, type BodyFraming } from './body-framing';
 import { parseContentPath } from './content-path';
 import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
@@ -228,18 +228,22 @@ function parseTtl(query: string | undefined): number | undefined | null {
 }
 
 /**
- * Every Content-Length value of the request (uWS's getHeader returns only the first; forEach sees
- * them all). The common case, one or none, costs one getHeader and at most one pass.
+ * How the request's body is framed, from every Content-Length and every Transfer-Encoding value
+ * (uWS's getHeader returns only the first of each; forEach sees them all). A request with neither
+ * costs two getHeader calls; one with a body, one pass over its headers.
  */
-function contentLengths(req: HttpRequest): string[] {
-  const first = req.getHeader('content-length');
-  if (first === '') return [];
-  const values: string[] = [];
+function requestBodyFraming(req: HttpRequest): BodyFraming {
+  if (req.getHeader('content-length') === '' && req.getHeader('transfer-encoding') === '') return bodyFraming(noHeaderValues, noHeaderValues);
+  const lengths: string[] = [];
+  const encodings: string[] = [];
   req.forEach((name, value) => {
-    if (name === 'content-length' && values.length <= contentLengthHeadersMax) values.push(value);
+    if (name === 'content-length' && lengths.length <= contentLengthHeadersMax) lengths.push(value);
+    else if (name === 'transfer-encoding' && encodings.length <= contentLengthHeadersMax) encodings.push(value);
   });
-  return values;
+  return bodyFraming(lengths, encodings);
 }
+
+const noHeaderValues: readonly string[] = [];
 
 function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
   const keyStatus = validateKey(key, namespace);
@@ -258,7 +262,7 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     return;
   }
   const contentType = req.getHeader('content-type');
-  const framing = bodyFraming(contentLengths(req), req.getHeader('transfer-encoding'));
+  const framing = requestBodyFraming(req);
   if (framing.kind === 'invalid' || framing.kind === 'none') {
     // The connection is closed after an invalid length: where its body ends is unknowable. (For
     // a length that is not digits at all, uWS closes the connection itself right after this
