@@ -21,7 +21,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { adminSnapshotPath } from './http-admin-snapshot';
-import { checkTlsFiles, type TlsConfig } from './tls-files';
+import { checkTlsFiles, nodeTlsCiphers, type TlsConfig } from './tls-files';
 
 const adminPathPrefix = '/v1/admin/';
 
@@ -154,9 +154,9 @@ function route(routes: LegacyRoutes, method: string, path: string): RouteHandler
   return routes.noRoute;
 }
 
-function tlsPair(tls: TlsConfig): { cert: Buffer; key: Buffer } {
+function tlsPair(tls: TlsConfig): { cert: Buffer; key: Buffer; ciphers: string } {
   checkTlsFiles(tls);
-  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ciphers: nodeTlsCiphers };
 }
 
 export class LegacyHttpListener {
