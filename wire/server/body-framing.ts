@@ -16,13 +16,16 @@ const contentLengthPattern = /^\d{1,15}$/;
 export const contentLengthHeadersMax = 8;
 
 /**
- * contentLengths: every Content-Length value the request carried, in order; transferEncoding: the
- * Transfer-Encoding value ('' when absent). A request with neither has no body ('none').
+ * contentLengths: every Content-Length value the request carried, in order; transferEncodings:
+ * every Transfer-Encoding value, in order (a proxy may read another one than the first, so all are
+ * judged). A request with neither has no body ('none'). Only a single `chunked` is supported: no
+ * other coding is decoded here, and a list whose last coding is not chunked has no framing at all.
  */
-export function bodyFraming(contentLengths: readonly string[], transferEncoding: string): BodyFraming {
-  if (transferEncoding !== '') {
+export function bodyFraming(contentLengths: readonly string[], transferEncodings: readonly string[]): BodyFraming {
+  if (transferEncodings.length > 0) {
     if (contentLengths.length > 0) return { kind: 'invalid', message: 'Content-Length and Transfer-Encoding together are ambiguous' };
-    if (transferEncoding.trim().toLowerCase() !== 'chunked') return { kind: 'invalid', message: 'only Transfer-Encoding: chunked is supported' };
+    if (transferEncodings.length > 1) return { kind: 'invalid', message: 'several Transfer-Encoding headers' };
+    if ((transferEncodings[0] as string).trim().toLowerCase() !== 'chunked') return { kind: 'invalid', message: 'only Transfer-Encoding: chunked is supported' };
     return { kind: 'chunked' };
   }
   if (contentLengths.length === 0) return { kind: 'none' };

@@ -51,11 +51,14 @@ const assets: readonly Asset[] = [
   },
 ];
 
-/** Registers a GET route per asset (static routes win over the /* catch-all in uWS). */
-export function registerBrowserAssets(app: TemplatedApp, context: ExchangeContext): void {
+/** The server's route guard (the Host check, server.ts): a DNS-rebound page must not load these either. */
+export type RouteGuard = (handler: (res: HttpResponse, req: HttpRequest) => void) => (res: HttpResponse, req: HttpRequest) => void;
+
+/** Registers a GET route per asset, behind the guard (static routes win over the /* catch-all in uWS). */
+export function registerBrowserAssets(app: TemplatedApp, context: ExchangeContext, guard: RouteGuard): void {
   for (const asset of assets) {
     let bytes: Uint8Array | null = null;
-    app.get(asset.route, (res: HttpResponse, _req: HttpRequest) => {
+    app.get(asset.route, guard((res: HttpResponse, _req: HttpRequest) => {
       const exchange = new HttpExchange(res, context, false);
       if (bytes === null) {
         try {
@@ -76,6 +79,6 @@ export function registerBrowserAssets(app: TemplatedApp, context: ExchangeContex
           .writeHeader('Access-Control-Allow-Origin', '*')
           .end(body);
       });
-    });
+    }));
   }
 }

@@ -20,7 +20,7 @@ import { keyBytesMaxHard, ttlSecMax } from '../../engine/layout/limits';
 import { isMediaType } from '../../engine/layout/media-type';
 import type { AccessControl } from './access-control';
 import { admitHttp, methodRole } from './http-access';
-import { bodyFraming, contentLengthHeadersMax } from './body-framing';
+import { bodyFraming, contentLengthHeadersMax, type BodyFraming } from './body-framing';
 import { parseContentPath } from './content-path';
 import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
@@ -136,6 +136,7 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
     exchange.respond((res, closeConnection) => {
       res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
       writeRecordHeaders(res, result);
+      writeSandboxHeaders(res);
       const value = result.value ?? new Uint8Array(0);
       if (notModified) endEmpty(res, closeConnection);
       else if (isHead) res.endWithoutBody(value.byteLength, closeConnection);
@@ -152,6 +153,24 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
 function endEmpty(res: HttpResponse, closeConnection: boolean): void {
   if (closeConnection) res.writeHeader('Connection', 'close');
   res.endWithoutBody();
+}
+
+/**
+ * A stored value is served on the API's own origin: a stored text/html page would otherwise run
+ * with that origin's rights (read every key, write with the visitor's Host, open /v1/ws). The CSP
+ * sandbox without allow-same-origin gives the page an opaque origin: its scripts still run, but its
+ * fetches are cross-origin without CORS and its WebSocket carries `Origin: null`, which is refused.
+ * nosniff keeps a browser from treating a text/plain or octet-stream value as HTML or script.
+ * Constants: written on every GET/HEAD, so nothing is built per request.
+ */
+const nosniffName = 'X-Content-Type-Options';
+const nosniffValue = 'nosniff';
+const sandboxName = 'Content-Security-Policy';
+const sandboxValue = 'sandbox allow-scripts allow-forms allow-popups allow-modals';
+
+function writeSandboxHeaders(res: HttpResponse): void {
+  res.writeHeader(nosniffName, nosniffValue);
+  res.writeHeader(sandboxName, sandboxValue);
 }
 
 function writeRecordHeaders(res: HttpResponse, record: OpResult): void {
@@ -209,18 +228,22 @@ function parseTtl(query: string | undefined): number | undefined | null {
 }
 
 /**
- * Every Content-Length value of the request (uWS's getHeader returns only the first; forEach sees
- * them all). The common case, one or none, costs one getHeader and at most one pass.
+ * How the request's body is framed, from every Content-Length and every Transfer-Encoding value
+ * (uWS's getHeader returns only the first of each; forEach sees them all). A request with neither
+ * costs two getHeader calls; one with a body, one pass over its headers.
  */
-function contentLengths(req: HttpRequest): string[] {
-  const first = req.getHeader('content-length');
-  if (first === '') return [];
-  const values: string[] = [];
+function requestBodyFraming(req: HttpRequest): BodyFraming {
+  if (req.getHeader('content-length') === '' && req.getHeader('transfer-encoding') === '') return bodyFraming(noHeaderValues, noHeaderValues);
+  const lengths: string[] = [];
+  const encodings: string[] = [];
   req.forEach((name, value) => {
-    if (name === 'content-length' && values.length <= contentLengthHeadersMax) values.push(value);
+    if (name === 'content-length' && lengths.length <= contentLengthHeadersMax) lengths.push(value);
+    else if (name === 'transfer-encoding' && encodings.length <= contentLengthHeadersMax) encodings.push(value);
   });
-  return values;
+  return bodyFraming(lengths, encodings);
 }
+
+const noHeaderValues: readonly string[] = [];
 
 function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
   const keyStatus = validateKey(key, namespace);
@@ -239,7 +262,7 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     return;
   }
   const contentType = req.getHeader('content-type');
-  const framing = bodyFraming(contentLengths(req), req.getHeader('transfer-encoding'));
+  const framing = requestBodyFraming(req);
   if (framing.kind === 'invalid' || framing.kind === 'none') {
     // The connection is closed after an invalid length: where its body ends is unknowable. (For
     // a length that is not digits at all, uWS closes the connection itself right after this

@@ -20,13 +20,18 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { checkTlsFiles, type TlsConfig } from './tls-files';
+import { adminSnapshotPath } from './http-admin-snapshot';
+import { checkTlsFiles, nodeTlsCiphers, type TlsConfig } from './tls-files';
+
+const adminPathPrefix = '/v1/admin/';
 
 export type RouteHandler = (res: HttpResponse, req: HttpRequest) => void;
 
 export interface LegacyRoutes {
   status: RouteHandler;
   metrics: RouteHandler;
+  /** POST /v1/admin/snapshot (http-admin-snapshot.ts). */
+  snapshot: RouteHandler;
   content: RouteHandler;
   noRoute: RouteHandler;
 }
@@ -142,13 +147,16 @@ class LegacyResponse {
 function route(routes: LegacyRoutes, method: string, path: string): RouteHandler {
   if (path === '/status' && (method === 'get' || method === 'head')) return routes.status;
   if (path === '/metrics' && method === 'get') return routes.metrics;
+  // /v1/admin/ before /v1/: an admin path must never fall through to content as namespace "admin".
+  // Only the snapshot is offered here; the replication admin routes (promote, failover) are not.
+  if (path.startsWith(adminPathPrefix)) return path === adminSnapshotPath && method === 'post' ? routes.snapshot : routes.noRoute;
   if (path.startsWith('/v1/')) return routes.content;
   return routes.noRoute;
 }
 
-function tlsPair(tls: TlsConfig): { cert: Buffer; key: Buffer } {
+function tlsPair(tls: TlsConfig): { cert: Buffer; key: Buffer; ciphers: string } {
   checkTlsFiles(tls);
-  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ciphers: nodeTlsCiphers };
 }
 
 export class LegacyHttpListener {

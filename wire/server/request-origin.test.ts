@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostName, isLoopbackHost, OriginPolicy } from './request-origin';
+import { hostName, isIpLiteralHost, isLoopbackHost, OriginPolicy } from './request-origin';
 
 test('hostName strips the port, keeps IPv6 brackets', () => {
   assert.equal(hostName('localhost:7070'), 'localhost');
@@ -13,18 +13,27 @@ test('isLoopbackHost', () => {
   for (const host of ['0.0.0.0', 'evil.example', '10.0.0.1', 'localhost.evil.example', '128.0.0.1']) assert.equal(isLoopbackHost(host), false, host);
 });
 
-test('bound to loopback: loopback Host names only, plus allowedHosts', () => {
-  const policy = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: [], allowedHosts: ['tessera.internal'] });
-  for (const host of ['127.0.0.1:7070', 'localhost', '[::1]:1', 'tessera.internal:7070', '']) assert.equal(policy.hostAllowed(host), true, host);
-  for (const host of ['evil.example', 'evil.example:7070', '10.0.0.1']) assert.equal(policy.hostAllowed(host), false, host);
+test('isIpLiteralHost: dotted IPv4 and bracketed IPv6 only', () => {
+  for (const host of ['10.0.0.1', '0.0.0.0', '192.168.1.20', '[::1]', '[fe80::1]', '[2001:db8::7]']) assert.equal(isIpLiteralHost(host), true, host);
+  for (const host of ['evil.example', '10.0.0.1.evil.example', '::1', '[evil.example]', '300.1.1.1', '']) assert.equal(isIpLiteralHost(host), false, host);
 });
 
-test('bound elsewhere: any Host unless allowedHosts lists some', () => {
-  assert.equal(new OriginPolicy({ host: '0.0.0.0', allowedOrigins: [], allowedHosts: [] }).hostAllowed('anything.example'), true);
+test('bound to loopback: IP literals and loopback names, plus allowedHosts', () => {
+  const policy = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: [], allowedHosts: ['tessera.internal'] });
+  for (const host of ['127.0.0.1:7070', 'localhost', '[::1]:1', 'tessera.internal:7070', '', '10.0.0.1']) assert.equal(policy.hostAllowed(host), true, host);
+  for (const host of ['evil.example', 'evil.example:7070', 'localhost.evil.example']) assert.equal(policy.hostAllowed(host), false, host);
+});
+
+test('bound to a wildcard address, allowedHosts empty: DNS names are refused (DNS rebinding)', () => {
+  const policy = new OriginPolicy({ host: '0.0.0.0', allowedOrigins: [], allowedHosts: [] });
+  for (const host of ['anything.example', 'anything.example:7070', 'evil.example.']) assert.equal(policy.hostAllowed(host), false, host);
+  for (const host of ['10.0.0.5:7070', '[fe80::1]:7070', 'localhost:7070', '127.0.0.1', '']) assert.equal(policy.hostAllowed(host), true, host);
+});
+
+test('bound to a wildcard address with allowedHosts: those names, IP literals and loopback names', () => {
   const listed = new OriginPolicy({ host: '0.0.0.0', allowedOrigins: [], allowedHosts: ['a.example'] });
-  assert.equal(listed.hostAllowed('a.example:80'), true);
-  assert.equal(listed.hostAllowed('b.example'), false);
-  assert.equal(listed.hostAllowed('localhost'), false, 'loopback names are not implied off loopback');
+  for (const host of ['a.example:80', 'A.Example', '10.0.0.5', '[::1]:7070', 'localhost']) assert.equal(listed.hostAllowed(host), true, host);
+  for (const host of ['b.example', 'a.example.evil', 'sub.a.example']) assert.equal(listed.hostAllowed(host), false, host);
 });
 
 test('origins: none allowed by default, absent Origin allowed, exact match, * for any', () => {

@@ -4,16 +4,21 @@
 //     bound by the same-origin policy): the upgrade's Origin header names the page, so it is checked
 //     against allowedOrigins. No Origin header means no browser (curl, the Node client): allowed.
 //   - DNS rebinding: a page on evil.example re-points its own name at 127.0.0.1 and then makes
-//     same-origin requests to it; the requests carry Host: evil.example. So a node bound to a
-//     loopback address answers only Host names that are loopback names (or listed in allowedHosts).
+//     same-origin requests to it; the requests carry Host: evil.example. This works on any bind,
+//     a wildcard one (0.0.0.0, the Docker image) included: the victim's browser reaches whatever
+//     address the name now points at. So a node answers only Host values that cannot be rebound:
+//     IP literals (v4, [v6]) and loopback names, plus the DNS names listed in allowedHosts. A node
+//     reached by a DNS name needs that name in allowedHosts.
 // Refusals are 403 (Forbidden).
+
+import { isIPv4, isIPv6 } from 'node:net';
 
 export interface OriginPolicyConfig {
   /** The address the node listens on. */
   host: string;
   /** Exact origins ("https://app.example.com") whose pages may open WebSockets; "*" allows any. */
   allowedOrigins: readonly string[];
-  /** Host names (without port) accepted besides the loopback names; enforced whenever non-empty. */
+  /** DNS names (without port) accepted besides IP literals and loopback names. */
   allowedHosts: readonly string[];
 }
 
@@ -22,6 +27,15 @@ const loopbackNames = /^(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[::1
 /** True for the addresses and names that only ever reach this machine. */
 export function isLoopbackHost(host: string): boolean {
   return loopbackNames.test(host.toLowerCase());
+}
+
+/**
+ * True for an IP literal as it appears in a Host header: dotted IPv4, or IPv6 in brackets. A page
+ * cannot rebind an address, only a name, so a literal is safe to answer on any bind.
+ */
+export function isIpLiteralHost(name: string): boolean {
+  if (name.startsWith('[') && name.endsWith(']')) return isIPv6(name.slice(1, -1));
+  return isIPv4(name);
 }
 
 /** The host name of a Host header value, without its port ("[::1]:7070" → "[::1]"). */
@@ -39,9 +53,6 @@ export class OriginPolicy {
   readonly #anyOrigin: boolean;
   readonly #origins: ReadonlySet<string>;
   readonly #hosts: ReadonlySet<string>;
-  /** Host names are checked when bound to loopback, or whenever allowedHosts lists some. */
-  readonly #checkHost: boolean;
-  readonly #allowLoopbackNames: boolean;
   /** The last Host value allowed: a keep-alive client sends the same one every time. */
   #lastAllowedHost = '';
 
@@ -49,8 +60,6 @@ export class OriginPolicy {
     this.#anyOrigin = config.allowedOrigins.includes('*');
     this.#origins = new Set(config.allowedOrigins.map((origin) => origin.toLowerCase().replace(/\/+$/, '')));
     this.#hosts = new Set(config.allowedHosts.map((host) => host.toLowerCase()));
-    this.#allowLoopbackNames = isLoopbackHost(config.host);
-    this.#checkHost = this.#allowLoopbackNames || this.#hosts.size > 0;
   }
 
   /**
@@ -67,9 +76,9 @@ export class OriginPolicy {
 
   /** A Host header value ('' when absent: not a browser, HTTP/1.0) may be answered. */
   hostAllowed(hostHeader: string): boolean {
-    if (!this.#checkHost || hostHeader === '' || hostHeader === this.#lastAllowedHost) return true;
+    if (hostHeader === '' || hostHeader === this.#lastAllowedHost) return true;
     const name = hostName(hostHeader);
-    const allowed = this.#hosts.has(name) || (this.#allowLoopbackNames && isLoopbackHost(name));
+    const allowed = this.#hosts.has(name) || isIpLiteralHost(name) || isLoopbackHost(name);
     if (allowed) this.#lastAllowedHost = hostHeader;
     return allowed;
   }

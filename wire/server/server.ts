@@ -165,7 +165,7 @@ class Front {
     app.get('/metrics', this.#guarded((res, req) => handleMetrics(admin, res, req)));
     const snapshot = this.#snapshot;
     app.post(adminSnapshotPath, this.#guarded((res, req) => handleSnapshot(snapshot, res, req)));
-    registerBrowserAssets(app, admin);
+    registerBrowserAssets(app, admin, (handler) => this.#guarded(handler));
     app.any('/v1/*', this.#guarded((res, req) => handleContent(content, res, req)));
     app.any('/*', this.#guarded((res, req) => handleNoRoute(admin, res, req)));
   }
@@ -174,24 +174,39 @@ class Front {
   legacyRoutes(): LegacyRoutes {
     const content = this.#content;
     const admin = this.#admin;
+    const snapshot = this.#snapshot;
     return {
       status: this.#guarded((res, req) => handleStatus(admin, res, req)),
       metrics: this.#guarded((res, req) => handleMetrics(admin, res, req)),
+      snapshot: this.#guarded((res, req) => handleSnapshot(snapshot, res, req)),
       content: this.#guarded((res, req) => handleContent(content, res, req)),
       noRoute: this.#guarded((res, req) => handleNoRoute(admin, res, req)),
     };
   }
 
-  /** A route handler behind the Host check (request-origin.ts): a refused Host is answered 403. */
+  /**
+   * A route handler behind the Host check (request-origin.ts) and the Origin check of writes:
+   * either refusal is answered 403. Without tokens a browser needs nothing but a page to send a
+   * cross-site POST or PUT (a form, a no-cors fetch): such a request carries the page's Origin, so
+   * a method that may change something is refused when that Origin is not allowed. GET, HEAD and
+   * OPTIONS change nothing, and a request without Origin is not from a browser page.
+   */
   #guarded(handler: (res: HttpResponse, req: HttpRequest) => void): (res: HttpResponse, req: HttpRequest) => void {
     const policy = this.#originPolicy;
     const admin = this.#admin;
     return (res, req) => {
-      if (policy.hostAllowed(req.getHeader('host'))) {
-        handler(res, req);
+      const method = req.getMethod();
+      const host = req.getHeader('host');
+      if (!policy.hostAllowed(host)) {
+        new HttpExchange(res, admin, method === 'head').refuse(Status.Forbidden, 'this Host is not served here (allowedHosts)', { closeConnection: true });
         return;
       }
-      new HttpExchange(res, admin, req.getMethod() === 'head').refuse(Status.Forbidden, 'this Host is not served here (allowedHosts)', { closeConnection: true });
+      if (method !== 'get' && method !== 'head' && method !== 'options' && !policy.originAllowed(req.getHeader('origin'), host)) {
+        // The body is left unread: the connection is closed after the answer.
+        new HttpExchange(res, admin, false).refuse(Status.Forbidden, 'pages from this Origin may not send writes (allowedOrigins)', { closeConnection: true });
+        return;
+      }
+      handler(res, req);
     };
   }
 

@@ -20,6 +20,30 @@ import type { AppOptions, TemplatedApp } from 'uWebSockets.js';
 import type { UwsModule } from './load-uws';
 import { reasonOf, ServerError } from './server-errors';
 
+/**
+ * The TLS 1.2 suites of Mozilla's "intermediate" configuration (guideline 5.7): forward-secret
+ * (ECDHE, DHE) AEAD suites only, so a recorded session cannot be read later with the server's key
+ * and no CBC or RSA-key-exchange suite (AES128-SHA and the like) is offered. TLS 1.3 suites are all
+ * forward secret; uWS's BoringSSL does not let them be configured, so they are not named here.
+ */
+export const tls12Ciphers = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
+ * The same for Node's TLS (the HTTP/1.0 listener), with the TLS 1.3 suites named too: Node caps a
+ * context at TLS 1.2 when its `ciphers` name no TLS 1.3 suite.
+ */
+export const nodeTlsCiphers = `TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:${tls12Ciphers}`;
+
 export interface TlsConfig {
   certFile: string;
   keyFile: string;
@@ -46,7 +70,7 @@ export function checkTlsFiles(tls: TlsConfig): void {
 export function createApp(uws: UwsModule, tls: TlsConfig | null): TemplatedApp {
   if (tls === null) return uws.App();
   checkTlsFiles(tls);
-  const options: AppOptions = { cert_file_name: tls.certFile, key_file_name: tls.keyFile };
+  const options: AppOptions = { cert_file_name: tls.certFile, key_file_name: tls.keyFile, ssl_ciphers: tls12Ciphers };
   return uws.SSLApp(options);
 }
 
@@ -71,7 +95,7 @@ export function reloadServerNames(app: TemplatedApp, tls: TlsConfig, installed: 
   checkTlsFiles(tls);
   const names = certificateNames(readFileSync(tls.certFile));
   if (names.length === 0) throw new ServerError('TlsUnreadable', `${tls.certFile} names no DNS name (subjectAltName or CN) to serve it for`);
-  const options: AppOptions = { cert_file_name: tls.certFile, key_file_name: tls.keyFile };
+  const options: AppOptions = { cert_file_name: tls.certFile, key_file_name: tls.keyFile, ssl_ciphers: tls12Ciphers };
   for (const name of installed) app.removeServerName(name);
   installed.clear();
   for (const name of names) {
