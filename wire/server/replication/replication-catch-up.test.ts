@@ -114,10 +114,20 @@ test('a replica far behind (the WAL it needs was dropped after a snapshot) gets 
   await waitConverged(primary, replica);
   const stoppedAt = (await status(replica)).lastLsn;
   await replica.stop();
-  // About 6 MiB of WAL, then three snapshot ticks: the WAL is kept back to the older of the two
-  // kept snapshots, so once two snapshots past stoppedAt exist the segments holding stoppedAt + 1 go.
+  // About 6 MiB of WAL, a snapshot, more writes, another snapshot: the WAL is kept back to the
+  // older of the two kept snapshots, so once two snapshots past stoppedAt (at different LSNs) exist,
+  // the segments holding stoppedAt + 1 are gone. Waited for by count, not by time: under load a
+  // snapshot tick can take longer than its one-second interval.
+  const snapshotsTaken = async (): Promise<number> => {
+    const persistence = (await status(primary))['persistence'] as { snapshotsTaken?: number } | false;
+    return persistence === false ? 0 : (persistence.snapshotsTaken ?? 0);
+  };
   await load.burst(3000, 2048);
-  await new Promise((resolve) => setTimeout(resolve, 4000));
+  const afterFirstBurst = await snapshotsTaken();
+  await waitUntil('a snapshot after the first burst', 20_000, async () => (await snapshotsTaken()) > afterFirstBurst);
+  await load.burst(200, 2048);
+  const afterSecondBurst = await snapshotsTaken();
+  await waitUntil('a snapshot after the second burst', 20_000, async () => (await snapshotsTaken()) > afterSecondBurst);
   load.start(2048);
   replica = await node(replicaDir, { replicaOf: primary.wsUrl });
   await waitLive(replica);
