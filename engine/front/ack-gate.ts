@@ -13,6 +13,7 @@
 // answers every later write as failed: nothing is acknowledged that is not durable.
 
 import { assert } from '../layout/assert';
+import { HeldAnswers } from './held-answers';
 
 export interface HeldAnswer {
   /**
@@ -27,14 +28,8 @@ export interface AnswerGate {
   hold(neededLsn: number, answer: HeldAnswer): boolean;
 }
 
-/** Answers a gate can hold at once; past it the shard link stops sending (see ShardLink). */
-export const heldAnswersMax = 1 << 16;
-
 export class AckGate {
-  readonly #held: (HeldAnswer | null)[] = new Array<HeldAnswer | null>(heldAnswersMax).fill(null);
-  readonly #needed = new Float64Array(heldAnswersMax);
-  #head = 0;
-  #tail = 0;
+  readonly #held = new HeldAnswers();
   #durableLsn: number;
   #failed = false;
 
@@ -53,7 +48,7 @@ export class AckGate {
 
   /** Answers parked and not yet released. */
   get heldCount(): number {
-    return this.#tail - this.#head;
+    return this.#held.count;
   }
 
   /**
@@ -66,14 +61,9 @@ export class AckGate {
       answer.release(false);
       return true;
     }
-    if (neededLsn <= this.#durableLsn && this.#head === this.#tail) return false;
-    assert(this.#tail - this.#head < heldAnswersMax, 'ack gate: more answers held than heldAnswersMax');
-    const previous = this.#tail === this.#head ? 0 : this.#needed[(this.#tail - 1) & (heldAnswersMax - 1)]!;
-    assert(neededLsn >= previous, 'ack gate: needed LSNs must not decrease');
-    const index = this.#tail & (heldAnswersMax - 1);
-    this.#held[index] = answer;
-    this.#needed[index] = neededLsn;
-    this.#tail++;
+    if (neededLsn <= this.#durableLsn && this.#held.empty) return false;
+    // The gate needs no parking time (only the replica gate times answers out).
+    this.#held.push(neededLsn, answer, 0);
     return true;
   }
 
@@ -81,25 +71,13 @@ export class AckGate {
   advance(durableLsn: number): void {
     if (durableLsn <= this.#durableLsn) return;
     this.#durableLsn = durableLsn;
-    while (this.#head !== this.#tail) {
-      const index = this.#head & (heldAnswersMax - 1);
-      if (this.#needed[index]! > durableLsn) break;
-      const answer = this.#held[index]!;
-      this.#held[index] = null;
-      this.#head++;
-      answer.release(true);
-    }
+    const held = this.#held;
+    while (!held.empty && held.oldestNeeded <= durableLsn) held.shift().release(true);
   }
 
   /** The WAL failed: every parked answer is released as not durable, and so is every later one. */
   fail(): void {
     this.#failed = true;
-    while (this.#head !== this.#tail) {
-      const index = this.#head & (heldAnswersMax - 1);
-      const answer = this.#held[index]!;
-      this.#held[index] = null;
-      this.#head++;
-      answer.release(false);
-    }
+    this.#held.failAll();
   }
 }

@@ -21,7 +21,7 @@ import {
 import { allocateControl, controlSlotClockOverrideMs, controlSlotFollower } from '../layout/control-layout';
 import { keyHash } from '../layout/hash';
 import { allocateJournal } from '../layout/journal-layout';
-import { partitionCount, scanLimitDefault, scanLimitMax } from '../layout/limits';
+import { scanLimitDefault, scanLimitMax } from '../layout/limits';
 import { PartitionMap } from '../layout/partition-map';
 import type { ShardNamespaceOptions } from '../layout/shard-options';
 import { Status, StatusError } from '../layout/status';

@@ -110,8 +110,9 @@ export async function recover(host: PersistenceHost, sources: { snapshots: Snaps
 
   const reader = sources.wal(report.snapshotLsn);
   for (const record of reader.records()) {
-    const namespaceId = host.namespaceId(record.namespace);
     const change = record.toChange();
+    // The change's namespace name is decoded once, by toChange: look the id up from it.
+    const namespaceId = host.namespaceId(change.ns);
     // The change log takes every change with its own LSN, known namespace or not: LSNs stay whole.
     const lsn = host.changes.append(change);
     assert(lsn === record.lsn, `recovery: WAL record ${record.lsn} would get LSN ${lsn}`);

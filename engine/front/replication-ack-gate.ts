@@ -11,18 +11,15 @@
 // nothing they have; one that dies before may have applied a write nobody acknowledged.
 
 import { assert } from '../layout/assert';
-import { heldAnswersMax, type HeldAnswer } from './ack-gate';
+import type { HeldAnswer } from './ack-gate';
+import { HeldAnswers } from './held-answers';
 
 /** The timeout sweep runs at most this often, and only while answers are held. */
 const sweepIntervalMsMax = 50;
 
 export class ReplicaAckGate {
-  readonly #held: (HeldAnswer | null)[] = new Array<HeldAnswer | null>(heldAnswersMax).fill(null);
-  readonly #needed = new Float64Array(heldAnswersMax);
-  readonly #heldAtMs = new Float64Array(heldAnswersMax);
+  readonly #held = new HeldAnswers();
   readonly #timeoutMs: number;
-  #head = 0;
-  #tail = 0;
   #localLsn: number;
   #replicatedLsn: number;
   #failed = false;
@@ -42,7 +39,7 @@ export class ReplicaAckGate {
   }
 
   get heldCount(): number {
-    return this.#tail - this.#head;
+    return this.#held.count;
   }
 
   /** As AckGate.hold: false when the answer may go at once (both watermarks passed, nothing older held). */
@@ -51,13 +48,8 @@ export class ReplicaAckGate {
       answer.release(false);
       return true;
     }
-    if (neededLsn <= Math.min(this.#localLsn, this.#replicatedLsn) && this.#head === this.#tail) return false;
-    assert(this.#tail - this.#head < heldAnswersMax, 'replica ack gate: more answers held than heldAnswersMax');
-    const index = this.#tail & (heldAnswersMax - 1);
-    this.#held[index] = answer;
-    this.#needed[index] = neededLsn;
-    this.#heldAtMs[index] = performance.now();
-    this.#tail++;
+    if (neededLsn <= Math.min(this.#localLsn, this.#replicatedLsn) && this.#held.empty) return false;
+    this.#held.push(neededLsn, answer, performance.now());
     if (this.#sweep === null) {
       this.#sweep = setInterval(() => this.#release(), Math.min(sweepIntervalMsMax, Math.max(1, this.#timeoutMs >>> 2)));
       this.#sweep.unref();
@@ -80,26 +72,23 @@ export class ReplicaAckGate {
   #release(): void {
     const nowMs = performance.now();
     const both = Math.min(this.#localLsn, this.#replicatedLsn);
-    while (this.#head !== this.#tail) {
-      const index = this.#head & (heldAnswersMax - 1);
-      const needed = this.#needed[index]!;
+    const held = this.#held;
+    while (!held.empty) {
+      const needed = held.oldestNeeded;
       let replicated = true;
       if (needed > both) {
         // Not replicated in time: released only once durable here (its disk ops are then true).
-        if (needed > this.#localLsn || nowMs - this.#heldAtMs[index]! < this.#timeoutMs) break;
+        if (needed > this.#localLsn || nowMs - held.oldestHeldAtMs < this.#timeoutMs) break;
         replicated = false;
         this.timeouts++;
       }
-      const answer = this.#held[index]!;
-      this.#held[index] = null;
-      this.#head++;
-      answer.release(true, replicated);
+      held.shift().release(true, replicated);
     }
     this.#stopSweepIfIdle();
   }
 
   #stopSweepIfIdle(): void {
-    if (this.#head === this.#tail && this.#sweep !== null) {
+    if (this.#held.empty && this.#sweep !== null) {
       clearInterval(this.#sweep);
       this.#sweep = null;
     }
@@ -108,13 +97,7 @@ export class ReplicaAckGate {
   /** The WAL failed: everything held is released as not durable (PersistenceFailed), and so is every later answer. */
   fail(): void {
     this.#failed = true;
-    while (this.#head !== this.#tail) {
-      const index = this.#head & (heldAnswersMax - 1);
-      const answer = this.#held[index]!;
-      this.#held[index] = null;
-      this.#head++;
-      answer.release(false);
-    }
+    this.#held.failAll();
     this.#stopSweepIfIdle();
   }
 }

@@ -20,21 +20,10 @@
 
 import { assert } from '../layout/assert';
 import { EntryKind } from '../layout/journal-layout';
-import {
-  resultFlagHasValue,
-  scanRecordContentTypeLengthByte,
-  scanRecordFlagsByte,
-  scanRecordHeaderBytes,
-  scanRecordKeyLengthByte,
-  scanRecordValueLengthByte,
-  scanResultCountByte,
-  scanResultHeaderBytes,
-} from '../layout/batch-layout';
 import { SyncMode, type Records, type SnapshotBegin, type SnapshotChunk, type SnapshotEnd, type Start } from '../layout/replication-protocol';
 import type { Change, NamespaceConfig, ScanOptions, ScanPage } from '../layout/types';
 import { historyIdBytes, sameHistory } from '../layout/wal-segment-header';
 import { RecordCheck, WalRecordView } from '../layout/wal-record';
-import { pad4 } from '../layout/words';
 import { fillApplyRequest } from './apply-logged-change';
 import { ApplyRequest } from './apply-request';
 import type { ChangeLog } from './change-log';
@@ -42,7 +31,7 @@ import type { Persistence } from './persistence';
 import { ApplyCounter } from './recovery';
 import type { ResultSink } from './result-sink';
 import type { SnapshotClient } from './snapshot-client';
-import { forEachSnapshotRecord, snapshotChunkHeaderBytes } from './snapshot-chunk';
+import { forEachSnapshotRecord, snapshotChunkValid } from './snapshot-chunk';
 
 /** Apply ops in flight at most while a frame or chunk is applied. */
 const applyWindow = 8192;
@@ -162,8 +151,10 @@ export class ReplicaApplier {
     let at = message.recordsStart;
     for (let index = 0; index < message.count; index++) {
       assert(view.check(bytes, at, bytes.length) === RecordCheck.Ok, 'a records frame checked by the decoder');
-      logged.push(changeOf(view));
-      const namespaceId = this.#host.namespaceId(view.namespace);
+      // Views of the received frame (this applier owns it); the name is decoded once, here.
+      const change = view.toChange(false);
+      logged.push(change);
+      const namespaceId = this.#host.namespaceId(change.ns);
       if (namespaceId !== undefined) {
         fillApplyRequest(this.#request, namespaceId, view);
         counter.pending++;
@@ -257,42 +248,3 @@ export class ReplicaApplier {
   }
 }
 
-/** A standalone Change whose key and value are views of the frame (the frame is this node's copy). */
-function changeOf(view: WalRecordView): Change {
-  return {
-    lsn: view.lsn,
-    kind: view.kind,
-    ns: view.namespace,
-    key: view.key(),
-    generation: view.generation,
-    expiry: view.expiry,
-    lastModified: view.lastModified,
-    contentType: view.contentType,
-    value: view.value(),
-  };
-}
-
-/**
- * Walks a snapshot chunk from the network before anything of it is applied (forEachSnapshotRecord
- * asserts on a bad one: it trusts files it checksummed): a namespace index in range, record
- * lengths that end exactly at the chunk's end, every record with its value.
- */
-export function snapshotChunkValid(chunk: Uint8Array, namespaceCount: number, records: number): boolean {
-  const base = snapshotChunkHeaderBytes;
-  if (chunk.length < base + scanResultHeaderBytes) return false;
-  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (view.getUint32(0, true) >= namespaceCount) return false;
-  const count = view.getUint32(base + scanResultCountByte, true);
-  if (count !== records) return false;
-  let position = base + scanResultHeaderBytes;
-  for (let index = 0; index < count; index++) {
-    if (position + scanRecordHeaderBytes > chunk.length) return false;
-    if ((chunk[position + scanRecordFlagsByte]! & resultFlagHasValue) === 0) return false;
-    const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
-    const contentTypeLength = chunk[position + scanRecordContentTypeLengthByte]!;
-    const valueLength = view.getUint32(position + scanRecordValueLengthByte, true);
-    if (keyLength === 0) return false;
-    position += scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
-  }
-  return position === chunk.length;
-}

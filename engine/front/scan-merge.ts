@@ -3,9 +3,9 @@
 // covered, so it ends at the smallest boundary, then at the page limit.
 
 import { fail } from '../layout/assert';
-import { pad4 } from '../layout/words';
 import {
   resultFlagHasValue,
+  scanRecordBytes,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
   scanRecordFlagsByte,
@@ -59,7 +59,7 @@ export function parseScanSlice(bytes: Uint8Array): ScanSlice {
       lastModified: view.getFloat64(position + scanRecordLastModifiedByte, true),
       contentType: contentTypeLength === 0 ? '' : decoder.decode(bytes.subarray(keyStart + keyLength, valueStart)),
     });
-    position += scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
   }
   if (position !== bytes.length) fail('scan invariant: slice payload length mismatch');
   const last = records[records.length - 1];

@@ -8,6 +8,7 @@
 import { fail } from '../layout/assert';
 import {
   resultFlagHasValue,
+  scanRecordBytes,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
   scanRecordFlagsByte,
@@ -24,7 +25,6 @@ import {
   scanResultReachedHashByte,
 } from '../layout/batch-layout';
 import { EntryKind } from '../layout/journal-layout';
-import { pad4 } from '../layout/words';
 import type { ApplyRequest } from './apply-request';
 
 export const snapshotChunkHeaderBytes = 4;
@@ -59,7 +59,7 @@ export function readSliceEnd(payload: Uint8Array): SliceEnd {
     const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
     const contentTypeLength = payload[position + scanRecordContentTypeLengthByte]!;
     const valueLength = view.getUint32(position + scanRecordValueLengthByte, true);
-    position += scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
   }
   if (position !== payload.length) fail('snapshot: scan payload length mismatch');
   if (cut && last >= 0) {
@@ -102,8 +102,33 @@ export function forEachSnapshotRecord(chunk: Uint8Array, namespaceIds: readonly 
     request.expiry = view.getUint32(position + scanRecordExpiryByte, true);
     request.lastModified = view.getFloat64(position + scanRecordLastModifiedByte, true);
     each();
-    position += scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
   }
   if (position !== chunk.length) fail('snapshot: chunk length mismatch');
   return { records: count, unknownNamespace: 0 };
+}
+
+/**
+ * Walks a snapshot chunk from the network before anything of it is applied (forEachSnapshotRecord
+ * asserts on a bad one: it trusts files it checksummed): a namespace index in range, record
+ * lengths that end exactly at the chunk's end, every record with its value.
+ */
+export function snapshotChunkValid(chunk: Uint8Array, namespaceCount: number, records: number): boolean {
+  const base = snapshotChunkHeaderBytes;
+  if (chunk.length < base + scanResultHeaderBytes) return false;
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (view.getUint32(0, true) >= namespaceCount) return false;
+  const count = view.getUint32(base + scanResultCountByte, true);
+  if (count !== records) return false;
+  let position = base + scanResultHeaderBytes;
+  for (let index = 0; index < count; index++) {
+    if (position + scanRecordHeaderBytes > chunk.length) return false;
+    if ((chunk[position + scanRecordFlagsByte]! & resultFlagHasValue) === 0) return false;
+    const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
+    const contentTypeLength = chunk[position + scanRecordContentTypeLengthByte]!;
+    const valueLength = view.getUint32(position + scanRecordValueLengthByte, true);
+    if (keyLength === 0) return false;
+    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
+  }
+  return position === chunk.length;
 }

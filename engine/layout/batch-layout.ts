@@ -145,6 +145,11 @@ export const scanRecordLastModifiedByte = 16;
 export const scanRecordValueLengthByte = 24;
 export const scanRecordHeaderBytes = 28;
 
+/** Bytes of one record in a scan payload (header, runs, padding). */
+export function scanRecordBytes(keyLength: number, contentTypeLength: number, valueLength: number): number {
+  return scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+}
+
 export const sweepResultSlotsExaminedByte = 0;
 export const sweepResultRecordsRemovedByte = 4;
 export const sweepResultBytes = 8;

@@ -304,18 +304,23 @@ export class WalRecordView {
     return this.bytes.subarray(this.valueStart, this.valueStart + this.valueBytes);
   }
   /** A standalone Change with copied bytes (allocates; for tests and slow paths). */
-  toChange(): Change {
+  /**
+   * The record as a Change. `copy` true copies key and value out of `bytes` (a reused segment
+   * buffer); false leaves them views of `bytes`, for a caller that owns it (a received frame).
+   */
+  toChange(copy = true): Change {
+    const key = this.key();
     const value = this.value();
     return {
       lsn: this.lsn,
       kind: this.kind,
       ns: this.namespace,
-      key: this.key().slice(),
+      key: copy ? key.slice() : key,
       generation: this.generation,
       expiry: this.expiry,
       lastModified: this.lastModified,
       contentType: this.contentType,
-      value: value === null ? null : value.slice(),
+      value: value === null || !copy ? value : value.slice(),
     };
   }
 }

@@ -13,6 +13,7 @@ import {
   resultLastModifiedByte,
   resultStatusByte,
   resultValueLengthByte,
+  scanRecordBytes,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
   scanRecordFlagsByte,
@@ -108,7 +109,7 @@ export class ResultWriter {
     const keyLength = table.recordKeyLength(record);
     const contentTypeLength = table.recordContentTypeLength(record);
     const valueLength = withValue ? table.recordValueLength(record) : 0;
-    out.reserve(scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength));
+    out.reserve(scanRecordBytes(keyLength, contentTypeLength, valueLength));
     const start = out.length;
     const view = out.view;
     view.setUint32(start + scanRecordHashByte, table.slotHash(slot), true);
@@ -121,7 +122,7 @@ export class ResultWriter {
     view.setUint32(start + scanRecordValueLengthByte, valueLength, true);
     // Key, content type and value sit back to back in the record, as in the scan record.
     copyBytes(table.u8, table.recordKeyStart(record), out.u8, start + scanRecordHeaderBytes, keyLength + contentTypeLength + valueLength);
-    out.length = start + scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+    out.length = start + scanRecordBytes(keyLength, contentTypeLength, valueLength);
   }
 
   finishScan(start: number, flags: number, count: number, reachedHash: number): void {
