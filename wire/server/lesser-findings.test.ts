@@ -72,8 +72,23 @@ test('fromLsn ahead of the log: a Gap event, not silence', async () => {
 });
 
 test('a request target longer than any key could need is 414; what uWS 20.30 drops, it drops cleanly', async () => {
-  const long = await rawHttp(server.port, `GET /v1/content/${'k'.repeat(60 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, { expectResponses: 1, timeoutMs: 3000 });
-  assert.equal(long.responses[0]?.status, 414);
+  // uWS 20.30 parses a header block over 4 KiB only when it arrives in one read; one that spans
+  // reads overflows its fixed 4 KiB fallback buffer and the connection is closed with no answer
+  // (seen about once in ten runs on a loaded machine). So each try is a 414 or a clean close,
+  // never a hang or a partial answer, and at least one of a bounded number of tries is the 414.
+  const request = `GET /v1/content/${'k'.repeat(60 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+  let answered414 = false;
+  for (let attempt = 0; attempt < 10 && !answered414; attempt += 1) {
+    const long = await rawHttp(server.port, request, { expectResponses: 1, timeoutMs: 3000 });
+    if (long.responses.length === 0) {
+      assert.equal(long.raw.length, 0, 'nothing partial');
+      assert.equal(long.closed, true, 'a clean close, not a hang');
+      continue;
+    }
+    assert.equal(long.responses[0]?.status, 414);
+    answered414 = true;
+  }
+  assert.ok(answered414, 'a 414 within ten tries');
   // uWS closes these itself and calls no handler, so 501 / 431 cannot be sent (measured): the
   // client sees a clean close and nothing else.
   for (const request of ['PROPFIND /v1/content/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'BREW /v1/content/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n']) {
