@@ -28,6 +28,7 @@ import type { Logger } from './logger';
 import { ServerMetrics } from './metrics';
 import { recoveryFlag, type PersistenceSource } from './node-persistence';
 import { tesseraVersion } from './package-info';
+import { formatByteSize } from './config/byte-size';
 import { registerPersistenceMetrics } from './persistence-metrics';
 import type { ServerConfig } from './server-config';
 import { AccessControl, bearerToken } from './access-control';
@@ -293,7 +294,15 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   const persisting = persistence?.persistenceStats() ?? null;
   // The start line says where the data lives and what an ack promises (or that nothing persists).
   const durability = persisting === null ? { persistence: false } : { dataDir: persisting.dataDir, fsync: persisting.fsync, persistenceState: persisting.state };
-  logger.info({ version: tesseraVersion, host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ...durability }, 'tessera listening');
+  // And a summary of the config it runs with (the whole of it: tessera config print).
+  const summary = {
+    namespaceLimits: Object.fromEntries(stats.namespaces.map((namespace) => [namespace.name, `${namespace.mode} ${formatByteSize(namespace.memoryLimitBytes)}`])),
+    accessTokens: config.auth.tokens.length,
+    replicaOf: config.replicaOf,
+    maxConnections: config.limits.maxConnections,
+    shutdownGraceMs: config.limits.shutdownGraceMs,
+  };
+  logger.info({ version: tesseraVersion, host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ...durability, ...summary }, 'tessera listening');
   let stopping: Promise<void> | null = null;
   const serverNames = new Set<string>();
   return {

@@ -56,7 +56,7 @@ export const namespaceSchema = z.strictObject({
   name: z.string({ error: 'is not a namespace name (1-64 of A-Z a-z 0-9 _ . -)' }).regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'is not a namespace name (1-64 of A-Z a-z 0-9 _ . -)' }).describe('The namespace: 1-64 of A-Z a-z 0-9 _ . -'),
   mode: oneOf(['store', 'cache']).optional().describe('store: a full namespace refuses writes (OutOfMemory); cache: it evicts approximately-LRU records. Default store'),
   ack: oneOf(['memory', 'disk', 'replica']).optional().describe('What a write waits for: memory (applied), disk (WAL, the default with persistence), replica (durable here and on minReplicas replicas)'),
-  memoryLimitBytes: size(1024 * 1024, Number.MAX_SAFE_INTEGER).optional().describe('Record bytes the namespace may hold over all shards (default 1GiB, less when the machine or container has less: see README)'),
+  memoryLimitBytes: size(1024 * 1024, 64 * 1024 ** 4).optional().describe('Record bytes the namespace may hold over all shards (default 1GiB, less when the machine or container has less: see README)'),
   defaultTtlSec: integer(0, ttlSecMax).optional().describe('TTL of a put or touch that gives none; 0 = never expires (default)'),
   maxKeyBytes: size(1, keyBytesMaxHard).optional().describe('Largest key (default 1KiB)'),
   maxValueBytes: size(0, valueBytesMaxHard).optional().describe('Largest value (default 1MiB)'),
