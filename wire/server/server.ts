@@ -106,6 +106,9 @@ class Front {
       engineStats: () => engine.stats(),
       connections: () => this.endpoint.connections,
       requestsInFlight: () => lifecycle.inFlight,
+      // Read at scrape time: both are built after the metrics (they count into them).
+      subscriptions: () => this.subscriptions?.stats() ?? null,
+      bufferedOutputBytes: () => this.endpoint?.bufferedOutputBytes ?? 0,
     });
     const { metrics } = this;
     const latency = metrics.latency('http');
