@@ -17,6 +17,7 @@ import { ServerError, reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
 import type { TestOnlyFaults } from '../../engine/layout/file-layer';
 import { startSiblingReplicas } from './replication/sibling-replicas';
+import { watchShardDeaths } from './shard-death-log';
 import type { ServerConfig } from './server-config';
 
 async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger): Promise<RunningServer> {
@@ -86,7 +87,8 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     return exitCodes.failure;
   }
   const recoveryFailed = watchRecovery(opened, logger);
-  return waitForSignal(server, logger, recoveryFailed);
+  const stopShardWatch = watchShardDeaths(opened, logger);
+  return waitForSignal(server, logger, recoveryFailed).finally(stopShardWatch);
 }
 
 /** Logs the end of recovery; resolves with the reason if it failed (never resolves otherwise). */

@@ -105,7 +105,8 @@ export function defaultServerConfig(): ServerConfig {
       backpressureBytesMax: 64 * 1024 * 1024,
       busyBackpressureBytes: 16 * 1024 * 1024,
       idleTimeoutSec: 120,
-      shutdownGraceMs: 10_000,
+      // Under docker stop's 10 s before SIGKILL, leaving time to close connections and the engine.
+      shutdownGraceMs: 5000,
       subscriberBackpressureBytes: subscriberBackpressureBytesDefault,
       maxBufferedOutputBytes: 256 * 1024 * 1024,
       maxConnections: 10_000,

@@ -29,6 +29,7 @@ import { ServerMetrics } from './metrics';
 import { recoveryFlag, type PersistenceSource } from './node-persistence';
 import { tesseraVersion } from './package-info';
 import { formatByteSize } from './config/byte-size';
+import { RateLimitedLog } from './rate-limited-log';
 import { registerPersistenceMetrics } from './persistence-metrics';
 import type { ServerConfig } from './server-config';
 import { AccessControl, bearerToken } from './access-control';
@@ -137,7 +138,10 @@ class Front {
     this.#snapshot = { lifecycle, metrics, latency, persistence, logger, recovering, access };
     if (persistence !== null && persistence.persistenceStats() !== null) registerPersistenceMetrics(metrics.registry, persistence);
     const { subscriberBackpressureBytes } = config.limits;
-    this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
+    const slowSubscribers = new RateLimitedLog(logger);
+    this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes }, {
+      onFellBehind: (event) => slowSubscribers.log('warn', 'subscriber-catch-up', { ...event, subscriberBackpressureBytes }, 'slow subscriber switched to catch-up from the change log'),
+    });
     this.endpoint = new WsEndpoint({
       engine,
       namespaces,
