@@ -36,8 +36,9 @@ COPY bin ./bin
 # npm pack keeps what package.json's "files" names: dist without tests, fixtures, benchmarks and
 # perf/, plus config.schema.json. The runtime stage takes only that.
 RUN npm run build \
+ && mkdir -p /tmp/pack /release \
  && npm pack --pack-destination /tmp/pack \
- && mkdir /release && tar -xzf /tmp/pack/tessera-*.tgz -C /release --strip-components=1
+ && tar -xzf /tmp/pack/tessera-*.tgz -C /release --strip-components=1
 
 # ---- runtime: production dependencies and the packed release only -------------------------------
 FROM node:20-bookworm-slim AS runtime
