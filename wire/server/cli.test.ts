@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { cliPath, spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
+import { createTokenEntry } from './token-command';
 
 let server: ServerProcess;
 
@@ -116,8 +117,24 @@ test('a client command against no server: one plain line, the URL named once', (
   assert.equal(result.status, 1);
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0] ?? '', /^tessera: cannot connect to ws:\/\/127\.0\.0\.1:1\/v1\/ws: nothing answered there/);
+  assert.match(lines[0] ?? '', /^tessera: cannot connect to ws:\/\/127\.0\.0\.1:1\/v1\/ws: nothing listens there/);
   assert.equal(lines[0]?.split(url).length, 2, 'the URL appears once');
+});
+
+test('a refused connection says why: HTTP 401 without a token, in one line', async () => {
+  const { entry, token } = createTokenEntry('cli', { '*': 'write' });
+  const guarded = await spawnServer({ config: { ...testConfig(), auth: { tokens: [entry] } } });
+  try {
+    const refused = tessera(['get', 'x', '--url', guarded.wsUrl]);
+    assert.equal(refused.status, 1);
+    assert.deepEqual(refused.stderr.trim().split('\n'), [
+      `tessera: cannot connect to ${guarded.wsUrl}: the server refused the connection with HTTP 401: Unauthorized (send Authorization: Bearer <token> or ?access_token=<token>); pass --token or set TESSERA_TOKEN`,
+    ]);
+    const admitted = tessera(['put', 'k', 'v', '--url', guarded.wsUrl, '--token', token]);
+    assert.equal(admitted.status, 0, admitted.stderr);
+  } finally {
+    await guarded.stop();
+  }
 });
 
 test('serve on a port in use: exit 1, one plain line on stderr, no stack trace', () => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { scanLimitMax, ttlSecMax, valueBytesMaxHard } from '../../engine/layout/limits';
 import { connect, TesseraError, type Client, type ConnectOptions } from '../client';
 import { ServerError } from './server-errors';
+import { diagnoseConnect } from './connect-diagnosis';
 
 export const clientCommands = ['get', 'put', 'delete', 'scan'] as const;
 export type ClientCommand = (typeof clientCommands)[number];
@@ -64,7 +65,7 @@ async function withClient(flags: ClientFlags, work: (client: Client) => Promise<
     if (flags.caFile !== undefined) options.ca = readFileSync(flags.caFile);
     client = await connect(url, options);
   } catch (error: unknown) {
-    process.stderr.write(`tessera: ${connectFailure(url, error)}\n`);
+    process.stderr.write(`tessera: ${await connectFailure(url, error, flags)}\n`);
     return 1;
   }
   try {
@@ -78,11 +79,15 @@ async function withClient(flags: ClientFlags, work: (client: Client) => Promise<
   }
 }
 
-/** One line: the client's own message when it already names the URL, the URL and the reason otherwise. */
-function connectFailure(url: string, error: unknown): string {
+/**
+ * One line naming the URL once. The client reports a failed handshake as close code 1006 whatever
+ * the cause; connect-diagnosis.ts tells a refusal (401, 403, 503) from nothing listening.
+ */
+async function connectFailure(url: string, error: unknown, flags: ClientFlags): Promise<string> {
   const reason = error instanceof Error ? error.message : String(error);
-  if (/close code 1006|ECONNREFUSED/.test(reason)) return `cannot connect to ${url}: nothing answered there (is a server running? --url or TESSERA_URL names another)`;
-  return reason.includes(url) ? reason : `cannot connect to ${url}: ${reason}`;
+  if (!/close code 1006/.test(reason)) return reason.includes(url) ? reason : `cannot connect to ${url}: ${reason}`;
+  const ca = flags.caFile === undefined ? undefined : readFileSync(flags.caFile);
+  return `cannot connect to ${url}: ${await diagnoseConnect(url, { token: flags.token, ca })}`;
 }
 
 export function runClientCommand(command: ClientCommand, positionals: string[], flags: ClientFlags): Promise<number> {
