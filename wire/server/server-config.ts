@@ -28,6 +28,7 @@ import { logLevelNames, type ConfigFile } from './config/config-schema';
 import { mergeConfig } from './config/config-merge';
 import { readConfigFile } from './config/read-config-file';
 import { checkMemory, memoryAvailable, type MemoryAvailable } from './config/memory-check';
+import { checkShards, cpusAvailable, type CpusAvailable } from './config/cpu-check';
 
 export interface ServerLimits {
   /** uWS maxPayloadLength: a larger WebSocket frame closes the connection (code 1009). */
@@ -134,6 +135,8 @@ export interface ConfigSources {
   readFile?: (file: string) => string;
   /** The memory the node may use (tests pass a figure); default: the machine's or the cgroup's. */
   memory?: MemoryAvailable;
+  /** The CPUs the node may use (tests pass a figure); default: the machine's or the cgroup quota. */
+  cpus?: CpusAvailable;
 }
 
 function invalid(message: string): never {
@@ -267,6 +270,8 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
   if (replicaOf !== undefined && replicaOf !== '') config.replicaOf = replicaUrlOf(replicaOf, '--replica-of');
   checkConsistency(config);
   const warnings = checkMemory(config.engine, sources.memory ?? memoryAvailable());
+  const shardsWarning = checkShards(config.engine.shards, sources.cpus ?? cpusAvailable());
+  if (shardsWarning !== null) warnings.push(shardsWarning);
   checkProtectedMode(config);
   return { config, warnings };
 }

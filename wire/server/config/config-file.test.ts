@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveConfig, type ConfigSources } from '../server-config';
 import { ServerError, serverErrorCodes } from '../server-errors';
+import { availableParallelism } from 'node:os';
+import { checkShards, cpusAvailable } from './cpu-check';
 import { memoryAvailable } from './memory-check';
 
 const gib = 1024 ** 3;
@@ -108,4 +110,20 @@ test('sources other than the file: flags and environment are merged after it (Co
   const sources: ConfigSources = { flags: { config: 'c.json', port: '7272' }, env: { TESSERA_LOG_LEVEL: 'warn' }, readFile: () => '{"port": 7171, "logLevel": "debug"}', memory: plenty };
   const { config } = resolveConfig(sources);
   assert.deepEqual([config.port, config.logLevel], [7272, 'warn']);
+});
+
+test('shards above the CPUs available (machine or cgroup quota) are a warning', () => {
+  const files = (contents: Record<string, string>): ((file: string) => string) => (file) => {
+    const text = contents[file];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  };
+  assert.deepEqual(cpusAvailable(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' })).cpus, Math.min(1, availableParallelism()));
+  assert.equal(cpusAvailable(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' })).source, "the machine's CPUs");
+  const two = { cpus: 2, source: "the machine's CPUs" };
+  assert.equal(checkShards(2, two), null);
+  assert.equal(checkShards(undefined, two), null, 'the default is one per core');
+  assert.match(checkShards(8, two) ?? '', /^engine\.shards is 8, more than the 2 CPUs available/);
+  const { warnings } = resolveConfig({ flags: { config: 'c.json' }, env: {}, readFile: () => JSON.stringify({ engine: { shards: 64 } }), memory: plenty, cpus: two });
+  assert.deepEqual(warnings, ['engine.shards is 64, more than the 2 CPUs available (the machine\'s CPUs): shard threads will share cores with each other and the front thread']);
 });
