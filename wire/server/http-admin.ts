@@ -15,7 +15,10 @@ import { tesseraVersion } from './package-info';
 export interface AdminContext extends ExchangeContext {
   engine: EngineApi;
   startedAtMs: number;
+  /** What counts against maxConnections: open WebSockets plus HTTP responses still being written. */
   connections(): number;
+  /** HTTP responses whose body the client has not read yet (http-output.ts). */
+  httpResponsesHeld?: () => number;
   /** Unread output over every connection, and its budget (output-budget.ts). */
   bufferedOutputBytes(): number;
   limits: { maxBufferedOutputBytes: number; maxConnections: number };
@@ -66,6 +69,7 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     tableBytes: stats.tableBytes,
     connections: context.connections(),
     maxConnections: context.limits.maxConnections,
+    httpResponsesHeld: context.httpResponsesHeld?.() ?? 0,
     bufferedOutputBytes: context.bufferedOutputBytes(),
     maxBufferedOutputBytes: context.limits.maxBufferedOutputBytes,
     changeLogRetainedBytes: changeLogRetainedBytes(context.engine),

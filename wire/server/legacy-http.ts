@@ -90,6 +90,8 @@ class LegacyResponse {
   readonly #request: IncomingMessage;
   readonly #response: ServerResponse;
   #onAborted: (() => void) | null = null;
+  /** Body bytes given to Node's stream by tryEnd. */
+  #handedBytes = 0;
 
   constructor(request: IncomingMessage, response: ServerResponse) {
     this.#request = request;
@@ -133,6 +135,42 @@ class LegacyResponse {
     if (closeConnection === true) this.#response.setHeader('Connection', 'close');
     this.#response.setHeader('Content-Length', bytes.byteLength);
     this.#response.end(bytes);
+    return this;
+  }
+
+  /**
+   * uWS's tryEnd over Node's stream, so a body here is held against the output budget too
+   * (http-output.ts). Node takes a chunk whole and buffers what the socket does not: the body is
+   * handed over once (re-offered bytes are skipped) and ended, and the response counts as done
+   * only once Node has flushed it all ('finish'); until then getWriteOffset is what has left the
+   * process, and onWritable fires on 'finish'.
+   */
+  tryEnd(chunk: Uint8Array, totalBytes: number): [boolean, boolean] {
+    const response = this.#response;
+    if (!response.headersSent) response.setHeader('Content-Length', totalBytes);
+    const chunkOffset = totalBytes - chunk.byteLength;
+    const fresh = chunk.subarray(Math.max(0, this.#handedBytes - chunkOffset));
+    if (fresh.byteLength > 0) {
+      response.write(Buffer.from(fresh.buffer, fresh.byteOffset, fresh.byteLength));
+      this.#handedBytes += fresh.byteLength;
+    }
+    if (this.#handedBytes === totalBytes && !response.writableEnded) response.end();
+    const done = response.writableFinished;
+    return [done, done];
+  }
+
+  getWriteOffset(): number {
+    return this.#handedBytes - this.#response.writableLength;
+  }
+
+  onWritable(handler: (offset: number) => boolean): this {
+    this.#response.once('finish', () => handler(this.#handedBytes));
+    return this;
+  }
+
+  /** Drops the connection (the output budget's sweep): onAborted runs, as with uWS. */
+  close(): this {
+    this.#response.destroy();
     return this;
   }
 
