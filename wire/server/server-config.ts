@@ -8,7 +8,7 @@
 //     "persistence": { "dataDir", "fsync", "snapshotIntervalSec", "walSegmentBytes" } | false,
 //     "allowedOrigins": ["https://app.example"], "allowedHosts": ["tessera.internal"],
 //     "auth": { "tokens": [{ "name", "sha256", "roles": { "content": "write", "*": "read" } }],
-//               "openStatus": true, "openMetrics": true },                       (access-control.ts)
+//               "openStatus": false, "openMetrics": false },                     (access-control.ts)
 //     "tls": { "certFile": "cert.pem", "keyFile": "key.pem" },               (tls-files.ts)
 //     "legacyHttpPort": 7071,                         HTTP/1.0 via Node's parser (legacy-http.ts)
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
@@ -107,7 +107,7 @@ export function defaultServerConfig(): ServerConfig {
     },
     allowedOrigins: [],
     allowedHosts: [],
-    auth: { tokens: [], openStatus: true, openMetrics: true },
+    auth: { tokens: [], openStatus: false, openMetrics: false },
     insecure: false,
     tls: null,
     legacyHttpPort: null,
@@ -172,7 +172,7 @@ function stringList(value: Json, name: string): string[] {
 function authOf(value: Json): AuthConfig {
   if (!isObject(value)) invalid('auth must be an object');
   checkKeys(value, ['tokens', 'openStatus', 'openMetrics'], 'auth.');
-  const auth: AuthConfig = { tokens: [], openStatus: true, openMetrics: true };
+  const auth: AuthConfig = { tokens: [], openStatus: false, openMetrics: false };
   for (const flag of ['openStatus', 'openMetrics'] as const) {
     const given = value[flag];
     if (given === undefined) continue;
