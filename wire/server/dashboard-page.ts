@@ -274,7 +274,7 @@ function renderStatus(status) {
   if (!Array.isArray(status.namespaces)) {
     // Protected /status without an admin token: the node's state only.
     setText('state', status.state);
-    setText('token-note', status.detail || 'the full status needs an admin token');
+    if (client !== null) setText('token-note', status.detail || 'the full status needs an admin token');
     return;
   }
   setText('version', status.version);
