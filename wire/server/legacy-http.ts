@@ -17,6 +17,7 @@
 // (`Connection: keep-alive`), no chunked responses (every answer here carries Content-Length).
 
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
@@ -197,15 +198,51 @@ function tlsPair(tls: TlsConfig): { cert: Buffer; key: Buffer; ciphers: string }
   return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ciphers: nodeTlsCiphers };
 }
 
+/** Requests a connection may have waiting behind the one running; past it the connection is closed. */
+const pipelinedRequestsMax = 64;
+
 export class LegacyHttpListener {
   readonly #server: Server | TlsServer;
+  /** Per connection with a request running: the requests pipelined behind it, in order. */
+  readonly #waiting = new Map<Socket, (() => void)[]>();
   readonly #tls: TlsConfig | null;
 
   constructor(routes: LegacyRoutes, tls: TlsConfig | null) {
-    const serve = (request: IncomingMessage, response: ServerResponse): void => {
+    const handle = (request: IncomingMessage, response: ServerResponse): void => {
       const req = new LegacyRequest(request);
       const res = new LegacyResponse(request, response);
       route(routes, req.getMethod(), req.getUrl())(res as unknown as HttpResponse, req as unknown as HttpRequest);
+    };
+    // Pipelining: Node parses every request of a read at once and emits them together (it only
+    // sends the answers in order). Run concurrently, a pipelined GET would overtake the PUT before
+    // it (a write waits a turn, http-content.ts), so a connection's requests run one at a time: the
+    // next starts when the previous response is finished or its connection gone. Its body waits
+    // in Node's stream meanwhile.
+    const serve = (request: IncomingMessage, response: ServerResponse): void => {
+      const socket = request.socket;
+      const waiting = this.#waiting.get(socket);
+      const start = (): void => {
+        // The client went away while this request waited: it and those behind it are dropped unrun.
+        if (socket.destroyed) {
+          this.#waiting.delete(socket);
+          return;
+        }
+        response.once('close', () => {
+          const queue = this.#waiting.get(socket);
+          const next = queue?.shift();
+          if (next === undefined) this.#waiting.delete(socket);
+          else next();
+        });
+        handle(request, response);
+      };
+      if (waiting === undefined) {
+        this.#waiting.set(socket, []);
+        start();
+      } else if (waiting.length >= pipelinedRequestsMax) {
+        socket.destroy();
+      } else {
+        waiting.push(start);
+      }
     };
     this.#tls = tls;
     this.#server = tls === null ? createServer({ maxHeaderSize: maxHeaderBytes }, serve) : createTlsServer({ maxHeaderSize: maxHeaderBytes, ...tlsPair(tls) }, serve);
