@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnTracked, stopTracked } from './child-processes';
 import { freePort } from './free-port';
+import { readProcessCpuUs } from './proc-cpu';
 import { serverHost } from './running-server';
 import { createTokenEntry } from '../wire/server/token-command';
 import { spawnServer, testConfig } from '../wire/server/server-process.fixture';
@@ -40,6 +41,11 @@ export interface AccessRound {
   p99: string | null;
   /** Responses other than 2xx/3xx (wrk); must be 0 for the round to mean anything. */
   non2xx: number;
+  /**
+   * The server's CPU (user + system, /proc/PID/stat) during the round ÷ requests answered: the
+   * figure that holds up when the load generator and other work share the 2 cores.
+   */
+  serverCpuUsPerRequest: number;
 }
 
 export interface AccessRow {
@@ -48,8 +54,11 @@ export interface AccessRow {
   config: string;
   rounds: AccessRound[];
   medianRequestsPerSec: number;
+  medianServerCpuUsPerRequest: number;
   /** This row's median against the same target's plain median, as a fraction (0.93 = 7 % slower). */
   relativeToPlain: number;
+  /** This row's server CPU per request against the plain row's (1.10 = 10 % more CPU per request). */
+  cpuRelativeToPlain: number;
 }
 
 export interface AccessCostReport {
@@ -80,14 +89,18 @@ function parseOptions(argv: string[]): AccessCostOptions {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((left, right) => left - right);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : Math.round(((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-function wrk(url: string, headers: string[], durationSec: number): AccessRound {
+function wrk(url: string, headers: string[], durationSec: number, serverPid: number): AccessRound {
+  const cpuBeforeUs = readProcessCpuUs(serverPid);
   const args = [`-t${threads}`, `-c${connections}`, `-d${durationSec}s`, '--latency'];
   for (const header of headers) args.push('-H', header);
   const output = execFileSync('wrk', [...args, url], { encoding: 'utf8', timeout: (durationSec + 30) * 1000 });
+  const cpuUs = readProcessCpuUs(serverPid) - cpuBeforeUs;
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? 0);
   return {
+    serverCpuUsPerRequest: requests === 0 ? 0 : Number((cpuUs / requests).toFixed(2)),
     requestsPerSec: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0)),
     p50: /50%\s+([\d.]+\w+)/.exec(output)?.[1] ?? null,
     p99: /99%\s+([\d.]+\w+)/.exec(output)?.[1] ?? null,
@@ -109,7 +122,8 @@ async function tessera(config: object, scheme: 'http' | 'https', headers: string
     rmSync(folder, { recursive: true, force: true });
     if (put !== '201') throw new Error(`tessera: seeding the value answered ${put}`);
     const rounds: AccessRound[] = [];
-    for (let round = 0; round < options.rounds; round++) rounds.push(wrk(url, headers, options.durationSec));
+    const pid = server.child.pid ?? 0;
+    for (let round = 0; round < options.rounds; round++) rounds.push(wrk(url, headers, options.durationSec, pid));
     return rounds;
   } finally {
     await server.stop();
@@ -125,13 +139,16 @@ async function redis(serverArgs: string[], benchmarkArgs: string[], tls: boolean
     const requests = String(Math.max(100_000, options.durationSec * 60_000));
     const rounds: AccessRound[] = [];
     for (let round = 0; round < options.rounds; round++) {
+      const cpuBeforeUs = readProcessCpuUs(child.pid ?? 0);
       const output = execFileSync('redis-benchmark', ['-h', serverHost, '-p', String(port), '-t', 'get', '-d', String(valueBytes), '-c', String(connections), '-n', requests, '--threads', String(threads), '-q', ...benchmarkArgs], {
         encoding: 'utf8',
         timeout: (options.durationSec * 10 + 60) * 1000,
       });
       const summary = /GET: ([\d.]+) requests per second, p50=([\d.]+) msec/.exec(output);
       if (summary === null) throw new Error(`redis-benchmark printed no GET summary: ${output.trim().slice(-200)}`);
-      rounds.push({ requestsPerSec: Math.round(Number(summary[1])), p50: `${summary[2]}ms`, p99: null, non2xx: 0 });
+      const cpuUs = readProcessCpuUs(child.pid ?? 0) - cpuBeforeUs;
+      const serverCpuUsPerRequest = Number((cpuUs / Number(requests)).toFixed(2));
+      rounds.push({ requestsPerSec: Math.round(Number(summary[1])), p50: `${summary[2]}ms`, p99: null, non2xx: 0, serverCpuUsPerRequest });
     }
     return rounds;
   } finally {
@@ -140,9 +157,11 @@ async function redis(serverArgs: string[], benchmarkArgs: string[], tls: boolean
 }
 
 function row(target: AccessRow['target'], config: string, rounds: AccessRound[], plain: AccessRow | null): AccessRow {
-  const medianRequestsPerSec = median(rounds.map((round) => round.requestsPerSec));
+  const medianRequestsPerSec = Math.round(median(rounds.map((round) => round.requestsPerSec)));
+  const medianServerCpuUsPerRequest = Number(median(rounds.map((round) => round.serverCpuUsPerRequest)).toFixed(2));
   const relativeToPlain = plain === null || plain.medianRequestsPerSec === 0 ? 1 : medianRequestsPerSec / plain.medianRequestsPerSec;
-  return { target, config, rounds, medianRequestsPerSec, relativeToPlain };
+  const cpuRelativeToPlain = plain === null || plain.medianServerCpuUsPerRequest === 0 ? 1 : medianServerCpuUsPerRequest / plain.medianServerCpuUsPerRequest;
+  return { target, config, rounds, medianRequestsPerSec, medianServerCpuUsPerRequest, relativeToPlain, cpuRelativeToPlain };
 }
 
 /** Runs every configuration (Tessera, then Redis), each with its rounds back to back. */
@@ -191,12 +210,12 @@ export async function runAccessCost(options: AccessCostOptions, log: (line: stri
 export function renderAccessTable(report: AccessCostReport): string {
   const lines = [
     `${report.workload}, ${report.connections} connections, ${report.threads} threads, ${report.rounds} x ${report.durationSec} s`,
-    `${'target'.padEnd(8)} ${'config'.padEnd(18)} ${'median req/s'.padStart(12)} ${'vs plain'.padStart(9)}  rounds (req/s, p50, p99)`,
+    `${'target'.padEnd(8)} ${'config'.padEnd(18)} ${'median req/s'.padStart(12)} ${'vs plain'.padStart(9)} ${'srv µs/req'.padStart(10)} ${'CPU vs plain'.padStart(12)}  rounds (req/s, p50, p99, srv µs/req)`,
   ];
   for (const entry of report.rows) {
-    const rounds = entry.rounds.map((round) => `${round.requestsPerSec} ${round.p50 ?? '-'} ${round.p99 ?? '-'}${round.non2xx === 0 ? '' : ` non-2xx ${round.non2xx}`}`).join(' | ');
+    const rounds = entry.rounds.map((round) => `${round.requestsPerSec} ${round.p50 ?? '-'} ${round.p99 ?? '-'} ${round.serverCpuUsPerRequest}${round.non2xx === 0 ? '' : ` non-2xx ${round.non2xx}`}`).join(' | ');
     const relative = `${(entry.relativeToPlain * 100).toFixed(1)} %`;
-    lines.push(`${entry.target.padEnd(8)} ${entry.config.padEnd(18)} ${String(entry.medianRequestsPerSec).padStart(12)} ${relative.padStart(9)}  ${rounds}`);
+    lines.push(`${entry.target.padEnd(8)} ${entry.config.padEnd(18)} ${String(entry.medianRequestsPerSec).padStart(12)} ${relative.padStart(9)} ${entry.medianServerCpuUsPerRequest.toFixed(2).padStart(10)} ${`${(entry.cpuRelativeToPlain * 100).toFixed(1)} %`.padStart(12)}  ${rounds}`);
   }
   return lines.join('\n');
 }
