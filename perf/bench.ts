@@ -8,6 +8,21 @@ import { BenchSession } from './bench-session';
 import { Progress } from './progress';
 import { renderHtml } from './report-html';
 import { defaultReportPath, writeReportFile } from './report-files';
+import { renderAccessTable, runAccessCost } from './access-cost';
+
+/** --access: token and TLS against plain, for Tessera and Redis (perf/access-cost.ts). */
+async function runAccessMode(options: BenchOptions): Promise<number> {
+  const progress = new Progress();
+  const rounds = options.rounds;
+  const durationSec = Math.max(1, Math.round(options.durationSec));
+  progress.log(`access cost: 6 configurations x ${rounds} x ${durationSec} s`);
+  const report = await runAccessCost({ durationSec, rounds }, (line) => progress.log(line));
+  process.stdout.write(`\n${renderAccessTable(report)}\n\n`);
+  const jsonPath = options.jsonPath ?? defaultReportPath('json', new Date(report.startedAt), 'access');
+  writeReportFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  progress.log(`report: ${jsonPath}`);
+  return report.rows.every((row) => row.medianRequestsPerSec > 0 && row.rounds.every((round) => round.non2xx === 0)) ? 0 : 1;
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: BenchOptions;
@@ -22,6 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
+  if (options.access) return runAccessMode(options);
   const progress = new Progress();
   const session = new BenchSession(options, progress);
   try {

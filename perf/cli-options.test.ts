@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBenchOptions, UsageError } from './cli-options';
+import { parseBenchOptions, usage, UsageError } from './cli-options';
 
 test('defaults: cdn, tessera and redis, closed loop, 50 connections, pipeline 1', () => {
   const options = parseBenchOptions([]);
@@ -34,4 +34,14 @@ test('bad values are refused', () => {
     assert.throws(() => parseBenchOptions(argv), UsageError, argv.join(' '));
   }
   assert.throws(() => parseBenchOptions(['--bogus']), TypeError);
+});
+
+test('--access selects the access-cost mode and keeps --duration, --rounds and --json', () => {
+  const options = parseBenchOptions(['--access', '--duration', '5', '--rounds', '3', '--json', 'a.json']);
+  assert.equal(options.access, true);
+  assert.equal(options.durationSec, 5);
+  assert.equal(options.rounds, 3);
+  assert.equal(options.jsonPath, 'a.json');
+  assert.equal(parseBenchOptions([]).access, false);
+  assert.match(usage, /--access/);
 });

@@ -33,6 +33,8 @@ export interface BenchOptions {
    * appendonly yes with the same appendfsync, so each figure compares like with like.
    */
   fsync: FsyncPolicy;
+  /** The access-cost mode (perf/access-cost.ts) instead of the workloads: token and TLS against plain. */
+  access: boolean;
   help: boolean;
 }
 
@@ -64,7 +66,11 @@ export const usage = `usage: node dist/perf/bench.js [flags]
   --tessera-bin FILE              server script to start instead of dist/bin/tessera.js
   --fsync off|always|everysec|never
                                   persistence on both sides (default off): Tessera --fsync with a
-                                  fresh data dir, Redis appendonly yes with the same appendfsync`;
+                                  fresh data dir, Redis appendonly yes with the same appendfsync
+  --access                        the cost of access control instead of the workloads: HTTP GET
+                                  (wrk) plain, with a token, with TLS + token, against Redis GET
+                                  (redis-benchmark) plain, requirepass, TLS + requirepass; uses
+                                  --duration, --rounds, --json (default perf/results/access-<time>.json)`;
 
 export class UsageError extends Error {}
 
@@ -106,7 +112,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       threads: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
       rate: { type: 'string' }, 'value-size': { type: 'string' }, keys: { type: 'string' }, zipf: { type: 'string' },
       seed: { type: 'string' }, ns: { type: 'string' }, 'fanout-rate': { type: 'string' }, 'no-c-clients': { type: 'boolean' },
-      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, fsync: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, fsync: { type: 'string' }, access: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const connections = integerIn('connections', values.connections, 50, 1, connectionsMax);
@@ -133,6 +139,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     htmlPath: values.html ?? null,
     tesseraBin: values['tessera-bin'] ?? null,
     fsync: fsyncOf(values.fsync),
+    access: values.access === true,
     help: values.help === true,
   };
 }

@@ -20,9 +20,9 @@ export function projectRoot(start: string = __dirname): string {
   return process.cwd();
 }
 
-export function defaultReportPath(extension: 'json' | 'html', startedAt: Date): string {
+export function defaultReportPath(extension: 'json' | 'html', startedAt: Date, prefix = 'bench'): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return path.join(projectRoot(), 'perf', 'results', `bench-${stamp}.${extension}`);
+  return path.join(projectRoot(), 'perf', 'results', `${prefix}-${stamp}.${extension}`);
 }
 
 export function writeReportFile(filePath: string, content: string): void {

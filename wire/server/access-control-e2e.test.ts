@@ -32,7 +32,7 @@ const rank: Record<RoleCase, number> = { none: 0, otherNamespace: 0, read: 1, wr
 let server: ServerProcess;
 
 before(async () => {
-  server = await spawnServer({ config: { ...testConfig(), auth: { tokens: entries, openMetrics: false } } });
+  server = await spawnServer({ config: { ...testConfig(), auth: { tokens: entries } } });
   // One record to read, written by the admin token.
   const admin = await openWs('admin');
   const seeded = await admin.request([{ op: 'put', ns: 'content', key: 'acl/seed', value: 'v' }]);
@@ -137,12 +137,43 @@ describe('HTTP: method × role', () => {
     assert.equal((await fetch(`${server.httpUrl}/v1/secret-ns/k`)).status, 401);
   });
 
-  test('/status open by default; /metrics closed by config: 401, 403 without admin, 200 with', async () => {
-    assert.equal((await fetch(`${server.httpUrl}/status`)).status, 200);
-    assert.equal((await fetch(`${server.httpUrl}/metrics`)).status, 401);
-    assert.equal((await fetch(`${server.httpUrl}/metrics`, { headers: { Authorization: `Bearer ${tokens.get('write')}` } })).status, 403);
-    assert.equal((await fetch(`${server.httpUrl}/metrics`, { headers: { Authorization: `Bearer ${tokens.get('admin')}` } })).status, 200);
+  // /status and /metrics, protected (the default once tokens exist) or open (auth.openStatus,
+  // auth.openMetrics true), by the token presented. "reduced" is /status's health-only document.
+  type Access = 'none' | 'invalid' | 'write' | 'admin';
+  const routeTable: { route: '/status' | '/metrics'; open: boolean; expect: Record<Access, number | 'reduced'> }[] = [
+    { route: '/status', open: false, expect: { none: 'reduced', invalid: 401, write: 'reduced', admin: 200 } },
+    { route: '/status', open: true, expect: { none: 200, invalid: 200, write: 200, admin: 200 } },
+    { route: '/metrics', open: false, expect: { none: 401, invalid: 401, write: 403, admin: 200 } },
+    { route: '/metrics', open: true, expect: { none: 200, invalid: 200, write: 200, admin: 200 } },
+  ];
+  let openServer: ServerProcess | null = null;
+  after(async () => {
+    await openServer?.stop();
   });
+
+  for (const { route, open, expect } of routeTable) {
+    for (const [access, expected] of Object.entries(expect) as [Access, number | 'reduced'][]) {
+      test(`${route} ${open ? 'open' : 'protected (default)'}, ${access} token: ${expected}`, async () => {
+        openServer ??= await spawnServer({ config: { ...testConfig(), auth: { tokens: entries, openStatus: true, openMetrics: true } } });
+        const base = open ? openServer.httpUrl : server.httpUrl;
+        const bearer = access === 'none' ? undefined : access === 'invalid' ? 'tsr_not-a-token' : tokens.get(access);
+        const response = await fetch(`${base}${route}`, { headers: bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` } });
+        const body = await response.text();
+        if (expected === 'reduced') {
+          assert.equal(response.status, 200);
+          const document = JSON.parse(body) as Record<string, unknown>;
+          assert.deepEqual(Object.keys(document).sort(), ['detail', 'state']);
+          assert.equal(document['state'], 'running');
+          assert.doesNotMatch(body, /content|namespaces|dataDir/);
+          return;
+        }
+        assert.equal(response.status, expected, body);
+        if (expected === 401) assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
+        if (expected === 200 && route === '/status') assert.ok(Array.isArray((JSON.parse(body) as { namespaces?: unknown }).namespaces), 'the whole document');
+        if (expected === 200 && route === '/metrics') assert.match(body, /^# (HELP|TYPE) /m);
+      });
+    }
+  }
 });
 
 describe('the client', () => {

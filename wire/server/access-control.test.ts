@@ -55,7 +55,11 @@ test('config: auth validated; protected mode', () => {
   const config = resolveServerConfig({ flags: { config: 'c.json' }, env: {}, readFile: read(JSON.stringify({ auth: { tokens: [entry], openStatus: false } })) });
   assert.equal(config.auth.tokens.length, 1);
   assert.equal(config.auth.openStatus, false);
-  assert.equal(config.auth.openMetrics, true);
+  assert.equal(config.auth.openMetrics, false, 'protected unless configured open');
+  const open = resolveServerConfig({ flags: { config: 'c.json' }, env: {}, readFile: read(JSON.stringify({ auth: { tokens: [entry], openStatus: true, openMetrics: true } })) });
+  assert.equal(open.auth.openStatus, true);
+  assert.equal(open.auth.openMetrics, true);
+  assert.throws(() => resolveServerConfig({ flags: { config: 'c.json' }, env: {}, readFile: read(JSON.stringify({ auth: { tokens: [entry], openStatus: 'yes' } })) }), /auth.openStatus must be true or false/);
   assert.throws(() => resolveServerConfig({ flags: { config: 'c.json' }, env: {}, readFile: read(JSON.stringify({ auth: { tokens: [{ ...entry, sha256: 'tsr_secret' }] } })) }), (error: unknown) => {
     assert.match(String(error), /64 hex digits/);
     assert.doesNotMatch(String(error), /tsr_secret/, 'a pasted token is never echoed');

@@ -2,12 +2,15 @@
 //
 //   "auth": { "tokens": [ { "name": "cdn", "sha256": "<hex of SHA-256(token)>",
 //                           "roles": { "content": "write", "*": "read" } } ],
-//             "openStatus": true, "openMetrics": true }
+//             "openStatus": false, "openMetrics": false }
 //
 // Roles are ordered: read < write < admin; each includes the ones below. A namespace's own entry
 // wins over "*" (so "*": "write" with "drafts": "read" keeps drafts read-only). Ops need:
 //   get, head, scan, subscribe   read        put, delete, touch   write
 //   /status, /metrics (unless openStatus / openMetrics), admin operations   admin on "*"
+// Both are protected by default once tokens exist (/status names the namespaces, the data dir and
+// the replicas): /metrics answers 401/403 without an admin token; /status then answers only its
+// state (the health check), the whole document with one (http-admin.ts).
 //
 // Only hashes are kept in the config. A token is 32 random bytes (`tessera token create`), so one
 // round of SHA-256 is enough: a slow password hash (scrypt) protects guessable secrets, and a
@@ -36,9 +39,9 @@ export interface TokenEntry {
 
 export interface AuthConfig {
   tokens: TokenEntry[];
-  /** /status answers without a token (default true). */
+  /** /status answers in full without a token (default false: only its state, http-admin.ts). */
   openStatus: boolean;
-  /** /metrics answers without a token (default true). */
+  /** /metrics answers without a token (default false: 401/403 without an admin token). */
   openMetrics: boolean;
 }
 

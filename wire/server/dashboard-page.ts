@@ -10,6 +10,13 @@
 //   - a key browser: a page of keys by prefix (client.scan), and one record's metadata and value.
 // Every stored string reaches the page through textContent, never as HTML.
 //
+// With access control on, the page takes a token: typed into the header's field, or given in the
+// URL as /dashboard#token=TOKEN (a fragment never reaches the server or its logs; the page moves
+// it to sessionStorage and drops it from the address bar). It is sent as `Authorization: Bearer`
+// on the /status and /metrics fetches and as `access_token` on the WebSocket (the client's token
+// option). /status, /metrics and the key browser need the admin role on "*" for everything to
+// show; with less the page shows what the token allows and says what is missing.
+//
 // For tests, window.tesseraDashboard exposes the charts and counters the page drew.
 
 export const dashboardPage = String.raw`<!doctype html>
@@ -28,6 +35,9 @@ export const dashboardPage = String.raw`<!doctype html>
   #connection { padding: .1rem .5rem; border-radius: .3rem; background: #6b7280; }
   #connection.ready { background: #15803d; }
   #connection.reconnecting { background: #b45309; }
+  #token-form { margin: 0 0 0 auto; }
+  #token-form input { width: 12rem; }
+  #token-note:not(:empty) { margin: .6rem 1.2rem 0; color: #b45309; }
   main { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1rem; padding: 1rem; }
   section { background: #fff; border-radius: .5rem; padding: .8rem 1rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); min-width: 0; overflow-x: auto; }
   section h2 { font-size: .95rem; margin: 0 0 .6rem; }
@@ -61,7 +71,12 @@ export const dashboardPage = String.raw`<!doctype html>
   <span class="figure">connections <b id="connections">-</b></span>
   <span class="figure">in flight <b id="inflight">-</b></span>
   <span class="figure">last LSN <b id="lsn">-</b></span>
+  <form id="token-form" class="figure">
+    <input id="token" type="password" placeholder="access token" aria-label="access token" autocomplete="off">
+    <button type="submit">Use token</button>
+  </form>
 </header>
+<p class="muted" id="token-note"></p>
 <main>
   <section>
     <h2>Operations per second</h2>
@@ -128,6 +143,39 @@ const state = { samples: 0, feedEvents: 0, previous: null, charts: {} };
 window.tesseraDashboard = state;
 
 const byId = (id) => document.getElementById(id);
+
+// Access token ------------------------------------------------------------------------------------
+const tokenKey = 'tessera-token';
+function readToken() {
+  const match = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+  if (match !== null) {
+    sessionStorage.setItem(tokenKey, decodeURIComponent(match[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(tokenKey) || '';
+}
+const token = readToken();
+// A #token= added to the address of a page already open changes only the fragment: no reload.
+window.addEventListener('hashchange', () => {
+  if (!/(?:^#|&)token=/.test(location.hash)) return;
+  readToken();
+  location.reload();
+});
+state.hasToken = token !== '';
+const authHeaders = token === '' ? {} : { Authorization: 'Bearer ' + token };
+byId('token-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const value = byId('token').value.trim();
+  if (value === '') sessionStorage.removeItem(tokenKey);
+  else sessionStorage.setItem(tokenKey, value);
+  location.reload();
+});
+/** Why a route refused, in words an operator can act on. */
+function refusal(route, response) {
+  if (response.status === 401) return route + ': ' + (token === '' ? 'this node needs an access token (enter one above)' : 'the token is not valid');
+  if (response.status === 403) return route + ': the token needs the admin role on "*"';
+  return route + ': HTTP ' + response.status;
+}
 const setText = (id, text) => { byId(id).textContent = String(text); };
 const decoder = new TextDecoder('utf-8', { fatal: true });
 function keyText(bytes) {
@@ -223,6 +271,12 @@ function quantileMs(before, after, q) {
 
 // Polling -----------------------------------------------------------------------------------------
 function renderStatus(status) {
+  if (!Array.isArray(status.namespaces)) {
+    // Protected /status without an admin token: the node's state only.
+    setText('state', status.state);
+    if (client !== null) setText('token-note', status.detail || 'the full status needs an admin token');
+    return;
+  }
   setText('version', status.version);
   setText('state', status.state);
   setText('uptime', formatUptime(status.uptimeSec));
@@ -268,12 +322,15 @@ function renderStatus(status) {
 }
 
 async function poll() {
-  const [statusResponse, metricsResponse] = await Promise.all([fetch('/status', { cache: 'no-store' }), fetch('/metrics', { cache: 'no-store' })]);
+  const [statusResponse, metricsResponse] = await Promise.all([fetch('/status', { cache: 'no-store', headers: authHeaders }), fetch('/metrics', { cache: 'no-store', headers: authHeaders })]);
+  if (statusResponse.status === 401 || statusResponse.status === 403) throw new Error(refusal('/status', statusResponse));
   const status = await statusResponse.json();
-  const samples = parseMetrics(await metricsResponse.text());
+  if (client !== null) setText('token-note', '');
   renderStatus(status);
+  if (!metricsResponse.ok) throw new Error(refusal('/metrics', metricsResponse) + (Array.isArray(status.namespaces) ? '' : '; /status shows the state only'));
+  const samples = parseMetrics(await metricsResponse.text());
   const now = performance.now();
-  const current = { atMs: now, ops: sumOf(samples, /^tessera_ops_total$/), lsn: status.lastLsn, buckets: latencyBuckets(samples) };
+  const current = { atMs: now, ops: sumOf(samples, /^tessera_ops_total$/), lsn: status.lastLsn ?? 0, buckets: latencyBuckets(samples) };
   const previous = state.previous;
   state.previous = current;
   if (previous === null) return;
@@ -318,18 +375,27 @@ async function pollForever() {
 }
 
 // Client: change feed and key browser --------------------------------------------------------------
-const client = await connect((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
-state.client = client;
 const badge = byId('connection');
+let client = null;
+try {
+  client = await connect((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws', token === '' ? {} : { token });
+} catch (error) {
+  badge.textContent = 'not connected';
+  setText('token-note', '/v1/ws: ' + (token === '' ? 'no connection; this node may need an access token (enter one above)' : 'the token was refused or the node is unreachable') + ' (' + error.message + ')');
+}
+state.client = client;
 function showConnection() { badge.textContent = client.status; badge.className = 'figure ' + client.status; }
-for (const name of ['connect', 'disconnect', 'reconnecting']) client.on(name, showConnection);
-client.on('error', showError);
-showConnection();
+if (client !== null) {
+  for (const name of ['connect', 'disconnect', 'reconnecting']) client.on(name, showConnection);
+  client.on('error', showError);
+  showConnection();
+}
 void pollForever();
 
 let feed = null;
 byId('feed-form').addEventListener('submit', (event) => {
   event.preventDefault();
+  if (client === null) return;
   if (feed !== null) feed.close();
   const ns = byId('feed-ns').value;
   const prefix = byId('feed-prefix').value;
@@ -360,6 +426,7 @@ let scanCursor = null;
 async function listKeys(cursor) {
   const ns = byId('scan-ns').value;
   const prefix = byId('scan-prefix').value;
+  if (client === null) return;
   try {
     const page = await client.scan(ns, { prefix, limit: 50, values: false, cursor: cursor === null ? undefined : cursor });
     scanCursor = page.cursor;

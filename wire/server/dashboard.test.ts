@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { launchChromium, type HeadlessChromium } from '../client/chromium.fixture';
 import { connect, type Client } from '../client';
 import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
+import { createTokenEntry } from './token-command';
 
 let server: ServerProcess;
 let browser: HeadlessChromium;
@@ -105,4 +106,49 @@ test('the dashboard loads, charts live figures, shows a change, browses keys', a
   assert.ok(fs.statSync(screenshot).size > 10_000, 'a screenshot with something on it');
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(outside, [], 'no request leaves the server');
+});
+
+test('with tokens configured the dashboard takes one (#token= or the field) and uses it for /status, /metrics and /v1/ws', async () => {
+  const admin = createTokenEntry('operator', { '*': 'admin' });
+  const guarded = await spawnServer({ config: { ...testConfig(), auth: { tokens: [admin.entry] } } });
+  const seeder = await connect(guarded.wsUrl, { token: admin.token, reconnect: false });
+  try {
+    await seeder.put('content', 'articles/guarded', 'seen with a token');
+    const page = await browser.context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+
+    // No token: the page says what is missing instead of failing silently.
+    await page.goto(`${guarded.httpUrl}/dashboard`);
+    await page.waitForFunction("document.getElementById('connection').textContent === 'not connected'", undefined, { timeout: 15_000 });
+    await page.waitForFunction("document.getElementById('page-error').textContent.includes('needs an access token')", undefined, { timeout: 10_000 });
+    assert.match(String(await page.evaluate("document.getElementById('token-note').textContent")), /access token/);
+
+    // #token=: moved to sessionStorage, gone from the address bar, sent on every channel.
+    await page.goto(`${guarded.httpUrl}/dashboard#token=${encodeURIComponent(admin.token)}`);
+    await page.waitForFunction("document.getElementById('connection').textContent === 'ready'", undefined, { timeout: 15_000 });
+    assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');
+    assert.equal(await page.evaluate("sessionStorage.getItem('tessera-token')"), admin.token);
+    await page.waitForFunction("document.getElementById('namespaces').textContent.includes('content') && window.tesseraDashboard.samples >= 1", undefined, { timeout: 10_000 });
+    await page.waitForFunction("document.getElementById('page-error').textContent === ''", undefined, { timeout: 10_000 });
+    await page.selectOption('#scan-ns', 'content');
+    await page.fill('#scan-prefix', 'articles/guarded');
+    await page.click('#scan-form button[type=submit]');
+    await page.waitForFunction("document.querySelectorAll('#keys tr').length === 1", undefined, { timeout: 10_000 });
+    await page.close();
+
+    // The field: a fresh tab (empty sessionStorage) takes a token typed in, then reloads with it.
+    const typed = await browser.context.newPage();
+    await typed.goto(`${guarded.httpUrl}/dashboard`);
+    await typed.waitForFunction("document.getElementById('connection').textContent === 'not connected'", undefined, { timeout: 15_000 });
+    await typed.fill('#token', admin.token);
+    await Promise.all([typed.waitForEvent('load'), typed.click('#token-form button[type=submit]')]);
+    await typed.waitForFunction("document.getElementById('connection').textContent === 'ready'", undefined, { timeout: 15_000 });
+    await typed.waitForFunction("document.getElementById('namespaces').textContent.includes('content')", undefined, { timeout: 10_000 });
+    await typed.close();
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await seeder.close();
+    await guarded.stop();
+  }
 });

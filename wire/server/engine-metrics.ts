@@ -81,5 +81,5 @@ export function registerEngineMetrics(registry: Registry, sources: EngineMetricS
   counter('tessera_subscription_gaps_total', 'Gap events sent: changes a resuming or catching-up subscriber could no longer be sent', (current) => current.hub?.gapsSent ?? null);
   counter('tessera_events_published_total', 'Change events published to subscription topics', (current) => current.hub?.framesPublished ?? null);
   counter('tessera_event_bytes_published_total', 'Bytes of change events published to subscription topics', (current) => current.hub?.bytesPublished ?? null);
-  gauge('tessera_buffered_output_bytes', 'Unread output summed over every WebSocket connection (limits.maxBufferedOutputBytes bounds it)', () => sources.bufferedOutputBytes());
+  gauge('tessera_buffered_output_bytes', 'Unread output summed over every WebSocket connection and HTTP response being written (limits.maxBufferedOutputBytes bounds it)', () => sources.bufferedOutputBytes());
 }

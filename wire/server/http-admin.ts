@@ -15,7 +15,10 @@ import { tesseraVersion } from './package-info';
 export interface AdminContext extends ExchangeContext {
   engine: EngineApi;
   startedAtMs: number;
+  /** What counts against maxConnections: open WebSockets plus HTTP responses still being written. */
   connections(): number;
+  /** HTTP responses whose body the client has not read yet (http-output.ts). */
+  httpResponsesHeld?: () => number;
   /** Unread output over every connection, and its budget (output-budget.ts). */
   bufferedOutputBytes(): number;
   limits: { maxBufferedOutputBytes: number; maxConnections: number };
@@ -66,6 +69,7 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     tableBytes: stats.tableBytes,
     connections: context.connections(),
     maxConnections: context.limits.maxConnections,
+    httpResponsesHeld: context.httpResponsesHeld?.() ?? 0,
     bufferedOutputBytes: context.bufferedOutputBytes(),
     maxBufferedOutputBytes: context.limits.maxBufferedOutputBytes,
     changeLogRetainedBytes: changeLogRetainedBytes(context.engine),
@@ -87,12 +91,37 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
   };
 }
 
+/** What /status tells a caller without an admin token when it is protected: health, nothing more. */
+const reducedStatusDetail = 'the full status needs a token with the admin role (auth.openStatus)';
+
+/**
+ * Protected /status (tokens configured and auth.openStatus not true): an admin token sees the whole
+ * document; a request without a token, or with a valid token that is not admin, sees only
+ * `{ state, detail }` with the same 200/503, so a load balancer's or the container's health check
+ * needs no token, and nothing of the namespaces, the data dir or the replicas leaks. A token that
+ * is not valid is answered 401, as everywhere.
+ */
+function statusIsReduced(context: AdminContext, req: HttpRequest, exchange: HttpExchange): boolean | null {
+  const access = context.access;
+  if (!access.enabled || access.openStatus) return false;
+  const authorization = req.getHeader('authorization');
+  if (authorization === '') return true;
+  const principal = access.authenticateHeader(authorization);
+  if (principal === null) {
+    admitHttp(access, req, exchange, () => false);
+    return null;
+  }
+  return !principal.isAdmin;
+}
+
 export function handleStatus(context: AdminContext, res: HttpResponse, req: HttpRequest): void {
   const exchange = new HttpExchange(res, context, req.getMethod() === 'head');
-  if (!context.access.openStatus && !admitHttp(context.access, req, exchange, (principal) => principal.isAdmin)) return;
-  const document = statusDocument(context);
+  const reduced = statusIsReduced(context, req, exchange);
+  if (reduced === null) return;
+  const state = stateOf(context);
+  const document = reduced ? { state, detail: reducedStatusDetail } : statusDocument(context);
   // 503 while draining or recovering, so a balancer or HEALTHCHECK sends no traffic yet.
-  const httpCode = document['state'] === 'running' ? 200 : 503;
+  const httpCode = state === 'running' ? 200 : 503;
   exchange.sendJson(httpCode, JSON.stringify(document), { headers: [['Cache-Control', 'no-store']] });
 }
 

@@ -37,6 +37,8 @@ export interface ContentContext extends ExchangeContext {
 const httpTransport = transportIndex.http;
 const octetStream = 'application/octet-stream';
 const allowedMethods = 'GET, HEAD, PUT, DELETE';
+/** The size admitBody is asked about before a GET's value is known: any size. */
+const unknownBodyBytes = Number.MAX_SAFE_INTEGER;
 /**
  * Longer request targets are answered 414: the longest key (keyBytesMaxHard) percent-encoded
  * whole, plus the namespace and query, fits well within it. (A key within this but over the
@@ -126,6 +128,13 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
   // HttpRequest is only valid until the handler returns: read every header now.
   const ifNoneMatch = parseEntityTags(req.getHeader('if-none-match'), true);
   const ifModifiedSince = req.getHeader('if-modified-since');
+  // While the output budget is spent, a GET is refused before the engine copies its value (as a
+  // WebSocket request is answered Busy then): the copy of a value that is refused is garbage that
+  // the refused client would otherwise still cost the process until the next GC.
+  if (!isHead && !exchange.admitBody(unknownBodyBytes)) {
+    context.metrics.countRequestFailure(httpTransport, Status.Busy);
+    return;
+  }
   // HEAD runs a get, not a head op: its Content-Length must be the value's, and only get knows it.
   run(context, exchange, { op: 'get', ns: namespace.name, key }, namespace, (result) => {
     if (result.status !== Status.Ok) {
@@ -133,14 +142,19 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
       return;
     }
     const notModified = ifNoneMatch.kind !== 'absent' ? matchesGeneration(ifNoneMatch, result.generation) : notModifiedSince(ifModifiedSince, result.lastModified);
+    const value = result.value ?? new Uint8Array(0);
+    const sendsBody = !notModified && !isHead;
+    if (sendsBody && !exchange.admitBody(value.byteLength)) {
+      context.metrics.countRequestFailure(httpTransport, Status.Busy);
+      return;
+    }
     exchange.respond((res, closeConnection) => {
       res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
       writeRecordHeaders(res, result);
       writeSandboxHeaders(res);
-      const value = result.value ?? new Uint8Array(0);
       if (notModified) endEmpty(res, closeConnection);
       else if (isHead) res.endWithoutBody(value.byteLength, closeConnection);
-      else res.end(value, closeConnection);
+      else exchange.endWithBody(res, value, closeConnection);
     });
   });
 }

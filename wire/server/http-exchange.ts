@@ -10,6 +10,8 @@ import { Status, statusMessage, statusName } from '../../engine/layout/status';
 import { httpCodeOf, statusLine } from './http-status';
 import type { Lifecycle } from './lifecycle';
 import { transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
+import type { HttpOutput, PendingBody } from './http-output';
+import type { OutputBudget } from './output-budget';
 
 export interface ExchangeContext {
   lifecycle: Lifecycle;
@@ -17,7 +19,17 @@ export interface ExchangeContext {
   latency: LatencyObserver;
   /** On a replica: the primary's HTTP origin, named in the 421 body of a refused write. */
   primaryUrl?: string | null;
+  /** The process-wide output budget and the HTTP bodies held against it; absent: bodies go out with end(). */
+  output?: { budget: OutputBudget; http: HttpOutput };
 }
+
+/**
+ * Bodies up to this size are sent even past the output budget (an error body, a small value): a
+ * refusal would cost as much, and one socket buffer takes them whole. Larger ones are refused 503.
+ */
+export const smallBodyBytes = 16 * 1024;
+/** Seconds a client refused for the output budget is told to wait (a sweep runs every 50 ms). */
+const retryAfterSec = '1';
 
 const jsonType = 'application/json';
 /**
@@ -40,6 +52,8 @@ export class HttpExchange {
   readonly #isHead: boolean;
   #aborted = false;
   #finished = false;
+  /** The body still being written (http-output.ts), released when the client goes away. */
+  #pending: PendingBody | null = null;
 
   constructor(res: HttpResponse, context: ExchangeContext, isHead: boolean) {
     this.#res = res;
@@ -48,6 +62,8 @@ export class HttpExchange {
     context.lifecycle.begin();
     res.onAborted(() => {
       this.#aborted = true;
+      if (this.#pending !== null) context.output?.http.release(this.#pending);
+      this.#pending = null;
       this.#finish();
     });
   }
@@ -68,6 +84,35 @@ export class HttpExchange {
     const closeConnection = !this.#context.lifecycle.accepting;
     this.#res.cork(() => write(this.#res, closeConnection));
     this.#finish();
+  }
+
+  /**
+   * Ends a response whose status and headers are written (inside respond) with body. A body
+   * that the socket does not take at once is held and counted against the output budget
+   * (http-output.ts) instead of being copied into uWS's unbounded per-socket buffer. While the
+   * server drains, end() closes the connection after it, as every answer then does.
+   */
+  endWithBody(res: HttpResponse, body: Uint8Array, closeConnection: boolean): void {
+    const output = this.#context.output;
+    if (output === undefined || closeConnection) {
+      res.end(body, closeConnection);
+      return;
+    }
+    this.#pending = output.http.send(res, body);
+  }
+
+  /**
+   * True when a body of bodyBytes may be sent now; else the request has been answered 503 Busy
+   * with Retry-After: the output budget is spent (maxBufferedOutputBytes), or as many connections
+   * and HTTP responses are held as maxConnections allows. Small bodies always pass.
+   */
+  admitBody(bodyBytes: number): boolean {
+    const budget = this.#context.output?.budget;
+    if (budget === undefined || bodyBytes <= smallBodyBytes) return true;
+    if (!budget.over && !budget.full) return true;
+    const reason = budget.over ? 'the server holds too much unread output (maxBufferedOutputBytes): retry later' : `more than ${budget.limits.maxConnections} connections and responses held (maxConnections): retry later`;
+    this.sendError(Status.Busy, reason, { headers: [['Retry-After', retryAfterSec]] });
+    return false;
   }
 
   /** Runs work on the next event-loop turn (setImmediate), unless the exchange is over by then. */

@@ -67,6 +67,26 @@ describe('HTTP/1.0 on legacyHttpPort', () => {
   });
 });
 
+describe('pipelined HTTP/1.1 on legacyHttpPort (the main port closes a connection that pipelines a write: uWS 20.30)', () => {
+  test('PUT, PUT, GET, DELETE, GET in one TCP write: every one answered, in order, writes applied in order', async () => {
+    const host = 'Host: 127.0.0.1\r\n';
+    const put = (key: string, body: string): string => `PUT /v1/content/${key} HTTP/1.1\r\n${host}${auth}Content-Length: ${body.length}\r\n\r\n${body}`;
+    const get = (key: string): string => `GET /v1/content/${key} HTTP/1.1\r\n${host}${auth}\r\n`;
+    const del = (key: string): string => `DELETE /v1/content/${key} HTTP/1.1\r\n${host}${auth}\r\n`;
+    const burst = put('pipe/a', 'one') + put('pipe/a', 'two') + get('pipe/a') + put('pipe/b', 'bee') + del('pipe/b') + get('pipe/b');
+    const exchange = await rawHttp(legacyPort, burst, { expectResponses: 6, timeoutMs: 5000 });
+    const answered = exchange.responses.map((response) => `${response.status} ${response.body.toString()}`.trim());
+    assert.equal(answered.length, 6, exchange.raw.toString());
+    assert.equal(answered[0], '201');
+    assert.equal(answered[1], '200');
+    assert.equal(answered[2], '200 two', 'the GET sees the second PUT: writes applied in order');
+    assert.equal(answered[3], '201');
+    assert.equal(answered[4], '204');
+    assert.match(answered[5] ?? '', /^404 /);
+    assert.equal(exchange.responses[1]?.headers.get('etag')?.[0], '"2"');
+  });
+});
+
 const nginx = findNginx();
 describe('through a real nginx with its default proxy_pass (HTTP/1.0 upstream)', { skip: nginx === null ? 'nginx is not installed (apt-get install nginx)' : false }, () => {
   let proxy: RunningNginx;

@@ -17,6 +17,7 @@
 // (`Connection: keep-alive`), no chunked responses (every answer here carries Content-Length).
 
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
@@ -90,6 +91,8 @@ class LegacyResponse {
   readonly #request: IncomingMessage;
   readonly #response: ServerResponse;
   #onAborted: (() => void) | null = null;
+  /** Body bytes given to Node's stream by tryEnd. */
+  #handedBytes = 0;
 
   constructor(request: IncomingMessage, response: ServerResponse) {
     this.#request = request;
@@ -136,6 +139,42 @@ class LegacyResponse {
     return this;
   }
 
+  /**
+   * uWS's tryEnd over Node's stream, so a body here is held against the output budget too
+   * (http-output.ts). Node takes a chunk whole and buffers what the socket does not: the body is
+   * handed over once (re-offered bytes are skipped) and ended, and the response counts as done
+   * only once Node has flushed it all ('finish'); until then getWriteOffset is what has left the
+   * process, and onWritable fires on 'finish'.
+   */
+  tryEnd(chunk: Uint8Array, totalBytes: number): [boolean, boolean] {
+    const response = this.#response;
+    if (!response.headersSent) response.setHeader('Content-Length', totalBytes);
+    const chunkOffset = totalBytes - chunk.byteLength;
+    const fresh = chunk.subarray(Math.max(0, this.#handedBytes - chunkOffset));
+    if (fresh.byteLength > 0) {
+      response.write(Buffer.from(fresh.buffer, fresh.byteOffset, fresh.byteLength));
+      this.#handedBytes += fresh.byteLength;
+    }
+    if (this.#handedBytes === totalBytes && !response.writableEnded) response.end();
+    const done = response.writableFinished;
+    return [done, done];
+  }
+
+  getWriteOffset(): number {
+    return this.#handedBytes - this.#response.writableLength;
+  }
+
+  onWritable(handler: (offset: number) => boolean): this {
+    this.#response.once('finish', () => handler(this.#handedBytes));
+    return this;
+  }
+
+  /** Drops the connection (the output budget's sweep): onAborted runs, as with uWS. */
+  close(): this {
+    this.#response.destroy();
+    return this;
+  }
+
   endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): this {
     if (closeConnection === true) this.#response.setHeader('Connection', 'close');
     if (typeof reportedContentLength === 'number') this.#response.setHeader('Content-Length', reportedContentLength);
@@ -159,15 +198,51 @@ function tlsPair(tls: TlsConfig): { cert: Buffer; key: Buffer; ciphers: string }
   return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ciphers: nodeTlsCiphers };
 }
 
+/** Requests a connection may have waiting behind the one running; past it the connection is closed. */
+const pipelinedRequestsMax = 64;
+
 export class LegacyHttpListener {
   readonly #server: Server | TlsServer;
+  /** Per connection with a request running: the requests pipelined behind it, in order. */
+  readonly #waiting = new Map<Socket, (() => void)[]>();
   readonly #tls: TlsConfig | null;
 
   constructor(routes: LegacyRoutes, tls: TlsConfig | null) {
-    const serve = (request: IncomingMessage, response: ServerResponse): void => {
+    const handle = (request: IncomingMessage, response: ServerResponse): void => {
       const req = new LegacyRequest(request);
       const res = new LegacyResponse(request, response);
       route(routes, req.getMethod(), req.getUrl())(res as unknown as HttpResponse, req as unknown as HttpRequest);
+    };
+    // Pipelining: Node parses every request of a read at once and emits them together (it only
+    // sends the answers in order). Run concurrently, a pipelined GET would overtake the PUT before
+    // it (a write waits a turn, http-content.ts), so a connection's requests run one at a time: the
+    // next starts when the previous response is finished or its connection gone. Its body waits
+    // in Node's stream meanwhile.
+    const serve = (request: IncomingMessage, response: ServerResponse): void => {
+      const socket = request.socket;
+      const waiting = this.#waiting.get(socket);
+      const start = (): void => {
+        // The client went away while this request waited: it and those behind it are dropped unrun.
+        if (socket.destroyed) {
+          this.#waiting.delete(socket);
+          return;
+        }
+        response.once('close', () => {
+          const queue = this.#waiting.get(socket);
+          const next = queue?.shift();
+          if (next === undefined) this.#waiting.delete(socket);
+          else next();
+        });
+        handle(request, response);
+      };
+      if (waiting === undefined) {
+        this.#waiting.set(socket, []);
+        start();
+      } else if (waiting.length >= pipelinedRequestsMax) {
+        socket.destroy();
+      } else {
+        waiting.push(start);
+      }
     };
     this.#tls = tls;
     this.#server = tls === null ? createServer({ maxHeaderSize: maxHeaderBytes }, serve) : createTlsServer({ maxHeaderSize: maxHeaderBytes, ...tlsPair(tls) }, serve);

@@ -34,3 +34,103 @@ export function offendersToClose<T extends BufferedConnection>(connections: read
   }
   return chosen;
 }
+
+/** One holder of unread output that the budget may close: a WebSocket or an HTTP response being written. */
+export interface OutputHolder extends BufferedConnection {
+  readonly kind: 'websocket' | 'http';
+  readonly id: number;
+  /** Closes the connection at once (no goodbye queued behind the output it is meant to free). */
+  closeForOutput(): void;
+}
+
+/** A transport's holders: the WebSocket endpoint, the HTTP responses (http-output.ts). */
+export interface OutputSource {
+  /** Unread output held now (as of the last refresh where it is sampled). */
+  readonly bufferedBytes: number;
+  /** What counts against maxConnections: open WebSockets, HTTP responses still being written. */
+  readonly connections: number;
+  /** Samples each holder's unread output (once per sweep); returns the sum. */
+  refresh(): number;
+  /** Appends every holder (with bufferedBytes as of the refresh) to into. */
+  collect(into: OutputHolder[]): void;
+}
+
+export interface OutputLimits {
+  maxBufferedOutputBytes: number;
+  maxConnections: number;
+}
+
+export interface OutputLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * The one process-wide budget both transports answer to: unread output summed over every
+ * WebSocket and every HTTP response still being written, and the count of both against
+ * maxConnections. A WebSocket request past it is answered Busy, a large HTTP response 503 Busy
+ * with Retry-After, an upgrade 503; the sweep closes the largest holders of either kind.
+ */
+export class OutputBudget {
+  readonly limits: OutputLimits;
+  readonly #log: OutputLog;
+  readonly #sources: OutputSource[] = [];
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(limits: OutputLimits, log: OutputLog) {
+    this.limits = limits;
+    this.#log = log;
+  }
+
+  addSource(source: OutputSource): void {
+    this.#sources.push(source);
+  }
+
+  /** Unread output of every source (WebSockets as of the last sweep, HTTP responses live). */
+  get bufferedBytes(): number {
+    let totalBytes = 0;
+    for (const source of this.#sources) totalBytes += source.bufferedBytes;
+    return totalBytes;
+  }
+
+  get connections(): number {
+    let total = 0;
+    for (const source of this.#sources) total += source.connections;
+    return total;
+  }
+
+  /** True above maxBufferedOutputBytes: new output is refused until a sweep brings it back. */
+  get over(): boolean {
+    return this.bufferedBytes > this.limits.maxBufferedOutputBytes;
+  }
+
+  /** True when one more connection (or one more HTTP response held) would pass maxConnections. */
+  get full(): boolean {
+    return this.connections >= this.limits.maxConnections;
+  }
+
+  start(): void {
+    if (this.#timer !== null) return;
+    this.#timer = setInterval(() => this.sweep(), outputSweepIntervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer === null) return;
+    clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Samples every source; above the budget, closes the largest holders, largest first. */
+  sweep(): void {
+    let totalBytes = 0;
+    for (const source of this.#sources) totalBytes += source.refresh();
+    const budgetBytes = this.limits.maxBufferedOutputBytes;
+    if (totalBytes <= budgetBytes) return;
+    const holders: OutputHolder[] = [];
+    for (const source of this.#sources) source.collect(holders);
+    for (const holder of offendersToClose(holders, budgetBytes)) {
+      this.#log.warn({ kind: holder.kind, connection: holder.id, bufferedBytes: holder.bufferedBytes, totalBytes, budgetBytes }, 'connection closed: unread output over maxBufferedOutputBytes');
+      holder.closeForOutput();
+    }
+  }
+}

@@ -9,7 +9,7 @@
 //     "persistence": { "dataDir", "fsync", "snapshotIntervalSec", "walSegmentBytes" } | false,
 //     "allowedOrigins": ["https://app.example"], "allowedHosts": ["tessera.internal"],
 //     "auth": { "tokens": [{ "name", "sha256", "roles": { "content": "write", "*": "read" } }],
-//               "openStatus": true, "openMetrics": true },                       (access-control.ts)
+//               "openStatus": false, "openMetrics": false },                     (access-control.ts)
 //     "tls": { "certFile": "cert.pem", "keyFile": "key.pem" },               (tls-files.ts)
 //     "legacyHttpPort": 7071,                         HTTP/1.0 via Node's parser (legacy-http.ts)
 //     "limits": { "frameBytesMax", "requestsInFlightPerConnectionMax", "backpressureBytesMax",
@@ -114,7 +114,7 @@ export function defaultServerConfig(): ServerConfig {
     },
     allowedOrigins: [],
     allowedHosts: [],
-    auth: { tokens: [], openStatus: true, openMetrics: true },
+    auth: { tokens: [], openStatus: false, openMetrics: false },
     insecure: false,
     tls: null,
     legacyHttpPort: null,

@@ -20,6 +20,8 @@ import { Status } from '../../engine/layout/status';
 import { adminSnapshotPath, handleSnapshot, type SnapshotContext } from './http-admin-snapshot';
 import { handleContent, type ContentContext } from './http-content';
 import { HttpExchange } from './http-exchange';
+import { HttpOutput } from './http-output';
+import { OutputBudget } from './output-budget';
 import { admitHttp } from './http-access';
 import { LegacyHttpListener, type LegacyRoutes } from './legacy-http';
 import { Lifecycle } from './lifecycle';
@@ -89,6 +91,9 @@ class Front {
   readonly metrics: ServerMetrics;
   readonly endpoint: WsEndpoint;
   readonly subscriptions: SubscriptionHub;
+  /** Unread output and connections of both transports, against limits (output-budget.ts). */
+  readonly budget: OutputBudget;
+  readonly httpOutput = new HttpOutput();
   /** Replication (wire/server/replication/): a primary's endpoint or a replica's link; null for a test engine. */
   readonly replication: ReplicationHandle | null;
   readonly #engine: EngineApi;
@@ -103,13 +108,15 @@ class Front {
     this.#originPolicy = new OriginPolicy(config);
     const namespaces = new Map<string, NamespaceConfig>(engine.namespaces.map((namespace) => [namespace.name, namespace]));
     this.#engine = engine;
+    this.budget = new OutputBudget(config.limits, logger);
+    const output = { budget: this.budget, http: this.httpOutput };
     this.metrics = new ServerMetrics({
       engineStats: () => engine.stats(),
-      connections: () => this.endpoint.connections,
+      connections: () => this.budget.connections,
       requestsInFlight: () => lifecycle.inFlight,
       // Read at scrape time: both are built after the metrics (they count into them).
       subscriptions: () => this.subscriptions?.stats() ?? null,
-      bufferedOutputBytes: () => this.endpoint?.bufferedOutputBytes ?? 0,
+      bufferedOutputBytes: () => this.budget.bufferedBytes,
     });
     const { metrics } = this;
     const latency = metrics.latency('http');
@@ -119,7 +126,7 @@ class Front {
     this.replication = replication;
     if (replication !== null) registerReplicationMetrics(this.metrics.registry, () => replication.status());
     // A getter: a promotion or a demotion changes who the primary is.
-    this.#content = { lifecycle, metrics, latency, engine, namespaces, access, get primaryUrl() { return replication?.primaryHttpUrl ?? null; } };
+    this.#content = { lifecycle, metrics, latency, output, engine, namespaces, access, get primaryUrl() { return replication?.primaryHttpUrl ?? null; } };
     const recovering = recoveryFlag(persistence);
     this.#admin = {
       lifecycle,
@@ -127,8 +134,9 @@ class Front {
       latency,
       engine,
       startedAtMs: Date.now(),
-      connections: () => this.endpoint.connections,
-      bufferedOutputBytes: () => this.endpoint.bufferedOutputBytes,
+      connections: () => this.budget.connections,
+      httpResponsesHeld: () => this.httpOutput.connections,
+      bufferedOutputBytes: () => this.budget.bufferedBytes,
       limits: config.limits,
       access,
       persistence,
@@ -149,10 +157,14 @@ class Front {
       metrics,
       logger,
       limits: config.limits,
+      budget: this.budget,
       subscriptions: this.subscriptions,
       admitUpgrade: (req) => this.#admitUpgrade(req),
       recovering,
     });
+    this.budget.addSource(this.endpoint);
+    this.budget.addSource(this.httpOutput);
+    this.budget.start();
   }
 
   /** Static routes win over wildcards in uWS, whatever the order; /* last catches the rest. */
@@ -265,6 +277,7 @@ class Front {
       await lifecycle.waitIdle(graceMs);
     }
     endpoint.flush();
+    this.budget.stop();
     endpoint.closeAll(1001, 'server shutting down');
     closeApp(app);
     legacy?.closeAll();

@@ -12,6 +12,8 @@ import { spawnServer, testConfig, type ServerProcess } from './server-process.fi
 import { hasOpenssl, makeTestCertificates, type TestCertificates } from './tls-certs.fixture';
 
 const skip = hasOpenssl() ? false : 'openssl is not installed';
+/** Larger than the socket and TLS buffers take at once: the body goes out from onWritable (http-output.ts). */
+const largeValueBytes = 3 * 1024 * 1024;
 let certificates: TestCertificates;
 let server: ServerProcess;
 /** The HTTP/1.0 port (legacy-http.ts): TLS too when "tls" is configured. */
@@ -20,7 +22,8 @@ let legacyPort = 0;
 before(async () => {
   if (skip !== false) return;
   certificates = makeTestCertificates();
-  server = await spawnServer({ config: { ...testConfig(), legacyHttpPort: 0, tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } } });
+  const namespaces = [{ name: 'content', mode: 'store', maxValueBytes: largeValueBytes }];
+  server = await spawnServer({ config: { ...testConfig({ namespaces }), legacyHttpPort: 0, tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } } });
   const line = server.logs.find((entry) => entry.includes('"tessera listening"')) ?? '{}';
   legacyPort = (JSON.parse(line) as { legacyHttpPort?: number }).legacyHttpPort ?? 0;
 });
@@ -41,6 +44,34 @@ function httpsGet(path: string, ca: string, port = server.port): Promise<{ statu
     outgoing.end();
   });
 }
+
+function httpsGetBytes(path: string, ca: string, port: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ host: '127.0.0.1', port, path, ca, timeout: 10_000, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+test('a value larger than the socket takes at once comes whole over HTTPS, on both ports', { skip }, async () => {
+  const client = await connect(`wss://127.0.0.1:${server.port}/v1/ws`, { ca: certificates.ca, reconnect: false });
+  try {
+    const value = new Uint8Array(largeValueBytes);
+    for (let index = 0; index < value.length; index++) value[index] = (index * 31 + (index >> 12)) & 0xff;
+    await client.put('content', 'tls/large', value);
+    for (const port of [server.port, legacyPort]) {
+      const body = await httpsGetBytes('/v1/content/tls/large', certificates.ca, port);
+      assert.equal(body.byteLength, largeValueBytes, `port ${port}`);
+      assert.ok(Buffer.from(value).equals(body), `port ${port}: the bytes are the value's`);
+    }
+  } finally {
+    await client.close();
+  }
+});
 
 function peerSerial(ca: string, port = server.port): Promise<string> {
   return new Promise((resolve, reject) => {

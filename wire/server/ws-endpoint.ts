@@ -12,8 +12,9 @@
 // pipelined burst leave in one syscall. Output a client leaves unread is bounded twice: above
 // busyBackpressureBytes new requests are answered Busy (a few bytes) instead of run, and above
 // backpressureBytesMax uWS closes the connection (closeOnBackpressureLimit) rather than buffer more.
-// Their sum is bounded too (output-budget.ts): above maxBufferedOutputBytes every connection is
-// answered Busy and the largest holders are closed. Upgrades past maxConnections are refused 503.
+// Their sum is bounded too (output-budget.ts, together with HTTP responses): above
+// maxBufferedOutputBytes every connection is answered Busy and the largest holders are closed.
+// Upgrades past maxConnections (WebSockets and HTTP responses held, counted together) are refused 503.
 
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
@@ -25,7 +26,7 @@ import type { Lifecycle } from './lifecycle';
 import type { UwsModule } from './load-uws';
 import type { Logger } from './logger';
 import { RateLimitedLog } from './rate-limited-log';
-import { offendersToClose, outputSweepIntervalMs } from './output-budget';
+import type { OutputBudget, OutputHolder, OutputSource } from './output-budget';
 import { opKindIndex, transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
 import type { ServerLimits } from './server-config';
 import type { ConnectionSubscriptions, SubscriptionHub } from './subscriptions';
@@ -49,6 +50,8 @@ export interface WsContext {
   metrics: ServerMetrics;
   logger: Logger;
   limits: ServerLimits;
+  /** The process-wide output budget and connection count this endpoint is a source of. */
+  budget: OutputBudget;
   /** Change subscriptions; without it subscribe is answered InvalidArgument. */
   subscriptions?: SubscriptionHub;
   /**
@@ -93,7 +96,7 @@ interface Connection {
 
 const wsTransport = transportIndex.ws;
 
-export class WsEndpoint {
+export class WsEndpoint implements OutputSource {
   readonly #context: WsContext;
   readonly #latency: LatencyObserver;
   readonly #open = new Set<Connection>();
@@ -103,8 +106,7 @@ export class WsEndpoint {
   #nextConnectionId = 1;
   readonly #flushNow = (): void => this.flush();
   /** Unread output of every connection at the last sweep (output-budget.ts). */
-  #bufferedOutputBytes = 0;
-  #sweepTimer: NodeJS.Timeout | null = null;
+  #bufferedBytes = 0;
 
   readonly #refusalLog: RateLimitedLog;
 
@@ -119,8 +121,39 @@ export class WsEndpoint {
   }
 
   /** Unread output summed over every connection, as of the last sweep. */
-  get bufferedOutputBytes(): number {
-    return this.#bufferedOutputBytes;
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /** Samples every connection's unread output (uWS's buffered amount plus its outbox). */
+  refresh(): number {
+    let totalBytes = 0;
+    for (const connection of this.#open) {
+      const socket = connection.socket;
+      connection.bufferedBytes = (socket === null ? 0 : socket.getBufferedAmount()) + connection.outboxBytes;
+      totalBytes += connection.bufferedBytes;
+    }
+    this.#bufferedBytes = totalBytes;
+    return totalBytes;
+  }
+
+  /** Only when over budget: one small object per connection, so the sweep can close any kind. */
+  collect(into: OutputHolder[]): void {
+    for (const connection of this.#open) {
+      const socket = connection.socket;
+      if (socket === null) continue;
+      into.push({
+        kind: 'websocket',
+        id: connection.id,
+        bufferedBytes: connection.bufferedBytes,
+        // close(), not end(): a close frame would queue behind the unread output it is meant to free.
+        closeForOutput: () => {
+          this.#bufferedBytes -= connection.bufferedBytes;
+          connection.bufferedBytes = 0;
+          socket.close();
+        },
+      });
+    }
   }
 
   behavior(uws: UwsModule): WebSocketBehavior<Connection> {
@@ -153,9 +186,8 @@ export class WsEndpoint {
     }
   }
 
-  /** Ends every connection with a close frame (shutdown), and stops the output sweep. */
+  /** Ends every connection with a close frame (shutdown). */
   closeAll(code: number, reason: string): void {
-    this.#stopSweep();
     for (const connection of [...this.#open]) connection.socket?.end(code, reason);
   }
 
@@ -166,7 +198,7 @@ export class WsEndpoint {
   #onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const { limits } = this.#context;
     const outcome: UpgradeRefusal | UpgradeAdmission =
-      this.#open.size >= limits.maxConnections
+      this.#context.budget.full
         ? { httpCode: 503, status: Status.Busy, message: `more than ${limits.maxConnections} connections` }
         : (this.#context.admitUpgrade?.(req) ?? { principal: null });
     if ('httpCode' in outcome) {
@@ -186,37 +218,6 @@ export class WsEndpoint {
     res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   }
 
-  #startSweep(): void {
-    if (this.#sweepTimer !== null) return;
-    this.#sweepTimer = setInterval(() => this.#sweepOutput(), outputSweepIntervalMs);
-    this.#sweepTimer.unref();
-  }
-
-  #stopSweep(): void {
-    if (this.#sweepTimer === null) return;
-    clearInterval(this.#sweepTimer);
-    this.#sweepTimer = null;
-  }
-
-  /** Takes the sum of unread output; above the budget, closes the largest holders (output-budget.ts). */
-  #sweepOutput(): void {
-    let totalBytes = 0;
-    for (const connection of this.#open) {
-      const socket = connection.socket;
-      connection.bufferedBytes = (socket === null ? 0 : socket.getBufferedAmount()) + connection.outboxBytes;
-      totalBytes += connection.bufferedBytes;
-    }
-    this.#bufferedOutputBytes = totalBytes;
-    const budgetBytes = this.#context.limits.maxBufferedOutputBytes;
-    if (totalBytes <= budgetBytes) return;
-    for (const connection of offendersToClose([...this.#open], budgetBytes)) {
-      this.#context.logger.warn({ connection: connection.id, bufferedBytes: connection.bufferedBytes, totalBytes, budgetBytes }, 'websocket closed: unread output over maxBufferedOutputBytes');
-      this.#bufferedOutputBytes -= connection.bufferedBytes;
-      // close(), not end(): a close frame would queue behind the unread output it is meant to free.
-      connection.socket?.close();
-    }
-  }
-
   #onOpen(ws: WebSocket<Connection>): void {
     const connection = ws.getUserData();
     connection.id = this.#nextConnectionId++;
@@ -228,7 +229,6 @@ export class WsEndpoint {
     connection.subscriptions = this.#context.subscriptions?.connect(ws);
     connection.bufferedBytes = 0;
     this.#open.add(connection);
-    this.#startSweep();
   }
 
   #onClose(ws: WebSocket<Connection>, code: number): void {
@@ -266,7 +266,7 @@ export class WsEndpoint {
       this.#refuse(connection, decoded.id, Status.Busy, `more than ${limits.requestsInFlightPerConnectionMax} requests in flight`);
       return;
     }
-    if (this.#bufferedOutputBytes > limits.maxBufferedOutputBytes) {
+    if (this.#context.budget.over) {
       this.#refuse(connection, decoded.id, Status.Busy, 'the server holds too much unread output: retry later');
       return;
     }

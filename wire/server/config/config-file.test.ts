@@ -68,7 +68,7 @@ test('a file keeps the defaults of every key it does not name, at every depth', 
   const { config } = resolveFile({ limits: { maxConnections: 5 }, auth: { openMetrics: false } });
   assert.equal(config.limits.maxConnections, 5);
   assert.equal(config.limits.idleTimeoutSec, 120);
-  assert.deepEqual(config.auth, { tokens: [], openStatus: true, openMetrics: false });
+  assert.deepEqual(config.auth, { tokens: [], openStatus: false, openMetrics: false });
 });
 
 test('"$schema" names the published schema and is otherwise ignored', () => {

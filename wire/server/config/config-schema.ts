@@ -100,8 +100,8 @@ const tokenSchema = z.strictObject({
 
 export const authSchema = z.strictObject({
   tokens: z.array(tokenSchema, { error: 'must be a list of tokens' }).max(1024, { error: 'must be a list of at most 1024 tokens' }).optional().describe('Access tokens (tessera token create); none = no access control'),
-  openStatus: z.boolean({ error: 'must be true or false' }).optional().describe('/status answers without a token (default true)'),
-  openMetrics: z.boolean({ error: 'must be true or false' }).optional().describe('/metrics answers without a token (default true)'),
+  openStatus: z.boolean({ error: 'must be true or false' }).optional().describe('/status answers in full without a token (default false: without an admin token only {state, detail})'),
+  openMetrics: z.boolean({ error: 'must be true or false' }).optional().describe('/metrics answers without a token (default false)'),
 });
 
 const tlsSchema = z.strictObject({
