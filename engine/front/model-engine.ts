@@ -160,7 +160,7 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
       const record = this.#live(ns, table, id);
       if (record === undefined) continue;
       const { generation, expiry, lastModified, contentType } = record;
-      records.push({ key: record.key, value: options.values === false ? null : record.value, generation, expiry, lastModified, contentType });
+      records.push({ key: record.key, value: options.values === false ? null : record.value, size: record.value.length, generation, expiry, lastModified, contentType });
       if (records.length === limit) break;
     }
     const last = records[records.length - 1];

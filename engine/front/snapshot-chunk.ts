@@ -59,6 +59,7 @@ export function readSliceEnd(payload: Uint8Array): SliceEnd {
     const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
     const contentTypeLength = payload[position + scanRecordContentTypeLengthByte]!;
     const valueLength = view.getUint32(position + scanRecordValueLengthByte, true);
+    if ((payload[position + scanRecordFlagsByte]! & resultFlagHasValue) === 0) fail('snapshot: a record without its value');
     position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
   }
   if (position !== payload.length) fail('snapshot: scan payload length mismatch');

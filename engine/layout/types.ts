@@ -125,6 +125,11 @@ export interface ScanOptions {
 export interface ScannedRecord extends RecordMeta {
   key: Uint8Array;
   value: Uint8Array | null;
+  /**
+   * The value's length in bytes, with or without `values`: set by the engine's scan (HTTP listings
+   * show it); the WebSocket scan response does not carry it.
+   */
+  size?: number;
 }
 
 export interface ScanPage {

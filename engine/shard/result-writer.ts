@@ -108,8 +108,11 @@ export class ResultWriter {
     const out = this.out;
     const keyLength = table.recordKeyLength(record);
     const contentTypeLength = table.recordContentTypeLength(record);
-    const valueLength = withValue ? table.recordValueLength(record) : 0;
-    out.reserve(scanRecordBytes(keyLength, contentTypeLength, valueLength));
+    // The value-length field is the value's size either way (listings show it); the value's bytes
+    // follow only withValue.
+    const valueLength = table.recordValueLength(record);
+    const carriedLength = withValue ? valueLength : 0;
+    out.reserve(scanRecordBytes(keyLength, contentTypeLength, carriedLength));
     const start = out.length;
     const view = out.view;
     view.setUint32(start + scanRecordHashByte, table.slotHash(slot), true);
@@ -121,8 +124,8 @@ export class ResultWriter {
     view.setFloat64(start + scanRecordLastModifiedByte, table.recordLastModified(record), true);
     view.setUint32(start + scanRecordValueLengthByte, valueLength, true);
     // Key, content type and value sit back to back in the record, as in the scan record.
-    copyBytes(table.u8, table.recordKeyStart(record), out.u8, start + scanRecordHeaderBytes, keyLength + contentTypeLength + valueLength);
-    out.length = start + scanRecordBytes(keyLength, contentTypeLength, valueLength);
+    copyBytes(table.u8, table.recordKeyStart(record), out.u8, start + scanRecordHeaderBytes, keyLength + contentTypeLength + carriedLength);
+    out.length = start + scanRecordBytes(keyLength, contentTypeLength, carriedLength);
   }
 
   finishScan(start: number, flags: number, count: number, reachedHash: number): void {

@@ -27,6 +27,7 @@ import { HttpExchange, type ExchangeContext } from './http-exchange';
 import { statusLine } from './http-status';
 import { transportIndex } from './metrics';
 import { failureOf } from './engine-failure';
+import { routeNamespaceRequest } from './http-namespace-routes';
 
 export interface ContentContext extends ExchangeContext {
   engine: EngineApi;
@@ -56,6 +57,7 @@ export function handleContent(context: ContentContext, res: HttpResponse, req: H
     exchange.refuse(Status.InvalidArgument, `the request target is longer than ${requestTargetBytesMax} bytes`, { httpCode: 414, closeConnection: true });
     return;
   }
+  if (routeNamespaceRequest(context, exchange, req, method, url)) return;
   const path = parseContentPath(url);
   if (!path.ok) {
     exchange.refuse(path.status, path.message);
