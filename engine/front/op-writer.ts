@@ -20,6 +20,11 @@ import {
   keyOpHeaderBytes,
   keyOpIfGenerationByte,
   keyOpKeyLengthByte,
+  keyOpTagsLengthByte,
+  tagKeysOpBytes,
+  tagKeysOpHeaderBytes,
+  tagKeysOpLimitByte,
+  tagKeysOpTagLengthByte,
   keyOpPutModeByte,
   keyOpTtlByte,
   keyOpValueLengthByte,
@@ -79,12 +84,15 @@ export class OpWriter {
     const keyLength = request.keyLength;
     const contentTypeLength = contentType === null ? 0 : contentType.length;
     const valueLength = value === null ? 0 : value.length;
-    const start = this.#open(request.opcode, request.namespaceId, keyOpBytes(keyLength, contentTypeLength, valueLength));
+    const tags = request.tags;
+    const tagsLength = tags === null ? 0 : tags.length;
+    const start = this.#open(request.opcode, request.namespaceId, keyOpBytes(keyLength, contentTypeLength, valueLength, tagsLength));
     const bytes = this.#out.u8;
     const view = this.#out.view;
     bytes[start + keyOpPutModeByte] = request.putMode;
     bytes[start + keyOpContentTypeLengthByte] = contentTypeLength;
     view.setUint16(start + keyOpKeyLengthByte, keyLength, true);
+    view.setUint16(start + keyOpTagsLengthByte, tagsLength, true);
     view.setUint32(start + keyOpIfGenerationByte, request.ifGeneration, true);
     view.setInt32(start + keyOpTtlByte, request.ttlSec, true);
     view.setUint32(start + keyOpValueLengthByte, valueLength, true);
@@ -93,9 +101,10 @@ export class OpWriter {
     if (
       bytes[start + opNamespaceIdByte] !== request.namespaceId ||
       bytes[start + keyOpContentTypeLengthByte] !== contentTypeLength ||
-      view.getUint16(start + keyOpKeyLengthByte, true) !== keyLength
+      view.getUint16(start + keyOpKeyLengthByte, true) !== keyLength ||
+      view.getUint16(start + keyOpTagsLengthByte, true) !== tagsLength
     ) {
-      fail('a key op field (namespace id u8, content-type length u8, key length u16) does not hold its value');
+      fail('a key op field (namespace id u8, content-type length u8, key length u16, tags length u16) does not hold its value');
     }
     let target = start + keyOpHeaderBytes;
     copyBytes(request.keySource, request.keyStart, bytes, target, keyLength);
@@ -103,6 +112,17 @@ export class OpWriter {
     if (contentType !== null) copyBytes(contentType, 0, bytes, target, contentTypeLength);
     target += contentTypeLength;
     if (value !== null) copyBytes(value, 0, bytes, target, valueLength);
+    target += valueLength;
+    if (tags !== null) copyBytes(tags, 0, bytes, target, tagsLength);
+  }
+
+  /** A tag-keys op: up to `limit` keys of the namespace that carry `tag` (ASCII bytes). */
+  writeTagKeys(namespaceId: number, tag: Uint8Array, limit: number): void {
+    const start = this.#open(Opcode.TagKeys, namespaceId, tagKeysOpBytes(tag.length));
+    this.#out.u8[start + tagKeysOpTagLengthByte] = tag.length;
+    this.#out.view.setUint32(start + tagKeysOpLimitByte, limit, true);
+    assert(this.#out.u8[start + tagKeysOpTagLengthByte] === tag.length, 'tag length fits its u8');
+    copyBytes(tag, 0, this.#out.u8, start + tagKeysOpHeaderBytes, tag.length);
   }
 
   /** One apply op (a change made elsewhere, with its own metadata); `hash` is the key's table hash. */

@@ -45,6 +45,8 @@ export type Op =
       ifGeneration?: number;
       ttl?: number;
       contentType?: string;
+      /** Surrogate keys (layout/surrogate-keys.ts); they replace the record's tags. Absent = none. */
+      tags?: readonly string[];
     }
   | { op: 'delete'; ns: string; key: Key; ifGeneration?: number }
   | { op: 'touch'; ns: string; key: Key; ttl?: number };

@@ -91,6 +91,16 @@ export class ResultWriter {
     view.setUint32(start + resultHeaderBytes + sweepResultRecordsRemovedByte, recordsRemoved, true);
   }
 
+  /** A result whose value is a payload of the op's own (tag keys): status Ok, flag hasValue. */
+  writePayload(payload: Uint8Array): void {
+    const start = this.#header(Status.Ok, resultFlagHasValue, 0, payload.length);
+    const view = this.out.view;
+    view.setUint32(start + resultGenerationByte, 0, true);
+    view.setUint32(start + resultExpiryByte, 0, true);
+    view.setFloat64(start + resultLastModifiedByte, 0, true);
+    copyBytes(payload, 0, this.out.u8, start + resultHeaderBytes, payload.length);
+  }
+
   /**
    * Starts a scan result. A scan result is an ordinary result whose value is the scan payload
    * (header + records), so a reader can step over it like any other. Returns its start.
