@@ -43,6 +43,13 @@ export function checkTags(tags: unknown): Status {
   return Status.Ok;
 }
 
+/** Ok, or InvalidArgument unless 1..purgeTagsMax tags (duplicates allowed: a purge deletes once). */
+export function checkPurgeTags(tags: unknown): Status {
+  if (!Array.isArray(tags) || tags.length === 0 || tags.length > purgeTagsMax) return Status.InvalidArgument;
+  for (const tag of tags) if (!isTag(tag)) return Status.InvalidArgument;
+  return Status.Ok;
+}
+
 /**
  * A Surrogate-Key header's tags (split on runs of spaces and tabs, duplicates dropped), or a
  * message saying why it is refused.

@@ -83,7 +83,18 @@ export interface UnsubscribeOp {
   subId: number;
 }
 
-export type WireOp = Op | ScanOp | SubscribeOp | UnsubscribeOp;
+/**
+ * Deletes every record under a non-empty prefix, or every record carrying any of the tags (give
+ * one of the two), each deletion an ordinary change; answers how many it deleted.
+ */
+export interface PurgeOp {
+  op: 'purge';
+  ns: string;
+  prefix?: Key;
+  tags?: readonly string[];
+}
+
+export type WireOp = Op | ScanOp | SubscribeOp | UnsubscribeOp | PurgeOp;
 export type WireOpName = WireOp['op'];
 
 /**

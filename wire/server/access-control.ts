@@ -6,7 +6,7 @@
 //
 // Roles are ordered: read < write < admin; each includes the ones below. A namespace's own entry
 // wins over "*" (so "*": "write" with "drafts": "read" keeps drafts read-only). Ops need:
-//   get, head, scan, subscribe   read        put, delete, touch   write
+//   get, head, scan, subscribe   read        put, delete, touch   write     purge   admin
 //   /status, /metrics (unless openStatus / openMetrics), admin operations   admin on "*"
 //
 // Only hashes are kept in the config. A token is 32 random bytes (`tessera token create`), so one
@@ -91,6 +91,8 @@ export function requiredRole(op: WireOp): Role {
       return Role.Write;
     case 'unsubscribe':
       return Role.None;
+    case 'purge':
+      return Role.Admin;
   }
 }
 

@@ -86,7 +86,7 @@ describe('GET /v1/{ns}', () => {
     assert.equal(new Set(all.keys).size, all.keys.length, 'no key twice, churned keys included');
   });
 
-  test('a bad limit or cursor is a typed 400; an unknown namespace 404; other methods 405', async () => {
+  test('a bad limit or cursor is a typed 400; an unknown namespace 404; PUT without a key stays a 400', async () => {
     for (const limit of ['0', String(scanLimitMax + 1), 'ten', '-1', '1.5', '']) {
       const { status, body } = await fetchJson<{ error: string }>(url(`/v1/content?limit=${limit}`));
       assert.equal(status, 400, `limit=${limit}`);
@@ -109,9 +109,9 @@ describe('GET /v1/{ns}', () => {
     const unknown = await fetchJson<{ error: string }>(url('/v1/nope'));
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error, 'UnknownNamespace');
-    const post = await fetch(url('/v1/content'), { method: 'POST', body: '' });
-    assert.equal(post.status, 405);
-    assert.equal(post.headers.get('allow'), 'GET, HEAD, DELETE');
+    const keyless = await fetchJson<{ error: string }>(url('/v1/content'), { method: 'PUT', body: 'v' });
+    assert.equal(keyless.status, 400);
+    assert.equal(keyless.body.error, 'InvalidKey');
   });
 
   test('the Host check applies as on every content route', async () => {

@@ -21,7 +21,7 @@ import { handleListing } from './http-listing';
 import { handlePrefixPurge, handleTagPurge, tagPurgeSegment } from './http-purge';
 import { parseQueryParams } from './query-params';
 
-type Route = 'listing' | 'prefixPurge' | 'tagPurge' | 'notAllowed';
+type Route = 'listing' | 'prefixPurge' | 'tagPurge';
 
 /**
  * Answers the request when its path is /v1/{ns} or a POST to /v1/{ns}/_purge and returns true;
@@ -38,10 +38,6 @@ export function routeNamespaceRequest(context: ContentContext, exchange: HttpExc
     return true;
   }
   const ns = Buffer.from(nsBytes).toString('utf8');
-  if (route === 'notAllowed') {
-    exchange.refuse(Status.InvalidArgument, `method ${req.getCaseSensitiveMethod()} is not allowed on a namespace`, { httpCode: 405, headers: [['Allow', 'GET, HEAD, DELETE']] });
-    return true;
-  }
   const role = route === 'listing' ? Role.Read : Role.Admin;
   if (context.access.enabled && !admitHttp(context.access, req, exchange, (principal) => principal.roleFor(ns) >= role)) return true;
   const namespace = context.namespaces.get(ns);
@@ -56,8 +52,8 @@ export function routeNamespaceRequest(context: ContentContext, exchange: HttpExc
 function routeOf(method: string, rest: string | null): Route | null {
   if (rest === null) {
     if (method === 'get' || method === 'head') return 'listing';
-    if (method === 'delete') return 'prefixPurge';
-    return 'notAllowed';
+    // Other methods (PUT /v1/{ns}) go on to the content API, which answers that a key is missing.
+    return method === 'delete' ? 'prefixPurge' : null;
   }
   return method === 'post' && rest === tagPurgeSegment ? 'tagPurge' : null;
 }

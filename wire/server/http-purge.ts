@@ -12,7 +12,9 @@ import { Status } from '../../engine/layout/status';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import type { ContentContext } from './http-content';
 import type { HttpExchange } from './http-exchange';
-import { purgeByPrefix, type PurgeOutcome } from './purge-runner';
+import { purgeByPrefix, purgeByTags, type PurgeOutcome } from './purge-runner';
+import { requestBodyFraming } from './http-content';
+import { isTag, purgeTagsMax, tagBytesMax } from '../../engine/layout/surrogate-keys';
 import { queryText } from './query-params';
 
 export const tagPurgeSegment = '_purge';
@@ -47,6 +49,40 @@ export function answerPurge(exchange: HttpExchange, outcome: PurgeOutcome): void
   exchange.sendError(outcome.status, `the purge stopped after deleting ${outcome.deleted} records${reason}`);
 }
 
-export function handleTagPurge(_context: ContentContext, exchange: HttpExchange, _req: HttpRequest, _namespace: NamespaceConfig): void {
-  exchange.refuse(Status.InvalidArgument, 'not yet');
+/** Bytes of a purge request's JSON body at most (purgeTagsMax tags at their longest fit well). */
+export const purgeBodyBytesMax = 64 * 1024;
+
+export function handleTagPurge(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig): void {
+  const framing = requestBodyFraming(req);
+  if (framing.kind === 'invalid' || framing.kind === 'none') {
+    const message = framing.kind === 'none' ? 'a purge needs a JSON body {"tags": [...]}' : framing.message;
+    exchange.refuse(Status.InvalidArgument, message, { closeConnection: framing.kind === 'invalid' });
+    return;
+  }
+  exchange.readBody(framing.kind === 'length' ? framing.bytes : null, purgeBodyBytesMax, (body) => {
+    const tags = purgeTagsOf(body);
+    if (typeof tags === 'string') {
+      exchange.refuse(Status.InvalidArgument, tags);
+      return;
+    }
+    // The body has arrived, so this is already a later turn than the request's (see handlePrefixPurge).
+    purgeByTags(context.engine, namespace.name, tags).then((outcome) => answerPurge(exchange, outcome), (error: unknown) => answerPurge(exchange, { deleted: 0, status: Status.InternalError, message: String(error) }));
+  });
+}
+
+/** The tags of a purge body `{"tags": ["t1", ...]}`: 1..purgeTagsMax valid tags; else why not. */
+export function purgeTagsOf(body: Uint8Array): string[] | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    return 'the body is not JSON: send {"tags": ["tag", ...]}';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'the body must be an object {"tags": [...]}';
+  const extra = Object.keys(parsed).find((name) => name !== 'tags');
+  if (extra !== undefined) return `unknown field ${JSON.stringify(extra)}: send {"tags": [...]}`;
+  const tags: unknown = (parsed as { tags?: unknown }).tags;
+  if (!Array.isArray(tags) || tags.length === 0 || tags.length > purgeTagsMax) return `tags must be an array of 1..${purgeTagsMax} surrogate keys`;
+  for (const tag of tags) if (!isTag(tag)) return `a surrogate key must be 1..${tagBytesMax} token characters, got ${JSON.stringify(tag)}`;
+  return [...new Set(tags as string[])];
 }

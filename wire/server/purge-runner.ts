@@ -55,6 +55,54 @@ export async function purgeByPrefix(engine: EngineApi, ns: string, prefix: Uint8
   return { deleted, status: Status.Ok };
 }
 
+/**
+ * Deletes every record of ns that carries any of the tags, tag after tag. Per tag, each shard is
+ * asked for a page of its keys with the tag (oldest tagging first), they are deleted, and the next
+ * page is asked for, until a shard has handed out as many keys as carried the tag when it was
+ * first asked (its budget) or has none left. As a put re-appends its key at the end of the tag's
+ * list, every record tagged before the purge began lies within the budget: it is deleted, unless
+ * someone deleted or re-wrote it meanwhile. One tagged after may or may not be; so may a record
+ * re-written without the tag between its page being read and its delete.
+ */
+export async function purgeByTags(engine: EngineApi, ns: string, tags: readonly string[]): Promise<PurgeOutcome> {
+  let deleted = 0;
+  for (const tag of tags) {
+    const outcome = await purgeTag(engine, ns, tag);
+    deleted += outcome.deleted;
+    if (outcome.status !== Status.Ok) return { ...outcome, deleted };
+  }
+  return { deleted, status: Status.Ok };
+}
+
+async function purgeTag(engine: EngineApi, ns: string, tag: string): Promise<PurgeOutcome> {
+  let deleted = 0;
+  let budgets: number[] | null = null;
+  let handedOut: number[] = [];
+  for (let page = 0; page < purgePagesMax; page++) {
+    let keys: Uint8Array[] = [];
+    try {
+      const shards = await engine.taggedKeys(ns, tag, purgePageRecords);
+      if (budgets === null) {
+        budgets = shards.map((shard) => shard.total);
+        handedOut = shards.map(() => 0);
+      }
+      shards.forEach((shard, index) => {
+        if (handedOut[index]! >= budgets![index]!) return;
+        keys = keys.concat(shard.keys);
+        handedOut[index]! += shard.keys.length;
+      });
+    } catch (error) {
+      return { deleted, ...failureOf(error) };
+    }
+    if (keys.length === 0) break;
+    const outcome = await deleteKeys(engine, ns, keys);
+    deleted += outcome.deleted;
+    if (outcome.status !== Status.Ok) return { ...outcome, deleted };
+    await yieldTurn();
+  }
+  return { deleted, status: Status.Ok };
+}
+
 /** One batch of deletes: how many went, and the first failure other than NotFound (gone already). */
 export async function deleteKeys(engine: EngineApi, ns: string, keys: readonly Uint8Array[]): Promise<PurgeOutcome> {
   if (keys.length === 0) return { deleted: 0, status: Status.Ok };
