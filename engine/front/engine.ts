@@ -229,7 +229,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     const source = request.source;
     const hash = keyHash(request.namespaceId, source, request.keyStart, request.keyLength);
     const link = this.#links[this.#partitions.shardOfKey(source, request.keyStart, request.keyLength)]!;
-    link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength)).writeApply(request, hash);
+    link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength, request.tagsLength)).writeApply(request, hash);
     link.noteWrite(hash, 0);
     link.enqueue(sink, token);
   }

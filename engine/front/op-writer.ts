@@ -9,6 +9,7 @@ import {
   applyOpHashByte,
   applyOpHeaderBytes,
   applyOpKeyLengthByte,
+  applyOpTagsLengthByte,
   applyOpKindByte,
   applyOpLastModifiedByte,
   applyOpValueLengthByte,
@@ -130,12 +131,14 @@ export class OpWriter {
     const keyLength = request.keyLength;
     const contentTypeLength = request.contentTypeLength;
     const valueLength = request.valueLength;
-    const start = this.#open(Opcode.Apply, request.namespaceId, applyOpBytes(keyLength, contentTypeLength, valueLength));
+    const tagsLength = request.tagsLength;
+    const start = this.#open(Opcode.Apply, request.namespaceId, applyOpBytes(keyLength, contentTypeLength, valueLength, tagsLength));
     const bytes = this.#out.u8;
     const view = this.#out.view;
     bytes[start + applyOpKindByte] = request.kind;
     bytes[start + applyOpContentTypeLengthByte] = contentTypeLength;
     view.setUint16(start + applyOpKeyLengthByte, keyLength, true);
+    view.setUint16(start + applyOpTagsLengthByte, tagsLength, true);
     view.setUint32(start + applyOpGenerationByte, request.generation, true);
     view.setUint32(start + applyOpExpiryByte, request.expiry, true);
     view.setUint32(start + applyOpValueLengthByte, valueLength, true);
@@ -156,6 +159,8 @@ export class OpWriter {
     copyBytes(source, request.contentTypeStart, bytes, target, contentTypeLength);
     target += contentTypeLength;
     copyBytes(source, request.valueStart, bytes, target, valueLength);
+    target += valueLength;
+    copyBytes(source, request.tagsStart, bytes, target, tagsLength);
   }
 
   /** A scan slice: prefix and after-key travel as the op's two runs. */

@@ -162,6 +162,8 @@ export interface Change extends RecordMeta {
   key: Uint8Array;
   /** The new value for `put`; null otherwise. */
   value: Uint8Array | null;
+  /** A put's surrogate keys joined by spaces (ASCII bytes, layout/surrogate-keys.ts); absent or null = none. */
+  readonly tags?: Uint8Array | null;
 }
 
 /** What `changes.readFrom` answers when the asked-for LSN has left the retained window. */

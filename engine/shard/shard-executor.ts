@@ -150,7 +150,7 @@ export class ShardExecutor {
     if (table.namespaceBytes(op.namespaceId) + growthBytes > namespace.budgetBytes && !this.#evict(op, growthBytes, slot)) {
       return results.writeStatus(Status.OutOfMemory);
     }
-    if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength)) return results.writeStatus(Status.Busy);
+    if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength, op.tagsLength)) return results.writeStatus(Status.Busy);
     const offset = table.allocate(recordBytes);
     if (offset === 0) return results.writeStatus(Status.OutOfMemory);
     // allocate may have grown the buffer: the slot and record offsets stay valid (nothing moves).
@@ -160,7 +160,7 @@ export class ShardExecutor {
     fields.generation = existing === 0 ? 1 : (table.recordGeneration(existing) % 0xffffffff) + 1;
     fields.expiry = state.expiryFor(op.ttlSec, namespace);
     fields.lastModified = state.nowMs;
-    state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
+    state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength).tags(op.tagsStart, op.tagsLength);
     state.installRecord(offset, slot, existing, op.hash, 0);
     state.tags.afterPut(this.#bytes, op);
     results.writeRecord(Status.Ok, existing === 0 ? resultFlagCreated : 0, table, offset, false);
