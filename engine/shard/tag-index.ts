@@ -23,9 +23,13 @@ import { namespaceBytesDouble } from '../layout/table-layout';
 import { namespacesMax } from '../layout/limits';
 import { decodeTagRun } from '../layout/surrogate-keys';
 
-/** Estimated heap bytes per tagged record (map entry, id string header, array) and per tag of it (set entry). */
-export const taggedRecordBytesBase = 96;
-export const tagMembershipBytes = 40;
+/**
+ * Estimated heap bytes per tagged record (map entry, key id string header, tag array) and per tag
+ * of it (its string, its set entry): fitted to perf/tag-memory-bench.ts, 2026-11-29 (1, 3 and 16
+ * tags per record measured 119, 228 and 887 bytes with 16-byte keys).
+ */
+export const taggedRecordBytesBase = 56;
+export const tagMembershipBytes = 52;
 
 export function tagRecordBytes(keyLength: number, tags: readonly string[]): number {
   return taggedRecordBytesBase + keyLength + tags.length * tagMembershipBytes;
