@@ -147,6 +147,8 @@ export const resultFlagCreated = 1;
 export const resultFlagHasValue = 2;
 
 export const scanFlagValues = 1;
+/** Carry each record's surrogate keys (snapshots ask for them). */
+export const scanFlagTags = 8;
 export const scanFlagHasAfter = 2;
 /** The after-key is +infinity: resume strictly after the after-hash. */
 export const scanFlagAfterWholeHash = 4;
@@ -165,9 +167,32 @@ export const scanRecordLastModifiedByte = 16;
 export const scanRecordValueLengthByte = 24;
 export const scanRecordHeaderBytes = 28;
 
-/** Bytes of one record in a scan payload (header, runs, padding). */
-export function scanRecordBytes(keyLength: number, contentTypeLength: number, valueLength: number): number {
-  return scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+/**
+ * Bytes of one record in a scan payload (header, runs, padding); tagRunBytes is 0 or, for a record
+ * flagged scanRecordFlagHasTags, 2 + its tags length (a u16 length, then the run, after the value).
+ */
+export function scanRecordBytes(keyLength: number, contentTypeLength: number, valueLength: number, tagRunBytes = 0): number {
+  return scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength + tagRunBytes);
+}
+
+/** Record flag: the record's tags follow its value (u16 length, then the joined tags). */
+export const scanRecordFlagHasTags = 4;
+
+/**
+ * The shape of the scan record at `position` of bytes (whose DataView is view): the start and
+ * length of its tags run (0 when none) and its total bytes; null when a length field runs past `end`.
+ */
+export function scanRecordShape(bytes: Uint8Array, view: DataView, position: number, end: number): { tagsStart: number; tagsLength: number; bytes: number } | null {
+  if (position + scanRecordHeaderBytes > end) return null;
+  const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
+  const contentTypeLength = bytes[position + scanRecordContentTypeLengthByte]!;
+  const flags = bytes[position + scanRecordFlagsByte]!;
+  const valueLength = (flags & resultFlagHasValue) !== 0 ? view.getUint32(position + scanRecordValueLengthByte, true) : 0;
+  const runsEnd = position + scanRecordHeaderBytes + keyLength + contentTypeLength + valueLength;
+  if ((flags & scanRecordFlagHasTags) === 0) return { tagsStart: runsEnd, tagsLength: 0, bytes: scanRecordBytes(keyLength, contentTypeLength, valueLength) };
+  if (runsEnd + 2 > end) return null;
+  const tagsLength = bytes[runsEnd]! | (bytes[runsEnd + 1]! << 8);
+  return { tagsStart: runsEnd + 2, tagsLength, bytes: scanRecordBytes(keyLength, contentTypeLength, valueLength, 2 + tagsLength) };
 }
 
 export const sweepResultSlotsExaminedByte = 0;

@@ -14,6 +14,7 @@ import {
   resultStatusByte,
   resultValueLengthByte,
   scanRecordBytes,
+  scanRecordFlagHasTags,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
   scanRecordFlagsByte,
@@ -114,7 +115,7 @@ export class ResultWriter {
   }
 
   /** One scanned record (the one in index slot `slot`), with its value when `withValue`. */
-  writeScanRecord(table: TableReader, slot: number, record: number, withValue: boolean): void {
+  writeScanRecord(table: TableReader, slot: number, record: number, withValue: boolean, tags: Uint8Array | null = null): void {
     const out = this.out;
     const keyLength = table.recordKeyLength(record);
     const contentTypeLength = table.recordContentTypeLength(record);
@@ -122,20 +123,27 @@ export class ResultWriter {
     // follow only withValue.
     const valueLength = table.recordValueLength(record);
     const carriedLength = withValue ? valueLength : 0;
-    out.reserve(scanRecordBytes(keyLength, contentTypeLength, carriedLength));
+    const tagRunBytes = tags === null ? 0 : 2 + tags.length;
+    out.reserve(scanRecordBytes(keyLength, contentTypeLength, carriedLength, tagRunBytes));
     const start = out.length;
     const view = out.view;
     view.setUint32(start + scanRecordHashByte, table.slotHash(slot), true);
     view.setUint16(start + scanRecordKeyLengthByte, keyLength, true);
     out.u8[start + scanRecordContentTypeLengthByte] = contentTypeLength;
-    out.u8[start + scanRecordFlagsByte] = withValue ? resultFlagHasValue : 0;
+    out.u8[start + scanRecordFlagsByte] = (withValue ? resultFlagHasValue : 0) | (tags === null ? 0 : scanRecordFlagHasTags);
     view.setUint32(start + scanRecordGenerationByte, table.recordGeneration(record), true);
     view.setUint32(start + scanRecordExpiryByte, table.recordExpiry(record), true);
     view.setFloat64(start + scanRecordLastModifiedByte, table.recordLastModified(record), true);
     view.setUint32(start + scanRecordValueLengthByte, valueLength, true);
     // Key, content type and value sit back to back in the record, as in the scan record.
     copyBytes(table.u8, table.recordKeyStart(record), out.u8, start + scanRecordHeaderBytes, keyLength + contentTypeLength + carriedLength);
-    out.length = start + scanRecordBytes(keyLength, contentTypeLength, carriedLength);
+    if (tags !== null) {
+      const tagsAt = start + scanRecordHeaderBytes + keyLength + contentTypeLength + carriedLength;
+      out.u8[tagsAt] = tags.length & 0xff;
+      out.u8[tagsAt + 1] = tags.length >>> 8;
+      out.u8.set(tags, tagsAt + 2);
+    }
+    out.length = start + scanRecordBytes(keyLength, contentTypeLength, carriedLength, tagRunBytes);
   }
 
   finishScan(start: number, flags: number, count: number, reachedHash: number): void {

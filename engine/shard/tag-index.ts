@@ -21,7 +21,7 @@
 
 import { namespaceBytesDouble } from '../layout/table-layout';
 import { namespacesMax } from '../layout/limits';
-import { decodeTagRun } from '../layout/surrogate-keys';
+import { decodeTagRun, encodeTagRun } from '../layout/surrogate-keys';
 
 /**
  * Estimated heap bytes per tagged record (map entry, key id string header, tag array) and per tag
@@ -102,6 +102,12 @@ export class TagIndex {
   tagsOf(namespaceId: number, bytes: Uint8Array, keyStart: number, keyLength: number): readonly string[] {
     if (this.#tagged[namespaceId] === 0) return noTags;
     return this.#tagsByKey.get(keyIdOf(namespaceId, bytes, keyStart, keyLength)) ?? noTags;
+  }
+
+  /** The record's tags as a joined run (allocates), or null when it has none: for snapshots. */
+  tagRunOf(namespaceId: number, bytes: Uint8Array, keyStart: number, keyLength: number): Uint8Array | null {
+    const tags = this.tagsOf(namespaceId, bytes, keyStart, keyLength);
+    return tags.length === 0 ? null : encodeTagRun(tags);
   }
 
   #drop(namespaceId: number, keyId: string, keyLength: number): void {

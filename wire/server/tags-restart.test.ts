@@ -1,5 +1,5 @@
 // Surrogate keys survive a restart: a persisting node restarted on its data dir rebuilds each
-// shard's tag index from the WAL, so a purge by tag after the restart deletes exactly the records
+// shard's tag index from its newest snapshot and the WAL, so a purge by tag after the restart deletes exactly the records
 // that carried the tag before it (overwrites and deletes before the restart included).
 
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { spawnServer } from './server-process.fixture';
 
 const newDataDir = dataDirMaker();
 
-test('tags written before a restart are there after it (WAL replay)', async () => {
+for (const snapshotFirst of [false, true]) test(`tags written before a restart are there after it (${snapshotFirst ? 'snapshot, then WAL' : 'WAL replay'})`, async () => {
   const config = persistentConfig(newDataDir());
   let server = await spawnServer({ config });
   try {
@@ -22,6 +22,8 @@ test('tags written before a restart are there after it (WAL replay)', async () =
       await client.put('content', 't/0', 'v');
       await client.delete('content', 't/2');
       await client.put('content', 't/4', 'v', { tags: ['odd-now'] });
+      // With a snapshot here, what came before is recovered from it and the rest from the WAL.
+      if (snapshotFirst) assert.equal((await fetch(`${server.httpUrl}/v1/admin/snapshot`, { method: 'POST' })).status, 200);
       const response = await fetch(`${server.httpUrl}/v1/content/http-tagged`, { method: 'PUT', body: 'v', headers: { 'Surrogate-Key': 'even' } });
       assert.equal(response.status, 201);
     } finally {
