@@ -23,19 +23,22 @@ async function node(dataDir: string, options: Parameters<typeof startNode>[1] = 
   return started;
 }
 
-test('tags reach the replica: after promotion a purge by tag there deletes what carried it', async () => {
+for (const joins of ['before the writes (the stream)', 'after them (catch-up)']) test(`tags reach a replica that joins ${joins}: after promotion a purge by tag there deletes what carried it`, async () => {
   const primary = await node(dirs.make('primary'));
-  const replica = await node(dirs.make('replica'), { replicaOf: primary.wsUrl });
+  const early = joins.startsWith('before');
+  let replica = early ? await node(dirs.make('replica'), { replicaOf: primary.wsUrl }) : null;
   const writer = await connect(primary.wsUrl, { reconnect: false });
   try {
     for (let index = 0; index < 10; index++) await writer.put(namespace, `r/${index}`, 'v', { tags: index < 6 ? ['six'] : ['four'] });
     await writer.put(namespace, 'r/0', 'v'); // loses its tags
     await writer.delete(namespace, 'r/1');
+    replica ??= await node(dirs.make('replica'), { replicaOf: primary.wsUrl });
     await waitConverged(primary, replica);
   } finally {
     await writer.close();
   }
   await primary.stop();
+  assert.ok(replica !== null);
   const promoted = await fetch(`${replica.httpUrl}/v1/admin/promote`, { method: 'POST' });
   assert.equal(promoted.status, 200, await promoted.text());
   const client = await connect(replica.wsUrl, { reconnect: false });
