@@ -26,6 +26,8 @@ export function fillApplyRequest(request: ApplyRequest, namespaceId: number, rec
   request.contentTypeLength = record.contentTypeBytes;
   request.valueStart = record.valueStart;
   request.valueLength = record.hasValue ? record.valueBytes : 0;
+  request.tagsStart = record.tagsStart;
+  request.tagsLength = record.tagsBytes;
   request.generation = record.generation;
   request.expiry = record.expiry;
   request.lastModified = record.lastModified;

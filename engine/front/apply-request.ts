@@ -20,6 +20,9 @@ export class ApplyRequest {
   contentTypeLength = 0;
   valueStart = 0;
   valueLength = 0;
+  /** A put's joined surrogate keys (0 = none). */
+  tagsStart = 0;
+  tagsLength = 0;
   generation = 0;
   /** Seconds since the epoch; 0 = never. */
   expiry = 0;

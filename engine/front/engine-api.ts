@@ -38,6 +38,13 @@ export interface PutOptions {
   ifGeneration?: number;
   ttl?: number;
   contentType?: string;
+  tags?: readonly string[];
+}
+
+/** One shard's answer to taggedKeys: a page of keys carrying the tag, and how many carry it now. */
+export interface TaggedKeys {
+  total: number;
+  keys: Uint8Array[];
 }
 
 export interface EngineApi {
@@ -53,6 +60,12 @@ export interface EngineApi {
   touch(ns: string, key: Key, ttl?: number): Promise<OpResult>;
   /** Throws StatusError(UnknownNamespace | InvalidCursor | InvalidArgument) on bad input. */
   scan(ns: string, options?: ScanOptions): Promise<ScanPage>;
+  /**
+   * Per shard (one entry each, in shard order): up to `limit` keys of ns that carry the surrogate
+   * key `tag`, those tagged longest ago first, and how many carry it. A purge by tag deletes them.
+   * Throws StatusError(UnknownNamespace | InvalidArgument | ShardUnavailable).
+   */
+  taggedKeys(ns: string, tag: string, limit: number): Promise<TaggedKeys[]>;
   stats(): EngineStats;
   close(): Promise<void>;
 }

@@ -36,7 +36,7 @@ import type { PersistenceHost } from './persistence-host';
 import type { SnapshotReport } from './snapshot-taker';
 import { normalizeEngineConfig, type EngineConfig, type EngineConfigInput } from './config';
 import { DirectOutcome, DirectRead } from './direct-read';
-import type { EngineApi, EngineOpenOptions, EngineTestHooks } from './engine-api';
+import type { EngineApi, EngineOpenOptions, EngineTestHooks, TaggedKeys } from './engine-api';
 import { engineStats, shardCounters, type ShardCounters, type StatsSources } from './engine-stats';
 import { JournalDrain } from './journal-drain';
 import { OpBatcher } from './op-batcher';
@@ -45,6 +45,7 @@ import { OpShortcuts } from './op-shortcuts';
 import type { ScanSliceRequest } from './op-writer';
 import { notFound, ScanCollector, statusView, sweepRecordsRemoved } from './result-collectors';
 import type { ResultSink, ResultView } from './result-sink';
+import { askTaggedKeys } from './tag-keys-payload';
 import { decodeScanCursor, encodeScanCursor, type ScanPosition } from './scan-cursor';
 import { mergeScanSlices, scanEnd, type ScanSlice } from './scan-merge';
 import { ShardLink } from './shard-link';
@@ -213,7 +214,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
         if (outcome === DirectOutcome.Miss) return sink.onResult(token, notFound);
       }
     }
-    const opBytes = keyOpBytes(request.keyLength, request.contentType?.length ?? 0, request.value?.length ?? 0);
+    const opBytes = keyOpBytes(request.keyLength, request.contentType?.length ?? 0, request.value?.length ?? 0, request.tags?.length ?? 0);
     link.writerFor(opBytes).writeKeyOp(request, hash);
     if (opcode !== Opcode.Get && opcode !== Opcode.Head) link.noteWrite(hash, this.#durableAcks[request.namespaceId]!);
     link.enqueue(sink, token);
@@ -228,7 +229,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     const source = request.source;
     const hash = keyHash(request.namespaceId, source, request.keyStart, request.keyLength);
     const link = this.#links[this.#partitions.shardOfKey(source, request.keyStart, request.keyLength)]!;
-    link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength)).writeApply(request, hash);
+    link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength, request.tagsLength)).writeApply(request, hash);
     link.noteWrite(hash, 0);
     link.enqueue(sink, token);
   }
@@ -272,6 +273,14 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
       records: records.map(({ hash: _hash, ...record }) => record),
       cursor: done ? null : encodeScanCursor(namespaceId, end),
     };
+  }
+
+  /** Per shard: up to limit keys of ns carrying tag (oldest tagging first), and how many carry it. */
+  async taggedKeys(ns: string, tag: string, limit: number): Promise<TaggedKeys[]> {
+    const namespaceId = this.#namespaceIds.get(ns);
+    if (namespaceId === undefined) throw new StatusError(Status.UnknownNamespace);
+    if (this.#closed) throw new StatusError(Status.ShuttingDown);
+    return askTaggedKeys(this.#links, namespaceId, tag, limit);
   }
 
   // ---- persistence (PersistenceHost) ----

@@ -36,6 +36,7 @@ class DrainedChange implements Change {
   /** -1 when the change carries no value. */
   readonly #valueStart: number;
   readonly #valueLength: number;
+  readonly #tagsLength: number;
 
   /**
    * The change of the entry `entry` points at; `copy` holds the drained range, with this entry's
@@ -53,6 +54,14 @@ class DrainedChange implements Change {
     this.#keyLength = entry.keyLength;
     this.#valueStart = kind === 'put' ? entry.valueStart + shift : -1;
     this.#valueLength = entry.valueLength;
+    this.#tagsLength = kind === 'put' ? entry.tagsLength : 0;
+  }
+
+  /** The put's joined surrogate keys (after the value in the entry), or null for none. */
+  get tags(): Uint8Array | null {
+    if (this.#tagsLength === 0) return null;
+    const start = this.#valueStart + this.#valueLength;
+    return this.#copy.subarray(start, start + this.#tagsLength);
   }
 
   get key(): Uint8Array {

@@ -2,10 +2,11 @@
 // sequences through it and through the real engine and compare; the server's tests can use it as a
 // stand-in. It is written for obviousness, not speed.
 
+import { isTag } from '../layout/surrogate-keys';
 import { fail } from '../layout/assert';
 import { ChangeLog } from './change-log';
 import { normalizeEngineConfig, type EngineConfigInput } from './config';
-import type { EngineApi } from './engine-api';
+import type { EngineApi, TaggedKeys } from './engine-api';
 import { OpShortcuts } from './op-shortcuts';
 import { partitionCount, scanLimitDefault, scanLimitMax } from '../layout/limits';
 import { Status, StatusError } from '../layout/status';
@@ -24,6 +25,9 @@ import { validateOp } from '../layout/validate-op';
 interface ModelRecord extends RecordMeta {
   key: Uint8Array;
   value: Uint8Array;
+  tags: readonly string[];
+  /** When its tags were set (a counter). */
+  tagged: number;
 }
 
 const encoder = new TextEncoder();
@@ -52,6 +56,8 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
   readonly changes: ChangeLog;
   readonly #tables = new Map<string, Map<string, ModelRecord>>();
   readonly #nowMs: () => number;
+  /** Orders taggings, so taggedKeys lists the longest-tagged keys first, as a shard does. */
+  #tagClock = 0;
 
   constructor(config: EngineConfigInput = {}, options: ModelEngineOptions = {}) {
     super();
@@ -121,6 +127,8 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
           expiry: this.#expiryFor(op.ttl, namespace),
           lastModified: this.#nowMs(),
           contentType: op.contentType ?? '',
+          tags: op.tags ?? [],
+          tagged: ++this.#tagClock,
         };
         table.set(id, record);
         this.#emit('put', op.ns, record, record.value);
@@ -164,12 +172,20 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
       const record = this.#live(ns, table, id);
       if (record === undefined) continue;
       const { generation, expiry, lastModified, contentType } = record;
-      records.push({ key: record.key, value: options.values === false ? null : record.value, generation, expiry, lastModified, contentType });
+      records.push({ key: record.key, value: options.values === false ? null : record.value, size: record.value.length, generation, expiry, lastModified, contentType });
       if (records.length === limit) break;
     }
     const last = records[records.length - 1];
     const cursor = records.length === limit && last !== undefined ? Buffer.from(last.key).toString('base64url') : null;
     return { records, cursor };
+  }
+
+  async taggedKeys(ns: string, tag: string, limit: number): Promise<TaggedKeys[]> {
+    const table = this.#tables.get(ns);
+    if (table === undefined) throw new StatusError(Status.UnknownNamespace);
+    if (!isTag(tag) || !Number.isInteger(limit) || limit < 1) throw new StatusError(Status.InvalidArgument);
+    const carrying = [...table.values()].filter((record) => record.tags.includes(tag)).sort((a, b) => a.tagged - b.tagged);
+    return [{ total: carrying.length, keys: carrying.slice(0, limit).map((record) => Uint8Array.from(record.key)) }];
   }
 
   stats(): EngineStats {

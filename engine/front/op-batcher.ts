@@ -3,6 +3,7 @@
 // and its result collected by index. Tests and in-process users take this path; the server calls
 // submit() itself with its own reusable sinks.
 
+import { encodeTagRun } from '../layout/surrogate-keys';
 import { Opcode, PutModeCode } from '../layout/batch-layout';
 import { keyBytesMaxHard } from '../layout/limits';
 import type { NamespaceConfig, Op, OpResult } from '../layout/types';
@@ -73,6 +74,7 @@ export class OpBatcher {
         request.ttlSec = op.ttl ?? -1;
         request.contentType = op.contentType === undefined || op.contentType === '' ? null : this.#contentTypeBytes(op.contentType);
         request.value = typeof op.value === 'string' ? encoder.encode(op.value) : op.value;
+        request.tags = encodeTagRun(op.tags);
         break;
     }
     engine.submit(request, collector, index);

@@ -24,6 +24,8 @@ export class OpRequest {
   contentType: Uint8Array | null = null;
   /** Put only. */
   value: Uint8Array | null = null;
+  /** Put only: the joined surrogate keys (layout/surrogate-keys.ts), or null for none. */
+  tags: Uint8Array | null = null;
 
   /** Sets the op and its key; every other field back to its default. Returns this. */
   reset(opcode: KeyOpcode, namespaceId: number, keySource: Uint8Array, keyStart: number, keyLength: number): this {
@@ -37,6 +39,7 @@ export class OpRequest {
     this.ttlSec = -1;
     this.contentType = null;
     this.value = null;
+    this.tags = null;
     return this;
   }
 }

@@ -9,6 +9,7 @@ import {
   applyOpHashByte,
   applyOpHeaderBytes,
   applyOpKeyLengthByte,
+  applyOpTagsLengthByte,
   applyOpKindByte,
   applyOpLastModifiedByte,
   applyOpValueLengthByte,
@@ -20,6 +21,11 @@ import {
   keyOpHeaderBytes,
   keyOpIfGenerationByte,
   keyOpKeyLengthByte,
+  keyOpTagsLengthByte,
+  tagKeysOpBytes,
+  tagKeysOpHeaderBytes,
+  tagKeysOpLimitByte,
+  tagKeysOpTagLengthByte,
   keyOpPutModeByte,
   keyOpTtlByte,
   keyOpValueLengthByte,
@@ -79,12 +85,15 @@ export class OpWriter {
     const keyLength = request.keyLength;
     const contentTypeLength = contentType === null ? 0 : contentType.length;
     const valueLength = value === null ? 0 : value.length;
-    const start = this.#open(request.opcode, request.namespaceId, keyOpBytes(keyLength, contentTypeLength, valueLength));
+    const tags = request.tags;
+    const tagsLength = tags === null ? 0 : tags.length;
+    const start = this.#open(request.opcode, request.namespaceId, keyOpBytes(keyLength, contentTypeLength, valueLength, tagsLength));
     const bytes = this.#out.u8;
     const view = this.#out.view;
     bytes[start + keyOpPutModeByte] = request.putMode;
     bytes[start + keyOpContentTypeLengthByte] = contentTypeLength;
     view.setUint16(start + keyOpKeyLengthByte, keyLength, true);
+    view.setUint16(start + keyOpTagsLengthByte, tagsLength, true);
     view.setUint32(start + keyOpIfGenerationByte, request.ifGeneration, true);
     view.setInt32(start + keyOpTtlByte, request.ttlSec, true);
     view.setUint32(start + keyOpValueLengthByte, valueLength, true);
@@ -93,9 +102,10 @@ export class OpWriter {
     if (
       bytes[start + opNamespaceIdByte] !== request.namespaceId ||
       bytes[start + keyOpContentTypeLengthByte] !== contentTypeLength ||
-      view.getUint16(start + keyOpKeyLengthByte, true) !== keyLength
+      view.getUint16(start + keyOpKeyLengthByte, true) !== keyLength ||
+      view.getUint16(start + keyOpTagsLengthByte, true) !== tagsLength
     ) {
-      fail('a key op field (namespace id u8, content-type length u8, key length u16) does not hold its value');
+      fail('a key op field (namespace id u8, content-type length u8, key length u16, tags length u16) does not hold its value');
     }
     let target = start + keyOpHeaderBytes;
     copyBytes(request.keySource, request.keyStart, bytes, target, keyLength);
@@ -103,6 +113,17 @@ export class OpWriter {
     if (contentType !== null) copyBytes(contentType, 0, bytes, target, contentTypeLength);
     target += contentTypeLength;
     if (value !== null) copyBytes(value, 0, bytes, target, valueLength);
+    target += valueLength;
+    if (tags !== null) copyBytes(tags, 0, bytes, target, tagsLength);
+  }
+
+  /** A tag-keys op: up to `limit` keys of the namespace that carry `tag` (ASCII bytes). */
+  writeTagKeys(namespaceId: number, tag: Uint8Array, limit: number): void {
+    const start = this.#open(Opcode.TagKeys, namespaceId, tagKeysOpBytes(tag.length));
+    this.#out.u8[start + tagKeysOpTagLengthByte] = tag.length;
+    this.#out.view.setUint32(start + tagKeysOpLimitByte, limit, true);
+    assert(this.#out.u8[start + tagKeysOpTagLengthByte] === tag.length, 'tag length fits its u8');
+    copyBytes(tag, 0, this.#out.u8, start + tagKeysOpHeaderBytes, tag.length);
   }
 
   /** One apply op (a change made elsewhere, with its own metadata); `hash` is the key's table hash. */
@@ -110,12 +131,14 @@ export class OpWriter {
     const keyLength = request.keyLength;
     const contentTypeLength = request.contentTypeLength;
     const valueLength = request.valueLength;
-    const start = this.#open(Opcode.Apply, request.namespaceId, applyOpBytes(keyLength, contentTypeLength, valueLength));
+    const tagsLength = request.tagsLength;
+    const start = this.#open(Opcode.Apply, request.namespaceId, applyOpBytes(keyLength, contentTypeLength, valueLength, tagsLength));
     const bytes = this.#out.u8;
     const view = this.#out.view;
     bytes[start + applyOpKindByte] = request.kind;
     bytes[start + applyOpContentTypeLengthByte] = contentTypeLength;
     view.setUint16(start + applyOpKeyLengthByte, keyLength, true);
+    view.setUint16(start + applyOpTagsLengthByte, tagsLength, true);
     view.setUint32(start + applyOpGenerationByte, request.generation, true);
     view.setUint32(start + applyOpExpiryByte, request.expiry, true);
     view.setUint32(start + applyOpValueLengthByte, valueLength, true);
@@ -136,6 +159,8 @@ export class OpWriter {
     copyBytes(source, request.contentTypeStart, bytes, target, contentTypeLength);
     target += contentTypeLength;
     copyBytes(source, request.valueStart, bytes, target, valueLength);
+    target += valueLength;
+    copyBytes(source, request.tagsStart, bytes, target, tagsLength);
   }
 
   /** A scan slice: prefix and after-key travel as the op's two runs. */

@@ -238,6 +238,8 @@ export class ReplicaApplier {
           request.contentTypeLength = 0;
           request.valueStart = 0;
           request.valueLength = 0;
+          request.tagsStart = 0;
+          request.tagsLength = 0;
           counter.pending++;
           this.#host.apply(request, counter, 0);
         }

@@ -54,12 +54,13 @@ export function parseScanSlice(bytes: Uint8Array): ScanSlice {
       hash: view.getUint32(position + scanRecordHashByte, true),
       key: bytes.slice(keyStart, keyStart + keyLength),
       value: hasValue ? bytes.slice(valueStart, valueStart + valueLength) : null,
+      size: valueLength,
       generation: view.getUint32(position + scanRecordGenerationByte, true),
       expiry: view.getUint32(position + scanRecordExpiryByte, true),
       lastModified: view.getFloat64(position + scanRecordLastModifiedByte, true),
       contentType: contentTypeLength === 0 ? '' : decoder.decode(bytes.subarray(keyStart + keyLength, valueStart)),
     });
-    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
+    position += scanRecordBytes(keyLength, contentTypeLength, hasValue ? valueLength : 0);
   }
   if (position !== bytes.length) fail('scan invariant: slice payload length mismatch');
   const last = records[records.length - 1];

@@ -5,10 +5,11 @@
 //
 //   0 u32 namespace index   4 scan payload (layout/batch-layout.ts "Scan payload")
 
+import { tagRunBytesMax } from '../layout/surrogate-keys';
 import { fail } from '../layout/assert';
 import {
   resultFlagHasValue,
-  scanRecordBytes,
+  scanRecordShape,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
   scanRecordFlagsByte,
@@ -56,10 +57,10 @@ export function readSliceEnd(payload: Uint8Array): SliceEnd {
   let last = -1;
   for (let index = 0; index < count; index++) {
     last = position;
-    const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
-    const contentTypeLength = payload[position + scanRecordContentTypeLengthByte]!;
-    const valueLength = view.getUint32(position + scanRecordValueLengthByte, true);
-    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
+    if ((payload[position + scanRecordFlagsByte]! & resultFlagHasValue) === 0) fail('snapshot: a record without its value');
+    const shape = scanRecordShape(payload, view, position, payload.length);
+    if (shape === null) fail('snapshot: a scan record runs past its payload');
+    position += shape.bytes;
   }
   if (position !== payload.length) fail('snapshot: scan payload length mismatch');
   if (cut && last >= 0) {
@@ -98,11 +99,15 @@ export function forEachSnapshotRecord(chunk: Uint8Array, namespaceIds: readonly 
     request.contentTypeLength = contentTypeLength;
     request.valueStart = keyStart + keyLength + contentTypeLength;
     request.valueLength = valueLength;
+    const shape = scanRecordShape(chunk, view, position, chunk.length);
+    if (shape === null) fail('snapshot: a record runs past its chunk');
+    request.tagsStart = shape.tagsStart;
+    request.tagsLength = shape.tagsLength;
     request.generation = view.getUint32(position + scanRecordGenerationByte, true);
     request.expiry = view.getUint32(position + scanRecordExpiryByte, true);
     request.lastModified = view.getFloat64(position + scanRecordLastModifiedByte, true);
     each();
-    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
+    position += shape.bytes;
   }
   if (position !== chunk.length) fail('snapshot: chunk length mismatch');
   return { records: count, unknownNamespace: 0 };
@@ -125,10 +130,10 @@ export function snapshotChunkValid(chunk: Uint8Array, namespaceCount: number, re
     if (position + scanRecordHeaderBytes > chunk.length) return false;
     if ((chunk[position + scanRecordFlagsByte]! & resultFlagHasValue) === 0) return false;
     const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
-    const contentTypeLength = chunk[position + scanRecordContentTypeLengthByte]!;
-    const valueLength = view.getUint32(position + scanRecordValueLengthByte, true);
     if (keyLength === 0) return false;
-    position += scanRecordBytes(keyLength, contentTypeLength, valueLength);
+    const shape = scanRecordShape(chunk, view, position, chunk.length);
+    if (shape === null || shape.tagsLength > tagRunBytesMax) return false;
+    position += shape.bytes;
   }
   return position === chunk.length;
 }

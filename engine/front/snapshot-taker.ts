@@ -11,7 +11,7 @@
 // the shard's hot path; the fuzzy copy costs the hot path nothing, and its price (replaying the
 // WAL written during the walk) is paid only at recovery. Measured figures: docs/PERFORMANCE.md.
 
-import { scanFlagAfterWholeHash, scanFlagHasAfter, scanFlagValues } from '../layout/batch-layout';
+import { scanFlagAfterWholeHash, scanFlagHasAfter, scanFlagTags, scanFlagValues } from '../layout/batch-layout';
 import type { PersistenceHost } from './persistence-host';
 import type { SnapshotClient } from './snapshot-client';
 import { encodeSnapshotChunk, readSliceEnd } from './snapshot-chunk';
@@ -58,7 +58,7 @@ export async function takeSnapshot(host: PersistenceHost, client: SnapshotClient
 
 /** One shard's records of one namespace, slice by slice. */
 async function copyPass(host: PersistenceHost, client: SnapshotClient, shard: number, namespaceId: number): Promise<void> {
-  const request: ScanSliceRequest = { namespaceId, prefix: new Uint8Array(0), limit: snapshotSliceRecordsMax, flags: scanFlagValues, afterHash: 0, afterKey: new Uint8Array(0) };
+  const request: ScanSliceRequest = { namespaceId, prefix: new Uint8Array(0), limit: snapshotSliceRecordsMax, flags: scanFlagValues | scanFlagTags, afterHash: 0, afterKey: new Uint8Array(0) };
   for (let slices = 0; slices < slicesPerPassMax; slices++) {
     const payload = await host.scanSlice(shard, request);
     if (payload === null) throw new Error(`snapshot: shard ${shard} died during the snapshot; nothing was written`);
@@ -67,7 +67,7 @@ async function copyPass(host: PersistenceHost, client: SnapshotClient, shard: nu
     if (end.done) return;
     request.afterHash = end.afterHash;
     request.afterKey = end.afterKey ?? new Uint8Array(0);
-    request.flags = scanFlagValues | scanFlagHasAfter | (end.afterKey === null ? scanFlagAfterWholeHash : 0);
+    request.flags = scanFlagValues | scanFlagTags | scanFlagHasAfter | (end.afterKey === null ? scanFlagAfterWholeHash : 0);
   }
   throw new Error(`snapshot: shard ${shard} namespace ${namespaceId} did not finish within ${slicesPerPassMax} slices`);
 }

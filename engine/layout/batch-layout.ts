@@ -8,17 +8,21 @@
 //
 // Key op (get, head, put, delete, touch):
 //   2 u8 putMode   3 u8 contentTypeLength
-//   8 u16 keyLength   10 u16 reserved
+//   8 u16 keyLength   10 u16 tagsLength (put: the joined surrogate keys, layout/surrogate-keys.ts)
 //   12 u32 ifGeneration   16 i32 ttlSec (-1 = the namespace default)   20 u32 valueLength   24 u32 hash
-//   28 key, content type, value; padded to 4
+//   28 key, content type, value, tags; padded to 4
 // Scan op (one slice of a scan page, see shard/shard-scan.ts):
 //   2 u8 flags (scanFlag*)   8 u16 prefixLength   10 u16 afterKeyLength   12 u32 limit   16 u32 afterHash
 //   20 prefix, after-key; padded to 4
 // Apply op (a change made elsewhere: the WAL at recovery, later a primary; applied with its own
 // generation, expiry and lastModified, journaled with the `replayed` flag so it is not logged twice):
-//   2 u8 kind (EntryKind)   3 u8 contentTypeLength   8 u16 keyLength   10 u16 reserved
+//   2 u8 kind (EntryKind)   3 u8 contentTypeLength   8 u16 keyLength   10 u16 tagsLength
 //   12 u32 generation   16 u32 expiry   20 u32 valueLength   24 u32 hash
-//   28 f64 lastModified (4-aligned only: read with DataView)   36 key, content type, value; padded to 4
+//   28 f64 lastModified (4-aligned only: read with DataView)   36 key, content type, value, tags; padded to 4
+// Tag-keys op (the keys of one namespace that carry a tag, for a purge; shard/tag-index.ts):
+//   2 u8 tagLength   8 u32 limit   12 tag; padded to 4
+//   answered with a payload: 0 u32 total (keys carrying the tag now) 4 u32 count, then `count` keys:
+//   u16 keyLength, key bytes; each padded to 4
 // Control op (sweep, test crash; no key):
 //   8 u32 argument (sweep: index slots to examine; test crash: testCrash* mode)   12 end
 //
@@ -48,6 +52,8 @@ export const enum Opcode {
   Apply = 8,
   /** Grows the shard's index ahead of a bulk load (recovery from a snapshot): argument = records. */
   ReserveIndex = 9,
+  /** The keys of a namespace that carry one surrogate key (purge by tag). */
+  TagKeys = 10,
   /** Test-only: makes the shard thread die (see shard/shard-executor.ts). */
   TestCrash = 100,
 }
@@ -70,6 +76,7 @@ export const opBytesByte = 4;
 export const keyOpPutModeByte = 2;
 export const keyOpContentTypeLengthByte = 3;
 export const keyOpKeyLengthByte = 8;
+export const keyOpTagsLengthByte = 10;
 export const keyOpIfGenerationByte = 12;
 export const keyOpTtlByte = 16;
 export const keyOpValueLengthByte = 20;
@@ -88,6 +95,7 @@ export const scanOpHeaderBytes = 20;
 export const applyOpKindByte = 2;
 export const applyOpContentTypeLengthByte = 3;
 export const applyOpKeyLengthByte = 8;
+export const applyOpTagsLengthByte = 10;
 export const applyOpGenerationByte = 12;
 export const applyOpExpiryByte = 16;
 export const applyOpValueLengthByte = 20;
@@ -96,8 +104,20 @@ export const applyOpLastModifiedByte = 28;
 export const applyOpHeaderBytes = 36;
 
 /** Bytes of an apply op with these runs. */
-export function applyOpBytes(keyLength: number, contentTypeLength: number, valueLength: number): number {
-  return applyOpHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+export function applyOpBytes(keyLength: number, contentTypeLength: number, valueLength: number, tagsLength = 0): number {
+  return applyOpHeaderBytes + pad4(keyLength + contentTypeLength + valueLength + tagsLength);
+}
+
+// ---- tag-keys ops ----
+export const tagKeysOpTagLengthByte = 2;
+export const tagKeysOpLimitByte = 8;
+export const tagKeysOpHeaderBytes = 12;
+export const tagKeysResultTotalByte = 0;
+export const tagKeysResultCountByte = 4;
+export const tagKeysResultHeaderBytes = 8;
+
+export function tagKeysOpBytes(tagLength: number): number {
+  return tagKeysOpHeaderBytes + pad4(tagLength);
 }
 
 // ---- control ops ----
@@ -105,8 +125,8 @@ export const controlOpArgumentByte = 8;
 export const controlOpBytes = 12;
 
 /** Bytes of a key op with these runs (header, runs, padding). */
-export function keyOpBytes(keyLength: number, contentTypeLength: number, valueLength: number): number {
-  return keyOpHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+export function keyOpBytes(keyLength: number, contentTypeLength: number, valueLength: number, tagsLength = 0): number {
+  return keyOpHeaderBytes + pad4(keyLength + contentTypeLength + valueLength + tagsLength);
 }
 
 export function scanOpBytes(prefixLength: number, afterKeyLength: number): number {
@@ -127,6 +147,8 @@ export const resultFlagCreated = 1;
 export const resultFlagHasValue = 2;
 
 export const scanFlagValues = 1;
+/** Carry each record's surrogate keys (snapshots ask for them). */
+export const scanFlagTags = 8;
 export const scanFlagHasAfter = 2;
 /** The after-key is +infinity: resume strictly after the after-hash. */
 export const scanFlagAfterWholeHash = 4;
@@ -145,9 +167,32 @@ export const scanRecordLastModifiedByte = 16;
 export const scanRecordValueLengthByte = 24;
 export const scanRecordHeaderBytes = 28;
 
-/** Bytes of one record in a scan payload (header, runs, padding). */
-export function scanRecordBytes(keyLength: number, contentTypeLength: number, valueLength: number): number {
-  return scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength);
+/**
+ * Bytes of one record in a scan payload (header, runs, padding); tagRunBytes is 0 or, for a record
+ * flagged scanRecordFlagHasTags, 2 + its tags length (a u16 length, then the run, after the value).
+ */
+export function scanRecordBytes(keyLength: number, contentTypeLength: number, valueLength: number, tagRunBytes = 0): number {
+  return scanRecordHeaderBytes + pad4(keyLength + contentTypeLength + valueLength + tagRunBytes);
+}
+
+/** Record flag: the record's tags follow its value (u16 length, then the joined tags). */
+export const scanRecordFlagHasTags = 4;
+
+/**
+ * The shape of the scan record at `position` of bytes (whose DataView is view): the start and
+ * length of its tags run (0 when none) and its total bytes; null when a length field runs past `end`.
+ */
+export function scanRecordShape(bytes: Uint8Array, view: DataView, position: number, end: number): { tagsStart: number; tagsLength: number; bytes: number } | null {
+  if (position + scanRecordHeaderBytes > end) return null;
+  const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
+  const contentTypeLength = bytes[position + scanRecordContentTypeLengthByte]!;
+  const flags = bytes[position + scanRecordFlagsByte]!;
+  const valueLength = (flags & resultFlagHasValue) !== 0 ? view.getUint32(position + scanRecordValueLengthByte, true) : 0;
+  const runsEnd = position + scanRecordHeaderBytes + keyLength + contentTypeLength + valueLength;
+  if ((flags & scanRecordFlagHasTags) === 0) return { tagsStart: runsEnd, tagsLength: 0, bytes: scanRecordBytes(keyLength, contentTypeLength, valueLength) };
+  if (runsEnd + 2 > end) return null;
+  const tagsLength = bytes[runsEnd]! | (bytes[runsEnd + 1]! << 8);
+  return { tagsStart: runsEnd + 2, tagsLength, bytes: scanRecordBytes(keyLength, contentTypeLength, valueLength, 2 + tagsLength) };
 }
 
 export const sweepResultSlotsExaminedByte = 0;

@@ -20,6 +20,9 @@ export class ByteRuns implements WordView {
   contentTypeLength = 0;
   valueStart = 0;
   valueLength = 0;
+  /** A put's joined surrogate keys (journal entries carry them; records do not). */
+  tagsStart = 0;
+  tagsLength = 0;
 
   /** Points at a new source; every run empty. Returns this, to chain the run setters. */
   from(source: Uint8Array, source32: Uint32Array): this {
@@ -31,6 +34,8 @@ export class ByteRuns implements WordView {
     this.contentTypeLength = 0;
     this.valueStart = 0;
     this.valueLength = 0;
+    this.tagsStart = 0;
+    this.tagsLength = 0;
     return this;
   }
 
@@ -43,6 +48,12 @@ export class ByteRuns implements WordView {
   contentType(start: number, length: number): this {
     this.contentTypeStart = start;
     this.contentTypeLength = length;
+    return this;
+  }
+
+  tags(start: number, length: number): this {
+    this.tagsStart = start;
+    this.tagsLength = length;
     return this;
   }
 

@@ -14,6 +14,7 @@ import {
   entryLastModifiedByte,
   entryNamespaceIdByte,
   entryValueLengthByte,
+  entryTagsLengthByte,
   journalControlBytes,
   journalWordHead,
   journalWordTail,
@@ -108,5 +109,11 @@ export class JournalEntryReader {
   }
   get valueStart(): number {
     return this.contentTypeStart + this.contentTypeLength;
+  }
+  get tagsLength(): number {
+    return this.u8[this.start + entryTagsLengthByte]! | (this.u8[this.start + entryTagsLengthByte + 1]! << 8);
+  }
+  get tagsStart(): number {
+    return this.valueStart + this.valueLength;
   }
 }

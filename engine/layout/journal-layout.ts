@@ -15,7 +15,8 @@
 // Entry (8-aligned):
 //   0 u32 entryBytes   4 u8 kind   5 u8 namespaceId   6 u16 keyLength
 //   8 u32 generation   12 u32 expiry   16 f64 lastModified   24 u32 valueLength
-//   28 u8 contentTypeLength   29 u8 flags (entryFlag*)   (2 bytes pad)   32 key, content type, value
+//   28 u8 contentTypeLength   29 u8 flags (entryFlag*)   30 u16 tagsLength   32 key, content type, value, tags
+// (tags: a put's joined surrogate keys, layout/surrogate-keys.ts)
 //
 // Flag `replayed`: the change was made elsewhere (the WAL at recovery, later a primary) and applied
 // here by an apply op; it already has its LSN, so the drain consumes it without logging it again.
@@ -36,6 +37,7 @@ export const entryLastModifiedByte = 16;
 export const entryValueLengthByte = 24;
 export const entryContentTypeLengthByte = 28;
 export const entryFlagsByte = 29;
+export const entryTagsLengthByte = 30;
 export const entryFlagReplayed = 1;
 export const entryHeaderBytes = 32;
 
@@ -48,8 +50,8 @@ export const enum EntryKind {
   Pad = 255,
 }
 
-export function entryBytesFor(keyLength: number, contentTypeLength: number, valueLength: number): number {
-  return (entryHeaderBytes + keyLength + contentTypeLength + valueLength + 7) & ~7;
+export function entryBytesFor(keyLength: number, contentTypeLength: number, valueLength: number, tagsLength = 0): number {
+  return (entryHeaderBytes + keyLength + contentTypeLength + valueLength + tagsLength + 7) & ~7;
 }
 
 export function allocateJournal(capacityBytes: number): SharedArrayBuffer {

@@ -23,7 +23,12 @@ import { assert } from './assert';
 import { historyIdBytes, readU53, writeU53 } from './wal-segment-header';
 
 export const snapshotMagic = 0x504e5354; // 'TSNP' little endian
-export const snapshotFormatVersion = 1;
+/**
+ * 2: a chunk's records may carry their surrogate keys (scanRecordFlagHasTags, batch-layout.ts).
+ * Format-1 files are still read (no record has the flag); a format-1 binary refuses format 2.
+ */
+export const snapshotFormatVersion = 2;
+const snapshotFormatVersionOldest = 1;
 export const snapshotHeaderFixedBytes = 48;
 const headerCrcByte = 44;
 export const chunkFrameBytes = 16;
@@ -90,7 +95,8 @@ export function encodeSnapshotHeader(meta: SnapshotMeta): Uint8Array {
 export function snapshotHeaderLength(first16: Uint8Array): number {
   if (first16.length < 16) return -1;
   const view = new DataView(first16.buffer, first16.byteOffset, 16);
-  if (view.getUint32(0, true) !== snapshotMagic || view.getUint32(4, true) !== snapshotFormatVersion) return -1;
+  const version = view.getUint32(4, true);
+  if (view.getUint32(0, true) !== snapshotMagic || version < snapshotFormatVersionOldest || version > snapshotFormatVersion) return -1;
   const total = view.getUint32(8, true);
   if (total < snapshotHeaderFixedBytes || total % 8 !== 0 || total > snapshotHeaderFixedBytes + 256 * snapshotNamespacesMax + 8) return -1;
   return total;

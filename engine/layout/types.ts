@@ -45,6 +45,8 @@ export type Op =
       ifGeneration?: number;
       ttl?: number;
       contentType?: string;
+      /** Surrogate keys (layout/surrogate-keys.ts); they replace the record's tags. Absent = none. */
+      tags?: readonly string[];
     }
   | { op: 'delete'; ns: string; key: Key; ifGeneration?: number }
   | { op: 'touch'; ns: string; key: Key; ttl?: number };
@@ -81,7 +83,18 @@ export interface UnsubscribeOp {
   subId: number;
 }
 
-export type WireOp = Op | ScanOp | SubscribeOp | UnsubscribeOp;
+/**
+ * Deletes every record under a non-empty prefix, or every record carrying any of the tags (give
+ * one of the two), each deletion an ordinary change; answers how many it deleted.
+ */
+export interface PurgeOp {
+  op: 'purge';
+  ns: string;
+  prefix?: Key;
+  tags?: readonly string[];
+}
+
+export type WireOp = Op | ScanOp | SubscribeOp | UnsubscribeOp | PurgeOp;
 export type WireOpName = WireOp['op'];
 
 /**
@@ -125,6 +138,11 @@ export interface ScanOptions {
 export interface ScannedRecord extends RecordMeta {
   key: Uint8Array;
   value: Uint8Array | null;
+  /**
+   * The value's length in bytes, with or without `values`: set by the engine's scan (HTTP listings
+   * show it); the WebSocket scan response does not carry it.
+   */
+  size?: number;
 }
 
 export interface ScanPage {
@@ -144,6 +162,8 @@ export interface Change extends RecordMeta {
   key: Uint8Array;
   /** The new value for `put`; null otherwise. */
   value: Uint8Array | null;
+  /** A put's surrogate keys joined by spaces (ASCII bytes, layout/surrogate-keys.ts); absent or null = none. */
+  readonly tags?: Uint8Array | null;
 }
 
 /** What `changes.readFrom` answers when the asked-for LSN has left the retained window. */

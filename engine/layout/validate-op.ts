@@ -4,6 +4,7 @@
 // own limits. Both return a status and never throw, for ops built by any JavaScript caller.
 // They run once per op on the hot path: early returns, no allocation.
 
+import { checkPurgeTags, checkTags } from './surrogate-keys';
 import {
   contentTypeBytesMax,
   keyBytesMaxHard,
@@ -49,6 +50,7 @@ function validate(op: WireOp, keyBytesMax: number, valueBytesMax: number): Statu
       if (keyStatus !== Status.Ok) return keyStatus;
       if (byteLengthOf(op.value) > valueBytesMax) return Status.ValueTooLarge;
       if (!isTtl(op.ttl) || !isGeneration(op.ifGeneration) || !isPutMode(op.mode)) return Status.InvalidArgument;
+      if (op.tags !== undefined && checkTags(op.tags) !== Status.Ok) return Status.InvalidArgument;
       return op.contentType === undefined ? Status.Ok : checkContentType(op.contentType);
     }
     case 'delete': {
@@ -76,6 +78,11 @@ function validate(op: WireOp, keyBytesMax: number, valueBytesMax: number): Statu
     }
     case 'unsubscribe':
       return checkSubId(op.subId);
+    case 'purge': {
+      if ((op.prefix === undefined) === (op.tags === undefined)) return Status.InvalidArgument;
+      if (op.prefix !== undefined) return byteLengthOf(op.prefix) === 0 ? Status.InvalidArgument : isPrefix(op.prefix, keyBytesMax) ? Status.Ok : Status.KeyTooLarge;
+      return checkPurgeTags(op.tags);
+    }
   }
 }
 

@@ -11,8 +11,9 @@
 //   +0  u8 kind (ChangeKindCode)   +1 u8 namespaceNameBytes   +2 u8 contentTypeBytes   +3 u8 flags
 //   +4  u32 generation             +8 u32 expiry (epoch seconds, 0 = never)
 //   +12 u32 keyBytes               +16 f64 lastModified (epoch ms)
-//   +24 u32 valueBytes             +28 u32 reserved (0)
-//   +32 namespace name, content type, key, value (put only)
+//   +24 u32 valueBytes             +28 u32 tagsBytes (a put's joined surrogate keys; 0 = none)
+//   +32 namespace name, content type, key, value (put only), tags (put only)
+// (tagsBytes was a reserved 0 in segment format 1, so format-1 records read as records without tags.)
 //
 // The namespace travels by NAME: namespace ids are positions in a config and may change across
 // restarts. The CRC covers the length word too, so a flipped length bit is caught before the bytes it
@@ -28,6 +29,7 @@ import type { Change, ChangeKind } from './types';
 import { crc32 } from './crc';
 import type { GrowableBytes } from './growable-bytes';
 import { assert } from './assert';
+import { tagRunBytesMax } from './surrogate-keys';
 
 export const recordWordPayloadBytes = 0;
 export const recordWordCrc = 4;
@@ -44,6 +46,7 @@ export const payloadExpiryByte = 8;
 export const payloadKeyBytesByte = 12;
 export const payloadLastModifiedByte = 16;
 export const payloadValueBytesByte = 24;
+export const payloadTagsBytesByte = 28;
 export const payloadFixedBytes = 32;
 
 /** Bounds of the variable fields (engine/limits.ts holds the engine's own, which are tighter or equal). */
@@ -52,7 +55,7 @@ export const walContentTypeBytesMax = 255;
 export const walKeyBytesMax = 16 * 1024;
 export const walValueBytesMax = 64 * 1024 * 1024;
 export const walPayloadBytesMax =
-  payloadFixedBytes + walNamespaceBytesMax + walContentTypeBytesMax + walKeyBytesMax + walValueBytesMax;
+  payloadFixedBytes + walNamespaceBytesMax + walContentTypeBytesMax + walKeyBytesMax + walValueBytesMax + tagRunBytesMax;
 export const walRecordBytesMax = recordBytesFor(walPayloadBytesMax);
 
 /** Flag: a put carries a value (a put of an empty value has valueBytes 0 and this flag set). */
@@ -92,13 +95,15 @@ const utf8 = new TextEncoder();
  */
 export function encodeWalRecord(target: GrowableBytes, change: Change): number {
   const { key, value, ns, contentType } = change;
+  const tags = change.tags ?? null;
+  const tagsBytes = tags === null ? 0 : tags.length;
   assert(Number.isSafeInteger(change.lsn) && change.lsn > 0, 'a WAL record needs a positive safe LSN');
   assert(change.generation >>> 0 === change.generation && change.expiry >>> 0 === change.expiry, 'generation and expiry are u32');
   // Names and content types are ASCII by validation; UTF-8 length is bounded by 3x the string length.
   const stringRoom = (ns.length + contentType.length) * 3;
   const valueBytes = value === null ? 0 : value.length;
-  if (key.length > walKeyBytesMax || valueBytes > walValueBytesMax) throw new RangeError('WAL record: key or value too long');
-  target.reserve(recordBytesFor(payloadFixedBytes + stringRoom + key.length + valueBytes));
+  if (key.length > walKeyBytesMax || valueBytes > walValueBytesMax || tagsBytes > tagRunBytesMax) throw new RangeError('WAL record: key, value or tags too long');
+  target.reserve(recordBytesFor(payloadFixedBytes + stringRoom + key.length + valueBytes + tagsBytes));
   const bytes = target.u8;
   const view = target.view;
   const start = target.length;
@@ -114,6 +119,8 @@ export function encodeWalRecord(target: GrowableBytes, change: Change): number {
   cursor += key.length;
   if (value !== null) bytes.set(value, cursor);
   cursor += valueBytes;
+  if (tags !== null) bytes.set(tags, cursor);
+  cursor += tagsBytes;
   const payloadBytes = cursor - payload;
   bytes[payload + payloadKindByte] = kindCodes[change.kind];
   bytes[payload + payloadNamespaceBytesByte] = nsWritten;
@@ -124,7 +131,7 @@ export function encodeWalRecord(target: GrowableBytes, change: Change): number {
   view.setUint32(payload + payloadKeyBytesByte, key.length, true);
   view.setFloat64(payload + payloadLastModifiedByte, change.lastModified, true);
   view.setUint32(payload + payloadValueBytesByte, valueBytes, true);
-  view.setUint32(payload + payloadValueBytesByte + 4, 0, true);
+  view.setUint32(payload + payloadTagsBytesByte, tagsBytes, true);
   const end = start + recordBytesFor(payloadBytes);
   bytes.fill(0, cursor, end);
   view.setUint32(start + recordWordPayloadBytes, payloadBytes, true);
@@ -229,8 +236,9 @@ export class WalRecordView {
   #fieldsConsistent(): boolean {
     const kind = this.kindCode;
     if (kind < ChangeKindCode.Put || kind > ChangeKindCode.Evicted) return false;
-    const variable = this.namespaceBytes + this.contentTypeBytes + this.keyBytes + this.valueBytes;
+    const variable = this.namespaceBytes + this.contentTypeBytes + this.keyBytes + this.valueBytes + this.tagsBytes;
     if (payloadFixedBytes + variable !== this.payloadBytes) return false;
+    if (this.tagsBytes > tagRunBytesMax || (this.tagsBytes !== 0 && kind !== ChangeKindCode.Put)) return false;
     return this.namespaceBytes > 0 && (this.hasValue || this.valueBytes === 0) && this.lsn > 0;
   }
 
@@ -274,6 +282,13 @@ export class WalRecordView {
   get valueBytes(): number {
     return this.#u32(payloadValueBytesByte);
   }
+  get tagsBytes(): number {
+    return this.#u32(payloadTagsBytesByte);
+  }
+  /** Byte index in `bytes` of the tags run (after the value). */
+  get tagsStart(): number {
+    return this.valueStart + this.valueBytes;
+  }
   /** Byte index in `bytes` of the namespace name; content type, key and value follow in that order. */
   get namespaceStart(): number {
     return this.start + recordHeaderBytes + payloadFixedBytes;
@@ -311,7 +326,7 @@ export class WalRecordView {
   toChange(copy = true): Change {
     const key = this.key();
     const value = this.value();
-    return {
+    const change: Change = {
       lsn: this.lsn,
       kind: this.kind,
       ns: this.namespace,
@@ -322,6 +337,10 @@ export class WalRecordView {
       contentType: this.contentType,
       value: value === null || !copy ? value : value.slice(),
     };
+    // Only a record with tags gets the field, so a change without them looks as it always did.
+    if (this.tagsBytes === 0) return change;
+    const tagsEnd = this.tagsStart + this.tagsBytes;
+    return { ...change, tags: copy ? this.bytes.slice(this.tagsStart, tagsEnd) : this.bytes.subarray(this.tagsStart, tagsEnd) };
   }
 }
 

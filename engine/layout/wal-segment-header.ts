@@ -12,7 +12,13 @@ import { crc32 } from './crc';
 import { assert } from './assert';
 
 export const segmentMagic = 0x4c415754; // 'TWAL' little endian
-export const segmentFormatVersion = 1;
+/**
+ * 2: a record's reserved word holds its tags length (wal-record.ts). Format-1 segments are still
+ * read (their records have 0 there: no tags); a format-1 binary refuses format-2 segments instead of
+ * misreading a record with tags.
+ */
+export const segmentFormatVersion = 2;
+const segmentFormatVersionOldest = 1;
 export const segmentHeaderBytes = 64;
 export const historyIdBytes = 16;
 
@@ -71,7 +77,8 @@ export function decodeSegmentHeader(source: Uint8Array): SegmentHeader | HeaderC
   if (isAllZero(source.subarray(0, segmentHeaderBytes))) return HeaderCheck.Blank;
   if (view.getUint32(headerCrcByte, true) !== crc32(source, 0, headerCrcByte)) return HeaderCheck.Corrupt;
   if (view.getUint32(headerMagicByte, true) !== segmentMagic) return HeaderCheck.Corrupt;
-  if (view.getUint32(headerVersionByte, true) !== segmentFormatVersion) return HeaderCheck.Corrupt;
+  const version = view.getUint32(headerVersionByte, true);
+  if (version < segmentFormatVersionOldest || version > segmentFormatVersion) return HeaderCheck.Corrupt;
   return {
     historyId: source.slice(headerHistoryIdByte, headerHistoryIdByte + historyIdBytes),
     firstLsn: readU53(view, headerFirstLsnByte),

@@ -8,6 +8,7 @@ import {
   applyOpHashByte,
   applyOpHeaderBytes,
   applyOpKeyLengthByte,
+  applyOpTagsLengthByte,
   applyOpKindByte,
   applyOpLastModifiedByte,
   applyOpValueLengthByte,
@@ -23,6 +24,8 @@ export class ApplyOp {
   keyLength = 0;
   contentTypeLength = 0;
   valueLength = 0;
+  /** Put: the joined surrogate keys follow the value (0 = none). */
+  tagsLength = 0;
   generation = 0;
   expiry = 0;
   lastModified = 0;
@@ -35,10 +38,15 @@ export class ApplyOp {
     this.keyLength = view.getUint16(position + applyOpKeyLengthByte, true);
     this.contentTypeLength = bytes[position + applyOpContentTypeLengthByte]!;
     this.valueLength = view.getUint32(position + applyOpValueLengthByte, true);
+    this.tagsLength = view.getUint16(position + applyOpTagsLengthByte, true);
     this.generation = view.getUint32(position + applyOpGenerationByte, true);
     this.expiry = view.getUint32(position + applyOpExpiryByte, true);
     this.lastModified = view.getFloat64(position + applyOpLastModifiedByte, true);
     this.hash = view.getUint32(position + applyOpHashByte, true);
     return this;
+  }
+
+  get tagsStart(): number {
+    return this.keyStart + this.keyLength + this.contentTypeLength + this.valueLength;
   }
 }

@@ -19,6 +19,7 @@ import {
   entryLastModifiedByte,
   entryNamespaceIdByte,
   entryValueLengthByte,
+  entryTagsLengthByte,
   journalControlBytes,
   journalWordHead,
   journalWordTail,
@@ -63,8 +64,8 @@ export class JournalWriter {
    * An entry of at most half the capacity always fits an empty ring, which is why the engine sizes
    * each ring at four times the largest possible record.
    */
-  hasRoomFor(keyLength: number, contentTypeLength: number, valueLength: number): boolean {
-    const bytes = entryBytesFor(keyLength, contentTypeLength, valueLength);
+  hasRoomFor(keyLength: number, contentTypeLength: number, valueLength: number, tagsLength = 0): boolean {
+    const bytes = entryBytesFor(keyLength, contentTypeLength, valueLength, tagsLength);
     const head = this.head;
     const used = (head - (Atomics.load(this.#control, journalWordTail) >>> 0)) >>> 0;
     const untilEnd = this.#capacity - (head & this.#mask);
@@ -79,7 +80,8 @@ export class JournalWriter {
     const keyLength = runs.keyLength;
     const contentTypeLength = runs.contentTypeLength;
     const valueLength = runs.valueLength;
-    const bytes = entryBytesFor(keyLength, contentTypeLength, valueLength);
+    const tagsLength = runs.tagsLength;
+    const bytes = entryBytesFor(keyLength, contentTypeLength, valueLength, tagsLength);
     let head = this.head;
     const tail = Atomics.load(this.#control, journalWordTail) >>> 0;
     let position = head & this.#mask;
@@ -106,6 +108,8 @@ export class JournalWriter {
     u32[wordAt(position + entryValueLengthByte)] = valueLength;
     u8[position + entryContentTypeLengthByte] = contentTypeLength;
     u8[position + entryFlagsByte] = flags;
+    u8[position + entryTagsLengthByte] = tagsLength & 0xff;
+    u8[position + entryTagsLengthByte + 1] = tagsLength >>> 8;
     // Pair checks: the u8 namespace id and u16 key length read back what was meant.
     assertStored(u8[position + entryNamespaceIdByte]!, fields.namespaceId, 'journal namespace id');
     assertStored(u8[position + entryKeyLengthByte]! | (u8[position + entryKeyLengthByte + 1]! << 8), keyLength, 'journal key length');
@@ -116,6 +120,8 @@ export class JournalWriter {
     copyBytes(runs.u8, runs.contentTypeStart, u8, target, contentTypeLength);
     target += contentTypeLength;
     copyWords(runs, runs.valueStart, this.#ring, target, valueLength);
+    target += valueLength;
+    copyBytes(runs.u8, runs.tagsStart, u8, target, tagsLength);
     head = (head + bytes) >>> 0;
     Atomics.store(this.#control, journalWordHead, head | 0);
     return head;

@@ -7,6 +7,7 @@ import {
   keyOpHeaderBytes,
   keyOpIfGenerationByte,
   keyOpKeyLengthByte,
+  keyOpTagsLengthByte,
   keyOpPutModeByte,
   keyOpTtlByte,
   keyOpValueLengthByte,
@@ -25,6 +26,8 @@ export class KeyOp {
   keyLength = 0;
   contentTypeLength = 0;
   valueLength = 0;
+  /** Put: the joined surrogate keys follow the value (0 = none). */
+  tagsLength = 0;
   ifGeneration = 0;
   ttlSec = -1;
   hash = 0;
@@ -42,7 +45,12 @@ export class KeyOp {
     if (this.opcode >= Opcode.Put) {
       this.ifGeneration = view.getUint32(position + keyOpIfGenerationByte, true);
       this.ttlSec = view.getInt32(position + keyOpTtlByte, true);
+      this.tagsLength = view.getUint16(position + keyOpTagsLengthByte, true);
     }
     return this;
+  }
+
+  get tagsStart(): number {
+    return this.keyStart + this.keyLength + this.contentTypeLength + this.valueLength;
   }
 }

@@ -14,6 +14,7 @@ import {
   resultStatusByte,
   resultValueLengthByte,
   scanRecordBytes,
+  scanRecordFlagHasTags,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
   scanRecordFlagsByte,
@@ -91,6 +92,16 @@ export class ResultWriter {
     view.setUint32(start + resultHeaderBytes + sweepResultRecordsRemovedByte, recordsRemoved, true);
   }
 
+  /** A result whose value is a payload of the op's own (tag keys): status Ok, flag hasValue. */
+  writePayload(payload: Uint8Array): void {
+    const start = this.#header(Status.Ok, resultFlagHasValue, 0, payload.length);
+    const view = this.out.view;
+    view.setUint32(start + resultGenerationByte, 0, true);
+    view.setUint32(start + resultExpiryByte, 0, true);
+    view.setFloat64(start + resultLastModifiedByte, 0, true);
+    copyBytes(payload, 0, this.out.u8, start + resultHeaderBytes, payload.length);
+  }
+
   /**
    * Starts a scan result. A scan result is an ordinary result whose value is the scan payload
    * (header + records), so a reader can step over it like any other. Returns its start.
@@ -104,25 +115,35 @@ export class ResultWriter {
   }
 
   /** One scanned record (the one in index slot `slot`), with its value when `withValue`. */
-  writeScanRecord(table: TableReader, slot: number, record: number, withValue: boolean): void {
+  writeScanRecord(table: TableReader, slot: number, record: number, withValue: boolean, tags: Uint8Array | null = null): void {
     const out = this.out;
     const keyLength = table.recordKeyLength(record);
     const contentTypeLength = table.recordContentTypeLength(record);
-    const valueLength = withValue ? table.recordValueLength(record) : 0;
-    out.reserve(scanRecordBytes(keyLength, contentTypeLength, valueLength));
+    // The value-length field is the value's size either way (listings show it); the value's bytes
+    // follow only withValue.
+    const valueLength = table.recordValueLength(record);
+    const carriedLength = withValue ? valueLength : 0;
+    const tagRunBytes = tags === null ? 0 : 2 + tags.length;
+    out.reserve(scanRecordBytes(keyLength, contentTypeLength, carriedLength, tagRunBytes));
     const start = out.length;
     const view = out.view;
     view.setUint32(start + scanRecordHashByte, table.slotHash(slot), true);
     view.setUint16(start + scanRecordKeyLengthByte, keyLength, true);
     out.u8[start + scanRecordContentTypeLengthByte] = contentTypeLength;
-    out.u8[start + scanRecordFlagsByte] = withValue ? resultFlagHasValue : 0;
+    out.u8[start + scanRecordFlagsByte] = (withValue ? resultFlagHasValue : 0) | (tags === null ? 0 : scanRecordFlagHasTags);
     view.setUint32(start + scanRecordGenerationByte, table.recordGeneration(record), true);
     view.setUint32(start + scanRecordExpiryByte, table.recordExpiry(record), true);
     view.setFloat64(start + scanRecordLastModifiedByte, table.recordLastModified(record), true);
     view.setUint32(start + scanRecordValueLengthByte, valueLength, true);
     // Key, content type and value sit back to back in the record, as in the scan record.
-    copyBytes(table.u8, table.recordKeyStart(record), out.u8, start + scanRecordHeaderBytes, keyLength + contentTypeLength + valueLength);
-    out.length = start + scanRecordBytes(keyLength, contentTypeLength, valueLength);
+    copyBytes(table.u8, table.recordKeyStart(record), out.u8, start + scanRecordHeaderBytes, keyLength + contentTypeLength + carriedLength);
+    if (tags !== null) {
+      const tagsAt = start + scanRecordHeaderBytes + keyLength + contentTypeLength + carriedLength;
+      out.u8[tagsAt] = tags.length & 0xff;
+      out.u8[tagsAt + 1] = tags.length >>> 8;
+      out.u8.set(tags, tagsAt + 2);
+    }
+    out.length = start + scanRecordBytes(keyLength, contentTypeLength, carriedLength, tagRunBytes);
   }
 
   finishScan(start: number, flags: number, count: number, reachedHash: number): void {

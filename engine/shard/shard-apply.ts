@@ -56,7 +56,7 @@ function applyPut(state: ShardState, op: ApplyOp, bytes: Uint8Array, words: Uint
   const recordBytes = recordBytesOf(op.keyLength, op.contentTypeLength, op.valueLength);
   const growthBytes = classSizes[classOf(recordBytes)]! - (existing === 0 ? 0 : table.recordSlotBytes(existing));
   if (table.namespaceBytes(op.namespaceId) + growthBytes > namespace.budgetBytes) return results.writeStatus(Status.OutOfMemory);
-  if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength)) return results.writeStatus(Status.Busy);
+  if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength, op.tagsLength)) return results.writeStatus(Status.Busy);
   const offset = table.allocate(recordBytes);
   if (offset === 0) return results.writeStatus(Status.OutOfMemory);
   const fields = state.fields;
@@ -65,7 +65,8 @@ function applyPut(state: ShardState, op: ApplyOp, bytes: Uint8Array, words: Uint
   fields.generation = op.generation;
   fields.expiry = op.expiry;
   fields.lastModified = op.lastModified;
-  state.runs.from(bytes, words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
+  state.runs.from(bytes, words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength).tags(op.tagsStart, op.tagsLength);
   state.installRecord(offset, slot, existing, op.hash, entryFlagReplayed);
+  state.tags.afterPut(bytes, op);
   results.writeStatus(Status.Ok);
 }

@@ -27,6 +27,7 @@ import { applyChange } from './shard-apply';
 import { evictFor, type EvictionRequest } from './shard-eviction';
 import { recoverShard } from './shard-recovery';
 import { scanSlice } from './shard-scan';
+import { tagKeys } from './shard-tag-keys';
 import { KeyOp } from './key-op';
 import { ShardState } from './shard-state';
 import { sweepShard } from './shard-sweep';
@@ -91,6 +92,8 @@ export class ShardExecutor {
         return applyChange(this.#state, this.#applyOp.read(bytes, this.#view, position), bytes, this.#words);
       case Opcode.Scan:
         return scanSlice(this.#state, bytes, this.#view, position);
+      case Opcode.TagKeys:
+        return tagKeys(this.#state, bytes, this.#view, position);
       case Opcode.Sweep:
         return sweepShard(this.#state, this.#view.getUint32(position + controlOpArgumentByte, true));
       case Opcode.ReserveIndex:
@@ -150,7 +153,7 @@ export class ShardExecutor {
     if (table.namespaceBytes(op.namespaceId) + growthBytes > namespace.budgetBytes && !this.#evict(op, growthBytes, slot)) {
       return results.writeStatus(Status.OutOfMemory);
     }
-    if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength)) return results.writeStatus(Status.Busy);
+    if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength, op.tagsLength)) return results.writeStatus(Status.Busy);
     const offset = table.allocate(recordBytes);
     if (offset === 0) return results.writeStatus(Status.OutOfMemory);
     // allocate may have grown the buffer: the slot and record offsets stay valid (nothing moves).
@@ -160,8 +163,9 @@ export class ShardExecutor {
     fields.generation = existing === 0 ? 1 : (table.recordGeneration(existing) % 0xffffffff) + 1;
     fields.expiry = state.expiryFor(op.ttlSec, namespace);
     fields.lastModified = state.nowMs;
-    state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength);
+    state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength).tags(op.tagsStart, op.tagsLength);
     state.installRecord(offset, slot, existing, op.hash, 0);
+    state.tags.afterPut(this.#bytes, op);
     results.writeRecord(Status.Ok, existing === 0 ? resultFlagCreated : 0, table, offset, false);
   }
 

@@ -8,6 +8,7 @@
 import {
   scanFlagAfterWholeHash,
   scanFlagHasAfter,
+  scanFlagTags,
   scanFlagValues,
   scanOpAfterHashByte,
   scanOpAfterKeyLengthByte,
@@ -71,6 +72,7 @@ export function scanSlice(state: ShardState, bytes: Uint8Array, view: DataView, 
   const candidates = collectCandidates(state, scan, firstSlot, lastSlot, reachedHash);
   candidates.sort((a, b) => compareSlots(table, a, b));
   const withValues = (scan.flags & scanFlagValues) !== 0;
+  const withTags = (scan.flags & scanFlagTags) !== 0;
   const results = state.results;
   const start = results.beginScan();
   let count = 0;
@@ -79,7 +81,9 @@ export function scanSlice(state: ShardState, bytes: Uint8Array, view: DataView, 
     const record = table.slotRecord(candidate);
     const recordBytes = table.recordKeyLength(record) + (withValues ? table.recordValueLength(record) : 0);
     if (count === scan.limit || (count > 0 && sliceBytes + recordBytes > scanSliceBytesMax)) break;
-    results.writeScanRecord(table, candidate, record, withValues);
+    // Tags only for snapshots: a lookup (and a run built) per tagged record.
+    const tags = withTags ? state.tags.tagRunOf(scan.namespaceId, table.u8, table.recordKeyStart(record), table.recordKeyLength(record)) : null;
+    results.writeScanRecord(table, candidate, record, withValues, tags);
     sliceBytes += recordBytes;
     count++;
   }

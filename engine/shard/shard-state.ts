@@ -18,9 +18,12 @@ import type { ShardNamespaceOptions, ShardOptions } from '../layout/shard-option
 import { JournalWriter, type JournalFields } from './journal-writer';
 import { ResultWriter } from './result-writer';
 import { ShardTable, type RecordFields } from './shard-table';
+import { TagIndex } from './tag-index';
 
 export class ShardState {
   readonly table: ShardTable;
+  /** Surrogate keys of this shard's records (tag-index.ts). */
+  readonly tags: TagIndex;
   readonly journal: JournalWriter;
   readonly entries: JournalEntryReader;
   readonly results = new ResultWriter();
@@ -37,6 +40,7 @@ export class ShardState {
 
   constructor(options: ShardOptions) {
     this.table = new ShardTable(options.tableBuffer);
+    this.tags = new TagIndex(this.table);
     this.journal = new JournalWriter(options.journalBuffer);
     this.entries = new JournalEntryReader(options.journalBuffer);
     this.#clock = new Float64Array(options.controlBuffer);
@@ -129,8 +133,11 @@ export class ShardState {
 
   /** Commits a removal (delete, expired, evicted) and applies it. The caller checked journal room. */
   removeCommitted(slot: number, record: number, kind: EntryKind, flags = 0): void {
+    const table = this.table;
     this.commit(this.fieldsOf(kind, record), this.keyRunsOf(record), flags);
-    this.table.unlink(slot, record);
+    // Before the unlink frees the slot: the key bytes are still the record's.
+    this.tags.afterRemove(table.recordNamespaceId(record), table.u8, table.recordKeyStart(record), table.recordKeyLength(record));
+    table.unlink(slot, record);
     this.markApplied();
   }
 }

@@ -45,7 +45,8 @@ export enum OpKind {
   Touch = 4,
   Scan = 5,
   Subscribe = 6,
-  Unsubscribe = 7
+  Unsubscribe = 7,
+  Purge = 8
 }
 
 export enum PutMode {
@@ -104,13 +105,15 @@ export function unionListToServerMessage(
 /**
  * One operation. Which fields matter depends on `kind`:
  *   get, head:    ns, key
- *   put:          ns, key, value, mode, if_generation, ttl, content_type
+ *   put:          ns, key, value, mode, if_generation, ttl, content_type, tags
  *   delete:       ns, key, if_generation
  *   touch:        ns, key, ttl
  *   scan:         ns, prefix, limit, cursor, values
  *   subscribe:    sub_id, ns, then key (one key) or prefix (a key prefix) or neither (the whole
  *                 namespace); from_lsn, values
  *   unsubscribe:  sub_id
+ *   purge:        ns, then prefix (non-empty: every record under it) or tags (every record
+ *                 carrying any of them)
  */
 export class Op {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -257,8 +260,19 @@ fromLsn():bigint|null {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : null;
 }
 
+/**
+ * Surrogate keys, joined by single spaces (the Surrogate-Key header's form). Put: the record's
+ * tags (they replace its old ones); purge: the tags whose records are deleted.
+ */
+tags():string|null
+tags(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+tags(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startOp(builder:flatbuffers.Builder) {
-  builder.startObject(14);
+  builder.startObject(15);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:OpKind) {
@@ -353,12 +367,16 @@ static addFromLsn(builder:flatbuffers.Builder, fromLsn:bigint) {
   builder.addFieldInt64(13, fromLsn, BigInt(0));
 }
 
+static addTags(builder:flatbuffers.Builder, tagsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(14, tagsOffset, 0);
+}
+
 static endOp(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createOp(builder:flatbuffers.Builder, kind:OpKind, nsOffset:flatbuffers.Offset, keyOffset:flatbuffers.Offset, valueOffset:flatbuffers.Offset, mode:PutMode, ifGeneration:number, ttl:bigint, contentTypeOffset:flatbuffers.Offset, prefixOffset:flatbuffers.Offset, limit:number, cursorOffset:flatbuffers.Offset, values:boolean, subId:number, fromLsn:bigint|null):flatbuffers.Offset {
+static createOp(builder:flatbuffers.Builder, kind:OpKind, nsOffset:flatbuffers.Offset, keyOffset:flatbuffers.Offset, valueOffset:flatbuffers.Offset, mode:PutMode, ifGeneration:number, ttl:bigint, contentTypeOffset:flatbuffers.Offset, prefixOffset:flatbuffers.Offset, limit:number, cursorOffset:flatbuffers.Offset, values:boolean, subId:number, fromLsn:bigint|null, tagsOffset:flatbuffers.Offset):flatbuffers.Offset {
   Op.startOp(builder);
   Op.addKind(builder, kind);
   Op.addNs(builder, nsOffset);
@@ -375,6 +393,7 @@ static createOp(builder:flatbuffers.Builder, kind:OpKind, nsOffset:flatbuffers.O
   Op.addSubId(builder, subId);
   if (fromLsn !== null)
     Op.addFromLsn(builder, fromLsn);
+  Op.addTags(builder, tagsOffset);
   return Op.endOp(builder);
 }
 }
@@ -728,8 +747,16 @@ message(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * Purge: how many records it deleted.
+ */
+deleted():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startResult(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(11);
 }
 
 static addStatus(builder:flatbuffers.Builder, status:Status) {
@@ -796,12 +823,16 @@ static addMessage(builder:flatbuffers.Builder, messageOffset:flatbuffers.Offset)
   builder.addFieldOffset(9, messageOffset, 0);
 }
 
+static addDeleted(builder:flatbuffers.Builder, deleted:number) {
+  builder.addFieldInt32(10, deleted, 0);
+}
+
 static endResult(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createResult(builder:flatbuffers.Builder, status:Status, generation:number, expiry:number, lastModified:number, contentTypeOffset:flatbuffers.Offset, valueOffset:flatbuffers.Offset, created:boolean, recordsOffset:flatbuffers.Offset, cursorOffset:flatbuffers.Offset, messageOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createResult(builder:flatbuffers.Builder, status:Status, generation:number, expiry:number, lastModified:number, contentTypeOffset:flatbuffers.Offset, valueOffset:flatbuffers.Offset, created:boolean, recordsOffset:flatbuffers.Offset, cursorOffset:flatbuffers.Offset, messageOffset:flatbuffers.Offset, deleted:number):flatbuffers.Offset {
   Result.startResult(builder);
   Result.addStatus(builder, status);
   Result.addGeneration(builder, generation);
@@ -813,6 +844,7 @@ static createResult(builder:flatbuffers.Builder, status:Status, generation:numbe
   Result.addRecords(builder, recordsOffset);
   Result.addCursor(builder, cursorOffset);
   Result.addMessage(builder, messageOffset);
+  Result.addDeleted(builder, deleted);
   return Result.endResult(builder);
 }
 }

@@ -41,7 +41,7 @@ test('wrong types are TypeErrors naming the op, the argument and the rule; nothi
   await typeError(() => calls.put!('content', 'k', 7), /^put: value must be .*, got number 7$/);
   await typeError(() => calls.get!(undefined, 'k'), /^get: ns must be a string \(a namespace name\), got undefined$/);
   await typeError(() => calls.put!('content', 'k', 'v', { ttl: '10' }), /^put: options.ttl must be a number, got a string "10"$/);
-  await typeError(() => calls.put!('content', 'k', 'v', { ttlSec: 10 }), /^put: unknown option 'ttlSec' \(known: ttl, ifGeneration, mode, contentType\)$/);
+  await typeError(() => calls.put!('content', 'k', 'v', { ttlSec: 10 }), /^put: unknown option 'ttlSec' \(known: ttl, ifGeneration, mode, contentType, tags\)$/);
   await typeError(() => calls.delete!('content', 'k', 5), /^delete: options must be an object, got number 5$/);
   await typeError(() => calls.touch!('content', 'k', '60'), /^touch: ttl must be a number of seconds/);
   await typeError(() => calls.scan!('content', { prefix: 5 }), /^scan: options.prefix must be a string or a Uint8Array, got number 5$/);

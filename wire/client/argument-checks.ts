@@ -9,6 +9,7 @@
 //     shared with the server), its message naming the op and the argument.
 // The checks run once per call; the label and the explanations are built only on failure.
 
+import { purgeTagsMax, tagBytesMax, tagsPerRecordMax } from '../../engine/layout/surrogate-keys';
 import { contentTypeBytesMax, keyBytesMaxHard, scanLimitMax, ttlSecMax, valueBytesMaxHard } from '../../engine/layout/limits';
 import { Status, statusMessage, statusName } from '../../engine/layout/status';
 import { isUint32 } from '../../engine/layout/uint64';
@@ -51,7 +52,7 @@ export function checkValueType(opName: string, value: unknown): void {
   }
 }
 
-type FieldType = 'number' | 'string' | 'boolean' | 'key';
+type FieldType = 'number' | 'string' | 'boolean' | 'key' | 'tags';
 
 /**
  * An options object: absent, or a plain object whose fields are all known and of their type.
@@ -69,11 +70,15 @@ export function checkOptions(opName: string, options: unknown, fields: Readonly<
     }
     if (value === undefined) continue;
     if (type === 'key') checkKeyType(opName, value, `${what}.${name}`);
+    else if (type === 'tags') {
+      if (!Array.isArray(value) || !value.every((tag) => typeof tag === 'string')) throw new TypeError(`${opName}: ${what}.${name} must be an array of strings, got ${describeValue(value)}`);
+    }
     else if (typeof value !== type) throw new TypeError(`${opName}: ${what}.${name} must be a ${type}, got ${describeValue(value)}`);
   }
 }
 
-export const putOptionFields = { ttl: 'number', ifGeneration: 'number', mode: 'string', contentType: 'string' } as const;
+export const putOptionFields = { ttl: 'number', ifGeneration: 'number', mode: 'string', contentType: 'string', tags: 'tags' } as const;
+export const purgeOptionFields = { ns: 'string', prefix: 'key', tags: 'tags' } as const;
 export const deleteOptionFields = { ifGeneration: 'number' } as const;
 export const scanOptionFields = { prefix: 'key', limit: 'number', cursor: 'string', values: 'boolean' } as const;
 
@@ -116,6 +121,8 @@ export function opLabel(op: WireOp): string {
     case 'subscribe':
       if (op.key !== undefined) return `subscribe ${op.ns}/${keyText(op.key)}`;
       return `subscribe ${op.ns}/${op.prefix === undefined ? '' : keyText(op.prefix)}*`;
+    case 'purge':
+      return op.tags !== undefined ? `purge ${op.ns} tags ${op.tags.join(' ')}` : `purge ${op.ns}/${op.prefix === undefined ? '' : keyText(op.prefix)}*`;
     default:
       return `${op.op} ${op.ns}/${keyText(op.key)}`;
   }
@@ -166,6 +173,8 @@ export function explainRefusal(op: WireOp, status: Status): string {
   if (op.op === 'put' && op.contentType !== undefined && utf8ByteLength(op.contentType) > contentTypeBytesMax) {
     return `contentType is longer than ${contentTypeBytesMax} bytes`;
   }
+  if ((op.op === 'put' || op.op === 'purge') && op.tags !== undefined) return `tags must be ${op.op === 'put' ? `at most ${tagsPerRecordMax} distinct` : `1 to ${purgeTagsMax}`} surrogate keys of 1 to ${tagBytesMax} token characters`;
+  if (op.op === 'purge') return 'give a non-empty prefix or tags, not both';
   if (op.op === 'scan' && op.limit !== undefined) return `limit must be an integer from 1 to ${scanLimitMax}, got ${op.limit}`;
   if (op.op === 'subscribe' && op.key !== undefined && op.prefix !== undefined) return 'give key or prefix, not both';
   if (op.op === 'subscribe' && op.fromLsn !== undefined) return `fromLsn must be an integer from 0 to 2^53-1, got ${op.fromLsn}`;

@@ -1,7 +1,7 @@
 // The client's public types. Ops and records reuse the engine's shapes (engine/layout/types.ts).
 
 import type { Status, StatusName } from '../../engine/layout/status';
-import type { Op, PutMode, RecordMeta, ScannedRecord } from '../../engine/layout/types';
+import type { Key, Op, PutMode, RecordMeta, ScannedRecord } from '../../engine/layout/types';
 import type { ScanOp } from '../codec/wire-types';
 import type { SocketConstructor } from './web-socket';
 
@@ -21,6 +21,18 @@ export interface PutOptions {
   /** upsert (default), create (fails with AlreadyExists), update (fails with NotFound). */
   mode?: PutMode;
   contentType?: string;
+  /**
+   * Surrogate keys (at most 16, each 1..64 token characters): purge({ ns, tags }) deletes every
+   * record carrying one of them. They replace the record's tags; a put without them leaves none.
+   */
+  tags?: string[];
+}
+
+/** What purge() deletes: every record under a non-empty prefix, or carrying any of the tags. */
+export interface PurgeOptions {
+  ns: string;
+  prefix?: Key;
+  tags?: string[];
 }
 
 export interface DeleteOptions {

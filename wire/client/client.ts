@@ -41,13 +41,14 @@ import {
   explainRefusal,
   opFailureMessage,
   opLabel,
+  purgeOptionFields,
   putOptionFields,
   scanOptionFields,
 } from './argument-checks';
 import { reconnectDelayMs } from './backoff';
 import { CallQueue, type FrameBounds, type PendingCall } from './call-queue';
 import { ClientEvents, type ClientEventListener, type ClientEventName, type ClientStatus } from './client-events';
-import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
+import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PurgeOptions, PutOptions, RecordMetadata } from './client-types';
 import { EventRouter } from './event-router';
 import { RequestTable, type PendingRequest } from './request-table';
 import type { Subscription } from './subscription';
@@ -233,7 +234,7 @@ export class Client {
     checkKeyType('put', key);
     checkValueType('put', value);
     checkOptions('put', options, putOptionFields);
-    const op: WireOp = { op: 'put', ns, key, value, ttl: options.ttl, ifGeneration: options.ifGeneration, mode: options.mode, contentType: options.contentType };
+    const op: WireOp = { op: 'put', ns, key, value, ttl: options.ttl, ifGeneration: options.ifGeneration, mode: options.mode, contentType: options.contentType, tags: options.tags };
     const result = await this.#single(op, false, false);
     throwUnlessOk(op, result);
     return { generation: result.generation };
@@ -249,6 +250,23 @@ export class Client {
     if (result.status === Status.NotFound) return false;
     throwUnlessOk(op, result);
     return true;
+  }
+
+  /**
+   * Deletes every record under a non-empty prefix, or every record carrying any of the tags (give
+   * one of the two), each deletion an ordinary change subscribers see; needs the admin role on the
+   * namespace. Resolves with how many it deleted. A record written before the purge began is
+   * deleted; one written while it runs may or may not be.
+   */
+  async purge(options: PurgeOptions): Promise<{ deleted: number }> {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`purge: options must be an object, got ${describeValue(options)}`);
+    checkOptions('purge', options, purgeOptionFields);
+    checkNamespace('purge', options.ns);
+    const op: WireOp = options.tags !== undefined ? { op: 'purge', ns: options.ns, tags: options.tags } : { op: 'purge', ns: options.ns, prefix: options.prefix ?? '' };
+    if (options.tags !== undefined && options.prefix !== undefined) op.prefix = options.prefix;
+    const result = await this.#single(op, false, false);
+    throwUnlessOk(op, result);
+    return { deleted: result.deleted };
   }
 
   /** Sets a new TTL (absent: the namespace default); the new metadata, or null when there is no record. */
@@ -613,6 +631,8 @@ function opBytes(op: WireOp): number {
       return opBytesOverhead + op.ns.length + length(op.key) + length(op.prefix);
     case 'unsubscribe':
       return opBytesOverhead;
+    case 'purge':
+      return opBytesOverhead + op.ns.length + length(op.prefix) + (op.tags?.join(' ').length ?? 0);
     default:
       return opBytesOverhead + op.ns.length + length(op.key);
   }

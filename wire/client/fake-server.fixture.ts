@@ -147,6 +147,8 @@ export class FakeServer {
       case 'subscribe':
       case 'unsubscribe':
         return { status: Status.InvalidArgument, message: 'the fake server has no subscriptions' };
+      case 'purge':
+        return { status: Status.InvalidArgument, message: 'the fake server has no purge' };
     }
   }
 

@@ -1,6 +1,6 @@
 export { Client, connect } from './client';
 export type { ClientEventListener, ClientEventMap, ClientEventName, ClientStatus } from './client-events';
-export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
+export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PurgeOptions, PutOptions, RecordMetadata } from './client-types';
 export { Subscription } from './subscription';
 export type { ChangeEvent, GapEvent, SubscribeOptions, SubscriptionEvent } from './subscription-types';
 export { clientErrorCodes, TesseraError, type ClientErrorName, type TesseraErrorName } from './tessera-error';

@@ -31,6 +31,7 @@ const result = (status: Status, cursor: string | null = null): WireResult => ({
   contentType: '',
   value: null,
   created: false,
+  deleted: 0,
   records: [],
   message: null,
 });

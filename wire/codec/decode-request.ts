@@ -97,6 +97,14 @@ function decodeOp(op: Op, opFailure: OpFailure): WireOp | null {
       return decodeScan(op, opFailure);
     case OpKind.Subscribe:
       return decodeSubscribe(op, opFailure);
+    case OpKind.Purge: {
+      const ns = op.ns();
+      if (ns === null) return missing(opFailure, 'ns');
+      const prefix = op.prefixArray();
+      const tags = op.tags();
+      if ((prefix === null) === (tags === null)) return invalid(opFailure, 'purge needs a prefix or tags, not both');
+      return prefix !== null ? { op: 'purge', ns, prefix } : { op: 'purge', ns, tags: splitTags(tags ?? '') };
+    }
     case OpKind.Unsubscribe: {
       const subId = op.subId();
       if (subId === 0) return missing(opFailure, 'sub_id');
@@ -118,7 +126,8 @@ function decodePut(op: Op, opFailure: OpFailure): WireOp | null {
   if (ttl === null) return null;
   const contentType = decodeContentType(op, opFailure);
   if (contentType === null) return null;
-  return {
+  const tags = op.tags();
+  const put: WireOp = {
     op: 'put',
     ns,
     key,
@@ -128,6 +137,9 @@ function decodePut(op: Op, opFailure: OpFailure): WireOp | null {
     ttl,
     contentType,
   };
+  // Split as written; validateOp then checks each tag (an empty one from a double space included).
+  if (tags !== null) put.tags = splitTags(tags);
+  return put;
 }
 
 function decodeScan(op: Op, opFailure: OpFailure): WireOp | null {
@@ -190,6 +202,11 @@ function decodeContentType(op: Op, opFailure: OpFailure): string | undefined | n
     return invalid(opFailure, `content_type of ${utf8.length} bytes, at most ${contentTypeBytesMax}`);
   }
   return textDecoder.decode(utf8);
+}
+
+/** The tags of a wire tag string: split on single spaces, as the client joins them. */
+function splitTags(tags: string): string[] {
+  return tags.split(' ');
 }
 
 function putModeName(mode: PutMode): PutModeName {

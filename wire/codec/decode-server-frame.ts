@@ -74,6 +74,7 @@ function decodeResult(result: Result): WireResult {
     records: result.recordsLength() === 0 ? noRecords : decodeRecords(result),
     cursor: result.cursor(),
     message: result.message(),
+    deleted: result.deleted(),
   };
 }
 

@@ -47,6 +47,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       const key = createKeyBytes(builder, op.key);
       const value = createKeyBytes(builder, op.value);
       const contentType = op.contentType === undefined ? 0 : builder.createString(op.contentType);
+      const tags = op.tags === undefined || op.tags.length === 0 ? 0 : builder.createString(op.tags.join(' '));
       Op.startOp(builder);
       Op.addKind(builder, OpKind.Put);
       Op.addNs(builder, ns);
@@ -56,6 +57,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       if (op.ifGeneration !== undefined) Op.addIfGeneration(builder, checkedUint32(op.ifGeneration, 'ifGeneration'));
       if (op.ttl !== undefined) Op.addTtl(builder, BigInt(op.ttl));
       if (contentType !== 0) Op.addContentType(builder, contentType);
+      if (tags !== 0) Op.addTags(builder, tags);
       return Op.endOp(builder);
     }
     case 'delete': {
@@ -76,6 +78,17 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       Op.addNs(builder, ns);
       Op.addKey(builder, key);
       if (op.ttl !== undefined) Op.addTtl(builder, BigInt(op.ttl));
+      return Op.endOp(builder);
+    }
+    case 'purge': {
+      const ns = builder.createString(op.ns);
+      const prefix = op.prefix === undefined ? 0 : createKeyBytes(builder, op.prefix);
+      const tags = op.tags === undefined ? 0 : builder.createString(op.tags.join(' '));
+      Op.startOp(builder);
+      Op.addKind(builder, OpKind.Purge);
+      Op.addNs(builder, ns);
+      if (prefix !== 0) Op.addPrefix(builder, prefix);
+      if (tags !== 0) Op.addTags(builder, tags);
       return Op.endOp(builder);
     }
     case 'scan': {

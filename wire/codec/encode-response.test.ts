@@ -21,9 +21,11 @@ function expectedResult(input: ResultInput): WireResult {
     records: [],
     cursor: null,
     message: null,
+    deleted: 0,
   };
   if ('records' in input) return { ...empty, records: input.records, cursor: input.cursor };
   if ('generation' in input) return { ...empty, ...input };
+  if ('deleted' in input) return { ...empty, status: input.status, deleted: input.deleted };
   return { ...empty, status: input.status, message: input.message ?? null };
 }
 

@@ -61,6 +61,13 @@ function endResponseFrame(
 function encodeResult(builder: flatbuffers.Builder, result: ResultInput): flatbuffers.Offset {
   if ('records' in result) return encodeScanPage(builder, result);
   if ('generation' in result) return encodeOpResult(builder, result);
+  if ('deleted' in result) {
+    assert(isUint32(result.deleted), 'a purge count is uint32');
+    Result.startResult(builder);
+    Result.addStatus(builder, result.status);
+    Result.addDeleted(builder, result.deleted);
+    return Result.endResult(builder);
+  }
   return encodeStatusResult(builder, result);
 }
 

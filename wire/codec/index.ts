@@ -12,6 +12,7 @@ export type {
   InvalidFrame,
   ResponseFrame,
   ResultInput,
+  PurgeOp,
   ScanOp,
   ServerFrameDecoded,
   StatusResult,

@@ -119,6 +119,8 @@ export function decodedForm(op: WireOp): WireOp {
       };
     case 'unsubscribe':
       return { op: 'unsubscribe', subId: op.subId };
+    case 'purge':
+      return op.tags !== undefined ? { op: 'purge', ns: op.ns, tags: [...op.tags] } : { op: 'purge', ns: op.ns, prefix: bytesOf(op.prefix ?? '') };
   }
 }
 

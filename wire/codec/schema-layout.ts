@@ -102,6 +102,7 @@ export const opLayout: TableLayout = table('Op', [
   field('values', 'bool'),
   field('sub_id', 'uint32'),
   field('from_lsn', 'uint64'),
+  field('tags', 'string'),
 ]);
 
 export const requestLayout: TableLayout = table('Request', [
@@ -141,6 +142,7 @@ export const resultLayout: TableLayout = table('Result', [
   field('records', 'tables', { table: scannedRecordLayout, lengthMax: scanLimitMax }),
   field('cursor', 'string'),
   field('message', 'string'),
+  field('deleted', 'uint32'),
 ]);
 
 export const responseLayout: TableLayout = table('Response', [

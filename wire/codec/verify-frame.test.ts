@@ -128,7 +128,7 @@ test('vectors and strings: past the end, no NUL, bad UTF-8, too long', () => {
 });
 
 test('scalars: enum out of range, bool neither 0 nor 1', () => {
-  refusedRequest(requestWith(() => [], (builder) => Op.addKind(builder, 8 as OpKind)), 'Op.kind: enum');
+  refusedRequest(requestWith(() => [], (builder) => Op.addKind(builder, 9 as OpKind)), 'Op.kind: enum');
   refusedRequest(requestWith(() => [], (builder) => builder.addFieldInt8(4, 9, 0)), 'Op.mode: enum');
   refusedRequest(requestWith(() => [], (builder) => builder.addFieldInt8(11, 2, 1)), 'Op.values: bool');
 });
@@ -144,7 +144,7 @@ test('required fields: Request.ops, ScannedRecord.key, ServerFrame.message', () 
   ScannedRecord.startScannedRecord(builder);
   const record = builder.endObject();
   const records = Result.createRecordsVector(builder, [record]);
-  const result = Result.createResult(builder, Status.Ok, 0, 0, 0, 0, 0, false, records, 0, 0);
+  const result = Result.createResult(builder, Status.Ok, 0, 0, 0, 0, 0, false, records, 0, 0, 0);
   const results = Response.createResultsVector(builder, [result]);
   Response.startResponse(builder);
   Response.addResults(builder, results);

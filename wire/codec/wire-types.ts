@@ -6,7 +6,7 @@ import type { Status } from '../../engine/layout/status';
 
 // The op kinds only the wire has live beside the engine's ops (engine/layout/types.ts), so the one
 // validator (engine/layout/validate-op.ts) can check them without engine/ importing wire/.
-export type { ScanOp, SubscribeOp, UnsubscribeOp, WireOp, WireOpName } from '../../engine/layout/types';
+export type { PurgeOp, ScanOp, SubscribeOp, UnsubscribeOp, WireOp, WireOpName } from '../../engine/layout/types';
 
 /**
  * decodeRequest's answer. Keys, values and prefixes of decoded ops are views into the frame's
@@ -23,8 +23,14 @@ export interface StatusResult {
   message?: string;
 }
 
-/** What encodeResponse takes per op: an engine result, a scan page (status Ok), or a status. */
-export type ResultInput = OpResult | ScanPage | StatusResult;
+/** A purge's answer (status Ok): how many records it deleted. */
+export interface PurgeResult {
+  status: Status;
+  deleted: number;
+}
+
+/** What encodeResponse takes per op: an engine result, a scan page (status Ok), a purge's count, or a status. */
+export type ResultInput = OpResult | ScanPage | PurgeResult | StatusResult;
 
 /** One decoded result. Fields that do not apply to the op are 0, '', null or empty. */
 export interface WireResult extends RecordMeta {
@@ -36,6 +42,8 @@ export interface WireResult extends RecordMeta {
   /** Scan: the next page's cursor; null when the scan is complete or the op is not a scan. */
   cursor: string | null;
   message: string | null;
+  /** Purge: how many records it deleted; 0 for other ops. */
+  deleted: number;
 }
 
 export interface ResponseFrame {

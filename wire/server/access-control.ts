@@ -6,7 +6,7 @@
 //
 // Roles are ordered: read < write < admin; each includes the ones below. A namespace's own entry
 // wins over "*" (so "*": "write" with "drafts": "read" keeps drafts read-only). Ops need:
-//   get, head, scan, subscribe   read        put, delete, touch   write
+//   get, head, scan, subscribe   read        put, delete, touch   write     purge   admin
 //   /status, /metrics (unless openStatus / openMetrics), admin operations   admin on "*"
 // Both are protected by default once tokens exist (/status names the namespaces, the data dir and
 // the replicas): /metrics answers 401/403 without an admin token; /status then answers only its
@@ -94,6 +94,8 @@ export function requiredRole(op: WireOp): Role {
       return Role.Write;
     case 'unsubscribe':
       return Role.None;
+    case 'purge':
+      return Role.Admin;
   }
 }
 

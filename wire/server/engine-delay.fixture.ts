@@ -34,6 +34,7 @@ export function applyTestHooks(engine: EngineApi, env: Readonly<Record<string, s
     delete: (ns, key, options) => delayed(delayMs, () => engine.delete(ns, key, options)),
     touch: (ns, key, ttl) => delayed(delayMs, () => engine.touch(ns, key, ttl)),
     scan: (ns, options) => delayed(delayMs, () => engine.scan(ns, options)),
+    taggedKeys: (ns, tag, limit) => delayed(delayMs, () => engine.taggedKeys(ns, tag, limit)),
     stats: () => engine.stats(),
     close: () => engine.close(),
   };

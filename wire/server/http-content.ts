@@ -18,6 +18,7 @@ import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/layout
 import { validateKey, validateOp } from '../../engine/layout/validate-op';
 import { keyBytesMaxHard, ttlSecMax } from '../../engine/layout/limits';
 import { isMediaType } from '../../engine/layout/media-type';
+import { parseSurrogateKeyHeader } from '../../engine/layout/surrogate-keys';
 import type { AccessControl } from './access-control';
 import { admitHttp, methodRole } from './http-access';
 import { bodyFraming, contentLengthHeadersMax, type BodyFraming } from './body-framing';
@@ -27,6 +28,7 @@ import { HttpExchange, type ExchangeContext } from './http-exchange';
 import { statusLine } from './http-status';
 import { transportIndex } from './metrics';
 import { failureOf } from './engine-failure';
+import { routeNamespaceRequest } from './http-namespace-routes';
 
 export interface ContentContext extends ExchangeContext {
   engine: EngineApi;
@@ -58,6 +60,7 @@ export function handleContent(context: ContentContext, res: HttpResponse, req: H
     exchange.refuse(Status.InvalidArgument, `the request target is longer than ${requestTargetBytesMax} bytes`, { httpCode: 414, closeConnection: true });
     return;
   }
+  if (routeNamespaceRequest(context, exchange, req, method, url)) return;
   const path = parseContentPath(url);
   if (!path.ok) {
     exchange.refuse(path.status, path.message);
@@ -246,7 +249,7 @@ function parseTtl(query: string | undefined): number | undefined | null {
  * (uWS's getHeader returns only the first of each; forEach sees them all). A request with neither
  * costs two getHeader calls; one with a body, one pass over its headers.
  */
-function requestBodyFraming(req: HttpRequest): BodyFraming {
+export function requestBodyFraming(req: HttpRequest): BodyFraming {
   if (req.getHeader('content-length') === '' && req.getHeader('transfer-encoding') === '') return bodyFraming(noHeaderValues, noHeaderValues);
   const lengths: string[] = [];
   const encodings: string[] = [];
@@ -276,6 +279,11 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     return;
   }
   const contentType = req.getHeader('content-type');
+  const surrogateKeys = parseSurrogateKeyHeader(req.getHeader('surrogate-key'));
+  if ('message' in surrogateKeys) {
+    exchange.refuse(Status.InvalidArgument, surrogateKeys.message);
+    return;
+  }
   const framing = requestBodyFraming(req);
   if (framing.kind === 'invalid' || framing.kind === 'none') {
     // The connection is closed after an invalid length: where its body ends is unknowable. (For
@@ -291,6 +299,7 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     if (preconditions.ifGeneration !== undefined) op.ifGeneration = preconditions.ifGeneration;
     if (ttl !== undefined) op.ttl = ttl;
     if (contentType !== '') op.contentType = contentType;
+    if (surrogateKeys.tags.length > 0) op.tags = surrogateKeys.tags;
     run(context, exchange, op, namespace, (result) => answerWrite(exchange, result, preconditions.hasIfMatch, result.created ? 201 : 200));
   });
 }

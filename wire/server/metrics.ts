@@ -16,7 +16,7 @@ export type Transport = (typeof transports)[number];
 export const transportIndex: Readonly<Record<Transport, number>> = { http: 0, ws: 1 };
 
 /** Every op kind a request can carry: the engine's ops plus scan and the subscription ops. */
-export const opKinds = ['get', 'head', 'put', 'delete', 'touch', 'scan', 'subscribe', 'unsubscribe'] as const;
+export const opKinds = ['get', 'head', 'put', 'delete', 'touch', 'scan', 'subscribe', 'unsubscribe', 'purge'] as const;
 export type OpKindName = (typeof opKinds)[number];
 export const opKindIndex: Readonly<Record<OpKindName, number>> = {
   get: 0,
@@ -27,6 +27,7 @@ export const opKindIndex: Readonly<Record<OpKindName, number>> = {
   scan: 5,
   subscribe: 6,
   unsubscribe: 7,
+  purge: 8,
 };
 const engineOpIndex: Readonly<Record<OpName, number>> = opKindIndex;
 

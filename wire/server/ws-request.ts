@@ -7,7 +7,8 @@ import type { EngineApi } from '../../engine/front/engine-api';
 import { Status } from '../../engine/layout/status';
 import type { NamespaceConfig, Op, OpResult } from '../../engine/layout/types';
 import { validateOp } from '../../engine/layout/validate-op';
-import type { ResultInput, ScanOp, StatusResult, SubscribeOp, UnsubscribeOp, WireOp } from '../codec';
+import type { PurgeOp, ResultInput, ScanOp, StatusResult, SubscribeOp, UnsubscribeOp, WireOp } from '../codec';
+import { purgeByPrefix, purgeByTags } from './purge-runner';
 import type { Principal } from './access-control';
 import { failureOf } from './engine-failure';
 
@@ -53,7 +54,7 @@ export function runRequest(context: RequestContext, ops: readonly WireOp[], subs
 function allValidEngineOps(context: RequestContext, ops: readonly WireOp[], principal: Principal | null): boolean {
   for (let index = 0; index < ops.length; index++) {
     const op = ops[index] as WireOp;
-    if (op.op === 'scan' || op.op === 'subscribe' || op.op === 'unsubscribe') return false;
+    if (op.op === 'scan' || op.op === 'subscribe' || op.op === 'unsubscribe' || op.op === 'purge') return false;
     if (principal !== null && !principal.allows(op)) return false;
     if (validateOp(op, context.namespaces.get(op.ns)) !== Status.Ok) return false;
   }
@@ -79,6 +80,7 @@ async function runMixed(context: RequestContext, ops: readonly WireOp[], subscri
   const engineOps: Op[] = [];
   const engineSlots: number[] = [];
   const scanSlots: number[] = [];
+  const purgeSlots: number[] = [];
   const replays: Promise<void>[] = [];
   for (let index = 0; index < ops.length; index++) {
     const op = ops[index] as WireOp;
@@ -92,6 +94,10 @@ async function runMixed(context: RequestContext, ops: readonly WireOp[], subscri
         : subscriptions.subscribe(op);
       if (answer instanceof Promise) replays.push(answer.then((settled) => void (results[index] = settled)));
       else results[index] = answer;
+    } else if (op.op === 'purge') {
+      const status = context.namespaces.has(op.ns) ? validateOp(op, context.namespaces.get(op.ns)) : Status.UnknownNamespace;
+      if (status === Status.Ok) purgeSlots.push(index);
+      else results[index] = { status };
     } else if (op.op === 'scan') {
       const status = validateScan(op, context.namespaces.get(op.ns));
       if (status === Status.Ok) scanSlots.push(index);
@@ -111,6 +117,8 @@ async function runMixed(context: RequestContext, ops: readonly WireOp[], subscri
     results[engineSlots[slot] as number] = engineResults[slot] as OpResult;
   }
   for (const index of scanSlots) results[index] = await runScan(context.engine, ops[index] as ScanOp);
+  // After the request's writes, like scans; each purge runs to its end before the next op's.
+  for (const index of purgeSlots) results[index] = await runPurge(context.engine, ops[index] as PurgeOp);
   await Promise.all(replays);
   return results;
 }
@@ -119,6 +127,12 @@ function validateScan(op: ScanOp, namespace: NamespaceConfig | undefined): Statu
   if (namespace === undefined) return Status.UnknownNamespace;
   const prefixBytes = op.prefix === undefined ? 0 : typeof op.prefix === 'string' ? Buffer.byteLength(op.prefix) : op.prefix.byteLength;
   return prefixBytes > namespace.maxKeyBytes ? Status.KeyTooLarge : Status.Ok;
+}
+
+async function runPurge(engine: EngineApi, op: PurgeOp): Promise<ResultInput> {
+  const outcome = op.tags !== undefined ? await purgeByTags(engine, op.ns, [...new Set<string>(op.tags)]) : await purgeByPrefix(engine, op.ns, typeof op.prefix === 'string' ? new TextEncoder().encode(op.prefix) : op.prefix ?? new Uint8Array(0));
+  if (outcome.status === Status.Ok) return { status: Status.Ok, deleted: outcome.deleted };
+  return { status: outcome.status, message: `the purge stopped after deleting ${outcome.deleted} records${outcome.message === undefined ? '' : `: ${outcome.message}`}` };
 }
 
 async function runScan(engine: EngineApi, op: ScanOp): Promise<ResultInput> {
