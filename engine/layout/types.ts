@@ -27,6 +27,21 @@ export interface NamespaceConfig {
   defaultTtlSec: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /** HTTP caching headers for the namespace's records (wire/server/cache-control.ts); none when absent. */
+  cache?: NamespaceCachePolicy;
+}
+
+/**
+ * The Cache-Control an HTTP GET of a record gets (seconds). maxAge applies to records without a
+ * TTL ("no-cache": caches must revalidate); a record with a TTL gets max-age = the seconds it has left.
+ */
+export interface NamespaceCachePolicy {
+  maxAge?: number | 'no-cache';
+  sMaxAge?: number;
+  staleWhileRevalidate?: number;
+  staleIfError?: number;
+  /** Content-addressed keys: a version never changes under its key. */
+  immutable?: boolean;
 }
 
 /**

@@ -1,0 +1,67 @@
+// Which content coding a response gets (RFC 9110 §12.5.3 Accept-Encoding), and which stored values
+// are worth compressing. A request without Accept-Encoding gets identity: RFC 9110 would allow any
+// coding then, but a client that says nothing (curl, wrk, a health check) expects the bytes stored.
+
+import { isMediaType } from '../../engine/layout/media-type';
+
+export const enum Coding {
+  Identity = 0,
+  Gzip = 1,
+  Brotli = 2,
+}
+
+/** Below this a compressed body saves less than its headers cost (Akamai and Cloudflare use ~1 KiB). */
+export const compressionBytesMin = 1024;
+/**
+ * Above this a value is served as stored: compression runs on the main thread (once per version,
+ * see compressed-copies.ts), and brotli of 1 MiB of JSON takes ~10 ms there.
+ */
+export const compressionBytesMax = 1024 * 1024;
+
+const codingNames = ['', 'gzip', 'br'] as const;
+
+export function codingName(coding: Coding.Gzip | Coding.Brotli): string {
+  return codingNames[coding];
+}
+
+/** Entries of Accept-Encoding read at most; a longer list is a client to answer plainly. */
+const entriesMax = 32;
+const qValue = /^q=(0(\.\d{0,3})?|1(\.0{0,3})?)$/i;
+
+/** The coding to answer with: the acceptable one of br and gzip with the higher q (br on a tie). */
+export function negotiateCoding(acceptEncoding: string): Coding {
+  if (acceptEncoding === '') return Coding.Identity;
+  let gzipQ = -1;
+  let brotliQ = -1;
+  let anyQ = -1;
+  const entries = acceptEncoding.split(',', entriesMax);
+  for (const entry of entries) {
+    const semicolon = entry.indexOf(';');
+    const name = (semicolon === -1 ? entry : entry.slice(0, semicolon)).trim().toLowerCase();
+    let q = 1;
+    if (semicolon !== -1) {
+      const parameter = entry.slice(semicolon + 1).trim();
+      if (!qValue.test(parameter)) continue;
+      q = Number(parameter.slice(2));
+    }
+    if (name === 'gzip' || name === 'x-gzip') gzipQ = q;
+    else if (name === 'br') brotliQ = q;
+    else if (name === '*') anyQ = q;
+  }
+  if (gzipQ < 0) gzipQ = anyQ;
+  if (brotliQ < 0) brotliQ = anyQ;
+  if (brotliQ <= 0 && gzipQ <= 0) return Coding.Identity;
+  return brotliQ >= gzipQ ? Coding.Brotli : Coding.Gzip;
+}
+
+/** Text-like media types: text/*, JSON, JavaScript, XML, SVG, and their +json / +xml kin. */
+const compressibleTypes = /^(text\/[a-z0-9.+-]+|application\/([a-z0-9.-]+\+)?(json|xml)|application\/(javascript|x-javascript|ecmascript|wasm|x-www-form-urlencoded|graphql|yaml|x-yaml|toml|x-ndjson|manifest\+json)|image\/svg\+xml|image\/x-icon|font\/(ttf|otf))$/;
+
+/** True when a value of this stored content type and size is served compressed to clients that accept it. */
+export function isCompressible(contentType: string, bytes: number): boolean {
+  if (bytes < compressionBytesMin || bytes > compressionBytesMax) return false;
+  if (!isMediaType(contentType)) return false;
+  const semicolon = contentType.indexOf(';');
+  const essence = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return compressibleTypes.test(essence);
+}
