@@ -60,6 +60,8 @@ export type Op =
       ifGeneration?: number;
       ttl?: number;
       contentType?: string;
+      /** The record's own HTTP Cache-Control, served back as given (stored-content-type.ts). */
+      cacheControl?: string;
     }
   | { op: 'delete'; ns: string; key: Key; ifGeneration?: number }
   | { op: 'touch'; ns: string; key: Key; ttl?: number };
@@ -125,6 +127,8 @@ export interface OpResult extends RecordMeta {
   status: Status;
   value: Uint8Array | null;
   created: boolean;
+  /** get / head: the record's own Cache-Control, when its writer stored one. */
+  cacheControl?: string;
 }
 
 export interface ScanOptions {

@@ -4,6 +4,7 @@
 // own limits. Both return a status and never throw, for ops built by any JavaScript caller.
 // They run once per op on the hot path: early returns, no allocation.
 
+import { fitsContentTypeBytes, isCacheControlValue } from './stored-content-type';
 import {
   contentTypeBytesMax,
   keyBytesMaxHard,
@@ -49,7 +50,7 @@ function validate(op: WireOp, keyBytesMax: number, valueBytesMax: number): Statu
       if (keyStatus !== Status.Ok) return keyStatus;
       if (byteLengthOf(op.value) > valueBytesMax) return Status.ValueTooLarge;
       if (!isTtl(op.ttl) || !isGeneration(op.ifGeneration) || !isPutMode(op.mode)) return Status.InvalidArgument;
-      return op.contentType === undefined ? Status.Ok : checkContentType(op.contentType);
+      return checkPutMetadata(op.contentType ?? '', op.cacheControl ?? '');
     }
     case 'delete': {
       const keyStatus = checkKey(op.key, keyBytesMax);
@@ -115,6 +116,14 @@ function checkContentType(contentType: string): Status {
   if (contentType === '') return Status.Ok;
   if (utf8ByteLength(contentType) > contentTypeBytesMax) return Status.InvalidArgument;
   return isMediaType(contentType) ? Status.Ok : Status.InvalidContentType;
+}
+
+/** The content type, then the record's own Cache-Control, which shares its bytes (stored-content-type.ts). */
+function checkPutMetadata(contentType: string, cacheControl: string): Status {
+  const status = checkContentType(contentType);
+  if (status !== Status.Ok || cacheControl === '') return status;
+  if (!isCacheControlValue(cacheControl)) return Status.InvalidArgument;
+  return fitsContentTypeBytes(utf8ByteLength(contentType), cacheControl) ? Status.Ok : Status.InvalidArgument;
 }
 
 function checkSubId(subId: number): Status {

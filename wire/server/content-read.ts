@@ -12,6 +12,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { Status } from '../../engine/layout/status';
 import type { NamespaceConfig, OpResult } from '../../engine/layout/types';
 import { isMediaType } from '../../engine/layout/media-type';
+import { isCacheControlValue } from '../../engine/layout/stored-content-type';
 import { parseByteRange, RangeOutcome, type ByteRange } from './byte-range';
 import { cacheControlFor } from './cache-control';
 import type { CompressedCopies } from './compressed-copies';
@@ -130,7 +131,10 @@ export function writeRecordHeaders(res: HttpResponse, namespace: NamespaceConfig
   // so a record stored before that check existed still cannot put bytes of its own into the headers.
   res.writeHeader('Content-Type', contentType);
   res.writeHeader('Last-Modified', new Date(record.lastModified).toUTCString());
-  const cacheControl = cacheControlFor(namespace, record.expiry, Math.floor(Date.now() / 1000));
+  // The record's own Cache-Control (stored with its PUT) is served as given; it was checked when
+  // stored, and is looked at again here as the content type is.
+  const own = record.cacheControl;
+  const cacheControl = own !== undefined && isCacheControlValue(own) ? own : cacheControlFor(namespace, record.expiry, Math.floor(Date.now() / 1000));
   if (cacheControl !== '') res.writeHeader('Cache-Control', cacheControl);
 }
 

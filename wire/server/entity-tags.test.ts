@@ -11,7 +11,7 @@ test('reads absent, any, and lists of tags', () => {
 
 test('the ETag differs for the same generation at another stamp, and for another generation', () => {
   const first = formatEntityTag(1_795_000_000_123.001, 1);
-  assert.match(first, /^"[0-9a-z]+-1"$/);
+  assert.match(first, /^"\d+-1"$/);
   assert.notEqual(first, formatEntityTag(1_795_000_000_123.002, 1));
   assert.notEqual(first, formatEntityTag(1_795_000_000_123.001, 2));
   assert.equal(first, formatEntityTag(1_795_000_000_123.001, 1));

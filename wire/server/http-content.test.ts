@@ -29,11 +29,11 @@ describe('PUT', () => {
   test('201 when created, 200 when replaced; ETag per version, Tessera-Generation the generation', async () => {
     const created = await put('/v1/content/put/a', 'one', { 'Content-Type': 'text/plain' });
     assert.equal(created.status, 201);
-    assert.match(created.headers.get('etag') ?? '', /^"[0-9a-z]+-1"$/);
+    assert.match(created.headers.get('etag') ?? '', /^"\d+-1"$/);
     assert.equal(created.headers.get('tessera-generation'), '1');
     const replaced = await put('/v1/content/put/a', 'two', { 'Content-Type': 'text/plain' });
     assert.equal(replaced.status, 200);
-    assert.match(replaced.headers.get('etag') ?? '', /^"[0-9a-z]+-2"$/);
+    assert.match(replaced.headers.get('etag') ?? '', /^"\d+-2"$/);
     assert.equal(replaced.headers.get('tessera-generation'), '2');
     const got = await fetch(url('/v1/content/put/a'));
     assert.equal(got.headers.get('etag'), replaced.headers.get('etag'), 'GET serves the ETag the PUT answered');
@@ -130,7 +130,7 @@ describe('GET and HEAD', () => {
     const response = await fetch(url('/v1/content/get/bin'));
     assert.equal(response.status, 200);
     assert.deepEqual(new Uint8Array(await response.arrayBuffer()), value);
-    assert.match(response.headers.get('etag') ?? '', /^"[0-9a-z]+-1"$/);
+    assert.match(response.headers.get('etag') ?? '', /^"\d+-1"$/);
     assert.equal(response.headers.get('tessera-generation'), '1');
     assert.equal(response.headers.get('accept-ranges'), 'bytes');
     assert.equal(response.headers.get('content-type'), 'application/x-thing');

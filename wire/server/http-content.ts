@@ -16,6 +16,7 @@ import type { EngineApi } from '../../engine/front/engine-api';
 import { Status, statusMessage } from '../../engine/layout/status';
 import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/layout/types';
 import { validateKey, validateOp } from '../../engine/layout/validate-op';
+import { cacheControlBytesMax, isCacheControlValue } from '../../engine/layout/stored-content-type';
 import { keyBytesMaxHard, ttlSecMax } from '../../engine/layout/limits';
 import type { AccessControl } from './access-control';
 import { admitHttp, methodRole } from './http-access';
@@ -247,6 +248,11 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
   }
   const mode: PutMode = conditions.ifNoneMatch.kind === 'any' ? 'create' : conditions.ifMatch.kind === 'any' ? 'update' : 'upsert';
   const contentType = req.getHeader('content-type');
+  const cacheControl = req.getHeader('cache-control');
+  if (cacheControl !== '' && !isCacheControlValue(cacheControl)) {
+    exchange.refuse(Status.InvalidArgument, `Cache-Control to store must be 1..${cacheControlBytesMax} visible ASCII characters (spaces between)`);
+    return;
+  }
   const framing = requestBodyFraming(req);
   if (framing.kind === 'invalid' || framing.kind === 'none') {
     // The connection is closed after an invalid length: where its body ends is unknowable. (For
@@ -261,6 +267,7 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     const op: WriteOp = { op: 'put', ns: namespace.name, key, value, mode };
     if (ttl !== undefined) op.ttl = ttl;
     if (contentType !== '') op.contentType = contentType;
+    if (cacheControl !== '') op.cacheControl = cacheControl;
     writeWithConditions(context, exchange, namespace, conditions, op, 201);
   });
 }

@@ -23,7 +23,7 @@ async function put(path: string, body: string, headers: Record<string, string> =
 
 function etagOf(response: Response): string {
   const etag = response.headers.get('etag');
-  assert.ok(etag !== null && /^"[0-9a-z]+-\d+"$/.test(etag), `a strong ETag, got ${etag}`);
+  assert.ok(etag !== null && /^"\d+-\d+"$/.test(etag), `a strong ETag, got ${etag}`);
   return etag;
 }
 

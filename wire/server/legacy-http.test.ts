@@ -40,7 +40,7 @@ describe('HTTP/1.0 on legacyHttpPort', () => {
     assert.equal(header(response, 'content-length'), '5');
     assert.equal(header(response, 'transfer-encoding'), undefined);
     assert.equal(header(response, 'content-type'), 'text/plain');
-    assert.match(header(response, 'etag') ?? '', /^"[0-9a-z]+-1"$/);
+    assert.match(header(response, 'etag') ?? '', /^"\d+-1"$/);
     assert.equal(header(response, 'tessera-generation'), '1');
     const head = await rawHttp(legacyPort, `HEAD /v1/content/old/a HTTP/1.0\r\n${auth}\r\n`);
     assert.match(head.raw.toString(), /^HTTP\/1\.[01] 200 /);
