@@ -20,24 +20,32 @@ export interface RequestConditions {
   ifUnmodifiedSinceSec: number;
 }
 
-export interface CurrentVersion {
-  entityTag: string;
-  lastModifiedMs: number;
-}
-
 export const enum ConditionOutcome {
   Proceed = 0,
   NotModified = 1,
   PreconditionFailed = 2,
 }
 
-/** Reads the four headers. Absent ones cost a getHeader each and share constant conditions. */
+/** A request without any of the four headers (most): one shared object, nothing allocated. */
+const noConditions: RequestConditions = Object.freeze({
+  ifMatch: parseEntityTags(''),
+  ifNoneMatch: parseEntityTags(''),
+  ifModifiedSinceSec: Number.NaN,
+  ifUnmodifiedSinceSec: Number.NaN,
+});
+
+/** Reads the four headers. */
 export function readConditions(req: { getHeader(name: string): string }): RequestConditions {
+  const ifMatch = req.getHeader('if-match');
+  const ifNoneMatch = req.getHeader('if-none-match');
+  const ifModifiedSince = req.getHeader('if-modified-since');
+  const ifUnmodifiedSince = req.getHeader('if-unmodified-since');
+  if (ifMatch === '' && ifNoneMatch === '' && ifModifiedSince === '' && ifUnmodifiedSince === '') return noConditions;
   return {
-    ifMatch: parseEntityTags(req.getHeader('if-match')),
-    ifNoneMatch: parseEntityTags(req.getHeader('if-none-match')),
-    ifModifiedSinceSec: httpDateSeconds(req.getHeader('if-modified-since')),
-    ifUnmodifiedSinceSec: httpDateSeconds(req.getHeader('if-unmodified-since')),
+    ifMatch: parseEntityTags(ifMatch),
+    ifNoneMatch: parseEntityTags(ifNoneMatch),
+    ifModifiedSinceSec: httpDateSeconds(ifModifiedSince),
+    ifUnmodifiedSinceSec: httpDateSeconds(ifUnmodifiedSince),
   };
 }
 
@@ -58,16 +66,21 @@ export function needsCurrentVersion(conditions: RequestConditions): boolean {
   return conditions.ifMatch.kind === 'tags' || conditions.ifNoneMatch.kind === 'tags' || !Number.isNaN(conditions.ifUnmodifiedSinceSec);
 }
 
-export function evaluateConditions(conditions: RequestConditions, current: CurrentVersion | null, safe: boolean): ConditionOutcome {
+/**
+ * The outcome for the current version, named by its strong entity tag and lastModified; entityTag
+ * null = there is no record. (Two arguments, not an object: this runs on every GET.)
+ */
+export function evaluateConditions(conditions: RequestConditions, entityTag: string | null, lastModifiedMs: number, safe: boolean): ConditionOutcome {
+  if (conditions === noConditions) return ConditionOutcome.Proceed;
   if (conditions.ifMatch.kind !== 'absent') {
-    if (current === null || !matchesStrongly(conditions.ifMatch, current.entityTag)) return ConditionOutcome.PreconditionFailed;
-  } else if (current !== null && !Number.isNaN(conditions.ifUnmodifiedSinceSec)) {
-    if (lastModifiedSeconds(current.lastModifiedMs) > conditions.ifUnmodifiedSinceSec) return ConditionOutcome.PreconditionFailed;
+    if (entityTag === null || !matchesStrongly(conditions.ifMatch, entityTag)) return ConditionOutcome.PreconditionFailed;
+  } else if (entityTag !== null && !Number.isNaN(conditions.ifUnmodifiedSinceSec)) {
+    if (lastModifiedSeconds(lastModifiedMs) > conditions.ifUnmodifiedSinceSec) return ConditionOutcome.PreconditionFailed;
   }
   if (conditions.ifNoneMatch.kind !== 'absent') {
-    if (current !== null && matchesWeakly(conditions.ifNoneMatch, current.entityTag)) return safe ? ConditionOutcome.NotModified : ConditionOutcome.PreconditionFailed;
-  } else if (safe && current !== null && !Number.isNaN(conditions.ifModifiedSinceSec)) {
-    if (lastModifiedSeconds(current.lastModifiedMs) <= conditions.ifModifiedSinceSec) return ConditionOutcome.NotModified;
+    if (entityTag !== null && matchesWeakly(conditions.ifNoneMatch, entityTag)) return safe ? ConditionOutcome.NotModified : ConditionOutcome.PreconditionFailed;
+  } else if (safe && entityTag !== null && !Number.isNaN(conditions.ifModifiedSinceSec)) {
+    if (lastModifiedSeconds(lastModifiedMs) <= conditions.ifModifiedSinceSec) return ConditionOutcome.NotModified;
   }
   return ConditionOutcome.Proceed;
 }

@@ -31,10 +31,12 @@ export interface ReadRequest {
 }
 
 export function readRequestOf(req: HttpRequest, isHead: boolean): ReadRequest {
+  // Each getHeader crosses into uWS and back: If-Range means nothing without a Range.
+  const range = req.getHeader('range');
   return {
     conditions: readConditions(req),
-    range: req.getHeader('range'),
-    ifRange: req.getHeader('if-range'),
+    range,
+    ifRange: range === '' ? '' : req.getHeader('if-range'),
     acceptEncoding: req.getHeader('accept-encoding'),
     isHead,
   };
@@ -57,16 +59,11 @@ const nosniffValue = 'nosniff';
 const sandboxName = 'Content-Security-Policy';
 const sandboxValue = 'sandbox allow-scripts allow-forms allow-popups allow-modals';
 
-export interface ReadTarget {
-  namespace: NamespaceConfig;
-  key: Uint8Array;
-  compressed: CompressedCopies;
-}
-
-export function answerRead(exchange: HttpExchange, target: ReadTarget, request: ReadRequest, record: OpResult): void {
+/** `key` is only read to name a compressed copy (compressed-copies.ts). */
+export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, key: Uint8Array, compressed: CompressedCopies, request: ReadRequest, record: OpResult): void {
   const value = record.value ?? noValue;
   const entityTag = formatEntityTag(record.lastModified, record.generation);
-  const outcome = evaluateConditions(request.conditions, { entityTag, lastModifiedMs: record.lastModified }, true);
+  const outcome = evaluateConditions(request.conditions, entityTag, record.lastModified, true);
   if (outcome === ConditionOutcome.PreconditionFailed) {
     exchange.sendError(Status.GenerationMismatch, 'If-Match or If-Unmodified-Since does not hold for the current version', { httpCode: 412 });
     return;
@@ -78,7 +75,7 @@ export function answerRead(exchange: HttpExchange, target: ReadTarget, request: 
   if (outcome === ConditionOutcome.NotModified) {
     exchange.respond((res, closeConnection) => {
       exchange.writeStatus(res, '304 Not Modified', compressible);
-      writeRecordHeaders(res, target.namespace, record, sentTag, contentType);
+      writeRecordHeaders(res, namespace, record, sentTag, contentType);
       writeSandboxHeaders(res);
       endEmpty(res, closeConnection);
     });
@@ -93,7 +90,7 @@ export function answerRead(exchange: HttpExchange, target: ReadTarget, request: 
     });
     return;
   }
-  const body = coding === Coding.Identity ? value : target.compressed.copy(target.namespace.name, target.key, entityTag, coding, value);
+  const body = coding === Coding.Identity ? value : compressed.copy(namespace.name, key, entityTag, coding, value);
   exchange.respond((res, closeConnection) => {
     if (range.outcome === RangeOutcome.Partial) {
       exchange.writeStatus(res, '206 Partial Content', compressible);
@@ -101,7 +98,7 @@ export function answerRead(exchange: HttpExchange, target: ReadTarget, request: 
     } else {
       exchange.writeStatus(res, '200 OK', compressible);
     }
-    writeRecordHeaders(res, target.namespace, record, sentTag, contentType);
+    writeRecordHeaders(res, namespace, record, sentTag, contentType);
     res.writeHeader('Accept-Ranges', 'bytes');
     if (coding !== Coding.Identity) res.writeHeader('Content-Encoding', codingName(coding));
     writeSandboxHeaders(res);

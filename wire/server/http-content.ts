@@ -58,8 +58,9 @@ export function handleContent(context: ContentContext, res: HttpResponse, req: H
     exchange.refuse(Status.ShuttingDown, undefined, { closeConnection: true });
     return;
   }
-  const origin = req.getHeader('origin');
-  if (context.origins.corsEnabled) exchange.setCors(context.origins.corsAllowed(origin) ? origin : '', true);
+  const corsEnabled = context.origins.corsEnabled;
+  const origin = corsEnabled || method === 'options' ? req.getHeader('origin') : '';
+  if (corsEnabled) exchange.setCors(context.origins.corsAllowed(origin) ? origin : '', true);
   if (method === 'options') {
     handleOptions(context, exchange, req, origin);
     return;
@@ -142,7 +143,7 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
   run(context, exchange, { op: 'get', ns: namespace.name, key }, namespace, (result) => {
     // A missing record is a 404 whatever the preconditions say (RFC 9110 §13.2.1).
     if (result.status !== Status.Ok) exchange.sendError(result.status);
-    else answerRead(exchange, { namespace, key, compressed: context.compressed }, request, result);
+    else answerRead(exchange, namespace, key, context.compressed, request, result);
   });
 }
 
@@ -192,14 +193,15 @@ function writeWithConditions(context: ContentContext, exchange: HttpExchange, na
       exchange.sendError(current.status);
       return;
     }
-    const version = current.status === Status.Ok ? { entityTag: formatEntityTag(current.lastModified, current.generation), lastModifiedMs: current.lastModified } : null;
-    if (evaluateConditions(conditions, version, false) !== ConditionOutcome.Proceed) {
+    const exists = current.status === Status.Ok;
+    const entityTag = exists ? formatEntityTag(current.lastModified, current.generation) : null;
+    if (evaluateConditions(conditions, entityTag, current.lastModified, false) !== ConditionOutcome.Proceed) {
       exchange.sendError(Status.GenerationMismatch, 'a precondition (If-Match, If-None-Match, If-Unmodified-Since) does not hold for the current version', { httpCode: 412 });
       return;
     }
-    if (version !== null) write.ifGeneration = current.generation;
+    if (exists) write.ifGeneration = current.generation;
     else if (write.op === 'put') write.mode = 'create';
-    run(context, exchange, write, namespace, (result) => answerWrite(exchange, namespace, result, preconditioned || version !== null, okCode));
+    run(context, exchange, write, namespace, (result) => answerWrite(exchange, namespace, result, preconditioned || exists, okCode));
   });
 }
 
