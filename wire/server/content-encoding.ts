@@ -14,9 +14,10 @@ export const enum Coding {
 export const compressionBytesMin = 1024;
 /**
  * Above this a value is served as stored: compression runs on the main thread (once per version,
- * see compressed-copies.ts), and brotli of 1 MiB of JSON takes ~10 ms there.
+ * see compressed-copies.ts), and brotli (quality 5) of 256 KiB of HTML or JSON took 8-15 ms there
+ * (perf/compression-cost.ts, shared machine): a larger value would stall every other request.
  */
-export const compressionBytesMax = 1024 * 1024;
+export const compressionBytesMax = 256 * 1024;
 
 const codingNames = ['', 'gzip', 'br'] as const;
 
@@ -28,9 +29,26 @@ export function codingName(coding: Coding.Gzip | Coding.Brotli): string {
 const entriesMax = 32;
 const qValue = /^q=(0(\.\d{0,3})?|1(\.0{0,3})?)$/i;
 
+/**
+ * Accept-Encoding values repeat (each browser sends one of a handful): their answers are kept,
+ * bounded, so a GET costs a Map lookup instead of a split and a parse per entry.
+ */
+const negotiated = new Map<string, Coding>();
+const negotiatedKeptMax = 256;
+
 /** The coding to answer with: the acceptable one of br and gzip with the higher q (br on a tie). */
 export function negotiateCoding(acceptEncoding: string): Coding {
   if (acceptEncoding === '') return Coding.Identity;
+  let coding = negotiated.get(acceptEncoding);
+  if (coding === undefined) {
+    coding = parseAcceptEncoding(acceptEncoding);
+    if (negotiated.size >= negotiatedKeptMax) negotiated.clear();
+    negotiated.set(acceptEncoding, coding);
+  }
+  return coding;
+}
+
+function parseAcceptEncoding(acceptEncoding: string): Coding {
   let gzipQ = -1;
   let brotliQ = -1;
   let anyQ = -1;
