@@ -31,12 +31,16 @@ export function engineStats(sources: StatsSources, lastLsn: number): EngineStats
   const namespaces = sources.namespaces.map((namespace, id) => {
     let records = 0;
     let bytes = 0;
+    let evictions = 0;
+    let expirations = 0;
     for (const table of tables) {
       table.refreshViews();
       records += table.namespaceRecords(id);
       bytes += table.namespaceBytes(id);
+      evictions += table.namespaceEvictions(id);
+      expirations += table.namespaceExpirations(id);
     }
-    return { name: namespace.name, mode: namespace.mode, records, bytes, memoryLimitBytes: namespace.memoryLimitBytes };
+    return { name: namespace.name, mode: namespace.mode, records, bytes, memoryLimitBytes: namespace.memoryLimitBytes, evictions, expirations };
   });
   return {
     shards: links.length,

@@ -71,6 +71,9 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
     return seconds === 0 ? 0 : Math.floor(this.#nowMs() / 1000) + seconds;
   }
 
+  /** Expirations by namespace, for stats() (the model never evicts). */
+  readonly #expirations = new Map<string, number>();
+
   #emit(kind: Change['kind'], ns: string, record: ModelRecord, value: Uint8Array | null): void {
     const { key, generation, expiry, lastModified, contentType } = record;
     this.changes.append({ kind, ns, key, generation, expiry, lastModified, contentType, value });
@@ -82,6 +85,7 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
     if (record === undefined) return undefined;
     if (record.expiry !== 0 && record.expiry <= Math.floor(this.#nowMs() / 1000)) {
       table.delete(id);
+      this.#expirations.set(ns, (this.#expirations.get(ns) ?? 0) + 1);
       this.#emit('expired', ns, record, null);
       return undefined;
     }
@@ -176,7 +180,7 @@ export class ModelEngine extends OpShortcuts implements EngineApi {
         const table = this.#tables.get(namespace.name) ?? new Map<string, ModelRecord>();
         let bytes = 0;
         for (const record of table.values()) bytes += record.key.byteLength + record.value.byteLength;
-        return { name: namespace.name, mode: namespace.mode, records: table.size, bytes, memoryLimitBytes: namespace.memoryLimitBytes };
+        return { name: namespace.name, mode: namespace.mode, records: table.size, bytes, memoryLimitBytes: namespace.memoryLimitBytes, evictions: 0, expirations: this.#expirations.get(namespace.name) ?? 0 };
       }),
       lastLsn: this.changes.lastLsn,
       shardRestarts: 0,

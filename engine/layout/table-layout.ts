@@ -83,7 +83,13 @@ export const headerWordsEnd = headerWordClassPageEnd8 + classCount;
 /** Per namespace: [records, bytes] as f64 at namespaceStatsByteOffset + 16 * namespaceId. */
 export const namespaceStatsByteOffset = 4096;
 export const namespaceStatsBytesEach = 16;
-export const headerBytes = 8192;
+/**
+ * Per namespace: [evictions, expirations] since the table was made, as f64 at
+ * namespaceRemovalsByteOffset + 16 * namespaceId. The shard bumps them only when it evicts or
+ * expires a record (never per op); /metrics reads them at scrape time.
+ */
+export const namespaceRemovalsByteOffset = 8192;
+export const headerBytes = 12288;
 
 export const indexCapacityLog2Min = 12;
 /** At most 2^30 slots: capacities and masks stay int32 shifts (1 << log2), never Math.pow. */
@@ -143,6 +149,12 @@ export function namespaceRecordsDouble(namespaceId: number): number {
 export function namespaceBytesDouble(namespaceId: number): number {
   return doubleAt(namespaceStatsByteOffset) + namespaceId * 2 + 1;
 }
+export function namespaceEvictionsDouble(namespaceId: number): number {
+  return doubleAt(namespaceRemovalsByteOffset) + namespaceId * 2;
+}
+export function namespaceExpirationsDouble(namespaceId: number): number {
+  return doubleAt(namespaceRemovalsByteOffset) + namespaceId * 2 + 1;
+}
 /** Bytes of a record: header, key, content type, value (its slot is the size class holding this). */
 export function recordBytesOf(keyLength: number, contentTypeLength: number, valueLength: number): number {
   return recordHeaderBytes + keyLength + contentTypeLength + valueLength;
@@ -159,7 +171,8 @@ function assertLayout(): void {
   assert(headerWordRetiredRegionCount < headerWordRetiredRegions, 'retired region count precedes the list');
   assert(headerWordRetiredRegions + 2 * retiredRegionsMax <= headerWordClassFreeHead8, 'retired region list overlaps the class words');
   assert(headerWordsEnd * wordBytes <= namespaceStatsByteOffset, 'table header words overlap namespace stats');
-  assert(namespaceStatsByteOffset + namespaceStatsBytesEach * (namespacesMax + 1) <= headerBytes, 'namespace stats overflow the table header');
+  assert(namespaceStatsByteOffset + namespaceStatsBytesEach * (namespacesMax + 1) <= namespaceRemovalsByteOffset, 'namespace stats overlap the removal counters');
+  assert(namespaceRemovalsByteOffset + namespaceStatsBytesEach * (namespacesMax + 1) <= headerBytes, 'namespace removal counters overflow the table header');
   assert(headerBytes / offset8Bytes > indexSlotDeleted, 'header must cover the reserved offsets 0 and 1');
   assert(recordLastModifiedByte % 8 === 0, 'lastModified must be 8-aligned for Float64Array');
   assert(recordValueLengthByte % 4 === 0 && recordGenerationByte % 4 === 0 && recordExpiryByte % 4 === 0 && recordLruStampByte % 4 === 0, 'u32 record fields 4-aligned');

@@ -37,6 +37,8 @@ import {
   indexSlotDeleted,
   indexSlotEmpty,
   namespaceBytesDouble,
+  namespaceEvictionsDouble,
+  namespaceExpirationsDouble,
   namespaceRecordsDouble,
   offsetFrom8,
   recordBytesOf,
@@ -141,6 +143,12 @@ export class TableReader {
   }
   namespaceBytes(namespaceId: number): number {
     return this.f64[namespaceBytesDouble(namespaceId)]!;
+  }
+  namespaceEvictions(namespaceId: number): number {
+    return this.f64[namespaceEvictionsDouble(namespaceId)]!;
+  }
+  namespaceExpirations(namespaceId: number): number {
+    return this.f64[namespaceExpirationsDouble(namespaceId)]!;
   }
 
   // ---- records (offset = the record's byte offset) ----

@@ -178,6 +178,9 @@ export interface NamespaceStats {
   records: number;
   bytes: number;
   memoryLimitBytes: number;
+  /** Records evicted (cache mode) since start, and records removed because their TTL passed. */
+  evictions: number;
+  expirations: number;
 }
 
 export interface EngineStats {

@@ -32,6 +32,7 @@ export function evictFor(state: ShardState, request: EvictionRequest): boolean {
     if (victim < 0) return false;
     const record = table.slotRecord(victim);
     if (!state.hasRoomForKeyChange(record)) return false;
+    state.countRemoval(record, EntryKind.Evicted);
     state.removeCommitted(victim, record, EntryKind.Evicted);
   }
   return true;

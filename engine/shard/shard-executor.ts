@@ -111,7 +111,10 @@ export class ShardExecutor {
     const record = table.slotRecord(slot);
     if (!state.isExpired(record)) return slot;
     // The table keeps the insert position across removing the found slot: no second find.
-    if (!state.follower && state.hasRoomForKeyChange(record)) state.removeCommitted(slot, record, EntryKind.Expired);
+    if (!state.follower && state.hasRoomForKeyChange(record)) {
+      state.countRemoval(record, EntryKind.Expired);
+      state.removeCommitted(slot, record, EntryKind.Expired);
+    }
     return -1;
   }
 

@@ -13,6 +13,7 @@ import { controlSlotClockOverrideMs, controlSlotFollower } from '../layout/contr
 import { exitCodeInternalError } from '../layout/exit-codes';
 import { JournalEntryReader } from '../layout/journal-entry-reader';
 import { EntryKind } from '../layout/journal-layout';
+import { namespaceEvictionsDouble, namespaceExpirationsDouble } from '../layout/table-layout';
 import type { ShardNamespaceOptions, ShardOptions } from '../layout/shard-options';
 import { JournalWriter, type JournalFields } from './journal-writer';
 import { ModificationStamps } from './modification-stamps';
@@ -116,6 +117,17 @@ export class ShardState {
     if (existing !== 0) table.swap(slot, existing, offset);
     else table.link(hash, offset);
     this.markApplied();
+  }
+
+  /**
+   * Counts an eviction or an expiry of `record` in the table header, where /metrics reads it. Called
+   * only where a record is evicted or expired, before its removal: nothing per op.
+   */
+  countRemoval(record: number, kind: EntryKind.Evicted | EntryKind.Expired): void {
+    const table = this.table;
+    const namespaceId = table.recordNamespaceId(record);
+    const index = kind === EntryKind.Evicted ? namespaceEvictionsDouble(namespaceId) : namespaceExpirationsDouble(namespaceId);
+    table.f64[index] = table.f64[index]! + 1;
   }
 
   /** Commits a removal (delete, expired, evicted) and applies it. The caller checked journal room. */

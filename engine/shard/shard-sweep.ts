@@ -19,6 +19,7 @@ export function sweepShard(state: ShardState, slots: number): void {
     if (isRecordOffset(record) && state.isExpired(record)) {
       if (!state.hasRoomForKeyChange(record)) break;
       // The removal may empty this slot but moves no entry: carry on from the next one.
+      state.countRemoval(record, EntryKind.Expired);
       state.removeCommitted(slot, record, EntryKind.Expired);
       removed++;
     }

@@ -298,8 +298,6 @@ function renderFigures(samples) {
     if (!sample.name.startsWith('tessera_') || !figurePattern.test(sample.name) || /_bucket$|_sum$|_count$/.test(sample.name)) continue;
     totals.set(sample.name, (totals.get(sample.name) || 0) + sample.value);
   }
-  const engine = samples.filter((sample) => sample.name === 'tessera_engine' && figurePattern.test(sample.labels.figure || ''));
-  for (const sample of engine) totals.set('tessera_engine{figure="' + sample.labels.figure + '"}', sample.value);
   byId('figures').replaceChildren(...[...totals].sort().map(([name, value]) => {
     const row = document.createElement('tr');
     const head = document.createElement('td');

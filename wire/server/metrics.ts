@@ -2,10 +2,14 @@
 // prom-client counter hashes its labels on every inc, which is too dear per op. The array is turned
 // into labelled samples when /metrics is scraped, so instrumentation costs nothing when nobody looks.
 // Request latency histograms are observed once per request (not per op) through pre-bound children.
+// The engine's figures, one metric each, are in engine-metrics.ts; durability's in
+// persistence-metrics.ts; replication's in replication/replication-metrics.ts.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineStats, OpName } from '../../engine/layout/types';
 import { Status, statusName } from '../../engine/layout/status';
+import { registerEngineMetrics } from './engine-metrics';
+import type { HubStats } from './subscriptions';
 
 export const transports = ['http', 'ws'] as const;
 export type Transport = (typeof transports)[number];
@@ -36,6 +40,8 @@ export interface MetricSources {
   engineStats(): EngineStats;
   connections(): number;
   requestsInFlight(): number;
+  subscriptions(): HubStats | null;
+  bufferedOutputBytes(): number;
 }
 
 export interface LatencyObserver {
@@ -109,35 +115,21 @@ export class ServerMetrics {
         this.set(sources.requestsInFlight());
       },
     });
-    // One stats() call per scrape feeds every engine gauge. The gauge that calls it is registered
-    // first: prom-client collects metrics in registration order, so the others read fresh values.
-    const namespaceLabels = ['namespace'] as const;
-    let bytes: Gauge<'namespace'> | null = null;
-    let engine: Gauge<'figure'> | null = null;
-    new Gauge({
-      name: 'tessera_namespace_records',
-      help: 'Records held, by namespace',
-      labelNames: namespaceLabels,
-      registers,
-      collect(this: Gauge<'namespace'>) {
-        const stats = sources.engineStats();
-        for (const namespace of stats.namespaces) {
-          this.set({ namespace: namespace.name }, namespace.records);
-          bytes?.set({ namespace: namespace.name }, namespace.bytes);
-        }
-        engine?.set({ figure: 'shards' }, stats.shards);
-        engine?.set({ figure: 'last_lsn' }, stats.lastLsn);
-        engine?.set({ figure: 'shard_restarts' }, stats.shardRestarts);
-        engine?.set({ figure: 'table_bytes' }, stats.tableBytes);
-      },
+    registerEngineMetrics(this.registry, {
+      engineStats: sources.engineStats,
+      subscriptions: sources.subscriptions,
+      bufferedOutputBytes: sources.bufferedOutputBytes,
+      outOfMemoryRefusals: () => this.#statusCount(Status.OutOfMemory),
     });
-    bytes = new Gauge({ name: 'tessera_namespace_bytes', help: 'Record bytes held, by namespace', labelNames: namespaceLabels, registers });
-    engine = new Gauge({
-      name: 'tessera_engine',
-      help: 'Engine figures: shards, last LSN, shard restarts, table bytes',
-      labelNames: ['figure'] as const,
-      registers,
-    });
+  }
+
+  /** Ops answered `status`, both transports, every op kind (read at scrape time). */
+  #statusCount(status: Status): number {
+    let total = 0;
+    for (let transport = 0; transport < transports.length; transport++) {
+      for (let op = 0; op < opKinds.length; op++) total += this.#opCounts[transport * opsStride + op * statusCount + status] ?? 0;
+    }
+    return total;
   }
 
   countOp(transport: number, op: OpName, status: Status): void {

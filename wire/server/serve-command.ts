@@ -12,11 +12,12 @@ import { loadUws } from './load-uws';
 import { createLogger, type Logger } from './logger';
 import { logPersistenceFailed, logRecoveryDone, recoveryProgressLogger } from './persistence-log';
 import { startServer, type RunningServer } from './server';
-import { resolveServerConfig, type ConfigSources } from './server-config';
-import { reasonOf } from './server-errors';
+import { resolveConfig, type ConfigSources } from './server-config';
+import { ServerError, reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
 import type { TestOnlyFaults } from '../../engine/layout/file-layer';
 import { startSiblingReplicas } from './replication/sibling-replicas';
+import { watchShardDeaths } from './shard-death-log';
 import type { ServerConfig } from './server-config';
 
 async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger): Promise<RunningServer> {
@@ -47,8 +48,10 @@ export interface ServeHooks {
 
 /** Resolves with the exit code once the server has stopped (or failed to start). */
 export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks = {}): Promise<number> {
-  const config = resolveServerConfig({ flags, env: process.env });
+  const { config, warnings } = resolveConfig({ flags, env: process.env });
   const logger = createLogger(config.logLevel);
+  // Each once, at start, with the figures: the operator reads them next to the start line.
+  for (const warning of warnings) logger.warn({ warning }, `config: ${warning}`);
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, `uncaught exception: ${reasonOf(error)}`);
     process.exit(exitCodes.failure);
@@ -73,8 +76,10 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     // --replicas N: sibling replica processes of this node, stopped with it (replication/sibling-replicas.ts).
     if (flags.replicas !== undefined) server = await withSiblingReplicas(server, Number(flags.replicas), config, flags.config, logger);
   } catch (error: unknown) {
-    if (error instanceof DataDirLockedError) {
-      // An operator error, not a crash: one plain line (it names the dir and the holder's PID).
+    if (error instanceof DataDirLockedError || error instanceof ServerError) {
+      // An operator error (a port in use, a data dir held, a TLS file unreadable), not a crash:
+      // one plain line on stderr, and a log line with its code, neither with a stack trace.
+      logger.fatal({ code: error instanceof ServerError ? error.code : 'TESSERA_DATA_DIR_LOCKED' }, `tessera failed to start: ${error.message}`);
       process.stderr.write(`tessera: ${error.message}\n`);
       return exitCodes.failure;
     }
@@ -82,7 +87,8 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     return exitCodes.failure;
   }
   const recoveryFailed = watchRecovery(opened, logger);
-  return waitForSignal(server, logger, recoveryFailed);
+  const stopShardWatch = watchShardDeaths(opened, logger);
+  return waitForSignal(server, logger, recoveryFailed).finally(stopShardWatch);
 }
 
 /** Logs the end of recovery; resolves with the reason if it failed (never resolves otherwise). */

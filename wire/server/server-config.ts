@@ -2,7 +2,8 @@
 // variables, then command-line flags, each overriding the one before. Everything is validated here,
 // once, so the rest of the server reads plain numbers it can trust.
 //
-// Config file shape (every field optional):
+// The file is validated by the one schema, wire/server/config/config-schema.ts (published as
+// config.schema.json); adding a key starts there. Config file shape (every field optional):
 //   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
 //     "engine": EngineConfigInput,                       (engine/front/config.ts)
 //     "persistence": { "dataDir", "fsync", "snapshotIntervalSec", "walSegmentBytes" } | false,
@@ -16,13 +17,18 @@
 //                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
 
 import { readFileSync } from 'node:fs';
-import { normalizeEngineConfig, type EngineConfigInput } from '../../engine/front/config';
+import { normalizeEngineConfig, type EngineConfigInput, type NamespaceConfigInput } from '../../engine/front/config';
 import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/layout/limits';
 import { normalizePersistence, persistenceDefaults, type PersistenceConfig } from '../../engine/front/persistence-config';
-import { roleNames, type AuthConfig, type RoleName, type TokenEntry } from './access-control';
+import type { AuthConfig } from './access-control';
 import { isLoopbackHost } from './request-origin';
 import type { TlsConfig } from './tls-files';
 import { ServerError, reasonOf } from './server-errors';
+import { logLevelNames, type ConfigFile } from './config/config-schema';
+import { mergeConfig } from './config/config-merge';
+import { readConfigFile } from './config/read-config-file';
+import { checkMemory, memoryAvailable, type MemoryAvailable } from './config/memory-check';
+import { checkShards, cpusAvailable, type CpusAvailable } from './config/cpu-check';
 
 export interface ServerLimits {
   /** uWS maxPayloadLength: a larger WebSocket frame closes the connection (code 1009). */
@@ -54,7 +60,7 @@ export interface ServerLimits {
 /** 8 MiB, or a quarter of backpressureBytesMax when that is smaller and no value is given. */
 const subscriberBackpressureBytesDefault = 8 * 1024 * 1024;
 
-export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const logLevels = logLevelNames;
 export type LogLevel = (typeof logLevels)[number];
 
 export interface ServerConfig {
@@ -100,7 +106,8 @@ export function defaultServerConfig(): ServerConfig {
       backpressureBytesMax: 64 * 1024 * 1024,
       busyBackpressureBytes: 16 * 1024 * 1024,
       idleTimeoutSec: 120,
-      shutdownGraceMs: 10_000,
+      // Under docker stop's 10 s before SIGKILL, leaving time to close connections and the engine.
+      shutdownGraceMs: 5000,
       subscriberBackpressureBytes: subscriberBackpressureBytesDefault,
       maxBufferedOutputBytes: 256 * 1024 * 1024,
       maxConnections: 10_000,
@@ -126,23 +133,14 @@ export interface ConfigSources {
   };
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (file: string) => string;
+  /** The memory the node may use (tests pass a figure); default: the machine's or the cgroup's. */
+  memory?: MemoryAvailable;
+  /** The CPUs the node may use (tests pass a figure); default: the machine's or the cgroup quota. */
+  cpus?: CpusAvailable;
 }
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
 
 function invalid(message: string): never {
   throw new ServerError('ConfigInvalid', `invalid config: ${message}`);
-}
-
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function checkKeys(object: JsonObject, allowed: readonly string[], where: string): void {
-  for (const key of Object.keys(object)) {
-    if (!allowed.includes(key)) invalid(`unknown field ${where}${key} (known: ${allowed.join(', ')})`);
-  }
 }
 
 function integerIn(value: unknown, min: number, max: number, name: string): number {
@@ -160,60 +158,6 @@ function parseIntegerText(text: string, min: number, max: number, name: string):
 function hostOf(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 255) invalid(`${name} must be a host name or address`);
   return value;
-}
-
-function stringList(value: Json, name: string): string[] {
-  if (!Array.isArray(value) || value.length > 256 || !value.every((item) => typeof item === 'string' && item.length > 0 && item.length <= 255 && /^[\x21-\x7e]+$/.test(item))) {
-    invalid(`${name} must be a list of at most 256 non-empty strings of visible ASCII`);
-  }
-  return value as string[];
-}
-
-function authOf(value: Json): AuthConfig {
-  if (!isObject(value)) invalid('auth must be an object');
-  checkKeys(value, ['tokens', 'openStatus', 'openMetrics'], 'auth.');
-  const auth: AuthConfig = { tokens: [], openStatus: true, openMetrics: true };
-  for (const flag of ['openStatus', 'openMetrics'] as const) {
-    const given = value[flag];
-    if (given === undefined) continue;
-    if (typeof given !== 'boolean') invalid(`auth.${flag} must be true or false`);
-    auth[flag] = given;
-  }
-  const tokens = value['tokens'] ?? [];
-  if (!Array.isArray(tokens) || tokens.length > 1024) invalid('auth.tokens must be a list of at most 1024 tokens');
-  const names = new Set<string>();
-  for (const [index, token] of tokens.entries()) {
-    const entry = tokenEntryOf(token, `auth.tokens[${index}]`);
-    if (names.has(entry.name)) invalid(`auth.tokens: the name ${JSON.stringify(entry.name)} is used twice`);
-    names.add(entry.name);
-    auth.tokens.push(entry);
-  }
-  return auth;
-}
-
-function tlsOf(value: Json): TlsConfig {
-  if (!isObject(value)) invalid('tls must be an object: { "certFile", "keyFile" }');
-  checkKeys(value, ['certFile', 'keyFile'], 'tls.');
-  const { certFile, keyFile } = value;
-  if (typeof certFile !== 'string' || certFile === '' || typeof keyFile !== 'string' || keyFile === '') invalid('tls.certFile and tls.keyFile must name PEM files');
-  return { certFile, keyFile };
-}
-
-function tokenEntryOf(value: Json, where: string): TokenEntry {
-  if (!isObject(value)) invalid(`${where} must be an object`);
-  checkKeys(value, ['name', 'sha256', 'roles'], `${where}.`);
-  const { name, sha256, roles } = value;
-  if (typeof name !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(name)) invalid(`${where}.name must be 1..64 visible ASCII characters`);
-  // Never echo the value: it might be a token pasted where its hash belongs.
-  if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) invalid(`${where}.sha256 must be 64 hex digits (SHA-256 of the token; see tessera token create)`);
-  if (!isObject(roles) || Object.keys(roles).length === 0) invalid(`${where}.roles must map namespaces (or "*") to ${roleNames.join(', ')}`);
-  const checked: Record<string, RoleName> = {};
-  for (const [ns, role] of Object.entries(roles)) {
-    const known = roleNames.find((candidate) => candidate === role);
-    if (known === undefined) invalid(`${where}.roles.${ns} must be one of ${roleNames.join(', ')}`);
-    checked[ns] = known;
-  }
-  return { name, sha256: sha256.toLowerCase(), roles: checked };
 }
 
 /** A primary's WebSocket URL: ws:// or wss://, with a host. */
@@ -234,44 +178,6 @@ function logLevelOf(value: unknown, name: string): LogLevel {
   return level;
 }
 
-const limitFields = [
-  'frameBytesMax',
-  'requestsInFlightPerConnectionMax',
-  'backpressureBytesMax',
-  'busyBackpressureBytes',
-  'idleTimeoutSec',
-  'shutdownGraceMs',
-  'subscriberBackpressureBytes',
-  'maxBufferedOutputBytes',
-  'maxConnections',
-] as const;
-
-function applyLimits(limits: ServerLimits, input: JsonObject): void {
-  checkKeys(input, limitFields, 'limits.');
-  const bounds: Record<(typeof limitFields)[number], [number, number]> = {
-    frameBytesMax: [1024, frameBytesMax],
-    requestsInFlightPerConnectionMax: [1, requestsInFlightPerConnectionMax],
-    backpressureBytesMax: [64 * 1024, 1024 * 1024 * 1024],
-    busyBackpressureBytes: [16 * 1024, 1024 * 1024 * 1024],
-    idleTimeoutSec: [0, 960],
-    shutdownGraceMs: [0, 10 * 60 * 1000],
-    subscriberBackpressureBytes: [64 * 1024, 1024 * 1024 * 1024],
-    maxBufferedOutputBytes: [1024 * 1024, 64 * 1024 * 1024 * 1024],
-    maxConnections: [1, 1_000_000],
-  };
-  for (const field of limitFields) {
-    const value = input[field];
-    if (value === undefined) continue;
-    const [min, max] = bounds[field];
-    limits[field] = integerIn(value, min, max, `limits.${field}`);
-  }
-  if (input['subscriberBackpressureBytes'] === undefined) {
-    limits.subscriberBackpressureBytes = Math.min(subscriberBackpressureBytesDefault, Math.floor(limits.backpressureBytesMax / 4));
-  }
-}
-
-const persistenceFields = ['dataDir', 'fsync', 'snapshotIntervalSec', 'walSegmentBytes'] as const;
-
 /** --no-persistence wins; otherwise --data-dir / --fsync (or their environment) refine the file's. */
 function applyPersistenceFlags(config: ServerConfig, flags: ConfigSources['flags'], env: ConfigSources['env']): void {
   if (flags.noPersistence === true) {
@@ -291,48 +197,18 @@ function applyPersistenceFlags(config: ServerConfig, flags: ConfigSources['flags
 }
 
 function applyFile(config: ServerConfig, file: string, readFile: (file: string) => string): void {
-  let text: string;
-  try {
-    text = readFile(file);
-  } catch (error: unknown) {
-    throw new ServerError('ConfigUnreadable', `cannot read config file ${file}: ${reasonOf(error)}`, { cause: error });
+  const parsed = readConfigFile(file, readFile);
+  const { $schema: _schema, ...given } = parsed;
+  mergeConfig(config, given);
+  if (given.replicaOf !== undefined && given.replicaOf !== null) config.replicaOf = replicaUrlOf(given.replicaOf, 'replicaOf');
+  if (given.limits?.subscriberBackpressureBytes === undefined) {
+    // 8 MiB, or a quarter of backpressureBytesMax when that is smaller and no value is given.
+    config.limits.subscriberBackpressureBytes = Math.min(subscriberBackpressureBytesDefault, Math.floor(config.limits.backpressureBytesMax / 4));
   }
-  let parsed: Json;
-  try {
-    parsed = JSON.parse(text) as Json;
-  } catch (error: unknown) {
-    // Not reasonOf(error): V8's message quotes the text it choked on, and a file given by mistake
-    // (a key, a token list) should not have its first bytes copied into logs. A position is enough.
-    const position = /position (\d+)/.exec(reasonOf(error))?.[1];
-    throw new ServerError('ConfigInvalid', `config file ${file} is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`);
-  }
-  if (!isObject(parsed)) invalid(`${file} must hold a JSON object`);
-  checkKeys(parsed, ['host', 'port', 'logLevel', 'engine', 'persistence', 'limits', 'allowedOrigins', 'allowedHosts', 'auth', 'tls', 'legacyHttpPort', 'replicaOf'], '');
-  if (parsed['legacyHttpPort'] !== undefined) config.legacyHttpPort = parsed['legacyHttpPort'] === null ? null : integerIn(parsed['legacyHttpPort'], 0, 65535, 'legacyHttpPort');
-  if (parsed['tls'] !== undefined) config.tls = tlsOf(parsed['tls']);
-  if (parsed['auth'] !== undefined) config.auth = authOf(parsed['auth']);
-  if (parsed['allowedOrigins'] !== undefined) config.allowedOrigins = stringList(parsed['allowedOrigins'], 'allowedOrigins');
-  if (parsed['allowedHosts'] !== undefined) config.allowedHosts = stringList(parsed['allowedHosts'], 'allowedHosts');
-  if (parsed['replicaOf'] !== undefined && parsed['replicaOf'] !== null) config.replicaOf = replicaUrlOf(parsed['replicaOf'], 'replicaOf');
-  if (parsed['host'] !== undefined) config.host = hostOf(parsed['host'], 'host');
-  if (parsed['port'] !== undefined) config.port = integerIn(parsed['port'], 0, 65535, 'port');
-  if (parsed['logLevel'] !== undefined) config.logLevel = logLevelOf(parsed['logLevel'], 'logLevel');
-  const engine = parsed['engine'];
-  if (engine !== undefined) {
-    if (!isObject(engine)) invalid('engine must be an object');
-    config.engine = engine as EngineConfigInput;
-  }
-  const persistence = parsed['persistence'];
-  if (persistence === false) config.persistence = false;
-  else if (persistence !== undefined) {
-    if (!isObject(persistence)) invalid('persistence must be an object or false');
-    checkKeys(persistence, persistenceFields, 'persistence.');
-    config.persistence = { ...persistenceDefaults(), ...(persistence as Partial<PersistenceConfig>) };
-  }
-  const limits = parsed['limits'];
-  if (limits !== undefined) {
-    if (!isObject(limits)) invalid('limits must be an object');
-    applyLimits(config.limits, limits);
+  const names = new Set<string>();
+  for (const token of config.auth.tokens) {
+    if (names.has(token.name)) invalid(`auth.tokens: the name ${JSON.stringify(token.name)} is used twice`);
+    names.add(token.name);
   }
 }
 
@@ -369,7 +245,13 @@ function checkProtectedMode(config: ServerConfig): void {
   );
 }
 
-export function resolveServerConfig(sources: ConfigSources): ServerConfig {
+/** A resolved configuration and what it warns about (logged once at start, printed by config check). */
+export interface ResolvedConfig {
+  config: ServerConfig;
+  warnings: string[];
+}
+
+export function resolveConfig(sources: ConfigSources): ResolvedConfig {
   const { flags, env } = sources;
   const config = defaultServerConfig();
   const file = flags.config ?? env['TESSERA_CONFIG'];
@@ -387,6 +269,34 @@ export function resolveServerConfig(sources: ConfigSources): ServerConfig {
   const replicaOf = flags.replicaOf ?? env['TESSERA_REPLICA_OF'];
   if (replicaOf !== undefined && replicaOf !== '') config.replicaOf = replicaUrlOf(replicaOf, '--replica-of');
   checkConsistency(config);
+  const warnings = checkMemory(config.engine, sources.memory ?? memoryAvailable());
+  const shardsWarning = checkShards(config.engine.shards, sources.cpus ?? cpusAvailable());
+  if (shardsWarning !== null) warnings.push(shardsWarning);
   checkProtectedMode(config);
-  return config;
+  return { config, warnings };
 }
+
+export function resolveServerConfig(sources: ConfigSources): ServerConfig {
+  return resolveConfig(sources).config;
+}
+
+/**
+ * What `tessera config print` shows: the resolved config with the engine's defaults filled in
+ * (shards, every namespace's limits), so every figure the node will run with is on the page.
+ */
+export function effectiveConfig(config: ServerConfig): Record<string, unknown> {
+  const { persistence: _persistence, ...engine } = normalizeEngineConfig({ ...config.engine, persistence: config.persistence });
+  return { ...config, engine };
+}
+
+// tsc keeps the schema and ServerConfig together: every key the file may hold has a field here of
+// a type that takes the parsed value (a key added to the schema alone does not build).
+type Misfits<Given, Target> = {
+  [K in keyof Given]-?: K extends keyof Target ? (NonNullable<Given[K]> extends Target[K] | Partial<Target[K]> ? never : K) : K;
+}[keyof Given];
+type Fits<Given, Target> = [Misfits<Given, Target>] extends [never] ? true : { keyWithoutAField: Misfits<Given, Target> };
+const configFileFits: Fits<Omit<ConfigFile, '$schema'>, ServerConfig> = true;
+const limitsFit: Fits<NonNullable<ConfigFile['limits']>, ServerLimits> = true;
+const engineFits: Fits<NonNullable<ConfigFile['engine']>, Required<EngineConfigInput>> = true;
+const namespaceFits: Fits<NonNullable<ConfigFile['engine']>['namespaces'] extends (infer N)[] | undefined ? N : never, Required<NamespaceConfigInput>> = true;
+void [configFileFits, limitsFit, engineFits, namespaceFits];

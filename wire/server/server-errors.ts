@@ -27,10 +27,13 @@ const defaultMessages: Record<ServerErrorName, string> = {
 
 export class ServerError extends Error {
   readonly code: ServerErrorCode;
-  constructor(name: ServerErrorName, message: string = defaultMessages[name], options?: { cause?: unknown }) {
+  /** Each problem on its own (a config file's errors, one per path); empty when the message is all. */
+  readonly problems: readonly string[];
+  constructor(name: ServerErrorName, message: string = defaultMessages[name], options?: { cause?: unknown; problems?: readonly string[] }) {
     super(message, options);
     this.name = 'ServerError';
     this.code = serverErrorCodes[name];
+    this.problems = options?.problems ?? [];
   }
 }
 

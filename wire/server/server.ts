@@ -28,6 +28,8 @@ import type { Logger } from './logger';
 import { ServerMetrics } from './metrics';
 import { recoveryFlag, type PersistenceSource } from './node-persistence';
 import { tesseraVersion } from './package-info';
+import { formatByteSize } from './config/byte-size';
+import { RateLimitedLog } from './rate-limited-log';
 import { registerPersistenceMetrics } from './persistence-metrics';
 import type { ServerConfig } from './server-config';
 import { AccessControl, bearerToken } from './access-control';
@@ -106,6 +108,9 @@ class Front {
       engineStats: () => engine.stats(),
       connections: () => this.endpoint.connections,
       requestsInFlight: () => lifecycle.inFlight,
+      // Read at scrape time: both are built after the metrics (they count into them).
+      subscriptions: () => this.subscriptions?.stats() ?? null,
+      bufferedOutputBytes: () => this.endpoint?.bufferedOutputBytes ?? 0,
     });
     const { metrics } = this;
     const latency = metrics.latency('http');
@@ -136,7 +141,10 @@ class Front {
     this.#snapshot = { lifecycle, metrics, latency, persistence, logger, recovering, access };
     if (persistence !== null && persistence.persistenceStats() !== null) registerPersistenceMetrics(metrics.registry, persistence);
     const { subscriberBackpressureBytes } = config.limits;
-    this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes });
+    const slowSubscribers = new RateLimitedLog(logger);
+    this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes }, {
+      onFellBehind: (event) => slowSubscribers.log('warn', 'subscriber-catch-up', { ...event, subscriberBackpressureBytes }, 'slow subscriber switched to catch-up from the change log'),
+    });
     this.endpoint = new WsEndpoint({
       engine,
       namespaces,
@@ -296,7 +304,15 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   const persisting = persistence?.persistenceStats() ?? null;
   // The start line says where the data lives and what an ack promises (or that nothing persists).
   const durability = persisting === null ? { persistence: false } : { dataDir: persisting.dataDir, fsync: persisting.fsync, persistenceState: persisting.state };
-  logger.info({ version: tesseraVersion, host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ...durability }, 'tessera listening');
+  // And a summary of the config it runs with (the whole of it: tessera config print).
+  const summary = {
+    namespaceLimits: Object.fromEntries(stats.namespaces.map((namespace) => [namespace.name, `${namespace.mode} ${formatByteSize(namespace.memoryLimitBytes)}`])),
+    accessTokens: config.auth.tokens.length,
+    replicaOf: config.replicaOf,
+    maxConnections: config.limits.maxConnections,
+    shutdownGraceMs: config.limits.shutdownGraceMs,
+  };
+  logger.info({ version: tesseraVersion, host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ...durability, ...summary }, 'tessera listening');
   let stopping: Promise<void> | null = null;
   const serverNames = new Set<string>();
   return {

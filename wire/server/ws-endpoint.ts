@@ -17,13 +17,14 @@
 
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
-import { Status } from '../../engine/layout/status';
+import { Status, statusName } from '../../engine/layout/status';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { decodeRequest, encodeRequestFailure, encodeResponse, type ResultInput, type WireOp } from '../codec';
 import type { Principal } from './access-control';
 import type { Lifecycle } from './lifecycle';
 import type { UwsModule } from './load-uws';
 import type { Logger } from './logger';
+import { RateLimitedLog } from './rate-limited-log';
 import { offendersToClose, outputSweepIntervalMs } from './output-budget';
 import { opKindIndex, transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
 import type { ServerLimits } from './server-config';
@@ -105,9 +106,12 @@ export class WsEndpoint {
   #bufferedOutputBytes = 0;
   #sweepTimer: NodeJS.Timeout | null = null;
 
+  readonly #refusalLog: RateLimitedLog;
+
   constructor(context: WsContext) {
     this.#context = context;
     this.#latency = context.metrics.latency('ws');
+    this.#refusalLog = new RateLimitedLog(context.logger);
   }
 
   get connections(): number {
@@ -168,6 +172,9 @@ export class WsEndpoint {
     if ('httpCode' in outcome) {
       const refusal = outcome;
       this.#context.metrics.countRequestFailure(wsTransport, refusal.status);
+      // Once, then at most once per 10 s (rate-limited-log.ts): a client retrying in a loop must
+      // not flood the log. Never the token or the Origin's full text: the status says which check.
+      this.#refusalLog.log('warn', 'websocket-refused', { httpCode: refusal.httpCode, status: statusName(refusal.status), reason: refusal.message }, 'websocket connection refused');
       res.cork(() => {
         res.writeStatus(statusLine(refusal.httpCode)).writeHeader('Content-Type', 'application/json');
         for (const [name, value] of refusal.headers ?? []) res.writeHeader(name, value);

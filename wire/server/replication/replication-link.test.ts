@@ -112,8 +112,12 @@ test('the link cut and restored 10 times under write load: contents equal, one f
     const records = await assertSameContents(primary, replica);
     const syncs = (await status(primary)).replication['syncs'] as Record<string, number>;
     const metrics = await (await fetch(`${primary.httpUrl}/metrics`)).text();
-    assert.match(metrics, /tessera_replication_syncs\{mode="snapshot"\} 1\n/);
-    assert.match(metrics, new RegExp(`tessera_replication_syncs\\{mode="memory"\\} ${syncs['memory']}\n`));
+    assert.match(metrics, /tessera_replication_syncs_total\{mode="snapshot"\} 1\n/);
+    assert.match(metrics, new RegExp(`tessera_replication_syncs_total\\{mode="memory"\\} ${syncs['memory']}\n`));
+    assert.match(metrics, /^tessera_replication_primary 1$/m);
+    const replicaMetrics = await (await fetch(`${replica.httpUrl}/metrics`)).text();
+    assert.match(replicaMetrics, /^tessera_replica_full_syncs_total 1$/m);
+    assert.match(replicaMetrics, /^tessera_replica_lag_lsn \d+$/m);
     console.log(`${cuts} cuts: ${records} records, ${load.acknowledged} writes acknowledged, syncs ${JSON.stringify(syncs)}`);
     assert.equal(load.failures, 0);
     assert.equal(syncs['snapshot'], 1, 'exactly one full sync: the new replica\'s first');

@@ -1,39 +1,73 @@
-// Replication in /metrics (prom-client), read from the same status document /status shows, once
-// per scrape: role, epoch, LSNs, per-replica lag, and the sync counts by kind (full syncs are the
-// `snapshot` ones; memory and WAL syncs are partial).
+// Replication in /metrics (prom-client), one metric per figure, read from the same status document
+// /status shows, once per scrape (the first metric registered reads it; prom-client collects in
+// registration order). On a primary: its epoch and LSNs, connected replicas, each replica's lag,
+// replica-ack timeouts and the syncs served by kind (full syncs are the `snapshot` ones; memory and
+// WAL syncs are partial). On a replica: its lag behind the primary and its full syncs.
 
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
-export function registerReplicationMetrics(registry: Registry, status: () => Record<string, unknown>): void {
+type StatusView = Record<string, unknown>;
+
+export function registerReplicationMetrics(registry: Registry, status: () => StatusView): void {
   const registers = [registry];
-  let syncs: Gauge<'mode'> | null = null;
-  let lag: Gauge<'replica'> | null = null;
-  new Gauge({
-    name: 'tessera_replication',
-    help: 'Replication figures: primary (1) or replica (0), epoch, applied and replicated LSNs, connected replicas, replica ack timeouts',
-    labelNames: ['figure'] as const,
+  let view: StatusView | null = null;
+  const primary = (): boolean => view?.['role'] === 'primary';
+  const figure = (current: StatusView, name: string): number => Number(current[name] ?? 0);
+  const gauge = (name: string, help: string, read: (current: StatusView) => number | null, first = false): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect(this: Gauge) {
+        if (first) view = status();
+        const value = view === null ? null : read(view);
+        if (value === null) return;
+        this.set(value);
+      },
+    });
+  };
+  const counter = (name: string, help: string, read: (current: StatusView) => number | null): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect(this: Counter) {
+        const value = view === null ? null : read(view);
+        if (value === null) return;
+        this.reset();
+        this.inc(value);
+      },
+    });
+  };
+  gauge('tessera_replication_primary', '1 on a primary, 0 on a replica', () => (primary() ? 1 : 0), true);
+  gauge('tessera_replication_epoch', 'The replication epoch this node follows (a promotion starts the next)', (current) => figure(current, 'epoch'));
+  gauge('tessera_replication_applied_lsn', 'The newest LSN applied here (a primary\'s last LSN)', (current) => figure(current, primary() ? 'lastLsn' : 'appliedLsn'));
+  gauge('tessera_replication_replicated_lsn', 'Primary: the lowest LSN the connected replicas acknowledged', (current) => (primary() ? figure(current, 'replicatedLsn') : null));
+  gauge('tessera_replicas_connected', 'Primary: replicas connected now', (current) => (primary() ? ((current['replicas'] as unknown[] | undefined) ?? []).length : null));
+  counter('tessera_replica_ack_timeouts_total', 'Primary: `replica`-ack writes answered NotEnoughReplicas (applied and durable here, not acknowledged by enough replicas in time)', (current) => (primary() ? figure(current, 'replicaAckTimeouts') : null));
+  gauge('tessera_replica_lag_lsn', 'Replica: the primary\'s last LSN minus the LSN applied here', (current) => (primary() ? null : figure(current, 'lagLsn')));
+  counter('tessera_replica_full_syncs_total', 'Replica: full syncs (snapshot transfers) it went through since start', (current) => (primary() ? null : figure(current, 'fullSyncs')));
+  new Counter({
+    name: 'tessera_replication_syncs_total',
+    help: 'Primary: replica syncs served since start, by kind (snapshot = full, memory/wal = partial)',
+    labelNames: ['mode'] as const,
     registers,
-    collect(this: Gauge<'figure'>) {
-      const view = status();
-      const primary = view['role'] === 'primary';
-      this.set({ figure: 'primary' }, primary ? 1 : 0);
-      this.set({ figure: 'epoch' }, Number(view['epoch'] ?? 0));
-      this.set({ figure: 'applied_lsn' }, Number((primary ? view['lastLsn'] : view['appliedLsn']) ?? 0));
-      if (primary) {
-        const replicas = (view['replicas'] as Record<string, unknown>[] | undefined) ?? [];
-        this.set({ figure: 'replicas_connected' }, replicas.length);
-        this.set({ figure: 'replicated_lsn' }, Number(view['replicatedLsn'] ?? 0));
-        this.set({ figure: 'replica_ack_timeouts' }, Number(view['replicaAckTimeouts'] ?? 0));
-        lag?.reset();
-        for (const replica of replicas) lag?.set({ replica: String(replica['id']) }, Number(replica['lagLsn'] ?? 0));
-        const counts = (view['syncs'] as Record<string, number> | undefined) ?? {};
-        for (const mode of ['memory', 'wal', 'snapshot']) syncs?.set({ mode }, counts[mode] ?? 0);
-      } else {
-        this.set({ figure: 'lag_lsn' }, Number(view['lagLsn'] ?? 0));
-        this.set({ figure: 'full_syncs' }, Number(view['fullSyncs'] ?? 0));
-      }
+    collect(this: Counter<'mode'>) {
+      if (view === null || !primary()) return;
+      this.reset();
+      const counts = (view['syncs'] as Record<string, number> | undefined) ?? {};
+      for (const mode of ['memory', 'wal', 'snapshot']) this.inc({ mode }, counts[mode] ?? 0);
     },
   });
-  syncs = new Gauge({ name: 'tessera_replication_syncs', help: 'Replica syncs served since start, by kind (snapshot = full, memory/wal = partial)', labelNames: ['mode'] as const, registers });
-  lag = new Gauge({ name: 'tessera_replication_lag_lsn', help: 'Per connected replica: primary last LSN minus the replica\'s acknowledged LSN', labelNames: ['replica'] as const, registers });
+  new Gauge({
+    name: 'tessera_replication_lag_lsn',
+    help: 'Primary, per connected replica: its last LSN minus the replica\'s acknowledged LSN',
+    labelNames: ['replica'] as const,
+    registers,
+    collect(this: Gauge<'replica'>) {
+      this.reset();
+      if (view === null || !primary()) return;
+      for (const replica of (view['replicas'] as Record<string, unknown>[] | undefined) ?? []) this.set({ replica: String(replica['id']) }, Number(replica['lagLsn'] ?? 0));
+    },
+  });
 }

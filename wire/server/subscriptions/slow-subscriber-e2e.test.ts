@@ -128,6 +128,13 @@ test(`a subscriber that never reads while ${writes} MiB of changes flow: bounded
       position = change.lsn;
     }
     assert.equal(position, lastLsn);
+    // The switch to catch-up is logged with its figures, once (rate-limited), not per change.
+    const switched = server.logs.filter((line) => line.includes('slow subscriber switched to catch-up'));
+    assert.equal(switched.length, 1, switched.join('\n'));
+    const fields = JSON.parse(switched[0] ?? '{}') as { level?: number; bufferedBytes?: number; subscriberBackpressureBytes?: number; subscriptions?: number };
+    assert.equal(fields.level, 40, 'a warning');
+    assert.ok((fields.bufferedBytes ?? 0) >= subscriberBackpressureBytes, `bufferedBytes ${fields.bufferedBytes}`);
+    assert.deepEqual([fields.subscriberBackpressureBytes, fields.subscriptions], [subscriberBackpressureBytes, 1]);
   } finally {
     slow.terminate();
     await reader.close();

@@ -85,6 +85,17 @@ export interface HubOptions {
   manualTimers?: boolean;
   /** Default 2 ms: how often connections that are replaying or catching up get more. */
   pumpIntervalMs?: number;
+  /** Told when a slow connection is switched from live delivery to catch-up (the server logs it). */
+  onFellBehind?: (event: FellBehindEvent) => void;
+}
+
+export interface FellBehindEvent {
+  /** The hub's id of the connection's subscriber session. */
+  session: number;
+  bufferedBytes: number;
+  subscriptions: number;
+  /** The LSN it had been sent through; it catches up from the change log after this one. */
+  lastLsn: number;
 }
 
 export interface HubStats {
@@ -120,6 +131,7 @@ export class SubscriptionHub {
   readonly #sweepBytes: number;
   readonly #manualTimers: boolean;
   readonly #pumpIntervalMs: number;
+  readonly #onFellBehind: ((event: FellBehindEvent) => void) | null;
   readonly #unlisten: () => void;
   /** Base topic → live sockets listening on each variant. */
   readonly #topics = new Map<string, TopicCount>();
@@ -167,6 +179,7 @@ export class SubscriptionHub {
     this.#sweepBytes = limits.subscriberBackpressureBytes >>> 2;
     this.#manualTimers = options.manualTimers ?? false;
     this.#pumpIntervalMs = options.pumpIntervalMs ?? 2;
+    this.#onFellBehind = options.onFellBehind ?? null;
     this.#unlisten = changes.subscribe((change) => this.#onChange(change));
   }
 
@@ -489,6 +502,7 @@ export class SubscriptionHub {
     session.live = false;
     session.cursor = this.#changes.lastLsn;
     this.#stats.fellBehind++;
+    this.#onFellBehind?.({ session: session.id, bufferedBytes: session.socket.getBufferedAmount(), subscriptions: session.subscriptions.size, lastLsn: session.cursor });
     this.#pumping.add(session);
     this.#schedulePump();
   }
