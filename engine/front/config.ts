@@ -11,6 +11,7 @@ import {
   ttlSecMax,
 } from '../layout/limits';
 import type { AckPolicy, NamespaceConfig } from '../layout/types';
+import { normalizeCachePolicy } from './cache-policy-config';
 import { normalizePersistence, type PersistenceConfig, type PersistenceConfigInput } from './persistence-config';
 
 export interface EngineConfig {
@@ -76,6 +77,7 @@ function normalizeNamespace(input: NamespaceConfigInput, persistent: boolean): N
   requireConfig(Number.isInteger(defaultTtlSec) && defaultTtlSec >= 0 && defaultTtlSec <= ttlSecMax, `namespace ${name}: defaultTtlSec`);
   requireConfig(Number.isInteger(maxKeyBytes) && maxKeyBytes >= 1 && maxKeyBytes <= keyBytesMaxHard, `namespace ${name}: maxKeyBytes 1..${keyBytesMaxHard}`);
   requireConfig(Number.isInteger(maxValueBytes) && maxValueBytes >= 0 && maxValueBytes <= valueBytesMaxHard, `namespace ${name}: maxValueBytes 0..${valueBytesMaxHard}`);
+  if (input.cache !== undefined) namespace.cache = normalizeCachePolicy(input.cache, name);
   return namespace;
 }
 

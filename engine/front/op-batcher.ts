@@ -4,6 +4,7 @@
 // submit() itself with its own reusable sinks.
 
 import { encodeTagRun } from '../layout/surrogate-keys';
+import { joinStoredContentType } from '../layout/stored-content-type';
 import { Opcode, PutModeCode } from '../layout/batch-layout';
 import { keyBytesMaxHard } from '../layout/limits';
 import type { NamespaceConfig, Op, OpResult } from '../layout/types';
@@ -72,7 +73,10 @@ export class OpBatcher {
         request.putMode = putModes[op.mode ?? 'upsert'];
         request.ifGeneration = op.ifGeneration ?? 0;
         request.ttlSec = op.ttl ?? -1;
-        request.contentType = op.contentType === undefined || op.contentType === '' ? null : this.#contentTypeBytes(op.contentType);
+        {
+          const stored = joinStoredContentType(op.contentType ?? '', op.cacheControl ?? '');
+          request.contentType = stored === '' ? null : this.#contentTypeBytes(stored);
+        }
         request.value = typeof op.value === 'string' ? encoder.encode(op.value) : op.value;
         request.tags = encodeTagRun(op.tags);
         break;

@@ -3,6 +3,7 @@
 
 import { resultFlagCreated, sweepResultRecordsRemovedByte } from '../layout/batch-layout';
 import { Status } from '../layout/status';
+import { cacheControlOf, mediaTypeOf } from '../layout/stored-content-type';
 import type { OpResult } from '../layout/types';
 import type { ResultSink, ResultView } from './result-sink';
 import { parseScanSlice, type ScanSlice } from './scan-merge';
@@ -13,15 +14,20 @@ export function statusResult(status: Status): OpResult {
 
 export function readOpResult(reader: ResultView | null): OpResult {
   if (reader === null) return statusResult(Status.ShardUnavailable);
-  return {
+  const stored = reader.contentType();
+  const result: OpResult = {
     status: reader.status,
     generation: reader.generation,
     expiry: reader.expiry,
     lastModified: reader.lastModified,
-    contentType: reader.contentType(),
+    contentType: mediaTypeOf(stored),
     value: reader.value(),
     created: (reader.flags & resultFlagCreated) !== 0,
   };
+  // Only records whose writer gave a Cache-Control carry the field (stored-content-type.ts).
+  const cacheControl = cacheControlOf(stored);
+  if (cacheControl !== '') result.cacheControl = cacheControl;
+  return result;
 }
 
 /** Collects the results of one batch() call. */

@@ -2,6 +2,7 @@
 // shard answers everything up to its own boundary; the page may only include what every shard has
 // covered, so it ends at the smallest boundary, then at the page limit.
 
+import { mediaTypeOf } from '../layout/stored-content-type';
 import { fail } from '../layout/assert';
 import {
   resultFlagHasValue,
@@ -58,7 +59,7 @@ export function parseScanSlice(bytes: Uint8Array): ScanSlice {
       generation: view.getUint32(position + scanRecordGenerationByte, true),
       expiry: view.getUint32(position + scanRecordExpiryByte, true),
       lastModified: view.getFloat64(position + scanRecordLastModifiedByte, true),
-      contentType: contentTypeLength === 0 ? '' : decoder.decode(bytes.subarray(keyStart + keyLength, valueStart)),
+      contentType: contentTypeLength === 0 ? '' : mediaTypeOf(decoder.decode(bytes.subarray(keyStart + keyLength, valueStart))),
     });
     position += scanRecordBytes(keyLength, contentTypeLength, hasValue ? valueLength : 0);
   }

@@ -27,6 +27,21 @@ export interface NamespaceConfig {
   defaultTtlSec: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /** HTTP caching headers for the namespace's records (wire/server/cache-control.ts); none when absent. */
+  cache?: NamespaceCachePolicy;
+}
+
+/**
+ * The Cache-Control an HTTP GET of a record gets (seconds). maxAge applies to records without a
+ * TTL ("no-cache": caches must revalidate); a record with a TTL gets max-age = the seconds it has left.
+ */
+export interface NamespaceCachePolicy {
+  maxAge?: number | 'no-cache';
+  sMaxAge?: number;
+  staleWhileRevalidate?: number;
+  staleIfError?: number;
+  /** Content-addressed keys: a version never changes under its key. */
+  immutable?: boolean;
 }
 
 /**
@@ -47,6 +62,8 @@ export type Op =
       contentType?: string;
       /** Surrogate keys (layout/surrogate-keys.ts); they replace the record's tags. Absent = none. */
       tags?: readonly string[];
+      /** The record's own HTTP Cache-Control, served back as given (stored-content-type.ts). */
+      cacheControl?: string;
     }
   | { op: 'delete'; ns: string; key: Key; ifGeneration?: number }
   | { op: 'touch'; ns: string; key: Key; ttl?: number };
@@ -123,6 +140,8 @@ export interface OpResult extends RecordMeta {
   status: Status;
   value: Uint8Array | null;
   created: boolean;
+  /** get / head: the record's own Cache-Control, when its writer stored one. */
+  cacheControl?: string;
 }
 
 export interface ScanOptions {

@@ -5,6 +5,7 @@
 // They run once per op on the hot path: early returns, no allocation.
 
 import { checkPurgeTags, checkTags } from './surrogate-keys';
+import { fitsContentTypeBytes, isCacheControlValue } from './stored-content-type';
 import {
   contentTypeBytesMax,
   keyBytesMaxHard,
@@ -51,7 +52,7 @@ function validate(op: WireOp, keyBytesMax: number, valueBytesMax: number): Statu
       if (byteLengthOf(op.value) > valueBytesMax) return Status.ValueTooLarge;
       if (!isTtl(op.ttl) || !isGeneration(op.ifGeneration) || !isPutMode(op.mode)) return Status.InvalidArgument;
       if (op.tags !== undefined && checkTags(op.tags) !== Status.Ok) return Status.InvalidArgument;
-      return op.contentType === undefined ? Status.Ok : checkContentType(op.contentType);
+      return checkPutMetadata(op.contentType ?? '', op.cacheControl ?? '');
     }
     case 'delete': {
       const keyStatus = checkKey(op.key, keyBytesMax);
@@ -122,6 +123,14 @@ function checkContentType(contentType: string): Status {
   if (contentType === '') return Status.Ok;
   if (utf8ByteLength(contentType) > contentTypeBytesMax) return Status.InvalidArgument;
   return isMediaType(contentType) ? Status.Ok : Status.InvalidContentType;
+}
+
+/** The content type, then the record's own Cache-Control, which shares its bytes (stored-content-type.ts). */
+function checkPutMetadata(contentType: string, cacheControl: string): Status {
+  const status = checkContentType(contentType);
+  if (status !== Status.Ok || cacheControl === '') return status;
+  if (!isCacheControlValue(cacheControl)) return Status.InvalidArgument;
+  return fitsContentTypeBytes(utf8ByteLength(contentType), cacheControl) ? Status.Ok : Status.InvalidArgument;
 }
 
 function checkSubId(subId: number): Status {

@@ -26,6 +26,8 @@ export function applyChange(state: ShardState, op: ApplyOp, bytes: Uint8Array, w
   const results = state.results;
   const namespace = state.namespaces[op.namespaceId];
   if (namespace === undefined) return results.writeStatus(Status.UnknownNamespace);
+  // Every applied change, removals included, raises the floor of this shard's own stamps.
+  state.stamps.observe(op.lastModified);
   const table = state.table;
   const kind = op.kind;
   if (kind === EntryKind.Put) return applyPut(state, op, bytes, words);

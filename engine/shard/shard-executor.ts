@@ -162,7 +162,7 @@ export class ShardExecutor {
     fields.namespaceId = op.namespaceId;
     fields.generation = existing === 0 ? 1 : (table.recordGeneration(existing) % 0xffffffff) + 1;
     fields.expiry = state.expiryFor(op.ttlSec, namespace);
-    fields.lastModified = state.nowMs;
+    fields.lastModified = state.stamps.next(state.nowMs);
     state.runs.from(this.#bytes, this.#words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength).tags(op.tagsStart, op.tagsLength);
     state.installRecord(offset, slot, existing, op.hash, 0);
     state.tags.afterPut(this.#bytes, op);

@@ -7,7 +7,7 @@ import { assert, fail } from '../layout/assert';
 import { keyHash } from '../layout/hash';
 import type { JournalEntryReader } from '../layout/journal-entry-reader';
 import { EntryKind } from '../layout/journal-layout';
-import { recordBytesOf } from '../layout/table-layout';
+import { isRecordOffset, recordBytesOf } from '../layout/table-layout';
 import type { ShardState } from './shard-state';
 import { checkTable } from './table-check';
 
@@ -16,6 +16,7 @@ export function recoverShard(state: ShardState): number {
   const table = state.table;
   table.recount();
   checkTable(table);
+  observeStamps(state);
   const entries = state.entries;
   const head = state.journal.head;
   const capacity = state.journal.capacity;
@@ -35,6 +36,16 @@ export function recoverShard(state: ShardState): number {
   return replayed;
 }
 
+/** A thread attached to a predecessor's table continues its stamps from the largest one there. */
+function observeStamps(state: ShardState): void {
+  const table = state.table;
+  const capacity = table.indexCapacity;
+  for (let slot = 0; slot < capacity; slot++) {
+    const record = table.slotRecord(slot);
+    if (isRecordOffset(record)) state.stamps.observe(table.recordLastModified(record));
+  }
+}
+
 /** Re-applies one committed change if the index does not show it yet. */
 function redo(state: ShardState, entry: JournalEntryReader): void {
   const table = state.table;
@@ -45,6 +56,7 @@ function redo(state: ShardState, entry: JournalEntryReader): void {
   const slot = table.find(namespaceId, runs.u8, runs.keyStart, runs.keyLength, hash);
   const record = slot >= 0 ? table.slotRecord(slot) : 0;
   const generation = entry.generation;
+  state.stamps.observe(entry.lastModified);
   switch (entry.kind) {
     case EntryKind.Put: {
       if (record !== 0 && table.recordGeneration(record) >= generation) return;

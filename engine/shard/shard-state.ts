@@ -16,6 +16,7 @@ import { EntryKind } from '../layout/journal-layout';
 import { namespaceEvictionsDouble, namespaceExpirationsDouble } from '../layout/table-layout';
 import type { ShardNamespaceOptions, ShardOptions } from '../layout/shard-options';
 import { JournalWriter, type JournalFields } from './journal-writer';
+import { ModificationStamps } from './modification-stamps';
 import { ResultWriter } from './result-writer';
 import { ShardTable, type RecordFields } from './shard-table';
 import { TagIndex } from './tag-index';
@@ -33,6 +34,8 @@ export class ShardState {
   readonly fields: RecordFields & JournalFields = { kind: EntryKind.Put, namespaceId: 0, generation: 0, expiry: 0, lastModified: 0 };
   /** Reused to describe the key, content-type and value runs of the record or entry being written. */
   readonly runs = new ByteRuns();
+  /** The lastModified of every record this shard writes: strictly increasing (modification-stamps.ts). */
+  readonly stamps = new ModificationStamps();
   nowMs = 0;
   nowSec = 0;
   /** Test-only (Opcode.TestCrash): exit right after the next journal append. */

@@ -1,5 +1,6 @@
 // Server side: one change (or a gap) seen by a subscription into a ServerFrame carrying an Event.
 
+import { mediaTypeOf } from '../../engine/layout/stored-content-type';
 import { Event, EventKind, ServerFrame, ServerMessage } from '../../schemas/generated/tessera_generated';
 import type { Change, ChangeGap, ChangeKind } from '../../engine/layout/types';
 import { beginFrame, endFrame } from './frame-builder';
@@ -25,7 +26,10 @@ export function encodeEvent(subId: number, change: Change | ChangeGap, includeVa
   assert(isUint32(change.generation) && isUint32(change.expiry), 'generation and expiry are uint32');
   const namespace = builder.createString(change.ns);
   const key = builder.createByteVector(change.key);
-  const contentType = change.contentType === '' ? 0 : builder.createString(change.contentType);
+  // The change log keeps a record's stored content type whole (the WAL and replicas need the
+  // Cache-Control in it); subscribers get the media type alone.
+  const mediaType = mediaTypeOf(change.contentType);
+  const contentType = mediaType === '' ? 0 : builder.createString(mediaType);
   const value = includeValue && change.value !== null ? builder.createByteVector(change.value) : 0;
   Event.startEvent(builder);
   Event.addSubId(builder, subId);

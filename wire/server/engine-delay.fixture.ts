@@ -4,9 +4,11 @@
 // in flight) with the model engine, which otherwise answers within the same event-loop turn.
 // Nothing here runs unless such a variable is set.
 
-import type { EngineApi } from '../../engine/front/engine-api';
+import type { EngineApi, EngineTestHooks } from '../../engine/front/engine-api';
 
 export const testEngineDelayVariable = 'TESSERA_TEST_ENGINE_DELAY_MS';
+/** Sets the shards' clock (epoch ms) from the start, as if the wall clock read that. */
+export const testClockVariable = 'TESSERA_TEST_CLOCK_MS';
 const delayMsMax = 60_000;
 
 function delayed<T>(delayMs: number, work: () => Promise<T>): Promise<T> {
@@ -17,6 +19,12 @@ function delayed<T>(delayMs: number, work: () => Promise<T>): Promise<T> {
 
 /** The engine, or (TESSERA_TEST_ENGINE_DELAY_MS=n) a wrapper that starts every call n ms late. */
 export function applyTestHooks(engine: EngineApi, env: Readonly<Record<string, string | undefined>>): EngineApi {
+  const clockText = env[testClockVariable];
+  if (clockText !== undefined && clockText !== '') {
+    const testing = (engine as EngineApi & { testing?: EngineTestHooks }).testing;
+    if (testing === undefined || !/^\d{1,15}$/.test(clockText)) throw new RangeError(`${testClockVariable} needs the real engine and epoch ms`);
+    testing.setClockMs(Number(clockText));
+  }
   const text = env[testEngineDelayVariable];
   if (text === undefined || text === '') return engine;
   const delayMs = Number(text);

@@ -1,29 +1,30 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatEntityTag, matchesGeneration, parseEntityTags } from './entity-tags';
+import { formatEntityTag, matchesStrongly, matchesWeakly, parseEntityTags, weakEntityTag } from './entity-tags';
 
 test('reads absent, any, and lists of tags', () => {
-  assert.deepEqual(parseEntityTags('', true), { kind: 'absent' });
-  assert.deepEqual(parseEntityTags(' * ', true), { kind: 'any' });
-  assert.deepEqual(parseEntityTags('"3"', false), { kind: 'tags', generations: [3], count: 1 });
-  assert.deepEqual(parseEntityTags('"3", W/"4", "x"', true), { kind: 'tags', generations: [3, 4], count: 3 });
+  assert.deepEqual(parseEntityTags(''), { kind: 'absent' });
+  assert.deepEqual(parseEntityTags(' * '), { kind: 'any' });
+  assert.deepEqual(parseEntityTags('"3"'), { kind: 'tags', tags: ['"3"'], weak: [false] });
+  assert.deepEqual(parseEntityTags('"3", W/"4", x, "a"b"'), { kind: 'tags', tags: ['"3"', '"4"'], weak: [false, true] });
 });
 
-test('If-Match compares strongly: a weak tag never matches', () => {
-  assert.deepEqual(parseEntityTags('W/"4"', false), { kind: 'tags', generations: [], count: 1 });
+test('the ETag differs for the same generation at another stamp, and for another generation', () => {
+  const first = formatEntityTag(1_795_000_000_123.001, 1);
+  assert.match(first, /^"\d+-1"$/);
+  assert.notEqual(first, formatEntityTag(1_795_000_000_123.002, 1));
+  assert.notEqual(first, formatEntityTag(1_795_000_000_123.001, 2));
+  assert.equal(first, formatEntityTag(1_795_000_000_123.001, 1));
 });
 
-test('tags that are not a generation never match', () => {
-  for (const header of ['"0"', '"-1"', '"01"', '"99999999999"', '3', '"abc"']) {
-    const condition = parseEntityTags(header, true);
-    assert.equal(condition.kind, 'tags', header);
-    assert.deepEqual(condition.kind === 'tags' && condition.generations, [], header);
-  }
-});
-
-test('matchesGeneration and formatEntityTag round-trip', () => {
-  assert.equal(matchesGeneration(parseEntityTags(formatEntityTag(12), false), 12), true);
-  assert.equal(matchesGeneration(parseEntityTags(formatEntityTag(12), false), 13), false);
-  assert.equal(matchesGeneration(parseEntityTags('*', false), 1), true);
-  assert.equal(matchesGeneration(parseEntityTags('', false), 1), false);
+test('strong comparison: a weak tag never matches; weak comparison: it does', () => {
+  const tag = formatEntityTag(1_000_000, 4);
+  assert.equal(matchesStrongly(parseEntityTags(tag), tag), true);
+  assert.equal(matchesStrongly(parseEntityTags(weakEntityTag(tag)), tag), false);
+  assert.equal(matchesWeakly(parseEntityTags(weakEntityTag(tag)), tag), true);
+  assert.equal(matchesWeakly(parseEntityTags(`"other", ${tag}`), tag), true);
+  assert.equal(matchesWeakly(parseEntityTags('"other"'), tag), false);
+  assert.equal(matchesStrongly(parseEntityTags('*'), tag), true);
+  assert.equal(matchesWeakly(parseEntityTags(''), tag), false);
+  assert.equal(matchesStrongly(parseEntityTags(''), tag), false);
 });

@@ -26,26 +26,34 @@ async function errorOf(response: Response): Promise<{ error: string; message: st
 }
 
 describe('PUT', () => {
-  test('201 when created, 200 when replaced, ETag the generation', async () => {
+  test('201 when created, 200 when replaced; ETag per version, Tessera-Generation the generation', async () => {
     const created = await put('/v1/content/put/a', 'one', { 'Content-Type': 'text/plain' });
     assert.equal(created.status, 201);
-    assert.equal(created.headers.get('etag'), '"1"');
+    assert.match(created.headers.get('etag') ?? '', /^"\d+-1"$/);
+    assert.equal(created.headers.get('tessera-generation'), '1');
     const replaced = await put('/v1/content/put/a', 'two', { 'Content-Type': 'text/plain' });
     assert.equal(replaced.status, 200);
-    assert.equal(replaced.headers.get('etag'), '"2"');
+    assert.match(replaced.headers.get('etag') ?? '', /^"\d+-2"$/);
+    assert.equal(replaced.headers.get('tessera-generation'), '2');
+    const got = await fetch(url('/v1/content/put/a'));
+    assert.equal(got.headers.get('etag'), replaced.headers.get('etag'), 'GET serves the ETag the PUT answered');
   });
 
-  test('If-Match: 412 when the generation differs, 200 when it matches, 412 when missing', async () => {
-    await put('/v1/content/put/b', 'one');
-    const stale = await put('/v1/content/put/b', 'x', { 'If-Match': '"7"' });
-    assert.equal(stale.status, 412);
-    assert.equal((await errorOf(stale)).error, 'GenerationMismatch');
-    const fresh = await put('/v1/content/put/b', 'two', { 'If-Match': '"1"' });
+  test('If-Match: 412 when the ETag differs, 200 when it matches, 412 when missing', async () => {
+    const first = (await put('/v1/content/put/b', 'one')).headers.get('etag') ?? '';
+    for (const header of ['"7"', '"1"', '"x-1"']) {
+      const stale = await put('/v1/content/put/b', 'x', { 'If-Match': header });
+      assert.equal(stale.status, 412, header);
+      assert.equal((await errorOf(stale)).error, 'GenerationMismatch');
+    }
+    const fresh = await put('/v1/content/put/b', 'two', { 'If-Match': first });
     assert.equal(fresh.status, 200);
-    assert.equal(fresh.headers.get('etag'), '"2"');
-    const weak = await put('/v1/content/put/b', 'x', { 'If-Match': 'W/"2"' });
+    assert.equal(fresh.headers.get('tessera-generation'), '2');
+    const current = fresh.headers.get('etag') ?? '';
+    assert.equal((await put('/v1/content/put/b', 'x', { 'If-Match': first })).status, 412, 'the previous version no longer matches');
+    const weak = await put('/v1/content/put/b', 'x', { 'If-Match': `W/${current}` });
     assert.equal(weak.status, 412, 'If-Match compares strongly');
-    const missing = await put('/v1/content/put/never', 'x', { 'If-Match': '"1"' });
+    const missing = await put('/v1/content/put/never', 'x', { 'If-Match': current });
     assert.equal(missing.status, 412);
     const anyMissing = await put('/v1/content/put/never', 'x', { 'If-Match': '*' });
     assert.equal(anyMissing.status, 412);
@@ -122,7 +130,9 @@ describe('GET and HEAD', () => {
     const response = await fetch(url('/v1/content/get/bin'));
     assert.equal(response.status, 200);
     assert.deepEqual(new Uint8Array(await response.arrayBuffer()), value);
-    assert.equal(response.headers.get('etag'), '"1"');
+    assert.match(response.headers.get('etag') ?? '', /^"\d+-1"$/);
+    assert.equal(response.headers.get('tessera-generation'), '1');
+    assert.equal(response.headers.get('accept-ranges'), 'bytes');
     assert.equal(response.headers.get('content-type'), 'application/x-thing');
     assert.equal(response.headers.get('cache-control'), null);
     const lastModified = Date.parse(response.headers.get('last-modified') ?? '') / 1000;
@@ -136,27 +146,28 @@ describe('GET and HEAD', () => {
   });
 
   test('HEAD: the headers of GET, Content-Length of the value, no body', async () => {
-    await put('/v1/content/get/head', 'twelve bytes', { 'Content-Type': 'text/plain' });
+    const etag = (await put('/v1/content/get/head', 'twelve bytes', { 'Content-Type': 'text/plain' })).headers.get('etag');
     const response = await fetch(url('/v1/content/get/head'), { method: 'HEAD' });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-length'), '12');
-    assert.equal(response.headers.get('etag'), '"1"');
+    assert.equal(response.headers.get('etag'), etag);
+    assert.equal(response.headers.get('accept-ranges'), 'bytes');
     assert.equal(response.headers.get('content-type'), 'text/plain');
     assert.equal(await response.text(), '');
     const missing = await fetch(url('/v1/content/get/nothing'), { method: 'HEAD' });
     assert.equal(missing.status, 404);
   });
 
-  test('If-None-Match → 304 when it names the generation (weakly), 200 otherwise', async () => {
-    await put('/v1/content/get/cond', 'v1');
-    await put('/v1/content/get/cond', 'v2');
-    for (const header of ['"2"', 'W/"2"', '"1", "2"', '*']) {
+  test('If-None-Match → 304 when it names the current ETag (weakly), 200 otherwise', async () => {
+    const first = (await put('/v1/content/get/cond', 'v1')).headers.get('etag') ?? '';
+    const second = (await put('/v1/content/get/cond', 'v2')).headers.get('etag') ?? '';
+    for (const header of [second, `W/${second}`, `${first}, ${second}`, '*']) {
       const response = await fetch(url('/v1/content/get/cond'), { headers: { 'If-None-Match': header } });
       assert.equal(response.status, 304, header);
-      assert.equal(response.headers.get('etag'), '"2"');
+      assert.equal(response.headers.get('etag'), second);
       assert.equal(await response.text(), '');
     }
-    const stale = await fetch(url('/v1/content/get/cond'), { headers: { 'If-None-Match': '"1"' } });
+    const stale = await fetch(url('/v1/content/get/cond'), { headers: { 'If-None-Match': first } });
     assert.equal(stale.status, 200);
     assert.equal(await stale.text(), 'v2');
   });
@@ -184,11 +195,11 @@ describe('GET and HEAD', () => {
 
 describe('DELETE', () => {
   test('204, then 404; If-Match → 412 on mismatch', async () => {
-    await put('/v1/content/del/a', 'x');
-    const mismatch = await fetch(url('/v1/content/del/a'), { method: 'DELETE', headers: { 'If-Match': '"5"' } });
+    const etag = (await put('/v1/content/del/a', 'x')).headers.get('etag') ?? '';
+    const mismatch = await fetch(url('/v1/content/del/a'), { method: 'DELETE', headers: { 'If-Match': '"1"' } });
     assert.equal(mismatch.status, 412);
     assert.equal((await errorOf(mismatch)).error, 'GenerationMismatch');
-    const deleted = await fetch(url('/v1/content/del/a'), { method: 'DELETE', headers: { 'If-Match': '"1"' } });
+    const deleted = await fetch(url('/v1/content/del/a'), { method: 'DELETE', headers: { 'If-Match': etag } });
     assert.equal(deleted.status, 204);
     assert.equal(await deleted.text(), '');
     const again = await fetch(url('/v1/content/del/a'), { method: 'DELETE' });
@@ -201,7 +212,7 @@ describe('other methods and paths', () => {
   test('405 with Allow for an unsupported method', async () => {
     const response = await fetch(url('/v1/content/x'), { method: 'POST', body: 'x' });
     assert.equal(response.status, 405);
-    assert.equal(response.headers.get('allow'), 'GET, HEAD, PUT, DELETE');
+    assert.equal(response.headers.get('allow'), 'GET, HEAD, PUT, DELETE, OPTIONS');
   });
 
   test('404 JSON for an unknown path', async () => {

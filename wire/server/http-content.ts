@@ -16,29 +16,36 @@ import type { EngineApi } from '../../engine/front/engine-api';
 import { Status, statusMessage } from '../../engine/layout/status';
 import type { NamespaceConfig, Op, OpResult, PutMode } from '../../engine/layout/types';
 import { validateKey, validateOp } from '../../engine/layout/validate-op';
+import { cacheControlBytesMax, isCacheControlValue } from '../../engine/layout/stored-content-type';
 import { keyBytesMaxHard, ttlSecMax } from '../../engine/layout/limits';
-import { isMediaType } from '../../engine/layout/media-type';
 import { parseSurrogateKeyHeader } from '../../engine/layout/surrogate-keys';
 import type { AccessControl } from './access-control';
 import { admitHttp, methodRole } from './http-access';
 import { bodyFraming, contentLengthHeadersMax, type BodyFraming } from './body-framing';
 import { parseContentPath } from './content-path';
-import { formatEntityTag, matchesGeneration, parseEntityTags, type EntityTagCondition } from './entity-tags';
+import type { CompressedCopies } from './compressed-copies';
+import { ConditionOutcome, evaluateConditions, needsCurrentVersion, readConditions, type RequestConditions } from './conditional-request';
+import { answerRead, endEmpty, readRequestOf } from './content-read';
+import { corsAllowHeaders, corsAllowMethods, corsMaxAgeSec } from './cors';
+import { formatEntityTag } from './entity-tags';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
 import { statusLine } from './http-status';
 import { transportIndex } from './metrics';
 import { failureOf } from './engine-failure';
 import { routeNamespaceRequest } from './http-namespace-routes';
+import type { OriginPolicy } from './request-origin';
 
 export interface ContentContext extends ExchangeContext {
   engine: EngineApi;
   namespaces: ReadonlyMap<string, NamespaceConfig>;
   access: AccessControl;
+  /** allowedOrigins: CORS (cors.ts). */
+  origins: OriginPolicy;
+  compressed: CompressedCopies;
 }
 
 const httpTransport = transportIndex.http;
-const octetStream = 'application/octet-stream';
-const allowedMethods = 'GET, HEAD, PUT, DELETE';
+const allowedMethods = 'GET, HEAD, PUT, DELETE, OPTIONS';
 /** The size admitBody is asked about before a GET's value is known: any size. */
 const unknownBodyBytes = Number.MAX_SAFE_INTEGER;
 /**
@@ -53,6 +60,13 @@ export function handleContent(context: ContentContext, res: HttpResponse, req: H
   const exchange = new HttpExchange(res, context, method === 'head');
   if (!context.lifecycle.accepting) {
     exchange.refuse(Status.ShuttingDown, undefined, { closeConnection: true });
+    return;
+  }
+  const corsEnabled = context.origins.corsEnabled;
+  const origin = corsEnabled || method === 'options' ? req.getHeader('origin') : '';
+  if (corsEnabled) exchange.setCors(context.origins.corsAllowed(origin) ? origin : '', true);
+  if (method === 'options') {
+    handleOptions(context, exchange, req, origin);
     return;
   }
   const url = req.getUrl();
@@ -129,8 +143,7 @@ function execute(context: ContentContext, exchange: HttpExchange, op: Op, answer
 
 function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array, isHead: boolean): void {
   // HttpRequest is only valid until the handler returns: read every header now.
-  const ifNoneMatch = parseEntityTags(req.getHeader('if-none-match'), true);
-  const ifModifiedSince = req.getHeader('if-modified-since');
+  const request = readRequestOf(req, isHead);
   // While the output budget is spent, a GET is refused before the engine copies its value (as a
   // WebSocket request is answered Busy then): the copy of a value that is refused is garbage that
   // the refused client would otherwise still cost the process until the next GC.
@@ -140,102 +153,71 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
   }
   // HEAD runs a get, not a head op: its Content-Length must be the value's, and only get knows it.
   run(context, exchange, { op: 'get', ns: namespace.name, key }, namespace, (result) => {
-    if (result.status !== Status.Ok) {
-      exchange.sendError(result.status);
-      return;
-    }
-    const notModified = ifNoneMatch.kind !== 'absent' ? matchesGeneration(ifNoneMatch, result.generation) : notModifiedSince(ifModifiedSince, result.lastModified);
-    const value = result.value ?? new Uint8Array(0);
-    const sendsBody = !notModified && !isHead;
-    if (sendsBody && !exchange.admitBody(value.byteLength)) {
-      context.metrics.countRequestFailure(httpTransport, Status.Busy);
-      return;
-    }
-    exchange.respond((res, closeConnection) => {
-      res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
-      writeRecordHeaders(res, result);
-      writeSandboxHeaders(res);
-      if (notModified) endEmpty(res, closeConnection);
-      else if (isHead) res.endWithoutBody(value.byteLength, closeConnection);
-      else exchange.endWithBody(res, value, closeConnection);
-    });
+    // A missing record is a 404 whatever the preconditions say (RFC 9110 §13.2.1).
+    if (result.status !== Status.Ok) exchange.sendError(result.status);
+    else if (!answerRead(exchange, namespace, key, context.compressed, request, result)) context.metrics.countRequestFailure(httpTransport, Status.Busy);
   });
 }
 
 /**
- * Ends a 204 or 304, which carry no Content-Length. Not endWithoutBody(undefined, true): uWS.js
- * then writes `Content-Length: 9223372036854775808` and the connection is lost (measured, v20.30).
- * So `Connection: close` is written by hand; the client closes, and a drain closes what is left.
+ * A preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered for an allowed
+ * origin and refused (403) for any other; a plain OPTIONS gets the methods (cors.ts). Answered
+ * before access control: browsers send a preflight without credentials.
  */
-function endEmpty(res: HttpResponse, closeConnection: boolean): void {
-  if (closeConnection) res.writeHeader('Connection', 'close');
-  res.endWithoutBody();
+function handleOptions(context: ContentContext, exchange: HttpExchange, req: HttpRequest, origin: string): void {
+  const preflight = origin !== '' && req.getHeader('access-control-request-method') !== '';
+  if (preflight && !context.origins.corsAllowed(origin)) {
+    exchange.refuse(Status.Forbidden, 'pages from this Origin may not use this API (allowedOrigins)');
+    return;
+  }
+  exchange.respond((res, closeConnection) => {
+    exchange.writeStatus(res, '204 No Content', false);
+    if (preflight) {
+      res.writeHeader('Access-Control-Allow-Methods', corsAllowMethods);
+      res.writeHeader('Access-Control-Allow-Headers', corsAllowHeaders);
+      res.writeHeader('Access-Control-Max-Age', corsMaxAgeSecText);
+    } else {
+      res.writeHeader('Allow', allowedMethods);
+    }
+    endEmpty(res, closeConnection);
+  });
 }
+
+const corsMaxAgeSecText = String(corsMaxAgeSec);
 
 /**
- * A stored value is served on the API's own origin: a stored text/html page would otherwise run
- * with that origin's rights (read every key, write with the visitor's Host, open /v1/ws). The CSP
- * sandbox without allow-same-origin gives the page an opaque origin: its scripts still run, but its
- * fetches are cross-origin without CORS and its WebSocket carries `Origin: null`, which is refused.
- * nosniff keeps a browser from treating a text/plain or octet-stream value as HTML or script.
- * Constants: written on every GET/HEAD, so nothing is built per request.
+ * Write preconditions. `If-None-Match: *` (create-only) and `If-Match: *` (update-only) are checked
+ * by the engine as the write runs. Entity tags and If-Unmodified-Since need the current version:
+ * it is read first (a head op), the conditions are evaluated against it (conditional-request.ts),
+ * and the write then carries that version's generation (or is create-only when there was none),
+ * so a version that changed in between fails the engine's own check with 412 rather than being
+ * overwritten. (A delete and recreation back to the very same generation between the read and
+ * the write, one event-loop turn, would not be seen: the engine compares generations only.)
  */
-const nosniffName = 'X-Content-Type-Options';
-const nosniffValue = 'nosniff';
-const sandboxName = 'Content-Security-Policy';
-const sandboxValue = 'sandbox allow-scripts allow-forms allow-popups allow-modals';
-
-function writeSandboxHeaders(res: HttpResponse): void {
-  res.writeHeader(nosniffName, nosniffValue);
-  res.writeHeader(sandboxName, sandboxValue);
-}
-
-function writeRecordHeaders(res: HttpResponse, record: OpResult): void {
-  res.writeHeader('ETag', formatEntityTag(record.generation));
-  // Every write path checks content types (validate-op.ts); this second look is one short scan, so
-  // a record stored before that check existed, or by a path that missed it, still cannot put bytes
-  // of its own choosing into the header block.
-  res.writeHeader('Content-Type', isMediaType(record.contentType) ? record.contentType : octetStream);
-  res.writeHeader('Last-Modified', new Date(record.lastModified).toUTCString());
-  if (record.expiry !== 0) {
-    const secondsLeft = Math.max(0, record.expiry - Math.floor(Date.now() / 1000));
-    res.writeHeader('Cache-Control', `max-age=${secondsLeft}`);
+function writeWithConditions(context: ContentContext, exchange: HttpExchange, namespace: NamespaceConfig, conditions: RequestConditions, write: WriteOp, okCode: 201 | 200 | 204): void {
+  const preconditioned = conditions.ifMatch.kind !== 'absent';
+  if (!needsCurrentVersion(conditions)) {
+    run(context, exchange, write, namespace, (result) => answerWrite(exchange, namespace, result, preconditioned, okCode));
+    return;
   }
+  run(context, exchange, { op: 'head', ns: namespace.name, key: write.key }, namespace, (current) => {
+    if (current.status !== Status.Ok && current.status !== Status.NotFound) {
+      exchange.sendError(current.status);
+      return;
+    }
+    const exists = current.status === Status.Ok;
+    const entityTag = exists ? formatEntityTag(current.lastModified, current.generation) : null;
+    if (evaluateConditions(conditions, entityTag, current.lastModified, false) !== ConditionOutcome.Proceed) {
+      exchange.sendError(Status.GenerationMismatch, 'a precondition (If-Match, If-None-Match, If-Unmodified-Since) does not hold for the current version', { httpCode: 412 });
+      return;
+    }
+    if (exists) write.ifGeneration = current.generation;
+    else if (write.op === 'put') write.mode = 'create';
+    run(context, exchange, write, namespace, (result) => answerWrite(exchange, namespace, result, preconditioned || exists, okCode));
+  });
 }
 
-/** If-Modified-Since holds when the record is not newer than the date (HTTP dates are in seconds). */
-function notModifiedSince(header: string, lastModifiedMs: number): boolean {
-  if (header === '') return false;
-  const sinceMs = Date.parse(header);
-  if (Number.isNaN(sinceMs)) return false;
-  return Math.floor(lastModifiedMs / 1000) <= Math.floor(sinceMs / 1000);
-}
-
-interface PutPreconditions {
-  mode: PutMode;
-  ifGeneration: number | undefined;
-  hasIfMatch: boolean;
-}
-
-/** The put mode and generation check the precondition headers ask for, or the status to refuse with. */
-function putPreconditions(ifMatch: EntityTagCondition, ifNoneMatch: EntityTagCondition): PutPreconditions | { refuse: Status; message: string } {
-  if (ifNoneMatch.kind === 'tags') return { refuse: Status.InvalidArgument, message: 'PUT supports If-None-Match: * only' };
-  const createOnly = ifNoneMatch.kind === 'any';
-  if (ifMatch.kind === 'absent') return { mode: createOnly ? 'create' : 'upsert', ifGeneration: undefined, hasIfMatch: false };
-  if (createOnly) return { refuse: Status.GenerationMismatch, message: 'If-Match and If-None-Match: * can never both hold' };
-  if (ifMatch.kind === 'any') return { mode: 'update', ifGeneration: undefined, hasIfMatch: true };
-  const generation = singleGeneration(ifMatch);
-  if (typeof generation !== 'number') return generation;
-  return { mode: 'upsert', ifGeneration: generation, hasIfMatch: true };
-}
-
-/** If-Match with one entity tag → its generation; with none that can match → 412; several → 400. */
-function singleGeneration(ifMatch: EntityTagCondition & { kind: 'tags' }): number | { refuse: Status; message: string } {
-  if (ifMatch.count > 1) return { refuse: Status.InvalidArgument, message: 'If-Match with several entity tags is not supported' };
-  const generation = ifMatch.generations[0];
-  if (generation === undefined) return { refuse: Status.GenerationMismatch, message: 'If-Match names no generation of this record' };
-  return generation;
-}
+type WriteOp = Extract<Op, { op: 'put' }> | Extract<Op, { op: 'delete' }>;
 
 function parseTtl(query: string | undefined): number | undefined | null {
   if (query === undefined || query === '') return undefined;
@@ -273,15 +255,21 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
     exchange.refuse(Status.InvalidArgument, `ttl must be whole seconds in 0..${ttlSecMax}`);
     return;
   }
-  const preconditions = putPreconditions(parseEntityTags(req.getHeader('if-match'), false), parseEntityTags(req.getHeader('if-none-match'), true));
-  if ('refuse' in preconditions) {
-    exchange.refuse(preconditions.refuse, preconditions.message, { httpCode: preconditions.refuse === Status.GenerationMismatch ? 412 : undefined });
+  const conditions = readConditions(req);
+  if (conditions.ifMatch.kind !== 'absent' && conditions.ifNoneMatch.kind === 'any') {
+    exchange.refuse(Status.GenerationMismatch, 'If-Match and If-None-Match: * can never both hold', { httpCode: 412 });
     return;
   }
+  const mode: PutMode = conditions.ifNoneMatch.kind === 'any' ? 'create' : conditions.ifMatch.kind === 'any' ? 'update' : 'upsert';
   const contentType = req.getHeader('content-type');
   const surrogateKeys = parseSurrogateKeyHeader(req.getHeader('surrogate-key'));
   if ('message' in surrogateKeys) {
     exchange.refuse(Status.InvalidArgument, surrogateKeys.message);
+    return;
+  }
+  const cacheControl = req.getHeader('cache-control');
+  if (cacheControl !== '' && !isCacheControlValue(cacheControl)) {
+    exchange.refuse(Status.InvalidArgument, `Cache-Control to store must be 1..${cacheControlBytesMax} visible ASCII characters (spaces between)`);
     return;
   }
   const framing = requestBodyFraming(req);
@@ -295,45 +283,39 @@ function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpReq
   }
   const declaredBytes = framing.kind === 'length' ? framing.bytes : null;
   exchange.readBody(declaredBytes, namespace.maxValueBytes, (value) => {
-    const op: Op = { op: 'put', ns: namespace.name, key, value, mode: preconditions.mode };
-    if (preconditions.ifGeneration !== undefined) op.ifGeneration = preconditions.ifGeneration;
+    const op: WriteOp = { op: 'put', ns: namespace.name, key, value, mode };
     if (ttl !== undefined) op.ttl = ttl;
     if (contentType !== '') op.contentType = contentType;
     if (surrogateKeys.tags.length > 0) op.tags = surrogateKeys.tags;
-    run(context, exchange, op, namespace, (result) => answerWrite(exchange, result, preconditions.hasIfMatch, result.created ? 201 : 200));
+    if (cacheControl !== '') op.cacheControl = cacheControl;
+    writeWithConditions(context, exchange, namespace, conditions, op, 201);
   });
 }
 
 function handleDelete(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
-  const ifMatch = parseEntityTags(req.getHeader('if-match'), false);
-  let ifGeneration: number | undefined;
-  if (ifMatch.kind === 'tags') {
-    const generation = singleGeneration(ifMatch);
-    if (typeof generation !== 'number') {
-      exchange.refuse(generation.refuse, generation.message, { httpCode: generation.refuse === Status.GenerationMismatch ? 412 : undefined });
-      return;
-    }
-    ifGeneration = generation;
-  }
-  const op: Op = ifGeneration === undefined ? { op: 'delete', ns: namespace.name, key } : { op: 'delete', ns: namespace.name, key, ifGeneration };
-  run(context, exchange, op, namespace, (result) => answerWrite(exchange, result, ifMatch.kind !== 'absent', 204));
+  const conditions = readConditions(req);
+  // If-Match: * asks only that the record exist: the delete itself answers 412 when it does not.
+  writeWithConditions(context, exchange, namespace, conditions, { op: 'delete', ns: namespace.name, key }, 204);
 }
 
 /** A put or delete result: okCode with the new ETag, or the status as an error (412 for failed preconditions). */
-function answerWrite(exchange: HttpExchange, result: OpResult, hasIfMatch: boolean, okCode: 201 | 200 | 204): void {
+function answerWrite(exchange: HttpExchange, namespace: NamespaceConfig, result: OpResult, preconditioned: boolean, okCode: 201 | 200 | 204): void {
   if (result.status === Status.Ok) {
     exchange.respond((res, closeConnection) => {
-      res.writeStatus(statusLine(okCode));
+      exchange.writeStatus(res, statusLine(okCode === 201 && !result.created ? 200 : okCode), false);
       if (okCode === 204) {
         endEmpty(res, closeConnection);
         return;
       }
-      res.writeHeader('ETag', formatEntityTag(result.generation)).end(undefined, closeConnection);
+      res.writeHeader('ETag', formatEntityTag(result.lastModified, result.generation));
+      res.writeHeader('Tessera-Generation', String(result.generation));
+      res.writeHeader('Last-Modified', new Date(result.lastModified).toUTCString());
+      res.end(undefined, closeConnection);
     });
     return;
   }
-  // If-Match on a missing record is a failed precondition, not a plain 404 (RFC 9110 §13.1.1).
-  if (result.status === Status.NotFound && hasIfMatch) {
+  // A precondition on a missing record is a failed precondition, not a plain 404 (RFC 9110 §13.1.1).
+  if (result.status === Status.NotFound && preconditioned) {
     exchange.sendError(Status.NotFound, `If-Match: ${statusMessage(Status.NotFound)}`, { httpCode: 412 });
     return;
   }

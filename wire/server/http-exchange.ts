@@ -7,6 +7,7 @@
 
 import type { HttpResponse } from 'uWebSockets.js';
 import { Status, statusMessage, statusName } from '../../engine/layout/status';
+import { corsExposeHeaders } from './cors';
 import { httpCodeOf, statusLine } from './http-status';
 import type { Lifecycle } from './lifecycle';
 import { transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
@@ -32,6 +33,8 @@ export const smallBodyBytes = 16 * 1024;
 const retryAfterSec = '1';
 
 const jsonType = 'application/json';
+/** Vary values by (encoding varies) + 2 × (origin varies): constants, nothing built per response. */
+const varyValues = ['', 'Accept-Encoding', 'Origin', 'Accept-Encoding, Origin'] as const;
 /**
  * Bytes of a too-large body read and dropped before the 413 is sent (see readBody). Reading them
  * costs bandwidth, never memory; past this the connection is closed instead.
@@ -50,6 +53,10 @@ export class HttpExchange {
   readonly #startedMs = performance.now();
   /** A HEAD response carries the headers of its GET but never a body, errors included. */
   readonly #isHead: boolean;
+  /** The Origin echoed in Access-Control-Allow-Origin ('' = no CORS headers), see cors.ts. */
+  #corsOrigin = '';
+  /** Responses carry `Vary: Origin` (allowedOrigins is set). */
+  #varyOrigin = false;
   #aborted = false;
   #finished = false;
   /** The body still being written (http-output.ts), released when the client goes away. */
@@ -66,6 +73,30 @@ export class HttpExchange {
       this.#pending = null;
       this.#finish();
     });
+  }
+
+  /**
+   * CORS for this exchange (cors.ts): origin is echoed in Access-Control-Allow-Origin ('' = none),
+   * varyOrigin adds `Vary: Origin` to every response.
+   */
+  setCors(origin: string, varyOrigin: boolean): void {
+    this.#corsOrigin = origin;
+    this.#varyOrigin = varyOrigin;
+  }
+
+  /**
+   * Writes the status line and the headers every response of this exchange carries: the CORS
+   * headers and Vary (Accept-Encoding when the body depends on it). uWS needs the status first:
+   * a header written before it makes uWS send `200 OK` on its own.
+   */
+  writeStatus(res: HttpResponse, line: string, varyEncoding: boolean): void {
+    res.writeStatus(line);
+    if (this.#corsOrigin !== '') {
+      res.writeHeader('Access-Control-Allow-Origin', this.#corsOrigin);
+      res.writeHeader('Access-Control-Expose-Headers', corsExposeHeaders);
+    }
+    const vary = varyValues[(varyEncoding ? 1 : 0) + (this.#varyOrigin ? 2 : 0)]!;
+    if (vary !== '') res.writeHeader('Vary', vary);
   }
 
   /** False once the response was sent or the client went away: no write may follow. */
@@ -135,7 +166,8 @@ export class HttpExchange {
 
   sendJson(httpCode: number, body: string, options: { closeConnection?: boolean; headers?: [string, string][]; contentType?: string } = {}): void {
     this.respond((res, draining) => {
-      res.writeStatus(statusLine(httpCode)).writeHeader('Content-Type', options.contentType ?? jsonType);
+      this.writeStatus(res, statusLine(httpCode), false);
+      res.writeHeader('Content-Type', options.contentType ?? jsonType);
       for (const [name, value] of options.headers ?? []) res.writeHeader(name, value);
       const closeConnection = draining || options.closeConnection === true;
       if (this.#isHead) res.endWithoutBody(Buffer.byteLength(body), closeConnection);

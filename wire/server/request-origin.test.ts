@@ -50,3 +50,23 @@ test('origins: none allowed by default, absent Origin allowed, exact match, * fo
   assert.equal(listed.originAllowed('https://app.example.evil'), false);
   assert.equal(new OriginPolicy({ host: '127.0.0.1', allowedOrigins: ['*'], allowedHosts: [] }).originAllowed('http://x'), true);
 });
+
+test('corsAllowed: listed origins, "*" for any but null, nothing malformed', () => {
+  const listed = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: ['https://app.example'], allowedHosts: [] });
+  assert.equal(listed.corsEnabled, true);
+  assert.equal(listed.corsAllowed('https://app.example'), true);
+  assert.equal(listed.corsAllowed('https://APP.example'), true);
+  assert.equal(listed.corsAllowed('https://other.example'), false);
+  assert.equal(listed.corsAllowed(''), false);
+  assert.equal(listed.corsAllowed('null'), false);
+  const any = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: ['*'], allowedHosts: [] });
+  assert.equal(any.corsAllowed('https://whoever.example:8443'), true);
+  assert.equal(any.corsAllowed('null'), false, 'sandboxed stored pages run as null');
+  assert.equal(any.corsAllowed('https://x.example\r\nSet-Cookie: a=b'), false);
+  assert.equal(any.corsAllowed(`https://${'a'.repeat(400)}.example`), false);
+  const none = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: [], allowedHosts: [] });
+  assert.equal(none.corsEnabled, false);
+  assert.equal(none.corsAllowed('https://app.example'), false);
+  const nullListed = new OriginPolicy({ host: '127.0.0.1', allowedOrigins: ['null'], allowedHosts: [] });
+  assert.equal(nullListed.corsAllowed('null'), true);
+});

@@ -22,6 +22,10 @@ export interface OriginPolicyConfig {
   allowedHosts: readonly string[];
 }
 
+/** Origins longer than this are not echoed (a scheme, a host of at most 253, a port). */
+const originBytesMax = 300;
+const originSyntax = /^[a-z][a-z0-9+.-]*:\/\/[\x21-\x7e]+$/i;
+
 const loopbackNames = /^(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/;
 
 /** True for the addresses and names that only ever reach this machine. */
@@ -72,6 +76,25 @@ export class OriginPolicy {
     const normalized = origin.toLowerCase();
     if (hostHeader !== '' && (normalized === `http://${hostHeader.toLowerCase()}` || normalized === `https://${hostHeader.toLowerCase()}`)) return true;
     return this.#origins.has(normalized);
+  }
+
+  /** CORS applies at all: some origin is allowed (responses then carry `Vary: Origin`). */
+  get corsEnabled(): boolean {
+    return this.#anyOrigin || this.#origins.size > 0;
+  }
+
+  /**
+   * An Origin header value that gets CORS headers (cors.ts): one listed in allowedOrigins, or any
+   * with "*", except `null`: stored pages are served sandboxed precisely so that they run with the
+   * opaque origin `null`, and "*" must not hand them the API back. (`null` listed explicitly is
+   * honoured.)
+   */
+  corsAllowed(origin: string): boolean {
+    // It is echoed into a header: a scheme, "://" and visible ASCII only, bounded.
+    if (origin === '' || origin.length > originBytesMax || !originSyntax.test(origin)) return origin === 'null' && this.#origins.has('null');
+    const normalized = origin.toLowerCase();
+    if (this.#origins.has(normalized)) return true;
+    return this.#anyOrigin && normalized !== 'null';
   }
 
   /** A Host header value ('' when absent: not a browser, HTTP/1.0) may be answered. */

@@ -36,6 +36,7 @@ import { registerPersistenceMetrics } from './persistence-metrics';
 import type { ServerConfig } from './server-config';
 import { AccessControl, bearerToken } from './access-control';
 import { OriginPolicy } from './request-origin';
+import { CompressedCopies } from './compressed-copies';
 import { reasonOf, ServerError } from './server-errors';
 import { createApp, reloadServerNames } from './tls-files';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
@@ -126,7 +127,9 @@ class Front {
     this.replication = replication;
     if (replication !== null) registerReplicationMetrics(this.metrics.registry, () => replication.status());
     // A getter: a promotion or a demotion changes who the primary is.
-    this.#content = { lifecycle, metrics, latency, output, engine, namespaces, access, get primaryUrl() { return replication?.primaryHttpUrl ?? null; } };
+    const origins = this.#originPolicy;
+    const compressed = new CompressedCopies();
+    this.#content = { lifecycle, metrics, latency, output, engine, namespaces, access, origins, compressed, get primaryUrl() { return replication?.primaryHttpUrl ?? null; } };
     const recovering = recoveryFlag(persistence);
     this.#admin = {
       lifecycle,

@@ -127,3 +127,13 @@ test('shards above the CPUs available (machine or cgroup quota) are a warning', 
   const { warnings } = resolveConfig({ flags: { config: 'c.json' }, env: {}, readFile: () => JSON.stringify({ engine: { shards: 64 } }), memory: plenty, cpus: two });
   assert.deepEqual(warnings, ['engine.shards is 64, more than the 2 CPUs available (the machine\'s CPUs): shard threads will share cores with each other and the front thread']);
 });
+
+test('a namespace cache policy passes the schema and reaches the engine config; a bad one is refused with its path', () => {
+  const policy = { maxAge: 'no-cache', sMaxAge: 600, staleWhileRevalidate: 30, staleIfError: 86400, immutable: false };
+  const { config } = resolveFile({ engine: { namespaces: [{ name: 'pages', cache: policy }] } });
+  assert.deepEqual(config.engine.namespaces?.[0]?.cache, policy);
+  for (const cache of [{ maxAge: -1 }, { maxAge: 'forever' }, { immutable: 'yes' }, { maxage: 10 }]) {
+    const problems = problemsOf({ engine: { namespaces: [{ name: 'pages', cache }] } });
+    assert.ok(problems.length === 1 && problems[0]!.includes('engine.namespaces[0].cache'), `${JSON.stringify(cache)}: ${problems.join('; ')}`);
+  }
+});

@@ -52,6 +52,15 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 const visibleAscii = z.string({ error: 'must be 1..255 visible ASCII characters' }).regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be 1..255 visible ASCII characters' });
 const port = integer(0, 65535);
 
+/** The HTTP caching policy of a namespace's records (wire/server/cache-control.ts). */
+export const cacheSchema = z.strictObject({
+  maxAge: z.union([integer(0, ttlSecMax), z.literal('no-cache')], { error: `must be whole seconds in 0..${ttlSecMax} or "no-cache"` }).optional().describe('Cache-Control max-age for records without a TTL, or "no-cache" (a record with a TTL gets the seconds it has left)'),
+  sMaxAge: integer(0, ttlSecMax).optional().describe('s-maxage: how long shared caches (CDNs) may serve it; no longer than a TTL left'),
+  staleWhileRevalidate: integer(0, ttlSecMax).optional().describe('stale-while-revalidate seconds'),
+  staleIfError: integer(0, ttlSecMax).optional().describe('stale-if-error seconds'),
+  immutable: z.boolean({ error: 'must be true or false' }).optional().describe('immutable: for content-addressed keys, whose version never changes'),
+});
+
 export const namespaceSchema = z.strictObject({
   name: z.string({ error: 'is not a namespace name (1-64 of A-Z a-z 0-9 _ . -)' }).regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'is not a namespace name (1-64 of A-Z a-z 0-9 _ . -)' }).describe('The namespace: 1-64 of A-Z a-z 0-9 _ . -'),
   mode: oneOf(['store', 'cache']).optional().describe('store: a full namespace refuses writes (OutOfMemory); cache: it evicts approximately-LRU records. Default store'),
@@ -60,6 +69,7 @@ export const namespaceSchema = z.strictObject({
   defaultTtlSec: integer(0, ttlSecMax).optional().describe('TTL of a put or touch that gives none; 0 = never expires (default)'),
   maxKeyBytes: size(1, keyBytesMaxHard).optional().describe('Largest key (default 1KiB)'),
   maxValueBytes: size(0, valueBytesMaxHard).optional().describe('Largest value (default 1MiB)'),
+  cache: cacheSchema.optional().describe('HTTP caching headers of the namespace\'s records (README: HTTP content API)'),
 });
 
 export const engineSchema = z.strictObject({
