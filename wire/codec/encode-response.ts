@@ -45,6 +45,27 @@ export function encodeSingleResultView(id: number, result: ResultView | null): U
   return endFrameView(endResponseFrame(builder, id, Status.Ok, 0, resultsVector));
 }
 
+/** The results of a request as views, one per op (a store of results held until the last arrived). */
+export interface ResultViewList {
+  readonly count: number;
+  /** Op `index`'s result; valid until the next call. */
+  at(index: number): ResultView;
+}
+
+/**
+ * The Response of a several-op request, written from result views (no OpResult objects): the same
+ * bytes encodeResponse writes for their readOpResult objects. Returns a view into the shared builder.
+ */
+export function encodeResultViewsView(id: number, results: ResultViewList): Uint8Array {
+  assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
+  const builder = beginFrame();
+  const start = pendingOffsetCount();
+  const count = results.count;
+  for (let index = 0; index < count; index++) pushOffset(encodeResultView(builder, results.at(index)));
+  const resultsVector = createOffsetVector(builder, start);
+  return endFrameView(endResponseFrame(builder, id, Status.Ok, 0, resultsVector));
+}
+
 function responseRoot(id: number, results: readonly ResultInput[]): flatbuffers.Offset {
   assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
   const builder = beginFrame();

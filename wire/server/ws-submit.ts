@@ -9,7 +9,8 @@
 //        │                                                   shard's batch before it returns,
 //        ▼                                                   so the frame needs no copy
 //   pending.onResult(index, view) ──► one op: the Response encoded straight from the view
-//                                     several: OpResult per op, encoded when the last arrives
+//                                     several: copied into a pooled ResultStore (result-store.ts),
+//                                     encoded from it when the last arrives
 //        ▼
 //   deliver(connection, frame view, startedMs)   the endpoint copies the frame into its outbox
 //
@@ -20,21 +21,23 @@
 
 import type { EngineApi } from '../../engine/front/engine-api';
 import { OpBatcher, type OpSubmitter } from '../../engine/front/op-batcher';
-import { readOpResult } from '../../engine/front/result-collectors';
 import type { ResultSink, ResultView } from '../../engine/front/result-sink';
 import { assert } from '../../engine/layout/assert';
 import { Status } from '../../engine/layout/status';
-import type { Op, OpResult } from '../../engine/layout/types';
+import type { Op } from '../../engine/layout/types';
 import { validateOp } from '../../engine/layout/validate-op';
 import type { WireOp } from '../codec';
-import { encodeResponseView, encodeSingleResultView } from '../codec/encode-response';
+import { encodeResultViewsView, encodeSingleResultView } from '../codec/encode-response';
 import { releaseLargeBuilder } from '../codec/frame-builder';
 import type { Principal } from './access-control';
 import { opKindIndex, transportIndex, type ServerMetrics } from './metrics';
+import { ResultStore } from './result-store';
 
 const wsTransport = transportIndex.ws;
 /** Free PendingRequests kept for reuse; past it a finished one is left to the GC. */
 const pooledRequestsMax = 4096;
+/** Free ResultStores kept for reuse (each retains at most valueBytesRetainedMax of value bytes). */
+const resultStoresPooledMax = 64;
 
 /** The engine's submit() entry, when the engine has one (a wrapped test engine has only batch()). */
 export function opSubmitterOf(engine: EngineApi): OpSubmitter | null {
@@ -56,7 +59,7 @@ class PendingRequest<C> implements ResultSink {
   /** Per op: its metrics kind index. Reused; only [0, count) is meaningful. */
   readonly kinds: number[] = [];
   /** Several ops only: their results, encoded when the last one arrives. */
-  readonly results: OpResult[] = [];
+  store: ResultStore | null = null;
 
   constructor(path: WsSubmitPath<C>) {
     this.#path = path;
@@ -74,6 +77,7 @@ export class WsSubmitPath<C> {
   readonly #metrics: ServerMetrics;
   readonly #deliver: DeliverResponse<C>;
   readonly #free: PendingRequest<C>[] = [];
+  readonly #freeStores: ResultStore[] = [];
   /** Per op of the request being taken: its namespace id (reused scratch). */
   readonly #namespaceIds: number[] = [];
 
@@ -108,6 +112,11 @@ export class WsSubmitPath<C> {
     request.count = ops.length;
     request.pending = ops.length;
     request.startedMs = startedMs;
+    if (ops.length > 1) {
+      const store = this.#freeStores.pop() ?? new ResultStore();
+      store.reset(ops.length);
+      request.store = store;
+    }
     const kinds = request.kinds;
     for (let index = 0; index < ops.length; index++) kinds[index] = opKindIndex[(ops[index] as Op).op];
     // The last op's result may arrive inside its submit (a direct read) and release the request:
@@ -129,11 +138,10 @@ export class WsSubmitPath<C> {
       request.pending = 0;
       frame = encodeSingleResultView(request.id, result);
     } else {
-      request.results[token] = readOpResult(result);
+      const store = request.store as ResultStore;
+      store.store(token, result);
       if (--request.pending !== 0) return;
-      const results = request.results;
-      if (results.length !== request.count) results.length = request.count;
-      frame = encodeResponseView(request.id, results);
+      frame = encodeResultViewsView(request.id, store);
     }
     const startedMs = request.startedMs;
     this.#release(request);
@@ -143,8 +151,11 @@ export class WsSubmitPath<C> {
 
   #release(request: PendingRequest<C>): void {
     request.connection = null;
-    // Drop the results' values: they would otherwise live as long as the pooled object.
-    request.results.length = 0;
+    const store = request.store;
+    if (store !== null) {
+      request.store = null;
+      if (this.#freeStores.length < resultStoresPooledMax) this.#freeStores.push(store);
+    }
     if (this.#free.length < pooledRequestsMax) this.#free.push(request);
   }
 }
