@@ -52,6 +52,17 @@ export class OpBatcher {
     const namespaceId = engine.namespaceId(op.ns);
     const status = engine.closed ? Status.ShuttingDown : validateOp(op, namespaceId === undefined ? undefined : engine.namespaces[namespaceId]);
     if (status !== Status.Ok || namespaceId === undefined) return collector.settle(index, statusResult(status));
+    this.submitValid(op, namespaceId, collector, index);
+  }
+
+  /**
+   * Submits an op its caller has validated (validateOp against the namespace `namespaceId` names)
+   * and whose namespace it resolved: the server's WebSocket path, which checks each op once at the
+   * edge. Keys and values are copied into the shard's batch before this returns, so they may be
+   * views into a frame that is freed right after.
+   */
+  submitValid(op: Op, namespaceId: number, sink: ResultSink, token: number): void {
+    const engine = this.#engine;
     let keySource: Uint8Array;
     let keyLength: number;
     if (typeof op.key === 'string') {
@@ -81,7 +92,7 @@ export class OpBatcher {
         request.tags = encodeTagRun(op.tags);
         break;
     }
-    engine.submit(request, collector, index);
+    engine.submit(request, sink, token);
   }
 
   /** Content types repeat: keep their bytes, bounded. */

@@ -28,7 +28,8 @@ import type { Key, ScanOptions, ScanPage, Value } from '../../engine/layout/type
 import { utf8ByteLength } from '../../engine/layout/utf8-byte-length';
 import { validateOpArguments } from '../../engine/layout/validate-op';
 import { decodeServerFrame } from '../codec/decode-server-frame';
-import { encodeRequest } from '../codec/encode-request';
+import { encodeRequest, encodeRequestView } from '../codec/encode-request';
+import { releaseLargeBuilder } from '../codec/frame-builder';
 import type { ResponseFrame, WireOp, WireResult } from '../codec/wire-types';
 import {
   checkBatchOps,
@@ -402,7 +403,9 @@ export class Client {
       this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
       let frame: Uint8Array;
       try {
-        frame = encodeRequest(id, ops);
+        // ws (Node) copies a frame as it sends it: it gets a view of the reused encoder, and no
+        // ArrayBuffer is made per request. Other WebSockets get a copy of their own.
+        frame = this.#isNodeWs ? encodeRequestView(id, ops) : encodeRequest(id, ops);
       } catch (error: unknown) {
         // validateOpArguments passed, so this is a value the checks do not know: fail those calls alone.
         for (const call of calls) call.reject(TesseraError.fromStatus(Status.InvalidArgument, `${opLabel(call.ops[0]!)}: ${String(error)}`));
@@ -418,6 +421,7 @@ export class Client {
       if (writes) this.#lastWriteFrameIndex = sentIndex;
       this.#requests.add({ id, sentIndex, calls, deadlineMs });
       socket.send(frame);
+      releaseLargeBuilder();
     }
   }
 
@@ -430,6 +434,8 @@ export class Client {
       this.#connectionFailed(`cannot open ${this.#url}: ${String(error)}`);
       return;
     }
+    // An ArrayBuffer per message, not a Buffer over ws's read chunk: values handed to callers are
+    // views into it, and a small value kept by a caller must not keep a whole read chunk alive.
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => {

@@ -24,7 +24,7 @@ export interface SocketLike {
 export type SocketConstructor = new (url: string) => SocketLike;
 
 /** The `ws` package's constructor: it also takes options (headers, TLS trust) that browsers cannot. */
-type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: { headers?: Record<string, string>; ca?: string | Uint8Array }) => SocketLike;
+type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: { headers?: Record<string, string>; ca?: string | Uint8Array; perMessageDeflate?: boolean }) => SocketLike;
 
 export interface SocketCredentials {
   /** Access token: `Authorization: Bearer` under Node, the `access_token` query parameter elsewhere. */
@@ -41,7 +41,9 @@ export interface SocketCredentials {
 export function openSocket(Socket: SocketConstructor, isNodeWs: boolean, url: string, credentials: SocketCredentials): SocketLike {
   if (isNodeWs) {
     const headers: Record<string, string> = credentials.token === undefined ? {} : { Authorization: `Bearer ${credentials.token}` };
-    const options = credentials.ca === undefined ? { headers } : { headers, ca: credentials.ca };
+    // No permessage-deflate (the server offers none either): ws then frames each send() at once,
+    // copying the bytes, so the client may hand it a view of its reused encoder (client.ts).
+    const options = credentials.ca === undefined ? { headers, perMessageDeflate: false } : { headers, ca: credentials.ca, perMessageDeflate: false };
     return new (Socket as unknown as NodeSocketConstructor)(url, undefined, options);
   }
   if (credentials.ca !== undefined) throw new Error('options.ca needs the ws package (Node); a browser trusts its own CAs');

@@ -3,7 +3,7 @@
 import type * as flatbuffers from 'flatbuffers';
 import { Op, OpKind, PutMode, Request } from '../../schemas/generated/tessera_generated';
 import type { PutMode as PutModeName } from '../../engine/layout/types';
-import { beginFrame, createKeyBytes, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
+import { beginFrame, createKeyBytes, createOffsetVector, endFrame, endFrameView, pendingOffsetCount, pushOffset } from './frame-builder';
 import { assert } from '../../engine/layout/assert';
 import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 import type { WireOp } from './wire-types';
@@ -14,6 +14,18 @@ import type { WireOp } from './wire-types';
  * first. It does not enforce opsPerRequestMax or namespace limits: that is the server's job.
  */
 export function encodeRequest(id: number, ops: readonly WireOp[]): Uint8Array {
+  return endFrame(requestRoot(id, ops));
+}
+
+/**
+ * encodeRequest as a view into the shared builder, valid until the next frame is begun: for a
+ * sender that copies it at once (ws without permessage-deflate), then calls releaseLargeBuilder().
+ */
+export function encodeRequestView(id: number, ops: readonly WireOp[]): Uint8Array {
+  return endFrameView(requestRoot(id, ops));
+}
+
+function requestRoot(id: number, ops: readonly WireOp[]): flatbuffers.Offset {
   if (!isUint64Number(id)) throw new RangeError(`request id ${id} is not an integer in 0..2^53-1`);
   const builder = beginFrame();
   const start = pendingOffsetCount();
@@ -26,7 +38,7 @@ export function encodeRequest(id: number, ops: readonly WireOp[]): Uint8Array {
   Request.addId(builder, BigInt(id));
   builder.forceDefaults(false);
   Request.addOps(builder, opsVector);
-  return endFrame(Request.endRequest(builder));
+  return Request.endRequest(builder);
 }
 
 function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset {

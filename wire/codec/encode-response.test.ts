@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { Status } from '../../engine/layout/status';
 import type { OpResult, ScanPage } from '../../engine/layout/types';
 import { decodeServerFrame } from './decode-server-frame';
-import { encodeRequestFailure, encodeResponse } from './encode-response';
+import { encodeRequestFailure, encodeRequestFailureView, encodeResponse, encodeResponseView, encodeSingleResultView } from './encode-response';
+import { readOpResult } from '../../engine/front/result-collectors';
+import type { ResultView } from '../../engine/front/result-sink';
+import { resultFlagCreated, resultFlagHasValue } from '../../engine/layout/batch-layout';
 import { randomOpResult, randomScanPage, randomStatusResult } from './ops.fixture';
 import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
 import type { ResultInput, WireResult } from './wire-types';
@@ -97,4 +100,47 @@ test('a request failure carries its status, message and id (or none)', () => {
     results: [],
   });
   assert.throws(() => encodeRequestFailure(1, Status.Ok), /invariant/);
+});
+
+/** A ResultView over fixed fields, as a shard's ResultReader or a DirectRead presents them. */
+function viewOf(result: OpResult): ResultView {
+  const value = result.value;
+  return {
+    status: result.status,
+    flags: (value === null ? 0 : resultFlagHasValue) | (result.created ? resultFlagCreated : 0),
+    generation: result.generation,
+    expiry: result.expiry,
+    lastModified: result.lastModified,
+    hasValue: value !== null,
+    contentType: () => result.contentType,
+    value: () => (value === null ? null : value.slice()),
+    valueView: () => value ?? new Uint8Array(0),
+  };
+}
+
+test('a one-op response written from the result view is the bytes encodeResponse writes for its OpResult', () => {
+  const seed = testSeed();
+  console.log(`seed ${seed} (TESSERA_SEED=${seed} repeats it)`);
+  const random = new SeededRandom(seed);
+  for (let trial = 0; trial < 300; trial++) {
+    const result = randomOpResult(random);
+    const id = random.below(2 ** 31) * 512 + random.below(512);
+    const view = viewOf(result);
+    const expected = encodeResponse(id, [readOpResult(view)]);
+    assert.deepEqual(encodeSingleResultView(id, view).slice(), expected, `trial ${trial}`);
+  }
+  // A shard that died before answering: ShardUnavailable, as readOpResult(null) says.
+  assert.deepEqual(encodeSingleResultView(9, null).slice(), encodeResponse(9, [readOpResult(null)]));
+});
+
+test('the view encoders write the same bytes as the copying ones', () => {
+  const seed = testSeed();
+  console.log(`seed ${seed} (TESSERA_SEED=${seed} repeats it)`);
+  const random = new SeededRandom(seed);
+  for (let trial = 0; trial < 100; trial++) {
+    const results: ResultInput[] = [randomOpResult(random), randomStatusResult(random), randomScanPage(random)];
+    assert.deepEqual(encodeResponseView(trial, results).slice(), encodeResponse(trial, results));
+  }
+  assert.deepEqual(encodeRequestFailureView(3, Status.Busy, 'later').slice(), encodeRequestFailure(3, Status.Busy, 'later'));
+  assert.deepEqual(encodeRequestFailureView(null, Status.MalformedRequest).slice(), encodeRequestFailure(null, Status.MalformedRequest));
 });

@@ -1,4 +1,7 @@
-// Server side: the results of one request into a ServerFrame carrying a Response.
+// Server side: the results of one request into a ServerFrame carrying a Response. Each encoder
+// comes in two forms: a copy the caller owns, and a `...View` into the shared builder (valid until
+// the next frame is begun) for a caller that copies it at once into its own buffer: the WebSocket
+// outbox, which so allocates no ArrayBuffer per response.
 
 import type * as flatbuffers from 'flatbuffers';
 import {
@@ -10,13 +13,60 @@ import {
 } from '../../schemas/generated/tessera_generated';
 import { Status } from '../../engine/layout/status';
 import type { OpResult, ScannedRecord, ScanPage } from '../../engine/layout/types';
-import { beginFrame, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
+import { beginFrame, createOffsetVector, endFrame, endFrameView, pendingOffsetCount, pushOffset } from './frame-builder';
+import type { ResultView } from '../../engine/front/result-sink';
+import { resultFlagCreated } from '../../engine/layout/batch-layout';
 import { assert } from '../../engine/layout/assert';
 import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 import type { ResultInput, StatusResult } from './wire-types';
 
 /** One Response frame: one result per op of request `id`, in op order. */
 export function encodeResponse(id: number, results: readonly ResultInput[]): Uint8Array {
+  return endFrame(responseRoot(id, results));
+}
+
+/** encodeResponse as a view into the shared builder (see the top of this file). */
+export function encodeResponseView(id: number, results: readonly ResultInput[]): Uint8Array {
+  return endFrameView(responseRoot(id, results));
+}
+
+/**
+ * The Response of a one-op request, written straight from the engine's result view (no OpResult
+ * object, no copy of the value before the builder's): the WebSocket fast path. A null view means
+ * the shard died before answering (ShardUnavailable), as readOpResult says. Returns a view into
+ * the shared builder.
+ */
+export function encodeSingleResultView(id: number, result: ResultView | null): Uint8Array {
+  assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
+  const builder = beginFrame();
+  const start = pendingOffsetCount();
+  pushOffset(result === null ? encodeStatusOnlyResult(builder, Status.ShardUnavailable) : encodeResultView(builder, result));
+  const resultsVector = createOffsetVector(builder, start);
+  return endFrameView(endResponseFrame(builder, id, Status.Ok, 0, resultsVector));
+}
+
+/** The results of a request as views, one per op (a store of results held until the last arrived). */
+export interface ResultViewList {
+  readonly count: number;
+  /** Op `index`'s result; valid until the next call. */
+  at(index: number): ResultView;
+}
+
+/**
+ * The Response of a several-op request, written from result views (no OpResult objects): the same
+ * bytes encodeResponse writes for their readOpResult objects. Returns a view into the shared builder.
+ */
+export function encodeResultViewsView(id: number, results: ResultViewList): Uint8Array {
+  assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
+  const builder = beginFrame();
+  const start = pendingOffsetCount();
+  const count = results.count;
+  for (let index = 0; index < count; index++) pushOffset(encodeResultView(builder, results.at(index)));
+  const resultsVector = createOffsetVector(builder, start);
+  return endFrameView(endResponseFrame(builder, id, Status.Ok, 0, resultsVector));
+}
+
+function responseRoot(id: number, results: readonly ResultInput[]): flatbuffers.Offset {
   assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
   const builder = beginFrame();
   const start = pendingOffsetCount();
@@ -30,6 +80,15 @@ export function encodeResponse(id: number, results: readonly ResultInput[]): Uin
  * ShuttingDown...), with no results. `id` is null when the request's id could not be read.
  */
 export function encodeRequestFailure(id: number | null, status: Status, message?: string): Uint8Array {
+  return endFrame(requestFailureRoot(id, status, message));
+}
+
+/** encodeRequestFailure as a view into the shared builder (see the top of this file). */
+export function encodeRequestFailureView(id: number | null, status: Status, message?: string): Uint8Array {
+  return endFrameView(requestFailureRoot(id, status, message));
+}
+
+function requestFailureRoot(id: number | null, status: Status, message?: string): flatbuffers.Offset {
   assert(status !== Status.Ok, 'a request failure has a failing status');
   assert(id === null || isUint64Number(id), 'a response id is an integer in 0..2^53-1');
   const builder = beginFrame();
@@ -37,13 +96,14 @@ export function encodeRequestFailure(id: number | null, status: Status, message?
   return endResponseFrame(builder, id, status, messageOffset, 0);
 }
 
+/** The Response table inside its ServerFrame; returns the root to finish. */
 function endResponseFrame(
   builder: flatbuffers.Builder,
   id: number | null,
   status: Status,
   message: flatbuffers.Offset,
   results: flatbuffers.Offset,
-): Uint8Array {
+): flatbuffers.Offset {
   Response.startResponse(builder);
   if (id !== null) {
     // An optional scalar: forced, or an id of 0 would read back as "missing" (flatc 2.0.8).
@@ -55,7 +115,7 @@ function endResponseFrame(
   if (message !== 0) Response.addMessage(builder, message);
   if (results !== 0) Response.addResults(builder, results);
   const response = Response.endResponse(builder);
-  return endFrame(ServerFrame.createServerFrame(builder, ServerMessage.Response, response));
+  return ServerFrame.createServerFrame(builder, ServerMessage.Response, response);
 }
 
 function encodeResult(builder: flatbuffers.Builder, result: ResultInput): flatbuffers.Offset {
@@ -83,6 +143,36 @@ function encodeOpResult(builder: flatbuffers.Builder, result: OpResult): flatbuf
   if (contentType !== 0) Result.addContentType(builder, contentType);
   if (value !== 0) Result.addValue(builder, value);
   Result.addCreated(builder, result.created);
+  return Result.endResult(builder);
+}
+
+/** encodeOpResult from a result view: the same fields, the value copied once, into the builder. */
+function encodeResultView(builder: flatbuffers.Builder, result: ResultView): flatbuffers.Offset {
+  const generation = result.generation;
+  const expiry = result.expiry;
+  assert(isUint32(generation) && isUint32(expiry), 'generation and expiry are uint32');
+  const contentTypeText = result.contentType();
+  const contentType = contentTypeText === '' ? 0 : builder.createString(contentTypeText);
+  const value = result.hasValue ? builder.createByteVector(result.valueView()) : 0;
+  Result.startResult(builder);
+  Result.addStatus(builder, result.status);
+  Result.addGeneration(builder, generation);
+  Result.addExpiry(builder, expiry);
+  Result.addLastModified(builder, result.lastModified);
+  if (contentType !== 0) Result.addContentType(builder, contentType);
+  if (value !== 0) Result.addValue(builder, value);
+  Result.addCreated(builder, (result.flags & resultFlagCreated) !== 0);
+  return Result.endResult(builder);
+}
+
+/** What statusResult(status) encodes to: a status and zero fields. */
+function encodeStatusOnlyResult(builder: flatbuffers.Builder, status: Status): flatbuffers.Offset {
+  Result.startResult(builder);
+  Result.addStatus(builder, status);
+  Result.addGeneration(builder, 0);
+  Result.addExpiry(builder, 0);
+  Result.addLastModified(builder, 0);
+  Result.addCreated(builder, false);
   return Result.endResult(builder);
 }
 

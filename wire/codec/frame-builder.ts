@@ -27,12 +27,27 @@ export function beginFrame(): flatbuffers.Builder {
 
 /** Finishes the frame with the identifier and returns a copy the caller owns. */
 export function endFrame(root: flatbuffers.Offset): Uint8Array {
+  const frame = endFrameView(root).slice();
+  releaseLargeBuilder();
+  return frame;
+}
+
+/**
+ * Finishes the frame and returns a view into the shared builder, valid only until the next
+ * beginFrame(): for a caller that copies the frame at once into a buffer of its own (the
+ * WebSocket outbox), so no ArrayBuffer is allocated per frame. Call releaseLargeBuilder() after
+ * the copy.
+ */
+export function endFrameView(root: flatbuffers.Offset): Uint8Array {
   builder.finish(root, frameIdentifier);
-  const frame = builder.asUint8Array().slice();
+  return builder.asUint8Array();
+}
+
+/** After a frame larger than builderBytesRetainedMax, drops the grown builder. */
+export function releaseLargeBuilder(): void {
   if (builder.dataBuffer().capacity() > builderBytesRetainedMax) {
     builder = new flatbuffers.Builder(builderBytesInitial);
   }
-  return frame;
 }
 
 export function pushOffset(offset: flatbuffers.Offset): void {

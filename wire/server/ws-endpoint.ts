@@ -1,15 +1,20 @@
 // The WebSocket endpoint, /v1/ws: binary FlatBuffers frames, many requests in flight per
 // connection, each answered by one Response carrying its id.
 //
-//   message ──► copy frame ──► decodeRequest (verifier) ──► checks ──► runRequest ──► outbox
-//                                   │ fails                   │ draining: ShuttingDown
-//                                   ▼                         │ too many in flight /
-//                         Response{id?, status}               │ too much unread output: Busy
-//                                                             ▼
-//   outbox ──(setImmediate, once per event-loop turn)──► ws.cork(send every pending response)
+//   message ──► decodeRequest in place (verifier) ──► checks ──► key ops: engine.submit (ws-submit.ts)
+//                     │ fails                          │          else: copy frame, runRequest
+//                     ▼                                │ draining: ShuttingDown
+//           Response{id?, status}                      │ too many in flight /
+//                                                      │ too much unread output: Busy
+//                                                      ▼
+//   outbox arena ──(setImmediate, once per event-loop turn)──► ws.cork(send every pending response)
 //
-// Responses are gathered per connection and sent in one cork per turn, so the many responses of a
-// pipelined burst leave in one syscall. Output a client leaves unread is bounded twice: above
+// The frame is read where uWS put it: a request of valid key ops is submitted before the handler
+// returns and the engine copies keys and values into its shard batches, so only a request that
+// holds views past the handler (scan, subscribe, an invalid op, a test engine without submit())
+// is decoded again from a copy. Responses are encoded into the shared builder and copied into one
+// reused arena (ws-outbox.ts), gathered per connection and sent in one cork per turn, so the many
+// responses of a pipelined burst leave in one syscall and no ArrayBuffer is made per response. Output a client leaves unread is bounded twice: above
 // busyBackpressureBytes new requests are answered Busy (a few bytes) instead of run, and above
 // backpressureBytesMax uWS closes the connection (closeOnBackpressureLimit) rather than buffer more.
 // Their sum is bounded too (output-budget.ts, together with HTTP responses): above
@@ -18,9 +23,12 @@
 
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { EngineApi } from '../../engine/front/engine-api';
+import { assert } from '../../engine/layout/assert';
 import { Status, statusName } from '../../engine/layout/status';
 import type { NamespaceConfig } from '../../engine/layout/types';
-import { decodeRequest, encodeRequestFailure, encodeResponse, type ResultInput, type WireOp } from '../codec';
+import { decodeRequest, type ResultInput, type WireOp } from '../codec';
+import { encodeRequestFailureView, encodeResponseView } from '../codec/encode-response';
+import { releaseLargeBuilder } from '../codec/frame-builder';
 import type { Principal } from './access-control';
 import type { Lifecycle } from './lifecycle';
 import type { UwsModule } from './load-uws';
@@ -33,6 +41,8 @@ import type { ConnectionSubscriptions, SubscriptionHub } from './subscriptions';
 import { errorBody } from './http-exchange';
 import { statusLine } from './http-status';
 import { runRequest } from './ws-request';
+import { OutboxArena } from './ws-outbox';
+import { opSubmitterOf, WsSubmitPath } from './ws-submit';
 
 export const wsPath = '/v1/ws';
 
@@ -81,8 +91,8 @@ interface Connection {
   socket: WebSocket<Connection> | null;
   /** Requests taken and not yet answered. */
   inFlight: number;
-  /** Encoded responses waiting for this turn's flush. */
-  outbox: Uint8Array[];
+  /** Encoded responses waiting for this turn's flush: [start, end) pairs in the endpoint's arena. */
+  outboxSpans: number[];
   /** Their bytes: unread output uWS does not know about yet, counted for Busy. */
   outboxBytes: number;
   /** In the endpoint's flush list already. */
@@ -109,11 +119,20 @@ export class WsEndpoint implements OutputSource {
   #bufferedBytes = 0;
 
   readonly #refusalLog: RateLimitedLog;
+  /** Every connection's pending responses, reset after each flush. */
+  readonly #arena = new OutboxArena();
+  /** The submit() path for requests of valid key ops; null for an engine without submit(). */
+  readonly #fast: WsSubmitPath<Connection> | null;
+  /** The connection flush() is sending, for the one #sendCorked closure (no closure per cork). */
+  #corked: Connection | null = null;
+  readonly #sendCorked = (): void => this.#sendOutbox(this.#corked as Connection);
 
   constructor(context: WsContext) {
     this.#context = context;
     this.#latency = context.metrics.latency('ws');
     this.#refusalLog = new RateLimitedLog(context.logger);
+    const submitter = opSubmitterOf(context.engine);
+    this.#fast = submitter === null ? null : new WsSubmitPath<Connection>(submitter, context.metrics, (connection, frame, startedMs) => this.#answer(connection, frame, startedMs));
   }
 
   get connections(): number {
@@ -182,8 +201,12 @@ export class WsEndpoint implements OutputSource {
       connection.queued = false;
       const socket = connection.socket;
       if (socket === null) continue;
-      socket.cork(() => this.#sendOutbox(connection, socket));
+      this.#corked = connection;
+      socket.cork(this.#sendCorked);
     }
+    this.#corked = null;
+    // A response queued while sending (none is expected) keeps its bytes until the next flush.
+    if (this.#flushList.length === 0) this.#arena.reset();
   }
 
   /** Ends every connection with a close frame (shutdown). */
@@ -223,7 +246,7 @@ export class WsEndpoint implements OutputSource {
     connection.id = this.#nextConnectionId++;
     connection.socket = ws;
     connection.inFlight = 0;
-    connection.outbox = [];
+    connection.outboxSpans = [];
     connection.outboxBytes = 0;
     connection.queued = false;
     connection.subscriptions = this.#context.subscriptions?.connect(ws);
@@ -235,7 +258,7 @@ export class WsEndpoint implements OutputSource {
     const connection = ws.getUserData();
     // The socket may not be used after close: responses still running are dropped when they end.
     connection.socket = null;
-    connection.outbox = [];
+    connection.outboxSpans.length = 0;
     connection.outboxBytes = 0;
     connection.subscriptions?.close();
     connection.subscriptions = undefined;
@@ -251,8 +274,9 @@ export class WsEndpoint implements OutputSource {
       return;
     }
     // uWS frees the message when this handler returns and the decoded ops are views into the
-    // frame: decode a copy that lives as long as the request.
-    const decoded = decodeRequest(new Uint8Array(message.slice(0)));
+    // frame. Read in place; a request that must outlive the handler is decoded again from a copy.
+    const fast = this.#fast;
+    const decoded = decodeRequest(new Uint8Array(fast === null ? message.slice(0) : message));
     if (!decoded.ok) {
       this.#refuse(connection, decoded.id, decoded.status, decoded.message);
       return;
@@ -274,26 +298,40 @@ export class WsEndpoint implements OutputSource {
       this.#refuse(connection, decoded.id, Status.Busy, 'responses are waiting to be read: read them before sending more');
       return;
     }
-    this.#run(connection, decoded.id, decoded.ops, startedMs);
-  }
-
-  #run(connection: Connection, id: number, ops: WireOp[], startedMs: number): void {
-    const { lifecycle } = this.#context;
     connection.inFlight++;
     lifecycle.begin();
+    if (fast !== null && fast.tryRun(connection, decoded.id, decoded.ops, connection.principal, startedMs)) return;
+    let ops = decoded.ops;
+    if (fast !== null) {
+      const copied = decodeRequest(new Uint8Array(message.slice(0)));
+      assert(copied.ok, 'a frame that decoded in place decodes from its copy');
+      ops = copied.ops;
+    }
+    this.#run(connection, decoded.id, ops, startedMs);
+  }
+
+  /** The Promise path (ws-request.ts): scans, subscriptions, invalid ops, a test engine. */
+  #run(connection: Connection, id: number, ops: WireOp[], startedMs: number): void {
     void runRequest(this.#context, ops, connection.subscriptions, connection.principal).then((results) => {
-      connection.inFlight--;
-      lifecycle.end();
       this.#countOps(ops, results);
-      if (connection.socket === null) return;
-      this.#enqueue(connection, encodeResponse(id, results));
-      this.#latency.observe((performance.now() - startedMs) / 1000);
+      this.#answer(connection, encodeResponseView(id, results), startedMs);
+      releaseLargeBuilder();
     });
+  }
+
+  /** A request's Response (a view into the shared builder, copied here): ends its in-flight count. */
+  #answer(connection: Connection, frame: Uint8Array, startedMs: number): void {
+    connection.inFlight--;
+    this.#context.lifecycle.end();
+    if (connection.socket === null) return;
+    this.#enqueue(connection, frame);
+    this.#latency.observe((performance.now() - startedMs) / 1000);
   }
 
   #refuse(connection: Connection, id: number | null, status: Status, message: string): void {
     this.#context.metrics.countRequestFailure(wsTransport, status);
-    this.#enqueue(connection, encodeRequestFailure(id, status, message));
+    this.#enqueue(connection, encodeRequestFailureView(id, status, message));
+    releaseLargeBuilder();
   }
 
   #countOps(ops: readonly WireOp[], results: readonly ResultInput[]): void {
@@ -305,8 +343,10 @@ export class WsEndpoint implements OutputSource {
     }
   }
 
+  /** Copies the frame (maybe a view into the shared builder) into the arena for this turn's flush. */
   #enqueue(connection: Connection, frame: Uint8Array): void {
-    connection.outbox.push(frame);
+    const start = this.#arena.append(frame);
+    connection.outboxSpans.push(start, start + frame.byteLength);
     connection.outboxBytes += frame.byteLength;
     if (!connection.queued) {
       connection.queued = true;
@@ -318,17 +358,20 @@ export class WsEndpoint implements OutputSource {
     }
   }
 
-  #sendOutbox(connection: Connection, socket: WebSocket<Connection>): void {
-    const outbox = connection.outbox;
-    connection.outbox = [];
+  #sendOutbox(connection: Connection): void {
+    const socket = connection.socket as WebSocket<Connection>;
+    const spans = connection.outboxSpans;
     connection.outboxBytes = 0;
-    for (const frame of outbox) {
+    const arena = this.#arena;
+    for (let index = 0; index < spans.length; index += 2) {
       // 2 = dropped: the connection passed backpressureBytesMax and uWS is closing it
-      // (closeOnBackpressureLimit); the rest of the outbox would be dropped too.
-      if (socket.send(frame, true) === 2) {
+      // (closeOnBackpressureLimit); the rest of the outbox would be dropped too. uWS copies what
+      // it sends (or buffers) before send() returns, so the arena may be reused after the flush.
+      if (socket.send(arena.view(spans[index] as number, spans[index + 1] as number), true) === 2) {
         this.#context.logger.warn({ connection: connection.id }, 'websocket closed: unread output passed backpressureBytesMax');
-        return;
+        break;
       }
     }
+    spans.length = 0;
   }
 }
