@@ -34,6 +34,10 @@ import { opKindIndex, transportIndex, type ServerMetrics } from './metrics';
 import { ResultStore } from './result-store';
 
 const wsTransport = transportIndex.ws;
+type FastOp = Extract<WireOp, { op: 'get' | 'head' | 'put' | 'delete' | 'touch' }>;
+/** The key ops this path runs; every other op kind goes through ws-request.ts. */
+const fastOpKinds: ReadonlySet<string> = new Set<FastOp['op']>(['get', 'head', 'put', 'delete', 'touch']);
+const isFastOp = (op: WireOp): op is FastOp => fastOpKinds.has(op.op);
 /** Free PendingRequests kept for reuse; past it a finished one is left to the GC. */
 const pooledRequestsMax = 4096;
 /** Free ResultStores kept for reuse (each retains at most valueBytesRetainedMax of value bytes). */
@@ -99,7 +103,9 @@ export class WsSubmitPath<C> {
     const namespaceIds = this.#namespaceIds;
     for (let index = 0; index < ops.length; index++) {
       const op = ops[index] as WireOp;
-      if (op.op === 'scan' || op.op === 'subscribe' || op.op === 'unsubscribe') return false;
+      // A whitelist, not a list of exceptions: an op kind added later (purge came after this path)
+      // takes the Promise path until this one is taught it.
+      if (!isFastOp(op)) return false;
       if (principal !== null && !principal.allows(op)) return false;
       const namespaceId = submitter.namespaceId(op.ns);
       if (namespaceId === undefined) return false;
