@@ -17,6 +17,7 @@ import { reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
 import type { TestOnlyFaults } from '../../engine/layout/file-layer';
 import { startSiblingReplicas } from './replication/sibling-replicas';
+import { fetchRejoinPoint } from './replication/rejoin-point';
 import type { ServerConfig } from './server-config';
 
 async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger): Promise<RunningServer> {
@@ -59,7 +60,11 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     // The native binary first: a node that cannot serve should not open an engine at all.
     const uws = loadUws();
     let engineRef: Engine | null = null;
+    // A node that follows a primary and keeps a data dir: where the primary's history left ours, so
+    // a divergent tail (an old primary rejoining) is cut before recovery instead of a full sync.
+    const rejoin = config.replicaOf !== null && config.persistence !== false ? await fetchRejoinPoint(config.replicaOf) : null;
     opened = await openEngine({ ...config.engine, persistence: config.persistence }, {
+      ...(rejoin === null ? {} : { rejoin }),
       awaitRecovery: false,
       onRecoveryProgress: recoveryProgressLogger(logger),
       onPersistenceFailed: (error) => logPersistenceFailed(logger, error, engineRef?.persistenceStats() ?? null),
@@ -91,6 +96,9 @@ function watchRecovery(engine: Engine, logger: Logger): Promise<string> {
     engine.ready.then(
       () => {
         const report = engine.persistenceStats()?.recovery ?? null;
+        const tail = engine.persistence?.divergentTail ?? null;
+        if (tail?.cut === true) logger.warn(tail, `replication: dropped the divergent tail: ${tail.droppedChanges} changes on ${tail.droppedKeys} keys after LSN ${tail.switchLsn - 1}, ${tail.droppedSnapshots} snapshots`);
+        else if (tail !== null) logger.warn(tail, `replication: a divergent tail of ${tail.droppedChanges} changes could not be cut (${tail.reason}): a full sync follows`);
         if (report !== null) logRecoveryDone(logger, report);
       },
       (error: unknown) => {
