@@ -16,12 +16,12 @@ import { resolveServerConfig, type ConfigSources } from './server-config';
 import { reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
 import type { TestOnlyFaults } from '../../engine/layout/file-layer';
-import { startSiblingReplicas } from './replication/sibling-replicas';
+import { startSiblingReplicas, withSiblingLinkToken } from './replication/sibling-replicas';
 import { fetchRejoinPoint } from './replication/rejoin-point';
 import type { ServerConfig } from './server-config';
 
-async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger): Promise<RunningServer> {
-  const siblings = await startSiblingReplicas(count, config, server.port, configFile, logger).catch(async (error: unknown) => {
+async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger, linkToken: string | null): Promise<RunningServer> {
+  const siblings = await startSiblingReplicas(count, config, server.port, configFile, logger, linkToken).catch(async (error: unknown) => {
     await server.stop('sibling replicas failed to start');
     throw error;
   });
@@ -48,7 +48,9 @@ export interface ServeHooks {
 
 /** Resolves with the exit code once the server has stopped (or failed to start). */
 export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks = {}): Promise<number> {
-  const config = resolveServerConfig({ flags, env: process.env });
+  const resolved = resolveServerConfig({ flags, env: process.env });
+  // --replicas N with access control on: the siblings' links present a token minted for this run.
+  const { config, linkToken } = flags.replicas !== undefined ? withSiblingLinkToken(resolved) : { config: resolved, linkToken: null };
   const logger = createLogger(config.logLevel);
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, `uncaught exception: ${reasonOf(error)}`);
@@ -76,7 +78,7 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     const engine = hooks.wrapEngine === undefined ? opened : hooks.wrapEngine(opened);
     server = await startServer(config, logger, { uws, engine, persistence: opened });
     // --replicas N: sibling replica processes of this node, stopped with it (replication/sibling-replicas.ts).
-    if (flags.replicas !== undefined) server = await withSiblingReplicas(server, Number(flags.replicas), config, flags.config, logger);
+    if (flags.replicas !== undefined) server = await withSiblingReplicas(server, Number(flags.replicas), config, flags.config, logger, linkToken);
   } catch (error: unknown) {
     if (error instanceof DataDirLockedError) {
       // An operator error, not a crash: one plain line (it names the dir and the holder's PID).
