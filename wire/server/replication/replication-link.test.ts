@@ -113,6 +113,7 @@ test('the link cut and restored 10 times under write load: contents equal, one f
     const syncs = (await status(primary)).replication['syncs'] as Record<string, number>;
     const metrics = await (await fetch(`${primary.httpUrl}/metrics`)).text();
     assert.match(metrics, /tessera_replication_syncs\{mode="snapshot"\} 1\n/);
+    assert.match(metrics, /tessera_replication_lag_ms\{replica="\d+"\} \d+\n/, 'per-replica lag in ms');
     assert.match(metrics, new RegExp(`tessera_replication_syncs\\{mode="memory"\\} ${syncs['memory']}\n`));
     console.log(`${cuts} cuts: ${records} records, ${load.acknowledged} writes acknowledged, syncs ${JSON.stringify(syncs)}`);
     assert.equal(load.failures, 0);
