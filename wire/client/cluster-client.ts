@@ -18,9 +18,9 @@
 //
 // With `readFrom: 'replica'`, gets, heads, scans and read-only batches go round robin to the
 // replicas that are connected (the primary when none is); replicas may lag the primary (reads of
-// your own writes may not see them yet). Subscriptions run on the primary's connection at the time
-// of subscribe(); when a promotion replaces it they end with ClientClosed: subscribe again on the
-// new primary with `fromLsn` (the LSNs are the same on every node, so nothing is missed).
+// your own writes may not see them yet). Subscriptions run on the primary's connection; when a
+// promotion replaces it they subscribe again on the new primary from the last LSN they delivered
+// (following-subscription.ts): the LSNs are the same on every node, so nothing is missed.
 
 import { Status } from '../../engine/layout/status';
 import type { Key, ScanOptions, ScanPage, Value } from '../../engine/layout/types';
@@ -28,7 +28,7 @@ import { reconnectDelayMs } from './backoff';
 import { Client } from './client';
 import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
 import { discover, nodesMax, httpOriginOfClientUrl, type Discovery } from './node-set';
-import type { Subscription } from './subscription';
+import { FollowingSubscription } from './following-subscription';
 import type { SubscribeOptions } from './subscription-types';
 import { TesseraError } from './tessera-error';
 
@@ -142,11 +142,16 @@ export class ClusterClient {
     });
   }
 
-  /** On the primary's connection (see the top of the file for what a promotion does to it). */
-  subscribe(options: SubscribeOptions): Subscription {
+  /** On the primary's connection; it moves to the new primary after a promotion (following-subscription.ts). */
+  subscribe(options: SubscribeOptions): FollowingSubscription {
     const client = this.#primary;
     if (client === null || this.#closed) throw TesseraError.client('ClientClosed');
-    return client.subscribe(options);
+    const timeoutMs = this.#options.requestTimeoutMs === 0 ? 60_000 : (this.#options.requestTimeoutMs ?? 30_000);
+    return new FollowingSubscription({
+      primary: () => this.#primaryBy(performance.now() + timeoutMs),
+      uses: (used) => used === this.#primary,
+      isClosed: () => this.#closed,
+    }, client, options);
   }
 
   async close(): Promise<void> {

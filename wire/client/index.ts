@@ -1,6 +1,7 @@
 export { Client } from './client';
 export { connect } from './connect';
 export { ClusterClient, type ClusterOptions, type ReadFrom } from './cluster-client';
+export { FollowingSubscription } from './following-subscription';
 export type { ClientEventListener, ClientEventMap, ClientEventName, ClientStatus } from './client-events';
 export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
 export { Subscription } from './subscription';

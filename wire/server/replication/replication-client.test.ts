@@ -1,7 +1,7 @@
 // The client over several nodes (connect([url1, url2, ...]), wire/client/cluster-client.ts) with real
 // primary and replica processes: writes reach the primary when the first URL is a replica; reads
 // with readFrom 'replica' are served by the replica; the client follows a coordinated failover
-// with no failed write, and a promotion after the primary was killed.
+// with no failed write (and its subscriptions with it), and a promotion after the primary was killed.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -76,11 +76,14 @@ test('connect([replica, primary]): writes reach the primary; readFrom "replica" 
   }
 });
 
-test('the client follows a coordinated failover (tessera failover --to): no write fails, later writes land on the new primary', async () => {
+test('the client follows a coordinated failover (tessera failover --to): no write fails, later writes land on the new primary, a subscription moves with no gap and no duplicate', async () => {
   const oldPrimary = await node();
   const target = await node({ replicaOf: oldPrimary.wsUrl });
   await waitConverged(oldPrimary, target);
   const client = await connect([oldPrimary.wsUrl, target.wsUrl]);
+  // A subscriber on lane 0's keys: it must follow the client to the new primary with no gap and no duplicate.
+  const feed = client.subscribe({ ns: 'content', prefix: 'c/0/', values: false });
+  await feed.ready;
   const acknowledged = new Map<string, string>();
   const failures: string[] = [];
   let stop = false;
@@ -115,9 +118,24 @@ test('the client follows a coordinated failover (tessera failover --to): no writ
     }
     await reader.close();
     assert.equal(missing, 0, 'every acknowledged write is on the new primary');
+    // Lane 0 writes each key once: the subscriber sees each acknowledged one once, in LSN order.
+    const laneKeys = [...acknowledged.keys()].filter((key) => key.startsWith('c/0/'));
+    const seen: { key: string; lsn: number }[] = [];
+    const deadline = Date.now() + 15_000;
+    while (seen.length < laneKeys.length && Date.now() < deadline) {
+      const next = await Promise.race([feed.next(), new Promise<null>((resolve) => setTimeout(() => resolve(null), 2_000))]);
+      if (next === null || next.done === true) break;
+      assert.notEqual(next.value.kind, 'gap', 'no gap across the failover');
+      seen.push({ key: Buffer.from(next.value.key ?? new Uint8Array(0)).toString(), lsn: next.value.lsn });
+    }
+    console.log(`subscriber: ${seen.length} events for ${laneKeys.length} lane-0 writes, moved ${feed.moves} time(s)`);
+    assert.equal(feed.moves, 1, 'the subscription moved to the new primary once');
+    assert.deepEqual(seen.map((event) => event.key).sort(), [...laneKeys].sort(), 'each acknowledged write once: no gap, no duplicate');
+    for (let index = 1; index < seen.length; index++) assert.ok(seen[index]!.lsn > seen[index - 1]!.lsn, 'in LSN order');
   } finally {
     stop = true;
     await Promise.all(lanes);
+    await feed.close();
     await client.close();
     await Promise.all([oldPrimary.stop(), target.stop()]);
   }
