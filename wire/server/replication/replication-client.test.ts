@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { connect } from '../../client';
-import { cliPath, type ServerProcess } from '../server-process.fixture';
+import { cliPath, spawnServer, type ServerProcess } from '../server-process.fixture';
+import { createTokenEntry } from '../token-command';
 import { TestProxy } from '../subscriptions/proxy.fixture';
-import { DataDirs, startNode, status, waitConverged, waitUntil, type NodeOptions } from './replication.fixture';
+import { DataDirs, nodeConfig, startNode, status, waitConverged, waitUntil, type NodeOptions } from './replication.fixture';
 
 const dirs = new DataDirs();
 const running = new Set<ServerProcess>();
@@ -169,6 +170,37 @@ test('the client follows a promotion after the primary is killed, and the old pr
   } finally {
     await client.close();
     await Promise.all([old.stop(), replica.stop()]);
+  }
+});
+
+test('without /status (openStatus false, a write token): the URLs are tried in order, moving on at a ReadOnly', async () => {
+  const admin = createTokenEntry('admin', { '*': 'admin' });
+  const writer = createTokenEntry('writer', { '*': 'write' });
+  const auth = { tokens: [admin.entry, writer.entry], openStatus: false };
+  // /status needs the admin token here, so the nodes are started without the fixture's recovery wait.
+  const adminStatus = async (server: ServerProcess): Promise<{ state: string; replication: { connected?: boolean } }> =>
+    (await (await fetch(`${server.httpUrl}/status`, { headers: { Authorization: `Bearer ${admin.token}` } })).json()) as { state: string; replication: { connected?: boolean } };
+  const spawned = async (options: NodeOptions): Promise<ServerProcess> => {
+    const started = await spawnServer({ config: nodeConfig(dirs.make('auth'), options) });
+    running.add(started);
+    void started.exited.then(() => running.delete(started));
+    return started;
+  };
+  const primary = await spawned({ auth });
+  await waitUntil('the primary to recover', 15_000, async () => (await adminStatus(primary)).state === 'running');
+  const replica = await spawned({ auth, replicaOf: `${primary.wsUrl}?access_token=${admin.token}` });
+  await waitUntil('the replica to connect', 15_000, async () => (await adminStatus(replica)).replication.connected === true);
+  const client = await connect([replica.wsUrl, primary.wsUrl], { token: writer.token });
+  try {
+    assert.equal(client.primaryUrl, replica.wsUrl, 'no node answers /status: the first URL is tried first');
+    await client.put('content', 'rotated', 'reached the primary');
+    assert.equal(client.primaryUrl, primary.wsUrl, 'a ReadOnly answer moved the client to the next URL');
+    const reader = await connect(primary.wsUrl, { reconnect: false, token: writer.token });
+    assert.equal(Buffer.from((await reader.get('content', 'rotated'))!.value).toString(), 'reached the primary');
+    await reader.close();
+  } finally {
+    await client.close();
+    await Promise.all([replica.stop(), primary.stop()]);
   }
 });
 
