@@ -29,11 +29,11 @@ async function pingOnce(port: number): Promise<boolean> {
   }
 }
 
-export async function startRedis(log: (line: string) => void, fsync: FsyncPolicy = 'off'): Promise<RunningServer> {
+export async function startRedis(log: (line: string) => void, fsync: FsyncPolicy = 'off', extraArgs: readonly string[] = []): Promise<RunningServer> {
   const binary = ensureCommand('redis-server', 'redis-server', log);
   const port = await freePort();
   const directory = mkdtempSync(path.join(tmpdir(), 'tessera-perf-redis-'));
-  const args = ['--port', String(port), '--bind', serverHost, '--save', '', ...appendOnlyArgs(fsync), '--protected-mode', 'yes', '--daemonize', 'no', '--dir', directory, '--logfile', ''];
+  const args = ['--port', String(port), '--bind', serverHost, '--save', '', ...appendOnlyArgs(fsync), '--protected-mode', 'yes', '--daemonize', 'no', '--dir', directory, '--logfile', '', ...extraArgs];
   const child = spawnTracked(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = new OutputTail();
   child.stdout?.on('data', (chunk: Buffer) => tail.append(chunk));

@@ -15,6 +15,8 @@ export interface TargetEndpoint {
   port: number;
   /** Tessera namespace holding the keyspace. */
   namespace: string;
+  /** Redis: WAIT for this many replicas (timeout 0) after each write (perf/replication-bench.ts). */
+  waitReplicas?: number;
 }
 
 export interface ConnectionSetup {

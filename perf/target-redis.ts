@@ -45,6 +45,11 @@ const mapPutIf = (result: unknown): number => {
   return result < 0 ? outcomeMismatch : result;
 };
 
+const mapPutWaited = ([result, replicas]: [unknown, unknown]): number => {
+  if (typeof replicas !== 'number' || replicas < 1) return outcomeError;
+  return typeof result === 'number' ? mapPutIf(result) : 0;
+};
+
 class RedisConnection implements TargetConnection {
   readonly #client: Redis;
   readonly #setup: ConnectionSetup;
@@ -68,6 +73,14 @@ class RedisConnection implements TargetConnection {
 
   put(keyIndex: number, ifGeneration: number): Promise<number> {
     const key = this.#setup.keyNames[keyIndex] ?? '';
+    const waitReplicas = this.#setup.endpoint.waitReplicas ?? 0;
+    if (waitReplicas > 0) {
+      // WAIT n 0 right behind the write on the same connection (pipelined: one round trip): it
+      // answers once n replicas acknowledged every write this connection made before it.
+      const written = this.#setup.workload === 'cms' ? this.#client.evalsha(putIfGenerationSha, 1, key, this.#value, ifGeneration) : this.#client.set(key, this.#value);
+      const waited = this.#client.wait(waitReplicas, 0);
+      return Promise.all([written, waited]).then(mapPutWaited, mapError);
+    }
     if (this.#setup.workload === 'cms') return this.#client.evalsha(putIfGenerationSha, 1, key, this.#value, ifGeneration).then(mapPutIf, mapError);
     return this.#client.set(key, this.#value).then(mapOk, mapError);
   }

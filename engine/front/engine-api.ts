@@ -1,5 +1,6 @@
 // The contract the server, the tests and the model engine share. engine/front/engine.ts implements it
 // with shard threads; engine/front/model-engine.ts implements it with one Map, as a reference model.
+import type { RejoinPoint } from './divergent-tail';
 import type { TestOnlyFaults } from '../layout/file-layer';
 import type { RecoveryProgress } from './recovery';
 
@@ -89,4 +90,6 @@ export interface EngineOpenOptions {
   onPersistenceFailed?: (error: Error) => void;
   /** TEST-ONLY: faults injected into the log-writer's file layer. */
   testOnlyWalFaults?: TestOnlyFaults;
+  /** A node rejoining as a replica of a promoted node: its divergent tail is cut before recovery (divergent-tail.ts). */
+  rejoin?: RejoinPoint;
 }

@@ -102,6 +102,7 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
           ...(options.onRecoveryProgress === undefined ? {} : { onProgress: options.onRecoveryProgress }),
           ...(options.testOnlyWalFaults === undefined ? {} : { testOnlyFaults: options.testOnlyWalFaults }),
           replicaAckTimeoutMs: engine.config.replicaAckTimeoutMs,
+          ...(options.rejoin === undefined ? {} : { rejoin: options.rejoin }),
         });
       } catch (error: unknown) {
         await engine.close();

@@ -21,6 +21,7 @@ import { snapshotsKeptDefault } from '../layout/snapshot-format';
 import { AckGate } from './ack-gate';
 import { ReplicaAckGate } from './replication-ack-gate';
 import { DataDir } from './data-dir';
+import { dropDivergentTail, type DivergentTailReport, type RejoinPoint } from './divergent-tail';
 import type { PersistenceConfig } from './persistence-config';
 import type { PersistenceHost } from './persistence-host';
 import { recover, type RecoveryProgress, type RecoveryReport } from './recovery';
@@ -61,6 +62,8 @@ export interface PersistenceOptions {
   testOnlyFaults?: TestOnlyFaults;
   /** How long a `replica` write waits for replica acks once durable here (front/replication-ack-gate.ts). */
   replicaAckTimeoutMs?: number;
+  /** A node rejoining as a replica: where the new primary's history left ours (front/divergent-tail.ts). */
+  rejoin?: RejoinPoint;
 }
 
 export class Persistence {
@@ -96,6 +99,8 @@ export class Persistence {
   replicaGate: ReplicaAckGate | null = null;
   /** A replica's full sync runs: no WAL, no snapshots of our own until it finishes. */
   #fullSync = false;
+  /** What the start cut off a rejoining node's data dir (null: nothing to cut, or not rejoining). */
+  divergentTail: DivergentTailReport | null = null;
 
   /** Takes the data dir's lock at once (throws DataDirLockedError when another process holds it). */
   constructor(host: PersistenceHost, config: PersistenceConfig, options: PersistenceOptions) {
@@ -123,6 +128,8 @@ export class Persistence {
 
   async #start(): Promise<RecoveryReport> {
     const dataDir = this.dataDir;
+    // Before recovery: what recovery replays must end where the new primary's history began.
+    if (this.#options.rejoin !== undefined) this.divergentTail = dropDivergentTail(dataDir, this.#options.rejoin);
     const { historyId, previousHistoryId } = dataDir.history;
     const report = await recover(this.#host, {
       snapshots: new SnapshotReader({ snapshotDirectory: dataDir.snapshotDirectory, historyId, previousHistoryId }),

@@ -46,6 +46,12 @@ export interface WalReadOptions {
    * reads them all (it checks the whole chain).
    */
   skipCovered?: boolean;
+  /**
+   * Cut the WAL after this LSN: the first record past it is repaired away like damage (its segment
+   * truncated there, later segments deleted). An old primary rejoining drops its divergent tail so
+   * (front/divergent-tail.ts). Not with readOnly.
+   */
+  truncateAfterLsn?: number;
 }
 
 export interface WalReadReport {
@@ -94,6 +100,7 @@ export class WalReader {
 
   constructor(options: WalReadOptions) {
     assert(Number.isSafeInteger(options.fromLsn) && options.fromLsn >= 0, 'fromLsn is a safe integer >= 0');
+    assert(options.truncateAfterLsn === undefined || (options.readOnly !== true && Number.isSafeInteger(options.truncateAfterLsn)), 'a WAL cut is a repair: not read-only');
     this.#options = options;
     this.#files = options.files ?? nodeFileLayer;
   }
@@ -185,9 +192,19 @@ export class WalReader {
       }
       let expected = header.firstLsn;
       let at = segmentHeaderBytes;
+      const cutAfter = this.#options.truncateAfterLsn ?? Number.POSITIVE_INFINITY;
+      if (header.firstLsn > cutAfter + 1) {
+        // Wholly past the cut: the segment goes, header and all (its header would name a later next LSN).
+        this.#repair(segments, index, 0, `the WAL is cut after LSN ${cutAfter}`, chainLsn < 0 ? cutAfter + 1 : chainLsn);
+        return;
+      }
       // Bounded by the segment length: each pass moves past one whole record or leaves.
       for (;;) {
         const check = this.#view.check(bytes, at, length);
+        if (check === RecordCheck.Ok && this.#view.lsn === expected && expected > cutAfter) {
+          this.#repair(segments, index, at, `the WAL is cut after LSN ${cutAfter}`, expected);
+          return;
+        }
         if (check === RecordCheck.Ok && this.#view.lsn === expected) {
           if (this.report.firstLsn === 0) this.report.firstLsn = expected;
           this.report.lastLsn = expected;

@@ -1,4 +1,7 @@
-export { Client, connect } from './client';
+export { Client } from './client';
+export { connect } from './connect';
+export { ClusterClient, type ClusterOptions, type ReadFrom } from './cluster-client';
+export { FollowingSubscription } from './following-subscription';
 export type { ClientEventListener, ClientEventMap, ClientEventName, ClientStatus } from './client-events';
 export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PurgeOptions, PutOptions, RecordMetadata } from './client-types';
 export { Subscription } from './subscription';

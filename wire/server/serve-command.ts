@@ -16,12 +16,13 @@ import { resolveConfig, type ConfigSources } from './server-config';
 import { ServerError, reasonOf } from './server-errors';
 import type { EngineApi } from '../../engine/front/engine-api';
 import type { TestOnlyFaults } from '../../engine/layout/file-layer';
-import { startSiblingReplicas } from './replication/sibling-replicas';
+import { startSiblingReplicas, withSiblingLinkToken } from './replication/sibling-replicas';
+import { fetchRejoinPoint } from './replication/rejoin-point';
 import { watchShardDeaths } from './shard-death-log';
 import type { ServerConfig } from './server-config';
 
-async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger): Promise<RunningServer> {
-  const siblings = await startSiblingReplicas(count, config, server.port, configFile, logger).catch(async (error: unknown) => {
+async function withSiblingReplicas(server: RunningServer, count: number, config: ServerConfig, configFile: string | undefined, logger: Logger, linkToken: string | null): Promise<RunningServer> {
+  const siblings = await startSiblingReplicas(count, config, server.port, configFile, logger, linkToken).catch(async (error: unknown) => {
     await server.stop('sibling replicas failed to start');
     throw error;
   });
@@ -48,7 +49,9 @@ export interface ServeHooks {
 
 /** Resolves with the exit code once the server has stopped (or failed to start). */
 export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks = {}): Promise<number> {
-  const { config, warnings } = resolveConfig({ flags, env: process.env });
+  const { config: resolved, warnings } = resolveConfig({ flags, env: process.env });
+  // --replicas N with access control on: the siblings' links present a token minted for this run.
+  const { config, linkToken } = flags.replicas !== undefined ? withSiblingLinkToken(resolved) : { config: resolved, linkToken: null };
   const logger = createLogger(config.logLevel);
   // Each once, at start, with the figures: the operator reads them next to the start line.
   for (const warning of warnings) logger.warn({ warning }, `config: ${warning}`);
@@ -62,7 +65,11 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     // The native binary first: a node that cannot serve should not open an engine at all.
     const uws = loadUws();
     let engineRef: Engine | null = null;
+    // A node that follows a primary and keeps a data dir: where the primary's history left ours, so
+    // a divergent tail (an old primary rejoining) is cut before recovery instead of a full sync.
+    const rejoin = config.replicaOf !== null && config.persistence !== false ? await fetchRejoinPoint(config.replicaOf) : null;
     opened = await openEngine({ ...config.engine, persistence: config.persistence }, {
+      ...(rejoin === null ? {} : { rejoin }),
       awaitRecovery: false,
       onRecoveryProgress: recoveryProgressLogger(logger),
       onPersistenceFailed: (error) => logPersistenceFailed(logger, error, engineRef?.persistenceStats() ?? null),
@@ -74,7 +81,7 @@ export async function runServe(flags: ConfigSources['flags'], hooks: ServeHooks 
     const engine = hooks.wrapEngine === undefined ? opened : hooks.wrapEngine(opened);
     server = await startServer(config, logger, { uws, engine, persistence: opened });
     // --replicas N: sibling replica processes of this node, stopped with it (replication/sibling-replicas.ts).
-    if (flags.replicas !== undefined) server = await withSiblingReplicas(server, Number(flags.replicas), config, flags.config, logger);
+    if (flags.replicas !== undefined) server = await withSiblingReplicas(server, Number(flags.replicas), config, flags.config, logger, linkToken);
   } catch (error: unknown) {
     if (error instanceof DataDirLockedError || error instanceof ServerError) {
       // An operator error (a port in use, a data dir held, a TLS file unreadable), not a crash:
@@ -97,6 +104,9 @@ function watchRecovery(engine: Engine, logger: Logger): Promise<string> {
     engine.ready.then(
       () => {
         const report = engine.persistenceStats()?.recovery ?? null;
+        const tail = engine.persistence?.divergentTail ?? null;
+        if (tail?.cut === true) logger.warn(tail, `replication: dropped the divergent tail: ${tail.droppedChanges} changes on ${tail.droppedKeys} keys after LSN ${tail.switchLsn - 1}, ${tail.droppedSnapshots} snapshots`);
+        else if (tail !== null) logger.warn(tail, `replication: a divergent tail of ${tail.droppedChanges} changes could not be cut (${tail.reason}): a full sync follows`);
         if (report !== null) logRecoveryDone(logger, report);
       },
       (error: unknown) => {

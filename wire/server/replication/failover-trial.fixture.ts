@@ -46,6 +46,10 @@ export async function runFailoverTrial(seed: number, dirs: DataDirs): Promise<Fa
         }
       }
     });
+    // The kill moment counts from the first acknowledged write: on a loaded machine the first
+    // `replica` ack may take longer than the shortest delay, and a trial with nothing acknowledged
+    // proves nothing (it failed 1 run in 2 at load average 15).
+    await waitUntil('a first acknowledged write', 15_000, async () => acknowledged.size > 0);
     await new Promise((resolve) => setTimeout(resolve, killAfterMs));
     primary.child.kill('SIGKILL');
     killed = true;

@@ -62,6 +62,14 @@ export function httpOriginOf(primaryUrl: string): string {
   return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
 }
 
+/** The URL without its query and fragment (where a token may travel). */
+export function withoutQuery(anyUrl: string): string {
+  const url = new URL(anyUrl);
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
 export class ReplicaLink {
   readonly applier: ReplicaApplier;
   readonly #options: ReplicaLinkOptions;
@@ -215,7 +223,8 @@ export class ReplicaLink {
   status(): Record<string, unknown> {
     return {
       role: 'replica',
-      primary: this.#options.primaryUrl,
+      // Without its query: a link's admin token (?access_token=) must not show on an open /status.
+      primary: withoutQuery(this.#options.primaryUrl),
       connected: this.connected,
       epoch: this.epoch,
       historyId: Buffer.from(this.applier.historyId).toString('hex'),

@@ -172,7 +172,7 @@ test('fencing: a stale primary (SIGSTOP while its replica is promoted) cannot ac
   }
 });
 
-test('an old primary that wrote past the promotion rejoins as a replica: its divergent tail is dropped (logged with counts) and it converges', async () => {
+test('an old primary that wrote past the promotion rejoins as a replica: its divergent tail is cut (logged with counts) and it catches up without a full sync', async () => {
   const disk: NodeOptions = { namespaces: [{ name: 'content', mode: 'store', ack: 'disk', maxKeyBytes: 256, maxValueBytes: 64 * 1024 }] };
   const oldDir = dirs.make('old');
   let old = await node(oldDir, disk);
@@ -182,11 +182,17 @@ test('an old primary that wrote past the promotion rejoins as a replica: its div
   try {
     for (let index = 0; index < 20; index++) await client.put('content', `shared/${index}`, `both have it ${index}`);
     await waitConverged(old, promotedNode);
+    // A snapshot before the cut stays (it holds no divergent change); one taken in the tail goes.
+    const snapshotOld = async (): Promise<void> => assert.equal((await fetch(`${old.httpUrl}/v1/admin/snapshot`, { method: 'POST' })).status, 200);
+    await snapshotOld();
+    await new Promise((resolve) => setTimeout(resolve, 20));
     // The link is cut: what follows is acknowledged on disk by the old primary only.
     proxy.refusing = true;
     proxy.cut();
     await waitUntil('the replica to notice the cut', 10_000, async () => (await status(promotedNode)).replication['connected'] === false);
-    for (let index = 0; index < 15; index++) await client.put('content', `tail/${index}`, `only the old primary ${index}`);
+    for (let index = 0; index < 10; index++) await client.put('content', `tail/${index}`, `only the old primary ${index}`);
+    await snapshotOld();
+    for (let index = 10; index < 15; index++) await client.put('content', `tail/${index}`, `only the old primary ${index}`);
     old.child.kill('SIGKILL');
     await old.exited;
     await proxy.close();
@@ -200,8 +206,10 @@ test('an old primary that wrote past the promotion rejoins as a replica: its div
     const records = await assertSameContents(promotedNode, old);
     assert.equal(records, 25, '20 shared + 5 new; the 15 divergent records are gone');
     const view = (await status(old)).replication;
-    assert.deepEqual([view['lastSync'], view['fullSyncs'], view['epoch']], ['snapshot', 1, 2]);
-    assert.ok(promotedNode.logs.some((line) => line.includes('divergent tail') && line.includes('"divergentChanges":15')), 'the dropped tail is logged with its count');
+    assert.deepEqual([view['lastSync'], view['fullSyncs'], view['epoch']], ['memory', 0, 2], 'a partial sync from memory, no full sync');
+    assert.equal(((await status(promotedNode)).replication['syncs'] as Record<string, number>)['snapshot'], 0, 'the new primary served no full sync');
+    const cut = old.logs.find((line) => line.includes('dropped the divergent tail'));
+    assert.ok(cut !== undefined && cut.includes('"droppedChanges":15') && cut.includes('"droppedKeys":15') && cut.includes('"droppedSnapshots":1'), `the cut tail is logged with its counts: ${cut}`);
   } finally {
     await client.close().catch(() => undefined);
     await Promise.all([old.stop(), promotedNode.stop()]);

@@ -115,6 +115,7 @@ test('the link cut and restored 10 times under write load: contents equal, one f
     assert.match(metrics, /tessera_replication_syncs_total\{mode="snapshot"\} 1\n/);
     assert.match(metrics, new RegExp(`tessera_replication_syncs_total\\{mode="memory"\\} ${syncs['memory']}\n`));
     assert.match(metrics, /^tessera_replication_primary 1$/m);
+    assert.match(metrics, /tessera_replication_lag_ms\{replica="\d+"\} \d+\n/, 'per-replica lag in ms');
     const replicaMetrics = await (await fetch(`${replica.httpUrl}/metrics`)).text();
     assert.match(replicaMetrics, /^tessera_replica_full_syncs_total 1$/m);
     assert.match(replicaMetrics, /^tessera_replica_lag_lsn \d+$/m);

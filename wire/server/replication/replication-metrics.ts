@@ -1,6 +1,6 @@
 // Replication in /metrics (prom-client), one metric per figure, read from the same status document
 // /status shows, once per scrape (the first metric registered reads it; prom-client collects in
-// registration order). On a primary: its epoch and LSNs, connected replicas, each replica's lag,
+// registration order). On a primary: its epoch and LSNs, connected replicas, each replica's lag (LSNs and ms),
 // replica-ack timeouts and the syncs served by kind (full syncs are the `snapshot` ones; memory and
 // WAL syncs are partial). On a replica: its lag behind the primary and its full syncs.
 
@@ -68,6 +68,20 @@ export function registerReplicationMetrics(registry: Registry, status: () => Sta
       this.reset();
       if (view === null || !primary()) return;
       for (const replica of (view['replicas'] as Record<string, unknown>[] | undefined) ?? []) this.set({ replica: String(replica['id']) }, Number(replica['lagLsn'] ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'tessera_replication_lag_ms',
+    help: 'Primary, per connected replica: age of the oldest change it has not acknowledged, ms (absent when that change left the memory window)',
+    labelNames: ['replica'] as const,
+    registers,
+    collect(this: Gauge<'replica'>) {
+      this.reset();
+      if (view === null || !primary()) return;
+      for (const replica of (view['replicas'] as Record<string, unknown>[] | undefined) ?? []) {
+        // null: the oldest unacknowledged change is no longer in memory (its age is unknown).
+        if (typeof replica['lagMs'] === 'number') this.set({ replica: String(replica['id']) }, replica['lagMs']);
+      }
     },
   });
 }

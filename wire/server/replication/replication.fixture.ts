@@ -23,6 +23,8 @@ export interface NodeOptions {
   namespaces?: object[];
   /** More engine settings (minReplicas, replicaAckTimeoutMs). */
   engine?: object;
+  /** Access control ("auth": tokens, openStatus...). */
+  auth?: object;
 }
 
 /** A data dir that outlives the processes started on it; removed by removeAll(). */
@@ -51,6 +53,7 @@ export function nodeConfig(dataDir: string, options: NodeOptions = {}): object {
     },
     limits: { shutdownGraceMs: 5000 },
     ...(options.replicaOf === undefined ? {} : { replicaOf: options.replicaOf }),
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
   };
 }
 
