@@ -57,8 +57,11 @@ export async function probeNode(clientUrl: string, token: string | undefined, ti
     const document = (await response.json()) as { state?: unknown; replication?: Record<string, unknown> | null };
     if (document.state === 'draining' || document.state === 'stopped') return null;
     const replication = document.replication;
-    // A node without replication (a test's model engine) takes writes: a primary of epoch 0.
-    if (replication === null || replication === undefined) return { url: clientUrl, role: 'primary', epoch: 0, primaryHint: null };
+    // No replication key at all: the reduced /status a node gives without an admin token
+    // (auth.openStatus false) says health, not a role: unknown, as if it refused.
+    if (replication === undefined) return null;
+    // replication: null is a node without replication (a test's model engine): it takes writes.
+    if (replication === null) return { url: clientUrl, role: 'primary', epoch: 0, primaryHint: null };
     const role = replication['role'] === 'replica' ? 'replica' : 'primary';
     const epoch = typeof replication['epoch'] === 'number' ? replication['epoch'] : 0;
     const named = replication['primary'];

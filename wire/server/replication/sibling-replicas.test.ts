@@ -55,7 +55,7 @@ test('serve --replicas 2 runs two replicas of the node, which follow it and stop
 test('serve --replicas 1 with access control on: the sibling links with a token minted for the run, passed outside its command line', async () => {
   const dataDir = `${dirs.make('siblings-auth')}/primary`;
   const admin = createTokenEntry('operator', { '*': 'admin' });
-  const primary = await spawnServer({ config: { ...nodeConfig(dataDir), auth: { tokens: [admin.entry] } }, args: ['--replicas', '1'] });
+  const primary = await spawnServer({ config: { ...nodeConfig(dataDir), auth: { tokens: [admin.entry], openStatus: true } }, args: ['--replicas', '1'] });
   try {
     await waitUntil('the sibling replica to be started', 20_000, async () => primary.logs.some((line) => line.includes('sibling replica started')));
     const sibling = JSON.parse(primary.logs.find((line) => line.includes('sibling replica started'))!) as { port: number; pid: number };
@@ -72,6 +72,7 @@ test('serve --replicas 1 with access control on: the sibling links with a token 
     assert.equal(await (await fetch(url, { headers })).text(), 'through an authenticated link');
     const commandLine = readFileSync(`/proc/${sibling.pid}/cmdline`, 'utf8');
     assert.ok(!commandLine.includes('access_token'), 'no token on the sibling\'s command line');
+    // openStatus: true above, so this /status is the open one a token must never leak through.
     const siblingView = ((await (await fetch(`http://127.0.0.1:${sibling.port}/status`)).json()) as { replication: { primary: string; connected: boolean } }).replication;
     assert.equal(siblingView.connected, true);
     assert.ok(!siblingView.primary.includes('access_token'), `the sibling's /status names its primary without the token: ${siblingView.primary}`);
