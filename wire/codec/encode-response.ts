@@ -3,6 +3,7 @@
 // the next frame is begun) for a caller that copies it at once into its own buffer: the WebSocket
 // outbox, which so allocates no ArrayBuffer per response.
 
+import { mediaTypeOf } from '../../engine/layout/stored-content-type';
 import type * as flatbuffers from 'flatbuffers';
 import {
   Response,
@@ -151,7 +152,9 @@ function encodeResultView(builder: flatbuffers.Builder, result: ResultView): fla
   const generation = result.generation;
   const expiry = result.expiry;
   assert(isUint32(generation) && isUint32(expiry), 'generation and expiry are uint32');
-  const contentTypeText = result.contentType();
+  // The stored form may carry the record's own Cache-Control after an LF: WebSocket readers get
+  // the media type alone, as the Promise path gives it (stored-content-type.ts).
+  const contentTypeText = mediaTypeOf(result.contentType());
   const contentType = contentTypeText === '' ? 0 : builder.createString(contentTypeText);
   const value = result.hasValue ? builder.createByteVector(result.valueView()) : 0;
   Result.startResult(builder);

@@ -5,6 +5,7 @@
 //
 //   at(2) ─► cursor = 2 ─► status/generation/... read [2] ─► valueView() = bytes[start[2], +length[2])
 
+import { mediaTypeOf } from '../../engine/layout/stored-content-type';
 import { resultFlagHasValue } from '../../engine/layout/batch-layout';
 import type { ResultView } from '../../engine/front/result-sink';
 import { assert } from '../../engine/layout/assert';
@@ -55,7 +56,8 @@ export class ResultStore implements ResultView {
       return;
     }
     this.#storeFields(index, result.status, result.flags, result.generation, result.expiry, result.lastModified);
-    this.#contentTypes[index] = result.contentType();
+    // The media type alone: the stored form may carry the record's Cache-Control (stored-content-type.ts).
+    this.#contentTypes[index] = mediaTypeOf(result.contentType());
     if (!result.hasValue) {
       this.#valueLengths[index] = 0;
       return;
