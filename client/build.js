@@ -28,6 +28,8 @@ fs.rmSync(outDir, { recursive: true, force: true });
 esbuild.buildSync({ ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['ws', 'flatbuffers'], outfile: path.join(outDir, 'index.js') });
 esbuild.buildSync({ ...common, platform: 'browser', format: 'esm', target: 'es2022', external: ['ws'], outfile: path.join(outDir, 'client.mjs') });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(packageDir, 'tsconfig.json')], { stdio: 'inherit' });
-fs.copyFileSync(path.join(repoRoot, 'LICENSE'), path.join(packageDir, 'LICENSE'));
+// The package carries the repository's license; a build without it (the Docker build stage copies
+// sources only) still builds.
+if (fs.existsSync(path.join(repoRoot, 'LICENSE'))) fs.copyFileSync(path.join(repoRoot, 'LICENSE'), path.join(packageDir, 'LICENSE'));
 fs.mkdirSync(path.dirname(serverCopy), { recursive: true });
 fs.copyFileSync(path.join(outDir, 'client.mjs'), serverCopy);
