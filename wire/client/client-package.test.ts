@@ -112,6 +112,15 @@ test('the package ships the browser module the server serves at /client.mjs', as
   assert.match(shipped.toString('utf8'), /export \{[^}]*\bconnect\b/);
 });
 
+test("a bundler targeting browsers picks the package's browser module", () => {
+  fs.writeFileSync(path.join(consumerDir, 'page.mjs'), "import { connect } from '@tessera/client';\nconsole.log(connect);\n");
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const result = esbuild.buildSync({ entryPoints: [path.join(consumerDir, 'page.mjs')], absWorkingDir: consumerDir, bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+  const inputs = Object.keys(result.metafile.inputs);
+  assert.ok(inputs.includes('node_modules/@tessera/client/dist/client.mjs'), inputs.join(', '));
+  assert.deepEqual(inputs.filter((input) => /node_modules\/(ws|flatbuffers)\//.test(input)), [], 'ws is not bundled; flatbuffers is inside client.mjs already');
+});
+
 const consumer = `
 import { connect, TesseraError, Status, type Client, type ClientStatus } from '@tessera/client';
 
