@@ -33,6 +33,8 @@ COPY wire ./wire
 COPY schemas ./schemas
 COPY perf ./perf
 COPY bin ./bin
+# client/ builds the @tessera/client package (npm workspace) and the browser module served at /client.mjs.
+COPY client ./client
 # npm pack keeps what package.json's "files" names: dist without tests, fixtures, benchmarks and
 # perf/, plus config.schema.json. The runtime stage takes only that.
 RUN npm run build \
