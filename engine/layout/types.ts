@@ -93,6 +93,12 @@ export interface SubscribeOp {
   fromLsn?: number;
   /** Default true. */
   values?: boolean;
+  /**
+   * A surrogate key (layout/surrogate-keys.ts): only puts whose new tags include it (with key or
+   * prefix too: of those keys). Removals carry no tags in the change log, so a tag subscription
+   * does not see deletes, expiries, evictions or touches.
+   */
+  tag?: string;
 }
 
 export interface UnsubscribeOp {

@@ -12,6 +12,13 @@ export interface SubscribeOptions {
    * whole containing level (`articles/` for `articles/20`) and the client drops the rest.
    */
   prefix?: Key;
+  /**
+   * A surrogate key (tag, 1..64 token characters): only puts whose new tags include it (with key
+   * or prefix: of those keys). Deletes, expiries, evictions and touches carry no tags and are not
+   * delivered to a tag subscription; nor is a put that drops the tag. An invalid tag fails the
+   * subscription with InvalidArgument.
+   */
+  tag?: string;
   /** Replay every change after this LSN first (the window permitting, else a Gap event); absent = from now. */
   fromLsn?: number;
   /** Deliver values with put events (default true). */
@@ -32,6 +39,8 @@ export interface ChangeEvent extends RecordMeta {
   key: Uint8Array;
   /** The new value of a put, when the subscription asked for values; else null. */
   value: Uint8Array | null;
+  /** A put's tags (surrogate keys), when it has any; absent otherwise. */
+  tags?: string[];
 }
 
 /**
