@@ -110,7 +110,7 @@ export function unionListToServerMessage(
  *   touch:        ns, key, ttl
  *   scan:         ns, prefix, limit, cursor, values
  *   subscribe:    sub_id, ns, then key (one key) or prefix (a key prefix) or neither (the whole
- *                 namespace); from_lsn, values; tags (one tag: only puts of records carrying it)
+ *                 namespace); from_lsn, values; tags (one tag: only changes of records carrying it)
  *   unsubscribe:  sub_id
  *   purge:        ns, then prefix (non-empty: every record under it) or tags (every record
  *                 carrying any of them)
@@ -263,7 +263,8 @@ fromLsn():bigint|null {
 /**
  * Surrogate keys, joined by single spaces (the Surrogate-Key header's form). Put: the record's
  * tags (they replace its old ones); purge: the tags whose records are deleted; subscribe: one
- * tag, whose subscription sees only the puts whose new tags include it (no removals).
+ * tag, whose subscription sees the puts whose new tags include it and the removals of records
+ * that carried it.
  */
 tags():string|null
 tags(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
@@ -1052,7 +1053,8 @@ oldestLsn():bigint {
 }
 
 /**
- * Put: the record's surrogate keys joined by single spaces; absent = none.
+ * Surrogate keys joined by single spaces: a put's new ones, or for delete, expired and evicted
+ * the ones the removed record had; absent = none.
  */
 tags():string|null
 tags(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null

@@ -28,7 +28,7 @@ export interface FeedFilter {
   ns: string;
   key: Uint8Array | null;
   prefix: Uint8Array | null;
-  /** Only puts whose tags include this one (absent or null: any change). */
+  /** Only changes whose tags include this one (absent or null: any change). */
   tag?: string | null;
 }
 
@@ -103,7 +103,7 @@ export class SubscriptionFeed {
    * one of its subscriptions wants values on).
    */
   shared(change: Change | ChangeGap, emit: FeedEmit): void {
-    if ('gap' in change || !this.matches(change.ns, change.key, change.kind === 'put' ? (change.tags ?? null) : null)) return;
+    if ('gap' in change || !this.matches(change.ns, change.key, change.tags ?? null)) return;
     if (this.values && change.value === null && change.kind === 'put') return;
     if (this.#state === 'live') {
       this.#deliver(change, emit);
@@ -132,7 +132,7 @@ export class SubscriptionFeed {
     return true;
   }
 
-  /** `tags`: the change's joined tag run (a put's; null for none and for every removal). */
+  /** `tags`: the change's joined tag run (a put's new tags, a removed record's; null for none). */
   matches(ns: string, key: Uint8Array, tags: Uint8Array | null = null): boolean {
     const filter = this.filter;
     if (ns !== filter.ns) return false;
@@ -156,7 +156,7 @@ export class SubscriptionFeed {
       contentType: change.contentType,
       value: this.values ? change.value : null,
     };
-    // Only a put with tags gets the field (the server sends tags with puts only).
+    // Only a change with tags gets the field (a put's new tags, a removed record's old ones).
     const tags = change.tags ?? null;
     if (tags !== null && tags.length > 0) event.tags = decodeTagRun(tags, 0, tags.length);
     const accepted = emit(event);

@@ -1,8 +1,9 @@
 // Tag subscriptions end to end through a real server process and the real client:
-// db.subscribe({ ns, tag }) sees exactly the puts whose new tags include its tag, live, on resume
-// (fromLsn) and through the shared stream beside other subscriptions; removals carry no tags in
-// the change log, so a tag subscription does not see them (the rule in topics.ts); an invalid tag
-// is InvalidArgument from the client and from the server.
+// db.subscribe({ ns, tag }) sees exactly the changes of records carrying its tag (the rule in
+// topics.ts): puts whose new tags include it, and deletes, purges, expiries and evictions of records
+// that carried it; not touches, not a put that drops the tag, not other tags. Live, on resume
+// (fromLsn) and through the shared stream beside other subscriptions. An invalid tag is
+// InvalidArgument from the client and from the server.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -21,7 +22,11 @@ before(async () => {
   server = await spawnServer({
     config: {
       logLevel: 'info',
-      engine: { shards: 2, sweepIntervalMs: 0, changeLogCapacity: 256, namespaces: [{ name: 'content', mode: 'store' }, { name: 'other', mode: 'store' }] },
+      engine: { shards: 2, sweepIntervalMs: 0, changeLogCapacity: 256, namespaces: [
+        { name: 'content', mode: 'store' },
+        { name: 'other', mode: 'store' },
+        { name: 'cachey', mode: 'cache', memoryLimitBytes: 1024 * 1024 },
+      ] },
       limits: { shutdownGraceMs: 2000 },
     },
   });
@@ -50,7 +55,7 @@ const summary = (event: SubscriptionEvent): [string, string, string] => {
   return [event.kind, text(event.key), (event.tags ?? []).join(' ')];
 };
 
-test('a tag subscriber sees exactly the puts carrying its tag; removals and other tags are not delivered', async () => {
+test('a tag subscriber sees the puts and removals of records carrying its tag, nothing else', async () => {
   const client = await connect(server.wsUrl);
   const writer = await connect(server.wsUrl);
   try {
@@ -78,23 +83,27 @@ test('a tag subscriber sees exactly the puts carrying its tag; removals and othe
       ['put', 'c', 'redder'],
       ['put', 'd', ''],
       ['put', 'a', 'blue'],
-      ['delete', 'b', ''],
-      ['delete', 'a', ''],
+      ['delete', 'b', 'blue red'],
+      ['delete', 'a', 'blue'],
       ['put', 'e', 'red'],
     ]);
-    const redEvents = await take(red, 3);
+    // red: not a's second put (it dropped red), not the purge of a (a no longer carried red).
+    const redEvents = await take(red, 4);
     assert.deepEqual(redEvents.map(summary), [
       ['put', 'a', 'red'],
       ['put', 'b', 'blue red'],
+      ['delete', 'b', 'blue red'],
       ['put', 'e', 'red'],
     ]);
-    assert.deepEqual(redEvents.map((event) => text(event.value)), ['A1', 'B1', 'E1']);
-    const blueEvents = await take(blue, 2);
+    assert.deepEqual(redEvents.map((event) => text(event.value)), ['A1', 'B1', '', 'E1']);
+    const blueEvents = await take(blue, 4);
     assert.deepEqual(blueEvents.map(summary), [
       ['put', 'b', 'blue red'],
       ['put', 'a', 'blue'],
+      ['delete', 'b', 'blue red'],
+      ['delete', 'a', 'blue'],
     ]);
-    assert.deepEqual(blueEvents.map((event) => event.value), [null, null], 'values: false');
+    assert.deepEqual(blueEvents.map((event) => event.value), [null, null, null, null], 'values: false');
     // The events up to e's put are all in; nothing else was queued for the tag subscriptions.
     assert.equal(red.queued + blue.queued + all.queued, 0, 'nothing else arrived');
   } finally {
@@ -103,7 +112,7 @@ test('a tag subscriber sees exactly the puts carrying its tag; removals and othe
   }
 });
 
-test('resume with fromLsn replays only the puts carrying the tag', async () => {
+test('resume with fromLsn replays only the changes of records carrying the tag', async () => {
   const writer = await connect(server.wsUrl);
   const client = await connect(server.wsUrl);
   try {
@@ -117,10 +126,11 @@ test('resume with fromLsn replays only the puts carrying the tag', async () => {
     await writer.put('content', 'resume/4', 'four');
     // Replayed from the change log (subId-tagged frames), filtered by the server.
     const green = client.subscribe({ ns: 'content', tag: 'green', fromLsn: startLsn });
-    const replayed = await take(green, 2);
+    const replayed = await take(green, 3);
     assert.deepEqual(replayed.map(summary), [
       ['put', 'resume/1', 'green x'],
       ['put', 'resume/3', 'x green'],
+      ['delete', 'resume/1', 'green x'],
     ]);
     // A tag with a prefix: both must hold.
     const prefixed = client.subscribe({ ns: 'content', tag: 'x', prefix: 'resume/2', fromLsn: startLsn });
@@ -131,6 +141,49 @@ test('resume with fromLsn replays only the puts carrying the tag', async () => {
     assert.deepEqual((await take(green, 1)).map(summary), [['put', 'resume/5', 'green']]);
     assert.deepEqual((await take(prefixed, 1)).map(summary), [['put', 'resume/2x', 'x']]);
     assert.equal(green.queued + prefixed.queued, 0);
+  } finally {
+    await client.close();
+    await writer.close();
+  }
+});
+
+test('expiry and eviction of a tagged record reach its tag subscribers; a touch does not', async () => {
+  const client = await connect(server.wsUrl);
+  const writer = await connect(server.wsUrl);
+  try {
+    const brief = client.subscribe({ ns: 'content', tag: 'brief', values: false });
+    const gone = client.subscribe({ ns: 'cachey', tag: 'gone', values: false });
+    await Promise.all([brief.ready, gone.ready]);
+    await writer.put('content', 'brief/1', 'v', { tags: ['brief'], ttl: 1 });
+    await writer.put('content', 'brief/2', 'v', { tags: ['brief'] });
+    await writer.touch('content', 'brief/2', 3600);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    // The sweep is off: a read finds brief/1 expired and removes it, as an expired change.
+    assert.equal(await writer.get('content', 'brief/1'), null);
+    await writer.put('content', 'brief/3', 'v', { tags: ['brief'] });
+    assert.deepEqual((await take(brief, 4)).map(summary), [
+      ['put', 'brief/1', 'brief'],
+      ['put', 'brief/2', 'brief'],
+      ['expired', 'brief/1', 'brief'],
+      ['put', 'brief/3', 'brief'],
+    ]);
+    assert.equal(brief.queued, 0, 'no touch event');
+
+    // Five tagged records, then untagged ones until the 1 MiB cache namespace evicts a tagged one.
+    const victims = ['v0', 'v1', 'v2', 'v3', 'v4'];
+    for (const key of victims) await writer.put('cachey', key, new Uint8Array(4000), { tags: ['gone', key] });
+    assert.deepEqual((await take(gone, victims.length)).map(summary), victims.map((key) => ['put', key, `gone ${key}`]));
+    let evicted: SubscriptionEvent | null = null;
+    // Bounded: 60 batches of 50 × 4 KB = 12 MB through a 1 MiB namespace.
+    for (let round = 0; round < 60 && evicted === null; round++) {
+      await writer.batch(Array.from({ length: 50 }, (_, index) => ({ op: 'put' as const, ns: 'cachey', key: `filler/${round}/${index}`, value: new Uint8Array(4000) })));
+      if (gone.queued > 0) evicted = (await take(gone, 1))[0] ?? null;
+    }
+    assert.ok(evicted !== null, 'a tagged record was evicted and delivered');
+    const [kind, key, tags] = summary(evicted);
+    assert.equal(kind, 'evicted');
+    assert.ok(victims.includes(key), `evicted ${key} is a tagged record`);
+    assert.equal(tags, `gone ${key}`);
   } finally {
     await client.close();
     await writer.close();

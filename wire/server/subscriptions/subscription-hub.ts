@@ -641,9 +641,9 @@ function joinedResult(joinedLsn: number): ResultInput {
   return { records: emptyPage, cursor: String(joinedLsn) };
 }
 
-/** A put's tag run; null for a change without tags (every removal, see topics.ts). */
+/** A put's new tag run or a removed record's; null for a change without tags (see topics.ts). */
 function tagsOf(change: Change): Uint8Array | null {
-  return change.kind === 'put' ? (change.tags ?? null) : null;
+  return change.tags ?? null;
 }
 
 function keyTextOf(change: Change): string {

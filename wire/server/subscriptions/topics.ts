@@ -6,7 +6,7 @@
 //   p:N:a/           subscribers of each prefix level: every `/` of the key ends one level,
 //   p:N:a/b/         so `articles/2026/` sees `articles/2026/x` and `articles/2026/y/z`
 //   n:N              subscribers of the whole namespace
-//   t:N:tag          subscribers of one surrogate key (tag), for each tag a put carries
+//   t:N:tag          subscribers of one surrogate key (tag), for each tag the change carries
 //
 // each in two variants: the base name carries events without values, `base|v` with values.
 // A socket subscribes to one variant per base name (with values when any of its subscriptions on
@@ -21,9 +21,12 @@
 // from the change log, and the client drops live events whose key does not start with the prefix.
 // An empty prefix is the whole namespace.
 //
-// Tags: only a put carries its record's tags in the change log (a removal does not), so a tag
-// subscription sees the puts whose new tags include its tag and nothing else. A tag subscription
-// with a key or prefix too listens on its tag topic and is filtered on the key like a partial prefix.
+// Tags: a put carries its new tags in the change log, and a delete, expired or evicted change the
+// tags the removed record had (the shard journals them from its tag index), so a tag subscription
+// sees the puts whose new tags include its tag and the removals of records that carried it. A touch
+// carries none, and a put that drops the tag is not delivered (the record no longer carries it).
+// A tag subscription with a key or prefix too listens on its tag topic and is filtered on the key
+// like a partial prefix.
 
 import { tagRunIncludes } from '../../../engine/layout/surrogate-keys';
 import type { Key } from '../../../engine/layout/types';
@@ -66,7 +69,7 @@ export interface SubscriptionFilter {
   key: Uint8Array | null;
   /** Keys starting with these bytes; null with key null = the whole namespace. */
   prefix: Uint8Array | null;
-  /** Only puts whose new tags include this one (absent or null = any change). */
+  /** Only changes whose tags include this one (absent or null = any change). */
   tag?: string | null;
 }
 
@@ -87,7 +90,7 @@ export function subscriptionTopic(filter: SubscriptionFilter): { topic: string; 
   return { topic: prefixTopic(ns, keyText(prefix.subarray(0, last + 1))), exact: false };
 }
 
-/** Whether a change to (ns, key), carrying `tags` (a put's joined tag run), belongs to the subscription. */
+/** Whether a change to (ns, key), carrying `tags` (its joined tag run), belongs to the subscription. */
 export function filterMatches(filter: SubscriptionFilter, ns: string, key: Uint8Array, tags: Uint8Array | null = null): boolean {
   if (ns !== filter.ns) return false;
   const tag = filter.tag ?? null;
@@ -99,7 +102,7 @@ export function filterMatches(filter: SubscriptionFilter, ns: string, key: Uint8
 
 /**
  * Writes into `out` every base topic a change to (ns, key text) is published to: the key, each
- * prefix level, the namespace, and each tag of `tags` (a put's joined tag run). Returns how many.
+ * prefix level, the namespace, and each tag of `tags` (the change's joined tag run). Returns how many.
  * Allocates the topic strings, one per level and tag; `out` is the caller's scratch array, reused
  * across changes.
  */
