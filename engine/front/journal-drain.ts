@@ -37,6 +37,7 @@ class DrainedChange implements Change {
   readonly #valueStart: number;
   readonly #valueLength: number;
   readonly #tagsLength: number;
+  readonly #tagsStart: number;
 
   /**
    * The change of the entry `entry` points at; `copy` holds the drained range, with this entry's
@@ -54,14 +55,15 @@ class DrainedChange implements Change {
     this.#keyLength = entry.keyLength;
     this.#valueStart = kind === 'put' ? entry.valueStart + shift : -1;
     this.#valueLength = entry.valueLength;
-    this.#tagsLength = kind === 'put' ? entry.tagsLength : 0;
+    // A put's new tags, or a removal's: the tags the removed record had (a touch has none).
+    this.#tagsLength = kind === 'touch' ? 0 : entry.tagsLength;
+    this.#tagsStart = entry.tagsStart + shift;
   }
 
-  /** The put's joined surrogate keys (after the value in the entry), or null for none. */
+  /** The joined surrogate keys (a put's new ones, a removed record's), or null for none. */
   get tags(): Uint8Array | null {
     if (this.#tagsLength === 0) return null;
-    const start = this.#valueStart + this.#valueLength;
-    return this.#copy.subarray(start, start + this.#tagsLength);
+    return this.#copy.subarray(this.#tagsStart, this.#tagsStart + this.#tagsLength);
   }
 
   get key(): Uint8Array {

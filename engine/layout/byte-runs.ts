@@ -23,6 +23,11 @@ export class ByteRuns implements WordView {
   /** A put's joined surrogate keys (journal entries carry them; records do not). */
   tagsStart = 0;
   tagsLength = 0;
+  /**
+   * Where the tags run lives when not in the source (null = in u8): a removal journals the removed
+   * record's tags, which the shard holds in its tag index rather than in the table.
+   */
+  tagsSource: Uint8Array | null = null;
 
   /** Points at a new source; every run empty. Returns this, to chain the run setters. */
   from(source: Uint8Array, source32: Uint32Array): this {
@@ -36,6 +41,7 @@ export class ByteRuns implements WordView {
     this.valueLength = 0;
     this.tagsStart = 0;
     this.tagsLength = 0;
+    this.tagsSource = null;
     return this;
   }
 

@@ -87,3 +87,24 @@ export function decodeTagRun(bytes: Uint8Array, start: number, length: number): 
   }
   return tags;
 }
+
+/**
+ * Whether a joined tag run holds `tag` as one of its tags (a whole tag between spaces, not part of
+ * one). No allocation: a tag subscription tests every change of its topic with it.
+ */
+export function tagRunIncludes(run: Uint8Array, tag: string): boolean {
+  const tagLength = tag.length;
+  let tagStart = 0;
+  // Bounded by the run's length (≤ tagRunBytesMax).
+  for (let index = 0; index <= run.length; index++) {
+    if (index !== run.length && run[index] !== space) continue;
+    if (index - tagStart === tagLength && sameCharacters(run, tagStart, tag)) return true;
+    tagStart = index + 1;
+  }
+  return false;
+}
+
+function sameCharacters(run: Uint8Array, start: number, tag: string): boolean {
+  for (let index = 0; index < tag.length; index++) if (run[start + index] !== tag.charCodeAt(index)) return false;
+  return true;
+}

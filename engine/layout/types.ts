@@ -93,6 +93,12 @@ export interface SubscribeOp {
   fromLsn?: number;
   /** Default true. */
   values?: boolean;
+  /**
+   * A surrogate key (layout/surrogate-keys.ts): only changes whose tags include it (with key or
+   * prefix too: of those keys): puts whose new tags include it, and removals (delete, expired,
+   * evicted) of records that carried it. Touches carry no tags and are not delivered.
+   */
+  tag?: string;
 }
 
 export interface UnsubscribeOp {
@@ -181,7 +187,10 @@ export interface Change extends RecordMeta {
   key: Uint8Array;
   /** The new value for `put`; null otherwise. */
   value: Uint8Array | null;
-  /** A put's surrogate keys joined by spaces (ASCII bytes, layout/surrogate-keys.ts); absent or null = none. */
+  /**
+   * Surrogate keys joined by spaces (ASCII bytes, layout/surrogate-keys.ts): a put's new ones, or
+   * for delete, expired and evicted the ones the removed record had; absent or null = none (touch: always).
+   */
   readonly tags?: Uint8Array | null;
 }
 

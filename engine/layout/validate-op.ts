@@ -4,7 +4,7 @@
 // own limits. Both return a status and never throw, for ops built by any JavaScript caller.
 // They run once per op on the hot path: early returns, no allocation.
 
-import { checkPurgeTags, checkTags } from './surrogate-keys';
+import { checkPurgeTags, checkTags, isTag } from './surrogate-keys';
 import { fitsContentTypeBytes, isCacheControlValue } from './stored-content-type';
 import {
   contentTypeBytesMax,
@@ -75,6 +75,7 @@ function validate(op: WireOp, keyBytesMax: number, valueBytesMax: number): Statu
         if (keyStatus !== Status.Ok) return keyStatus;
       }
       if (!isPrefix(op.prefix, keyBytesMax)) return Status.KeyTooLarge;
+      if (op.tag !== undefined && !isTag(op.tag)) return Status.InvalidArgument;
       return op.fromLsn === undefined || isUint64Number(op.fromLsn) ? Status.Ok : Status.InvalidArgument;
     }
     case 'unsubscribe':

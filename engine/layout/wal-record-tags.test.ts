@@ -1,5 +1,6 @@
-// WAL records carry a put's surrogate keys after its value (segment format 2); a record without
-// tags reads as before, and a record whose tag length does not add up is corrupt.
+// WAL records carry a put's surrogate keys after its value (segment format 2), and a removal's
+// (the tags the removed record had; format 3); a record without tags reads as before, a touch with
+// tags and a record whose tag length does not add up are corrupt.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -39,6 +40,24 @@ test('a tags length that does not add up is corrupt, after the crc', () => {
   const buffer = new GrowableBytes(64);
   encodeWalRecord(buffer, change(1, ['a']));
   buffer.view.setUint32(recordHeaderBytes + payloadTagsBytesByte, 2, true);
+  sealWalRecords(buffer.u8, buffer.length);
+  assert.equal(new WalRecordView().check(buffer.u8, 0, buffer.length), RecordCheck.Corrupt);
+});
+
+test('a removal carries the removed record\'s tags (format 3); a touch with tags is corrupt', () => {
+  for (const kind of ['delete', 'expired', 'evicted'] as const) {
+    const buffer = new GrowableBytes(64);
+    encodeWalRecord(buffer, { ...change(7, ['gone', 'x']), kind, value: null });
+    sealWalRecords(buffer.u8, buffer.length);
+    const view = new WalRecordView();
+    assert.equal(view.check(buffer.u8, 0, buffer.length), RecordCheck.Ok, kind);
+    const read = view.toChange();
+    assert.equal(read.kind, kind);
+    assert.equal(read.value, null);
+    assert.equal(Buffer.from(read.tags!).toString(), 'gone x', kind);
+  }
+  const buffer = new GrowableBytes(64);
+  encodeWalRecord(buffer, { ...change(8, ['x']), kind: 'touch', value: null });
   sealWalRecords(buffer.u8, buffer.length);
   assert.equal(new WalRecordView().check(buffer.u8, 0, buffer.length), RecordCheck.Corrupt);
 });

@@ -11,8 +11,9 @@
 //   +0  u8 kind (ChangeKindCode)   +1 u8 namespaceNameBytes   +2 u8 contentTypeBytes   +3 u8 flags
 //   +4  u32 generation             +8 u32 expiry (epoch seconds, 0 = never)
 //   +12 u32 keyBytes               +16 f64 lastModified (epoch ms)
-//   +24 u32 valueBytes             +28 u32 tagsBytes (a put's joined surrogate keys; 0 = none)
-//   +32 namespace name, content type, key, value (put only), tags (put only)
+//   +24 u32 valueBytes             +28 u32 tagsBytes (joined surrogate keys; 0 = none)
+//   +32 namespace name, content type, key, value (put only), tags (a put's new tags; from segment
+//       format 3 also a delete's, expired's or evicted's: the tags the removed record had; never a touch's)
 // (tagsBytes was a reserved 0 in segment format 1, so format-1 records read as records without tags.)
 //
 // The namespace travels by NAME: namespace ids are positions in a config and may change across
@@ -238,7 +239,7 @@ export class WalRecordView {
     if (kind < ChangeKindCode.Put || kind > ChangeKindCode.Evicted) return false;
     const variable = this.namespaceBytes + this.contentTypeBytes + this.keyBytes + this.valueBytes + this.tagsBytes;
     if (payloadFixedBytes + variable !== this.payloadBytes) return false;
-    if (this.tagsBytes > tagRunBytesMax || (this.tagsBytes !== 0 && kind !== ChangeKindCode.Put)) return false;
+    if (this.tagsBytes > tagRunBytesMax || (this.tagsBytes !== 0 && kind === ChangeKindCode.Touch)) return false;
     return this.namespaceBytes > 0 && (this.hasValue || this.valueBytes === 0) && this.lsn > 0;
   }
 

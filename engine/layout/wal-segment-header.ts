@@ -16,8 +16,11 @@ export const segmentMagic = 0x4c415754; // 'TWAL' little endian
  * 2: a record's reserved word holds its tags length (wal-record.ts). Format-1 segments are still
  * read (their records have 0 there: no tags); a format-1 binary refuses format-2 segments instead of
  * misreading a record with tags.
+ * 3: removal records (delete, expired, evicted) may carry the removed record's tags too. Formats 1
+ * and 2 are still read (their removals carry none); a format-2 binary refuses format-3 segments
+ * instead of calling a removal with tags corrupt.
  */
-export const segmentFormatVersion = 2;
+export const segmentFormatVersion = 3;
 const segmentFormatVersionOldest = 1;
 export const segmentHeaderBytes = 64;
 export const historyIdBytes = 16;

@@ -121,7 +121,7 @@ export class JournalWriter {
     target += contentTypeLength;
     copyWords(runs, runs.valueStart, this.#ring, target, valueLength);
     target += valueLength;
-    copyBytes(runs.u8, runs.tagsStart, u8, target, tagsLength);
+    copyBytes(runs.tagsSource ?? runs.u8, runs.tagsStart, u8, target, tagsLength);
     head = (head + bytes) >>> 0;
     Atomics.store(this.#control, journalWordHead, head | 0);
     return head;

@@ -90,9 +90,14 @@ export class ShardState {
     return this.runs.from(table.u8, table.u32).key(table.recordKeyStart(record), table.recordKeyLength(record));
   }
 
-  /** True when the journal has room for a key-only change (removal, touch) of this record. */
+  /**
+   * True when the journal has room for a key-only change (removal, touch) of this record, with the
+   * record's tag run (a removal journals it; a touch is counted as if it did, which only reserves more).
+   */
   hasRoomForKeyChange(record: number): boolean {
-    return this.journal.hasRoomFor(this.table.recordKeyLength(record), 0, 0);
+    const table = this.table;
+    const tagsLength = this.tags.tagRunLengthOf(table.recordNamespaceId(record), table.u8, table.recordKeyStart(record), table.recordKeyLength(record));
+    return this.journal.hasRoomFor(table.recordKeyLength(record), 0, 0, tagsLength);
   }
 
   /**
@@ -137,7 +142,15 @@ export class ShardState {
   /** Commits a removal (delete, expired, evicted) and applies it. The caller checked journal room. */
   removeCommitted(slot: number, record: number, kind: EntryKind, flags = 0): void {
     const table = this.table;
-    this.commit(this.fieldsOf(kind, record), this.keyRunsOf(record), flags);
+    const runs = this.keyRunsOf(record);
+    // The removed record's tags go into the entry, so the change log tells tag subscribers which
+    // records left (allocates the run, for tagged records only; an untagged namespace costs one load).
+    const tagRun = this.tags.tagRunOf(table.recordNamespaceId(record), table.u8, table.recordKeyStart(record), table.recordKeyLength(record));
+    if (tagRun !== null) {
+      runs.tagsSource = tagRun;
+      runs.tags(0, tagRun.length);
+    }
+    this.commit(this.fieldsOf(kind, record), runs, flags);
     // Before the unlink frees the slot: the key bytes are still the record's.
     this.tags.afterRemove(table.recordNamespaceId(record), table.u8, table.recordKeyStart(record), table.recordKeyLength(record));
     table.unlink(slot, record);

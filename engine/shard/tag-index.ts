@@ -5,6 +5,9 @@
 //   tag id  (namespace id as one char + tag)          → Set of key ids, in the order tags were set
 //   key id  (namespace id as one char + key, latin1)  → the record's tags
 //
+// A removal journals the record's tags (shard-state.ts removeCommitted), so delete, expired and
+// evicted changes carry the tags the record had, as a put carries its new ones.
+//
 // Maintained on every change that links or unlinks a record: put (its tags replace the old ones;
 // a put without tags drops them), delete, expired, evicted, and the same changes applied from the
 // WAL or a primary. A put re-appends its key to each tag's set, so a set lists keys oldest first:
@@ -104,7 +107,16 @@ export class TagIndex {
     return this.#tagsByKey.get(keyIdOf(namespaceId, bytes, keyStart, keyLength)) ?? noTags;
   }
 
-  /** The record's tags as a joined run (allocates), or null when it has none: for snapshots. */
+  /** The length in bytes of the record's joined tag run (0 when it has none), without building it. */
+  tagRunLengthOf(namespaceId: number, bytes: Uint8Array, keyStart: number, keyLength: number): number {
+    if (this.#tagged[namespaceId] === 0) return 0;
+    const tags = this.tagsOf(namespaceId, bytes, keyStart, keyLength);
+    let length = tags.length === 0 ? 0 : tags.length - 1;
+    for (const tag of tags) length += tag.length;
+    return length;
+  }
+
+  /** The record's tags as a joined run (allocates), or null when it has none: for snapshots and removals. */
   tagRunOf(namespaceId: number, bytes: Uint8Array, keyStart: number, keyLength: number): Uint8Array | null {
     const tags = this.tagsOf(namespaceId, bytes, keyStart, keyLength);
     return tags.length === 0 ? null : encodeTagRun(tags);

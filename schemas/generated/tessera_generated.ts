@@ -110,7 +110,7 @@ export function unionListToServerMessage(
  *   touch:        ns, key, ttl
  *   scan:         ns, prefix, limit, cursor, values
  *   subscribe:    sub_id, ns, then key (one key) or prefix (a key prefix) or neither (the whole
- *                 namespace); from_lsn, values
+ *                 namespace); from_lsn, values; tags (one tag: only changes of records carrying it)
  *   unsubscribe:  sub_id
  *   purge:        ns, then prefix (non-empty: every record under it) or tags (every record
  *                 carrying any of them)
@@ -262,7 +262,9 @@ fromLsn():bigint|null {
 
 /**
  * Surrogate keys, joined by single spaces (the Surrogate-Key header's form). Put: the record's
- * tags (they replace its old ones); purge: the tags whose records are deleted.
+ * tags (they replace its old ones); purge: the tags whose records are deleted; subscribe: one
+ * tag, whose subscription sees the puts whose new tags include it and the removals of records
+ * that carried it.
  */
 tags():string|null
 tags(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
@@ -1050,8 +1052,19 @@ oldestLsn():bigint {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
 }
 
+/**
+ * Surrogate keys joined by single spaces: a put's new ones, or for delete, expired and evicted
+ * the ones the removed record had; absent = none.
+ */
+tags():string|null
+tags(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+tags(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startEvent(builder:flatbuffers.Builder) {
-  builder.startObject(11);
+  builder.startObject(12);
 }
 
 static addSubId(builder:flatbuffers.Builder, subId:number) {
@@ -1122,12 +1135,16 @@ static addOldestLsn(builder:flatbuffers.Builder, oldestLsn:bigint) {
   builder.addFieldInt64(10, oldestLsn, BigInt('0'));
 }
 
+static addTags(builder:flatbuffers.Builder, tagsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(11, tagsOffset, 0);
+}
+
 static endEvent(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createEvent(builder:flatbuffers.Builder, subId:number, lsn:bigint, kind:EventKind, namespaceOffset:flatbuffers.Offset, keyOffset:flatbuffers.Offset, generation:number, expiry:number, lastModified:number, contentTypeOffset:flatbuffers.Offset, valueOffset:flatbuffers.Offset, oldestLsn:bigint):flatbuffers.Offset {
+static createEvent(builder:flatbuffers.Builder, subId:number, lsn:bigint, kind:EventKind, namespaceOffset:flatbuffers.Offset, keyOffset:flatbuffers.Offset, generation:number, expiry:number, lastModified:number, contentTypeOffset:flatbuffers.Offset, valueOffset:flatbuffers.Offset, oldestLsn:bigint, tagsOffset:flatbuffers.Offset):flatbuffers.Offset {
   Event.startEvent(builder);
   Event.addSubId(builder, subId);
   Event.addLsn(builder, lsn);
@@ -1140,6 +1157,7 @@ static createEvent(builder:flatbuffers.Builder, subId:number, lsn:bigint, kind:E
   Event.addContentType(builder, contentTypeOffset);
   Event.addValue(builder, valueOffset);
   Event.addOldestLsn(builder, oldestLsn);
+  Event.addTags(builder, tagsOffset);
   return Event.endEvent(builder);
 }
 }

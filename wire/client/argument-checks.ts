@@ -9,7 +9,7 @@
 //     shared with the server), its message naming the op and the argument.
 // The checks run once per call; the label and the explanations are built only on failure.
 
-import { purgeTagsMax, tagBytesMax, tagsPerRecordMax } from '../../engine/layout/surrogate-keys';
+import { isTag, purgeTagsMax, tagBytesMax, tagsPerRecordMax } from '../../engine/layout/surrogate-keys';
 import { contentTypeBytesMax, keyBytesMaxHard, scanLimitMax, ttlSecMax, valueBytesMaxHard } from '../../engine/layout/limits';
 import { Status, statusMessage, statusName } from '../../engine/layout/status';
 import { isUint32 } from '../../engine/layout/uint64';
@@ -120,7 +120,7 @@ export function opLabel(op: WireOp): string {
       return `scan ${op.ns}/${op.prefix === undefined ? '' : keyText(op.prefix)}*`;
     case 'subscribe':
       if (op.key !== undefined) return `subscribe ${op.ns}/${keyText(op.key)}`;
-      return `subscribe ${op.ns}/${op.prefix === undefined ? '' : keyText(op.prefix)}*`;
+      return `subscribe ${op.ns}/${op.prefix === undefined ? '' : keyText(op.prefix)}*${op.tag === undefined ? '' : ` tag ${op.tag}`}`;
     case 'purge':
       return op.tags !== undefined ? `purge ${op.ns} tags ${op.tags.join(' ')}` : `purge ${op.ns}/${op.prefix === undefined ? '' : keyText(op.prefix)}*`;
     default:
@@ -177,6 +177,7 @@ export function explainRefusal(op: WireOp, status: Status): string {
   if (op.op === 'purge') return 'give a non-empty prefix or tags, not both';
   if (op.op === 'scan' && op.limit !== undefined) return `limit must be an integer from 1 to ${scanLimitMax}, got ${op.limit}`;
   if (op.op === 'subscribe' && op.key !== undefined && op.prefix !== undefined) return 'give key or prefix, not both';
+  if (op.op === 'subscribe' && op.tag !== undefined && !isTag(op.tag)) return `tag must be one surrogate key of 1 to ${tagBytesMax} token characters, got ${JSON.stringify(op.tag.slice(0, tagBytesMax + 1))}`;
   if (op.op === 'subscribe' && op.fromLsn !== undefined) return `fromLsn must be an integer from 0 to 2^53-1, got ${op.fromLsn}`;
   return statusMessage(status);
 }

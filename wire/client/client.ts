@@ -319,7 +319,7 @@ export class Client {
    */
   subscribe(options: SubscribeOptions): Subscription {
     if (typeof options !== 'object' || options === null) throw new TypeError(`subscribe: options must be an object, got ${describeValue(options)}`);
-    checkOptions('subscribe', options, { ns: 'string', key: 'key', prefix: 'key', fromLsn: 'number', values: 'boolean', queueMax: 'number' });
+    checkOptions('subscribe', options, { ns: 'string', key: 'key', prefix: 'key', tag: 'string', fromLsn: 'number', values: 'boolean', queueMax: 'number' });
     checkNamespace('subscribe', options.ns);
     return this.#subscriptions.add(options);
   }

@@ -19,14 +19,17 @@
 // `emit` may refuse an event (the consumer's queue is full): the feed then goes idle without
 // moving its position past the refused event, and the owner resubscribes from there later.
 
+import { decodeTagRun, tagRunIncludes } from '../../engine/layout/surrogate-keys';
 import type { ChangeGap, Change } from '../../engine/layout/types';
 import type { EventFrame } from '../codec/wire-types';
-import type { SubscriptionEvent } from './subscription-types';
+import type { ChangeEvent, SubscriptionEvent } from './subscription-types';
 
 export interface FeedFilter {
   ns: string;
   key: Uint8Array | null;
   prefix: Uint8Array | null;
+  /** Only changes whose tags include this one (absent or null: any change). */
+  tag?: string | null;
 }
 
 /** Shared frames held per attempt until the answer: one event-loop turn's worth on the server. */
@@ -100,7 +103,7 @@ export class SubscriptionFeed {
    * one of its subscriptions wants values on).
    */
   shared(change: Change | ChangeGap, emit: FeedEmit): void {
-    if ('gap' in change || !this.matches(change.ns, change.key)) return;
+    if ('gap' in change || !this.matches(change.ns, change.key, change.tags ?? null)) return;
     if (this.values && change.value === null && change.kind === 'put') return;
     if (this.#state === 'live') {
       this.#deliver(change, emit);
@@ -129,9 +132,12 @@ export class SubscriptionFeed {
     return true;
   }
 
-  matches(ns: string, key: Uint8Array): boolean {
+  /** `tags`: the change's joined tag run (a put's new tags, a removed record's; null for none). */
+  matches(ns: string, key: Uint8Array, tags: Uint8Array | null = null): boolean {
     const filter = this.filter;
     if (ns !== filter.ns) return false;
+    const tag = filter.tag ?? null;
+    if (tag !== null && (tags === null || !tagRunIncludes(tags, tag))) return false;
     if (filter.key !== null) return bytesEqual(filter.key, key);
     return filter.prefix === null || startsWith(key, filter.prefix);
   }
@@ -139,7 +145,7 @@ export class SubscriptionFeed {
   /** Returns false when the consumer refused the event (the feed is idle then). */
   #deliver(change: Change, emit: FeedEmit): boolean {
     if (this.#position !== null && change.lsn <= this.#position) return true;
-    const accepted = emit({
+    const event: ChangeEvent = {
       kind: change.kind,
       lsn: change.lsn,
       ns: change.ns,
@@ -149,7 +155,11 @@ export class SubscriptionFeed {
       lastModified: change.lastModified,
       contentType: change.contentType,
       value: this.values ? change.value : null,
-    });
+    };
+    // Only a change with tags gets the field (a put's new tags, a removed record's old ones).
+    const tags = change.tags ?? null;
+    if (tags !== null && tags.length > 0) event.tags = decodeTagRun(tags, 0, tags.length);
+    const accepted = emit(event);
     if (!accepted) {
       this.lost();
       return false;

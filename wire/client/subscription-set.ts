@@ -153,6 +153,7 @@ export class SubscriptionSet implements SubscriptionOwner {
       fromLsn: position ?? undefined,
       values: subscription.values,
     };
+    if (subscription.tag !== undefined) op.tag = subscription.tag;
     this.#transport.request(op).then(
       (result) => this.#answered(subscription, subId, result),
       (error: unknown) => this.#requestFailed(subscription, subId, error),

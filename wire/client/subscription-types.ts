@@ -12,6 +12,14 @@ export interface SubscribeOptions {
    * whole containing level (`articles/` for `articles/20`) and the client drops the rest.
    */
   prefix?: Key;
+  /**
+   * A surrogate key (tag, 1..64 token characters): only the changes of records carrying it (with
+   * key or prefix: of those keys): puts whose new tags include it, and deletes, expiries and
+   * evictions (purges included) of records that carried it. Not delivered: touches (a touch
+   * carries no tags) and a put that drops the tag (the record no longer carries it). An invalid
+   * tag fails the subscription with InvalidArgument.
+   */
+  tag?: string;
   /** Replay every change after this LSN first (the window permitting, else a Gap event); absent = from now. */
   fromLsn?: number;
   /** Deliver values with put events (default true). */
@@ -32,6 +40,8 @@ export interface ChangeEvent extends RecordMeta {
   key: Uint8Array;
   /** The new value of a put, when the subscription asked for values; else null. */
   value: Uint8Array | null;
+  /** A put's new tags (surrogate keys) or a removed record's, when it has any; absent otherwise. */
+  tags?: string[];
 }
 
 /**

@@ -32,6 +32,7 @@ export class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
   readonly ns: string;
   readonly key: Key | undefined;
   readonly prefix: Key | undefined;
+  readonly tag: string | undefined;
   readonly values: boolean;
   readonly feed: SubscriptionFeed;
   /** Resolves with the first join LSN (the subscription is live after it); rejects if it fails first. */
@@ -58,8 +59,9 @@ export class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
     this.ns = options.ns;
     this.key = options.key;
     this.prefix = options.prefix;
+    this.tag = options.tag;
     this.values = options.values ?? true;
-    const filter: FeedFilter = { ns: options.ns, key: bytesOf(options.key), prefix: bytesOf(options.prefix) };
+    const filter: FeedFilter = { ns: options.ns, key: bytesOf(options.key), prefix: bytesOf(options.prefix), tag: options.tag ?? null };
     this.feed = new SubscriptionFeed(filter, this.values, options.fromLsn ?? null);
     this.ready = new Promise<number>((resolve, reject) => {
       this.#readyResolve = resolve;

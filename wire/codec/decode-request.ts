@@ -171,7 +171,7 @@ function decodeSubscribe(op: Op, opFailure: OpFailure): WireOp | null {
     if (converted === null) return invalid(opFailure, 'from_lsn above 2^53-1');
     fromLsn = converted;
   }
-  return {
+  const subscribe: WireOp = {
     op: 'subscribe',
     subId,
     ns,
@@ -180,6 +180,10 @@ function decodeSubscribe(op: Op, opFailure: OpFailure): WireOp | null {
     fromLsn,
     values: op.values(),
   };
+  // One tag, checked by validateOp (a space or any non-token character is InvalidArgument).
+  const tag = op.tags();
+  if (tag !== null) subscribe.tag = tag;
+  return subscribe;
 }
 
 /** The ttl in seconds (undefined for the namespace default), or null after filling opFailure. */

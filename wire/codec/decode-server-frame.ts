@@ -125,6 +125,9 @@ function decodeEvent(event: Event): EventFrame | ServerFrameDecoded {
     contentType: event.contentType() ?? '',
     value: event.valueArray(),
   };
+  // Only an event with tags gets the field, as the change log does (a view into the frame).
+  const tags = event.tags(flatbuffers.Encoding.UTF8_BYTES);
+  if (tags instanceof Uint8Array && tags.length > 0) return { type: 'event', subId, change: { ...change, tags } };
   return { type: 'event', subId, change };
 }
 

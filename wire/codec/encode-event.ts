@@ -31,6 +31,9 @@ export function encodeEvent(subId: number, change: Change | ChangeGap, includeVa
   const mediaType = mediaTypeOf(change.contentType);
   const contentType = mediaType === '' ? 0 : builder.createString(mediaType);
   const value = includeValue && change.value !== null ? builder.createByteVector(change.value) : 0;
+  // A put's new tags or a removed record's (ASCII bytes, joined by spaces) go out as they are: a
+  // tag subscriber's client keeps the shared-stream events whose tags include its tag.
+  const tags = change.tags != null && change.tags.length > 0 ? builder.createString(change.tags) : 0;
   Event.startEvent(builder);
   Event.addSubId(builder, subId);
   Event.addLsn(builder, BigInt(change.lsn));
@@ -42,6 +45,7 @@ export function encodeEvent(subId: number, change: Change | ChangeGap, includeVa
   Event.addLastModified(builder, change.lastModified);
   if (contentType !== 0) Event.addContentType(builder, contentType);
   if (value !== 0) Event.addValue(builder, value);
+  if (tags !== 0) Event.addTags(builder, tags);
   return endFrame(ServerFrame.createServerFrame(builder, ServerMessage.Event, Event.endEvent(builder)));
 }
 

@@ -120,12 +120,14 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       const ns = builder.createString(op.ns);
       const key = op.key === undefined ? 0 : createKeyBytes(builder, op.key);
       const prefix = op.prefix === undefined ? 0 : createKeyBytes(builder, op.prefix);
+      const tag = op.tag === undefined ? 0 : builder.createString(op.tag);
       Op.startOp(builder);
       Op.addKind(builder, OpKind.Subscribe);
       Op.addSubId(builder, checkedUint32(op.subId, 'subId'));
       Op.addNs(builder, ns);
       if (key !== 0) Op.addKey(builder, key);
       if (prefix !== 0) Op.addPrefix(builder, prefix);
+      if (tag !== 0) Op.addTags(builder, tag);
       if (op.values !== undefined) Op.addValues(builder, op.values);
       if (op.fromLsn !== undefined) {
         if (!isUint64Number(op.fromLsn)) throw new RangeError(`fromLsn ${op.fromLsn} is not an integer in 0..2^53-1`);

@@ -164,6 +164,7 @@ export const eventLayout: TableLayout = table('Event', [
   field('content_type', 'string'),
   field('value', 'bytes'),
   field('oldest_lsn', 'uint64'),
+  field('tags', 'string'),
 ]);
 
 /** Union ServerMessage { Response, Event }: type 1 is Response, 2 is Event. */

@@ -50,3 +50,37 @@ for (const joins of ['before the writes (the stream)', 'after them (catch-up)'])
     await client.close();
   }
 });
+
+test('a tag subscriber on a replica sees the tagged puts and the removals of tagged records, live and replayed', async () => {
+  const primary = await node(dirs.make('primary-sub'));
+  const replica = await node(dirs.make('replica-sub'), { replicaOf: primary.wsUrl });
+  const writer = await connect(primary.wsUrl, { reconnect: false });
+  const reader = await connect(replica.wsUrl, { reconnect: false });
+  const text = (bytes: Uint8Array | null): string => Buffer.from(bytes ?? new Uint8Array(0)).toString();
+  const summaries = async (subscription: ReturnType<typeof reader.subscribe>, count: number): Promise<string[]> => {
+    const seen: string[] = [];
+    for (let index = 0; index < count; index++) {
+      const step = await Promise.race([subscription.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`event ${index} did not arrive`)), 10_000))]);
+      assert.ok(step.done !== true && step.value.kind !== 'gap');
+      seen.push(`${step.value.kind} ${text(step.value.key)} [${(step.value.tags ?? []).join(' ')}]`);
+    }
+    return seen;
+  };
+  try {
+    await waitConverged(primary, replica);
+    const live = reader.subscribe({ ns: namespace, tag: 'hot', values: false });
+    const startLsn = await live.ready;
+    await writer.put(namespace, 's/1', 'v', { tags: ['hot', 'a'] });
+    await writer.put(namespace, 's/2', 'v', { tags: ['cold'] });
+    await writer.delete(namespace, 's/2');
+    await writer.delete(namespace, 's/1');
+    const expected = ['put s/1 [hot a]', 'delete s/1 [hot a]'];
+    assert.deepEqual(await summaries(live, 2), expected);
+    const replayed = reader.subscribe({ ns: namespace, tag: 'hot', values: false, fromLsn: startLsn });
+    assert.deepEqual(await summaries(replayed, 2), expected);
+    assert.equal(live.queued + replayed.queued, 0);
+  } finally {
+    await writer.close();
+    await reader.close();
+  }
+});

@@ -239,6 +239,7 @@ export class SubscriptionHub {
       ns: op.ns,
       key: op.key === undefined ? null : keyBytes(op.key),
       prefix: op.prefix === undefined ? null : keyBytes(op.prefix),
+      tag: op.tag ?? null,
     };
     const changes = this.#changes;
     const subscription: Subscription = {
@@ -325,7 +326,7 @@ export class SubscriptionHub {
   #onChange(change: Change): void {
     if (this.#namespaceListeners.get(change.ns) === undefined) return;
     const topics = this.#topicScratch;
-    const count = changeTopics(change.ns, keyTextOf(change), topics);
+    const count = changeTopics(change.ns, keyTextOf(change), topics, tagsOf(change));
     let plain: Uint8Array | null = null;
     let valued: Uint8Array | null = null;
     for (let index = 0; index < count; index++) {
@@ -401,7 +402,7 @@ export class SubscriptionHub {
     let covered = subscription.replayedLsn;
     for (const change of read) {
       if (change.lsn > target) return target;
-      if (filterMatches(filter, change.ns, change.key)) {
+      if (filterMatches(filter, change.ns, change.key, tagsOf(change))) {
         this.#send(session, encodeEvent(subId, change, values));
         if (session.socket.getBufferedAmount() >= this.#lowWaterBytes) return change.lsn;
       }
@@ -542,7 +543,7 @@ export class SubscriptionHub {
     let matched = false;
     let withValue = false;
     for (const subscription of session.subscriptions.values()) {
-      if (!subscription.joined || !filterMatches(subscription.filter, change.ns, change.key)) continue;
+      if (!subscription.joined || !filterMatches(subscription.filter, change.ns, change.key, tagsOf(change))) continue;
       matched = true;
       withValue ||= subscription.values;
     }
@@ -640,12 +641,17 @@ function joinedResult(joinedLsn: number): ResultInput {
   return { records: emptyPage, cursor: String(joinedLsn) };
 }
 
+/** A put's new tag run or a removed record's; null for a change without tags (see topics.ts). */
+function tagsOf(change: Change): Uint8Array | null {
+  return change.tags ?? null;
+}
+
 function keyTextOf(change: Change): string {
   const key = change.key;
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
-/** `k:N:...`, `p:N:...`, `n:N` → N (namespace names hold no `:`). */
+/** `k:N:...`, `p:N:...`, `t:N:...`, `n:N` → N (namespace names hold no `:`). */
 function namespaceOfTopic(base: string): string {
   const end = base.indexOf(':', 2);
   return end < 0 ? base.slice(2) : base.slice(2, end);

@@ -71,3 +71,22 @@ test('binary keys map to distinct topics, byte for byte', () => {
   assert.equal(out[0], topicA);
   assert.equal(out[1], subscriptionTopic({ ns: 'c', key: null, prefix: a.subarray(0, 3) }).topic);
 });
+
+test('a change with tags is published to each tag topic too; a tag subscription listens on its tag and matches whole tags only', () => {
+  const run = new TextEncoder().encode('red blue-2 x');
+  const out: string[] = [];
+  const count = changeTopics('c', 'a/b', out, run);
+  assert.deepEqual(out.slice(0, count), ['k:c:a/b', 'p:c:a/', 'n:c', 't:c:red', 't:c:blue-2', 't:c:x']);
+  const red: SubscriptionFilter = { ns: 'c', key: null, prefix: null, tag: 'red' };
+  assert.deepEqual(subscriptionTopic(red), { topic: 't:c:red', exact: true });
+  assert.deepEqual(subscriptionTopic({ ...red, prefix: keyBytes('a/') }), { topic: 't:c:red', exact: false });
+  assert.equal(filterMatches(red, 'c', keyBytes('a/b'), run), true);
+  assert.equal(filterMatches(red, 'c', keyBytes('a/b'), null), false, 'no tags: no match');
+  assert.equal(filterMatches(red, 'd', keyBytes('a/b'), run), false, 'another namespace');
+  for (const tag of ['re', 'blue', '2', 'red blue-2', 'x ']) {
+    assert.equal(filterMatches({ ...red, tag }, 'c', keyBytes('a/b'), run), false, `'${tag}' is not a whole tag of the run`);
+  }
+  for (const tag of ['blue-2', 'x']) assert.equal(filterMatches({ ...red, tag }, 'c', keyBytes('a/b'), run), true, tag);
+  assert.equal(filterMatches({ ...red, prefix: keyBytes('b/') }, 'c', keyBytes('a/b'), run), false, 'tag and prefix must both hold');
+  assert.equal(filterMatches(filter('c'), 'c', keyBytes('a/b'), run), true, 'a namespace subscription ignores tags');
+});

@@ -6,6 +6,7 @@
 //   p:N:a/           subscribers of each prefix level: every `/` of the key ends one level,
 //   p:N:a/b/         so `articles/2026/` sees `articles/2026/x` and `articles/2026/y/z`
 //   n:N              subscribers of the whole namespace
+//   t:N:tag          subscribers of one surrogate key (tag), for each tag the change carries
 //
 // each in two variants: the base name carries events without values, `base|v` with values.
 // A socket subscribes to one variant per base name (with values when any of its subscriptions on
@@ -19,7 +20,15 @@
 // level (`p:N:articles/`, or `n:N` when it has no `/`); the server filters exactly when it replays
 // from the change log, and the client drops live events whose key does not start with the prefix.
 // An empty prefix is the whole namespace.
+//
+// Tags: a put carries its new tags in the change log, and a delete, expired or evicted change the
+// tags the removed record had (the shard journals them from its tag index), so a tag subscription
+// sees the puts whose new tags include its tag and the removals of records that carried it. A touch
+// carries none, and a put that drops the tag is not delivered (the record no longer carries it).
+// A tag subscription with a key or prefix too listens on its tag topic and is filtered on the key
+// like a partial prefix.
 
+import { tagRunIncludes } from '../../../engine/layout/surrogate-keys';
 import type { Key } from '../../../engine/layout/types';
 
 export const valuesSuffix = '|v';
@@ -48,6 +57,11 @@ export function namespaceTopic(ns: string): string {
   return `n:${ns}`;
 }
 
+/** Tags are token characters (no `:` issue: the namespace before them holds no `:`). */
+export function tagTopic(ns: string, tag: string): string {
+  return `t:${ns}:${tag}`;
+}
+
 /** What one subscription listens to: a key, a key prefix, or (neither) the whole namespace. */
 export interface SubscriptionFilter {
   ns: string;
@@ -55,6 +69,8 @@ export interface SubscriptionFilter {
   key: Uint8Array | null;
   /** Keys starting with these bytes; null with key null = the whole namespace. */
   prefix: Uint8Array | null;
+  /** Only changes whose tags include this one (absent or null = any change). */
+  tag?: string | null;
 }
 
 /**
@@ -64,6 +80,8 @@ export interface SubscriptionFilter {
  */
 export function subscriptionTopic(filter: SubscriptionFilter): { topic: string; exact: boolean } {
   const { ns, key, prefix } = filter;
+  const tag = filter.tag ?? null;
+  if (tag !== null) return { topic: tagTopic(ns, tag), exact: key === null && (prefix === null || prefix.byteLength === 0) };
   if (key !== null) return { topic: keyTopic(ns, keyText(key)), exact: true };
   if (prefix === null || prefix.byteLength === 0) return { topic: namespaceTopic(ns), exact: true };
   const last = prefix.lastIndexOf(slash);
@@ -72,9 +90,11 @@ export function subscriptionTopic(filter: SubscriptionFilter): { topic: string; 
   return { topic: prefixTopic(ns, keyText(prefix.subarray(0, last + 1))), exact: false };
 }
 
-/** Whether a change to (ns, key) belongs to the subscription. */
-export function filterMatches(filter: SubscriptionFilter, ns: string, key: Uint8Array): boolean {
+/** Whether a change to (ns, key), carrying `tags` (its joined tag run), belongs to the subscription. */
+export function filterMatches(filter: SubscriptionFilter, ns: string, key: Uint8Array, tags: Uint8Array | null = null): boolean {
   if (ns !== filter.ns) return false;
+  const tag = filter.tag ?? null;
+  if (tag !== null && (tags === null || !tagRunIncludes(tags, tag))) return false;
   if (filter.key !== null) return bytesEqual(filter.key, key);
   if (filter.prefix === null) return true;
   return startsWith(key, filter.prefix);
@@ -82,10 +102,11 @@ export function filterMatches(filter: SubscriptionFilter, ns: string, key: Uint8
 
 /**
  * Writes into `out` every base topic a change to (ns, key text) is published to: the key, each
- * prefix level, the namespace. Returns how many. Allocates the topic strings, one per level; `out`
- * is the caller's scratch array, reused across changes.
+ * prefix level, the namespace, and each tag of `tags` (the change's joined tag run). Returns how many.
+ * Allocates the topic strings, one per level and tag; `out` is the caller's scratch array, reused
+ * across changes.
  */
-export function changeTopics(ns: string, text: string, out: string[]): number {
+export function changeTopics(ns: string, text: string, out: string[], tags: Uint8Array | null = null): number {
   let count = 0;
   out[count++] = keyTopic(ns, text);
   // Bounded by the key length (≤ keyBytesMaxHard): one level per `/`.
@@ -93,6 +114,14 @@ export function changeTopics(ns: string, text: string, out: string[]): number {
     out[count++] = prefixTopic(ns, text.slice(0, index + 1));
   }
   out[count++] = namespaceTopic(ns);
+  if (tags === null) return count;
+  // Bounded by the run's length (≤ tagRunBytesMax, at most tagsPerRecordMax tags); latin1 = ASCII here.
+  let tagStart = 0;
+  for (let index = 0; index <= tags.length; index++) {
+    if (index !== tags.length && tags[index] !== 0x20) continue;
+    if (index > tagStart) out[count++] = tagTopic(ns, Buffer.from(tags.buffer, tags.byteOffset + tagStart, index - tagStart).toString('latin1'));
+    tagStart = index + 1;
+  }
   return count;
 }
 
