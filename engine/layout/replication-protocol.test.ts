@@ -12,6 +12,7 @@ import {
   encodeSnapshotEnd,
   encodeStart,
   recordsHeaderBytes,
+  replicationProtocolVersion,
 } from './replication-protocol';
 import { RecordsFrameBuilder } from './replication-records-frame';
 import { GrowableBytes } from './growable-bytes';
@@ -124,7 +125,7 @@ test('malformed frames decode to null: nothing partial', () => {
   assert.equal(decodeReplicationMessage(extra), null, 'bytes after the last record');
   assert.equal(decodeReplicationMessage(new Uint8Array(4)), null, 'shorter than a header');
   const wrongVersion = encodeAck(1, 1, 1);
-  wrongVersion[1] = 2;
+  wrongVersion[1] = replicationProtocolVersion + 1;
   assert.equal(decodeReplicationMessage(wrongVersion), null, 'another version');
   const unknown = encodeAck(1, 1, 1);
   unknown[0] = 99;

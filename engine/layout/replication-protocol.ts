@@ -29,7 +29,11 @@
 import { historyIdBytes } from './wal-segment-header';
 import { RecordCheck, WalRecordView } from './wal-record';
 
-export const replicationProtocolVersion = 1;
+/**
+ * 2: records carry surrogate keys (tags) on puts and removals (WAL segment formats 2 and 3). A node
+ * of version 1 drops a version-2 link as malformed, loudly, instead of misreading its records.
+ */
+export const replicationProtocolVersion = 2;
 export const replicationSubprotocol = 'tessera-replication';
 export const frameHeaderBytes = 8;
 /** Bytes of a replication token at most (a bearer token). */
