@@ -4,6 +4,8 @@
 // the record with an empty value, and accepting two differing Content-Length headers is one of the
 // ingredients of request smuggling behind a proxy that picks the other one.
 
+import type { HttpRequest } from 'uWebSockets.js';
+
 export type BodyFraming =
   | { kind: 'length'; bytes: number }
   | { kind: 'chunked' }
@@ -38,3 +40,21 @@ export function bodyFraming(contentLengths: readonly string[], transferEncodings
   }
   return { kind: 'length', bytes: Number(first) };
 }
+
+/**
+ * How the request's body is framed, from every Content-Length and every Transfer-Encoding value
+ * (uWS's getHeader returns only the first of each; forEach sees them all). A request with neither
+ * costs two getHeader calls; one with a body, one pass over its headers.
+ */
+export function requestBodyFraming(req: HttpRequest): BodyFraming {
+  if (req.getHeader('content-length') === '' && req.getHeader('transfer-encoding') === '') return bodyFraming(noHeaderValues, noHeaderValues);
+  const lengths: string[] = [];
+  const encodings: string[] = [];
+  req.forEach((name, value) => {
+    if (name === 'content-length' && lengths.length <= contentLengthHeadersMax) lengths.push(value);
+    else if (name === 'transfer-encoding' && encodings.length <= contentLengthHeadersMax) encodings.push(value);
+  });
+  return bodyFraming(lengths, encodings);
+}
+
+const noHeaderValues: readonly string[] = [];

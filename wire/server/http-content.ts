@@ -21,7 +21,7 @@ import { keyBytesMaxHard, ttlSecMax } from '../../engine/layout/limits';
 import { parseSurrogateKeyHeader } from '../../engine/layout/surrogate-keys';
 import type { AccessControl } from './access-control';
 import { admitHttp, methodRole } from './http-access';
-import { bodyFraming, contentLengthHeadersMax, type BodyFraming } from './body-framing';
+import { requestBodyFraming } from './body-framing';
 import { parseContentPath } from './content-path';
 import type { CompressedCopies } from './compressed-copies';
 import { ConditionOutcome, evaluateConditions, needsCurrentVersion, readConditions, type RequestConditions } from './conditional-request';
@@ -225,24 +225,6 @@ function parseTtl(query: string | undefined): number | undefined | null {
   const ttl = Number(query);
   return ttl <= ttlSecMax ? ttl : null;
 }
-
-/**
- * How the request's body is framed, from every Content-Length and every Transfer-Encoding value
- * (uWS's getHeader returns only the first of each; forEach sees them all). A request with neither
- * costs two getHeader calls; one with a body, one pass over its headers.
- */
-export function requestBodyFraming(req: HttpRequest): BodyFraming {
-  if (req.getHeader('content-length') === '' && req.getHeader('transfer-encoding') === '') return bodyFraming(noHeaderValues, noHeaderValues);
-  const lengths: string[] = [];
-  const encodings: string[] = [];
-  req.forEach((name, value) => {
-    if (name === 'content-length' && lengths.length <= contentLengthHeadersMax) lengths.push(value);
-    else if (name === 'transfer-encoding' && encodings.length <= contentLengthHeadersMax) encodings.push(value);
-  });
-  return bodyFraming(lengths, encodings);
-}
-
-const noHeaderValues: readonly string[] = [];
 
 function handlePut(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array): void {
   const keyStatus = validateKey(key, namespace);

@@ -13,7 +13,7 @@ import type { NamespaceConfig } from '../../engine/layout/types';
 import type { ContentContext } from './http-content';
 import type { HttpExchange } from './http-exchange';
 import { purgeByPrefix, purgeByTags, type PurgeOutcome } from './purge-runner';
-import { requestBodyFraming } from './http-content';
+import { requestBodyFraming } from './body-framing';
 import { isTag, purgeTagsMax, tagBytesMax } from '../../engine/layout/surrogate-keys';
 import { queryText } from './query-params';
 
