@@ -1,11 +1,11 @@
 // The engine's and the subscriptions' figures on /metrics, one metric per figure (Prometheus
 // naming: a unit suffix, `_total` for counters). All are read at scrape time from counters the
 // engine and the hub already keep (one engine.stats() and one hub.stats() per scrape): nothing is
-// added per op. The first metric registered reads the figures; prom-client collects in
-// registration order, so the others use what it read.
+// added per op (scraped-figures.ts: one reading per scrape).
 
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { EngineStats, NamespaceStats } from '../../engine/layout/types';
+import { ScrapedFigures } from './scraped-figures';
 import type { HubStats } from './subscriptions';
 
 export interface EngineMetricSources {
@@ -23,48 +23,14 @@ interface Figures {
 }
 
 export function registerEngineMetrics(registry: Registry, sources: EngineMetricSources): void {
-  const registers = [registry];
-  let figures: Figures | null = null;
-  const gauge = (name: string, help: string, read: (current: Figures) => number | null, first = false): void => {
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect(this: Gauge) {
-        if (first) figures = { engine: sources.engineStats(), hub: sources.subscriptions() };
-        const value = figures === null ? null : read(figures);
-        if (value !== null) this.set(value);
-      },
-    });
-  };
-  const counter = (name: string, help: string, read: (current: Figures) => number | null): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect(this: Counter) {
-        const value = figures === null ? null : read(figures);
-        if (value === null) return;
-        this.reset();
-        this.inc(value);
-      },
-    });
-  };
+  const figures = new ScrapedFigures<Figures>(registry, () => ({ engine: sources.engineStats(), hub: sources.subscriptions() }));
+  const gauge = figures.gauge.bind(figures);
+  const counter = figures.counter.bind(figures);
   const perNamespace = (name: string, help: string, read: (namespace: NamespaceStats) => number, kind: 'gauge' | 'counter'): void => {
-    const collect = function (this: Gauge<'namespace'> | Counter<'namespace'>): void {
-      if (figures === null) return;
-      this.reset();
-      for (const namespace of figures.engine.namespaces) {
-        const labels = { namespace: namespace.name };
-        if (this instanceof Gauge) this.set(labels, read(namespace));
-        else this.inc(labels, read(namespace));
-      }
-    };
-    if (kind === 'gauge') new Gauge({ name, help, labelNames: ['namespace'] as const, registers, collect });
-    else new Counter({ name, help, labelNames: ['namespace'] as const, registers, collect });
+    figures.labelled(kind, name, help, 'namespace', (current) => current.engine.namespaces.map((namespace) => [namespace.name, read(namespace)] as const));
   };
 
-  gauge('tessera_shards', 'Shard threads', (current) => current.engine.shards, true);
+  gauge('tessera_shards', 'Shard threads', (current) => current.engine.shards);
   gauge('tessera_last_lsn', 'The LSN of the newest change in the change log', (current) => current.engine.lastLsn);
   counter('tessera_shard_restarts_total', 'Shard threads that died and were replaced (each re-attaches its memory, nothing is lost)', (current) => current.engine.shardRestarts);
   gauge('tessera_table_bytes', 'SharedArrayBuffer bytes in use across shards (tables and journals)', (current) => current.engine.tableBytes);
