@@ -11,7 +11,9 @@
 // when absent and 1 + its length in bytes when present (the content-type region is already in
 // every record: a u8 length, contentTypeBytesMax = 255 bytes for both parts together).
 // The parts are separated where the front turns results into objects (result-collectors.ts,
-// scan-merge.ts) and where changes are encoded for subscribers: nothing outside sees the LF.
+// scan-merge.ts), where the WebSocket fast path encodes results from their views
+// (encode-response.ts, result-store.ts) and where changes are encoded for subscribers: nothing
+// outside sees the LF.
 
 import { contentTypeBytesMax } from './limits';
 
