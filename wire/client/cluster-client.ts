@@ -26,7 +26,7 @@ import { Status } from '../../engine/layout/status';
 import type { Key, ScanOptions, ScanPage, Value } from '../../engine/layout/types';
 import { reconnectDelayMs } from './backoff';
 import { Client } from './client';
-import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PutOptions, RecordMetadata } from './client-types';
+import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PurgeOptions, PutOptions, RecordMetadata } from './client-types';
 import { discover, nodesMax, httpOriginOfClientUrl, type Discovery } from './node-set';
 import { FollowingSubscription } from './following-subscription';
 import type { SubscribeOptions } from './subscription-types';
@@ -124,6 +124,11 @@ export class ClusterClient {
 
   touch(ns: string, key: Key, ttl?: number): Promise<RecordMetadata | null> {
     return this.#write((client) => client.touch(ns, key, ttl));
+  }
+
+  /** A purge is a write: on the primary, sent again only after ReadOnly (then nothing was deleted). */
+  purge(options: PurgeOptions): Promise<{ deleted: number }> {
+    return this.#write((client) => client.purge(options));
   }
 
   /**

@@ -70,6 +70,8 @@ test('connect([replica, primary]): writes reach the primary; readFrom "replica" 
     assert.equal(Buffer.from((await plain.get('content', 'primary-only'))!.value).toString(), 'not replicated', 'readFrom "primary": served by the primary');
     const [batchRead] = await spread.batch([{ op: 'get', ns: 'content', key: 'primary-only' }]);
     assert.equal(batchRead!.status, 'NotFound', 'a read-only batch follows readFrom');
+    assert.deepEqual(await plain.purge({ ns: 'content', prefix: 'primary-only' }), { deleted: 1 }, 'a purge goes to the primary');
+    assert.equal(await valueOn(primary, 'primary-only'), null);
   } finally {
     await Promise.all([spread.close(), plain.close()]);
     await proxy.close();
