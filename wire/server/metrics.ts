@@ -1,14 +1,16 @@
 // Prometheus metrics (prom-client). The hot path only bumps numbers in a typed array: a labelled
 // prom-client counter hashes its labels on every inc, which is too dear per op. The array is turned
 // into labelled samples when /metrics is scraped, so instrumentation costs nothing when nobody looks.
-// Request latency histograms are observed once per request (not per op) through pre-bound children.
+// Request latency is observed once per request (not per op) into typed-array buckets
+// (latency-buckets.ts): prom-client's Histogram allocates on every observe.
 // The engine's figures, one metric each, are in engine-metrics.ts; durability's in
 // persistence-metrics.ts; replication's in replication/replication-metrics.ts.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineStats, OpName } from '../../engine/layout/types';
 import { Status, statusName } from '../../engine/layout/status';
 import { registerEngineMetrics } from './engine-metrics';
+import { LatencyBuckets, registerLatencyHistogram } from './latency-buckets';
 import type { HubStats } from './subscriptions';
 
 export const transports = ['http', 'ws'] as const;
@@ -86,14 +88,17 @@ export class ServerMetrics {
         });
       },
     });
-    const histogram = new Histogram({
-      name: 'tessera_request_duration_seconds',
-      help: 'Time from a request arriving to its response being handed to the socket, by transport',
-      labelNames: ['transport'] as const,
-      buckets: latencyBucketsSec,
-      registers,
-    });
-    this.#latency = { http: histogram.labels({ transport: 'http' }), ws: histogram.labels({ transport: 'ws' }) };
+    const latency = { http: new LatencyBuckets(latencyBucketsSec), ws: new LatencyBuckets(latencyBucketsSec) };
+    registerLatencyHistogram(
+      this.registry,
+      {
+        name: 'tessera_request_duration_seconds',
+        help: 'Time from a request arriving to its response being handed to the socket, by transport',
+        labelName: 'transport',
+      },
+      latency,
+    );
+    this.#latency = latency;
     this.#registerGauges(sources);
     collectDefaultMetrics({ register: this.registry });
   }
