@@ -5,13 +5,18 @@
 //            lsn = oldestLsn ... lastLsn; a new change overwrites the oldest once full.
 // The window is bounded twice: by entry count and by the bytes of keys and values it retains
 // (values can be megabytes), dropping the oldest entries first.
+// The changes are retained as bytes (change-pages.ts), not as objects: a listener gets the Change
+// object itself, valid for the call (copy what you keep); readFrom decodes standalone copies.
 
 import { assert, fail } from '../layout/assert';
 import type { ChangeListener, ChangeLogApi } from './engine-api';
 import type { Change, ChangeGap } from '../layout/types';
+import { ChangePages } from './change-pages';
 
 export class ChangeLog implements ChangeLogApi {
-  readonly #entries: (Change | undefined)[];
+  readonly #pages: ChangePages;
+  /** Per slot: the key and value bytes of the change held there (for the byte bound). */
+  readonly #slotBytes: Float64Array;
   readonly #mask: number;
   readonly #listeners = new Set<ChangeListener>();
   readonly #bytesMax: number;
@@ -23,7 +28,8 @@ export class ChangeLog implements ChangeLogApi {
     if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
       throw new RangeError(`change log capacity must be a power of two, got ${capacity}`);
     }
-    this.#entries = new Array<Change | undefined>(capacity).fill(undefined);
+    this.#pages = new ChangePages(capacity);
+    this.#slotBytes = new Float64Array(capacity);
     this.#mask = capacity - 1;
     this.#bytesMax = bytesMax;
   }
@@ -38,6 +44,11 @@ export class ChangeLog implements ChangeLogApi {
 
   get capacity(): number {
     return this.#mask + 1;
+  }
+
+  /** Pages the retained changes have needed so far (change-pages.ts). */
+  get pagesAllocated(): number {
+    return this.#pages.pagesAllocated;
   }
 
   /** Bytes of keys and values currently retained. */
@@ -85,20 +96,23 @@ export class ChangeLog implements ChangeLogApi {
     const lsn = this.#lastLsn + 1;
     const entry = change as Change;
     entry.lsn = lsn;
-    if (lsn - this.#oldestLsn >= this.#entries.length) this.#dropOldest();
-    this.#entries[lsn & this.#mask] = entry;
+    if (lsn - this.#oldestLsn > this.#mask) this.#dropOldest();
+    const slot = lsn & this.#mask;
+    this.#pages.store(slot, entry);
+    const bytes = changeBytes(entry);
+    this.#slotBytes[slot] = bytes;
     this.#lastLsn = lsn;
-    this.#bytes += changeBytes(entry);
+    this.#bytes += bytes;
     while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
     for (const listener of this.#listeners) listener(entry);
     return lsn;
   }
 
   #dropOldest(): void {
-    const index = this.#oldestLsn & this.#mask;
-    const oldest = this.#entries[index];
-    if (oldest !== undefined) this.#bytes -= changeBytes(oldest);
-    this.#entries[index] = undefined;
+    assert(this.#oldestLsn <= this.#lastLsn, 'change log: drop from an empty window');
+    const slot = this.#oldestLsn & this.#mask;
+    this.#pages.release(slot);
+    this.#bytes -= this.#slotBytes[slot] as number;
     this.#oldestLsn++;
   }
 
@@ -107,8 +121,8 @@ export class ChangeLog implements ChangeLogApi {
     const result: Change[] = [];
     const lastLsn = Math.min(this.#lastLsn, afterLsn + maxChanges);
     for (let lsn = Math.max(afterLsn + 1, this.#oldestLsn); lsn <= lastLsn; lsn++) {
-      const entry = this.#entries[lsn & this.#mask];
-      if (entry === undefined || entry.lsn !== lsn) fail(`change log invariant: lsn ${lsn} missing`);
+      const entry = this.#pages.read(lsn & this.#mask);
+      if (entry.lsn !== lsn) fail(`change log invariant: lsn ${lsn} holds ${entry.lsn}`);
       result.push(entry);
     }
     return result;
