@@ -5,6 +5,7 @@ import { ChangeLog } from './front/change-log';
 import { EntryKind, allocateJournal, entryBytesFor } from './layout/journal-layout';
 import { JournalDrain } from './front/journal-drain';
 import { JournalWriter } from './shard/journal-writer';
+import type { Change } from './layout/types';
 
 const encoder = new TextEncoder();
 
@@ -64,4 +65,45 @@ test('hasRoomFor counts the pad an entry needs at the end of the ring', () => {
   drain.drain();
   // Any entry of at most half the ring fits an empty ring wherever the head is.
   assert.ok(writer.hasRoomFor(8, 0, 2048 - 40));
+});
+
+test('a listener sees each change whole during its drain; a change kept past its drain throws rather than read reused bytes', () => {
+  const buffer = allocateJournal(4096);
+  const writer = new JournalWriter(buffer);
+  const log = new ChangeLog(64);
+  const drain = new JournalDrain(buffer, log, ['content']);
+  const heard: { key: string; value: number[] }[] = [];
+  const kept: Change[] = [];
+  log.subscribe((change) => {
+    heard.push({ key: Buffer.from(change.key).toString(), value: [...(change.value ?? [])] });
+    kept.push(change);
+  });
+  appendEntry(writer, 1, encoder.encode('first'), new Uint8Array([1, 2, 3]));
+  appendEntry(writer, 2, encoder.encode('second'), new Uint8Array([4, 5]));
+  drain.drain();
+  appendEntry(writer, 3, encoder.encode('third'), new Uint8Array([6]));
+  drain.drain();
+  assert.deepEqual(heard, [
+    { key: 'first', value: [1, 2, 3] },
+    { key: 'second', value: [4, 5] },
+    { key: 'third', value: [6] },
+  ]);
+  assert.throws(() => kept[0]?.key, /valid only while the change log calls its listeners/);
+  assert.equal(Buffer.from(kept[2]!.key).toString(), 'third', 'the newest drain is still current');
+  // The log's own copies are unaffected by the reuse.
+  const read = log.readFrom(0);
+  assert.ok(Array.isArray(read));
+  assert.deepEqual(read.map((change) => Buffer.from(change.key).toString()), ['first', 'second', 'third']);
+});
+
+test('a listener that drains again is refused (the drain buffer would change under the loop)', () => {
+  const buffer = allocateJournal(4096);
+  const writer = new JournalWriter(buffer);
+  const log = new ChangeLog(64);
+  const drain = new JournalDrain(buffer, log, ['content']);
+  log.subscribe(() => {
+    drain.drain();
+  });
+  appendEntry(writer, 1, encoder.encode('k'), new Uint8Array([1]));
+  assert.throws(() => drain.drain(), /re-entered/);
 });
