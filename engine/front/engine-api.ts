@@ -27,10 +27,15 @@ export interface ChangeLogApi {
   readonly oldestLsn: number;
   /**
    * Every retained change with lsn > afterLsn, in LSN order, or a gap marker when changes after
-   * afterLsn have already left the bounded window.
+   * afterLsn have already left the bounded window. Each call decodes fresh copies (the log keeps
+   * bytes, not objects), so ask for what you need (maxChanges).
    */
   readFrom(afterLsn: number, maxChanges?: number): Change[] | ChangeGap;
-  /** Called synchronously for every change, in LSN order, as it enters the log. Returns unsubscribe. */
+  /**
+   * Called synchronously for every change, in LSN order, as it enters the log. Returns unsubscribe.
+   * The change is valid during the call only (its bytes are reused after): copy what you keep, or
+   * read it again later with readFrom, which answers standalone copies.
+   */
   subscribe(listener: ChangeListener): () => void;
 }
 
