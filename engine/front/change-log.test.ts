@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChangeLog } from './change-log';
 import { changePageBytes } from './change-pages';
+import { GrowableBytes } from '../layout/growable-bytes';
+import { encodeWalRecord, RecordCheck, sealWalRecords, WalRecordView } from '../layout/wal-record';
 import { SeededRandom, testSeed } from '../layout/seeded-random';
 import type { Change } from '../layout/types';
 
@@ -93,4 +95,21 @@ test('pages are reused once their changes leave the window: a long run holds the
   // 20,000 × 16 KiB = 312 MiB written through pages of 1 MiB: a window of ~1 MiB needs at most a
   // current page, the one it spills from, and the pool's few.
   assert.ok(log.pagesAllocated <= 6, `pages allocated: ${log.pagesAllocated}`);
+});
+
+test('appendRecord keeps a sealed WAL record as read and answers it like an appended change', () => {
+  const log = new ChangeLog(8);
+  log.startAt(41);
+  const bytes = new GrowableBytes(4096);
+  const original: Change = { ...change(300), lsn: 42, generation: 7, tags: new TextEncoder().encode('a b') };
+  const length = encodeWalRecord(bytes, original);
+  sealWalRecords(bytes.u8, length);
+  const view = new WalRecordView();
+  assert.equal(view.check(bytes.u8, 0, length), RecordCheck.Ok);
+  assert.equal(log.appendRecord(view), 42);
+  assert.equal(log.retainedBytes, 4 + 300);
+  const read = log.readFrom(41);
+  assert.ok(Array.isArray(read));
+  assert.deepEqual({ ...read[0] }, { ...original });
+  assert.throws(() => log.appendRecord(view), /record LSN 42 where 43 comes next/);
 });

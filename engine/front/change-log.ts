@@ -12,6 +12,7 @@ import { assert, fail } from '../layout/assert';
 import type { ChangeListener, ChangeLogApi } from './engine-api';
 import type { Change, ChangeGap } from '../layout/types';
 import { ChangePages } from './change-pages';
+import type { WalRecordView } from '../layout/wal-record';
 
 export class ChangeLog implements ChangeLogApi {
   readonly #pages: ChangePages;
@@ -105,6 +106,26 @@ export class ChangeLog implements ChangeLogApi {
     this.#bytes += bytes;
     while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
     for (const listener of this.#listeners) listener(entry);
+    return lsn;
+  }
+
+  /**
+   * Recovery: keeps a WAL record as it was read (the log's own format), without decoding it into
+   * a Change and encoding it again. Its LSN must be the next one. Listeners are not called: nobody
+   * listens before recovery ends.
+   */
+  appendRecord(record: WalRecordView): number {
+    const lsn = this.#lastLsn + 1;
+    assert(record.lsn === lsn, `change log: record LSN ${record.lsn} where ${lsn} comes next`);
+    assert(this.#listeners.size === 0, 'change log: appendRecord while listeners wait for changes');
+    if (lsn - this.#oldestLsn > this.#mask) this.#dropOldest();
+    const slot = lsn & this.#mask;
+    this.#pages.storeRecord(slot, record.bytes, record.start, record.recordBytes);
+    const bytes = record.keyBytes + (record.hasValue ? record.valueBytes : 0);
+    this.#slotBytes[slot] = bytes;
+    this.#lastLsn = lsn;
+    this.#bytes += bytes;
+    while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
     return lsn;
   }
 

@@ -62,6 +62,18 @@ export class ChangePages {
     page.live++;
   }
 
+  /** Keeps an already encoded record (a WAL record read at recovery: same format) at `slot`. */
+  storeRecord(slot: number, bytes: Uint8Array, start: number, length: number): void {
+    assert(this.#slotPage[slot] === undefined, 'change pages: store into a slot still held');
+    assert(length % 8 === 0 && start + length <= bytes.length, 'change pages: a whole 8-aligned record');
+    const page = this.#pageFor(length);
+    page.bytes.set(bytes.subarray(start, start + length), page.used);
+    this.#slotPage[slot] = page;
+    this.#slotStart[slot] = page.used;
+    page.used += length;
+    page.live++;
+  }
+
   /** Forgets the change at `slot`; its page is reused once nothing on it is held. */
   release(slot: number): void {
     const page = this.#slotPage[slot];
