@@ -13,6 +13,7 @@ import type { ChangeListener, ChangeLogApi } from './engine-api';
 import type { Change, ChangeGap } from '../layout/types';
 import { ChangePages } from './change-pages';
 import type { WalRecordView } from '../layout/wal-record';
+import type { GrowableBytes } from '../layout/growable-bytes';
 
 export class ChangeLog implements ChangeLogApi {
   readonly #pages: ChangePages;
@@ -127,6 +128,15 @@ export class ChangeLog implements ChangeLogApi {
     this.#bytes += bytes;
     while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
     return lsn;
+  }
+
+  /**
+   * Appends the record of `lsn` (held) to `target` in the WAL's format, crc left for the log writer
+   * to seal: the WAL takes the bytes this log encoded instead of encoding the change a second time.
+   */
+  copyRecord(lsn: number, target: GrowableBytes): number {
+    assert(lsn >= this.#oldestLsn && lsn <= this.#lastLsn, `change log: copyRecord of ${lsn}, not held`);
+    return this.#pages.copyRecord(lsn & this.#mask, target);
   }
 
   #dropOldest(): void {

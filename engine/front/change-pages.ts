@@ -74,6 +74,20 @@ export class ChangePages {
     page.live++;
   }
 
+  /** Appends the record held at `slot` to `target`, as stored (crc 0 unless it came from a file). Returns its length. */
+  copyRecord(slot: number, target: GrowableBytes): number {
+    const page = this.#slotPage[slot];
+    assert(page !== undefined, 'change pages: copy of a slot not held');
+    const view = this.#view;
+    const start = this.#slotStart[slot] as number;
+    view.pointAtOwn(page.bytes, start);
+    const length = view.recordBytes;
+    target.reserve(length);
+    target.u8.set(page.bytes.subarray(start, start + length), target.length);
+    target.length += length;
+    return length;
+  }
+
   /** Forgets the change at `slot`; its page is reused once nothing on it is held. */
   release(slot: number): void {
     const page = this.#slotPage[slot];

@@ -170,7 +170,8 @@ export class Persistence {
       replicaGate.advanceLocal(lsn);
     });
     wal.onFailed((error) => this.#fail(error));
-    this.#unsubscribe = changes.subscribe((change) => wal.append(change));
+    // The change log has encoded the change in the WAL's own format already: the WAL copies that.
+    this.#unsubscribe = changes.subscribe((change) => wal.appendLogged(change.lsn, changes));
     this.#host.attachAckGate(gate, replicaGate);
   }
 

@@ -167,6 +167,22 @@ export class WalClient {
     }
   }
 
+  /**
+   * Appends the change of `lsn` as the change log already encoded it (ChangeLog.copyRecord): the
+   * same record append(change) would encode, without encoding it twice.
+   */
+  appendLogged(lsn: number, log: { copyRecord(lsn: number, target: GrowableBytes): number }): void {
+    assert(this.#closing === null, 'append after close');
+    if (lsn !== this.#nextLsn) assert(false, `WAL append out of order: expected LSN ${this.#nextLsn}, got ${lsn}`);
+    this.#nextLsn++;
+    if (this.#failed !== null) return;
+    log.copyRecord(lsn, this.#encoded);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flushBound);
+    }
+  }
+
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#encoded.length === 0 || this.#failed !== null) {
