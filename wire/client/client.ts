@@ -71,6 +71,7 @@ const defaultOptions: ResolvedOptions = {
   requestsInFlightMax: 64,
   // Far above an ordinary burst: 100 000 puts of 1 KiB are ~110 MiB.
   queueBytesMax: 256 * 1024 * 1024,
+  autoPipelining: true,
 };
 const optionTypes = {
   WebSocket: 'function',
@@ -81,6 +82,7 @@ const optionTypes = {
   connectTimeoutMs: 'number',
   requestsInFlightMax: 'number',
   queueBytesMax: 'number',
+  autoPipelining: 'boolean',
   token: 'string',
   /** A PEM string or its bytes. */
   ca: 'string or Uint8Array',
@@ -92,7 +94,9 @@ const optionTypes = {
  * scans, whose answers may be large (64 values of the default 1 MiB limit stay under the 100 MiB a
  * `ws` client accepts in one message). One call larger than that goes alone.
  */
-const frameBounds: FrameBounds = { opsMax: opsPerRequestMax, bytesMax: 1024 * 1024, heavyOpsMax: 64 };
+const frameBounds: FrameBounds = { opsMax: opsPerRequestMax, bytesMax: 1024 * 1024, heavyOpsMax: 64, callsMax: Number.POSITIVE_INFINITY };
+/** autoPipelining false: one call per frame. */
+const singleCallBounds: FrameBounds = { ...frameBounds, callsMax: 1 };
 /** Fixed bytes counted per op on top of its strings, for the queue bound and frame packing. */
 const opBytesOverhead = 64;
 /** A frame refused Busy with nothing else in flight is sent again after this long. */
@@ -378,7 +382,10 @@ export class Client {
         reject(TesseraError.client('QueueFull', message));
         return;
       }
-      this.#scheduleFlush();
+      // Without auto-pipelining the call leaves now, in a frame of its own (as ioredis writes each
+      // command when it is made); with it, at the end of the turn with the turn's other calls.
+      if (this.#options.autoPipelining) this.#scheduleFlush();
+      else this.#flush();
     });
   }
 
@@ -397,7 +404,7 @@ export class Client {
     const socket = this.#socket;
     if (this.#state !== 'open' || socket === null || socket.readyState !== socketOpen || this.#busyTimer !== null) return;
     while (this.#requests.size < this.#window && this.#queue.size > 0) {
-      const calls = this.#queue.takeFrame(frameBounds);
+      const calls = this.#queue.takeFrame(this.#options.autoPipelining ? frameBounds : singleCallBounds);
       const ops: WireOp[] = calls.length === 1 ? (calls[0]!.ops as WireOp[]) : calls.flatMap((call) => call.ops);
       const id = this.#nextId;
       this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
