@@ -23,6 +23,20 @@ export interface SocketLike {
 
 export type SocketConstructor = new (url: string) => SocketLike;
 
+/** The `ws` package's socket also has EventEmitter's on(). */
+interface NodeSocketLike extends SocketLike {
+  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
+}
+
+/**
+ * Calls `listener` with each message's data. With `ws` it listens through on('message'), which
+ * hands over the data itself: onmessage would wrap each message in a MessageEvent object first.
+ */
+export function listenForMessages(socket: SocketLike, isNodeWs: boolean, listener: (data: unknown) => void): void {
+  if (isNodeWs) (socket as NodeSocketLike).on('message', listener);
+  else socket.onmessage = (event) => listener(event.data);
+}
+
 /** The `ws` package's constructor: it also takes options (headers, TLS trust) that browsers cannot. */
 type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: { headers?: Record<string, string>; ca?: string | Uint8Array; perMessageDeflate?: boolean }) => SocketLike;
 

@@ -3,7 +3,7 @@
 import type * as flatbuffers from 'flatbuffers';
 import { Op, OpKind, PutMode, Request } from '../../schemas/generated/tessera_generated';
 import type { PutMode as PutModeName } from '../../engine/layout/types';
-import { beginFrame, createKeyBytes, createOffsetVector, endFrame, endFrameView, pendingOffsetCount, pushOffset } from './frame-builder';
+import { beginFrame, createKeyBytes, createUtf8String, createOffsetVector, endFrame, endFrameView, pendingOffsetCount, pushOffset } from './frame-builder';
 import { assert } from '../../engine/layout/assert';
 import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 import type { WireOp } from './wire-types';
@@ -46,7 +46,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
   switch (op.op) {
     case 'get':
     case 'head': {
-      const ns = builder.createString(op.ns);
+      const ns = createUtf8String(builder, op.ns);
       const key = createKeyBytes(builder, op.key);
       Op.startOp(builder);
       Op.addKind(builder, op.op === 'get' ? OpKind.Get : OpKind.Head);
@@ -55,10 +55,10 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       return Op.endOp(builder);
     }
     case 'put': {
-      const ns = builder.createString(op.ns);
+      const ns = createUtf8String(builder, op.ns);
       const key = createKeyBytes(builder, op.key);
       const value = createKeyBytes(builder, op.value);
-      const contentType = op.contentType === undefined ? 0 : builder.createString(op.contentType);
+      const contentType = op.contentType === undefined ? 0 : createUtf8String(builder, op.contentType);
       const tags = op.tags === undefined || op.tags.length === 0 ? 0 : builder.createString(op.tags.join(' '));
       Op.startOp(builder);
       Op.addKind(builder, OpKind.Put);
@@ -73,7 +73,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       return Op.endOp(builder);
     }
     case 'delete': {
-      const ns = builder.createString(op.ns);
+      const ns = createUtf8String(builder, op.ns);
       const key = createKeyBytes(builder, op.key);
       Op.startOp(builder);
       Op.addKind(builder, OpKind.Delete);
@@ -83,7 +83,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       return Op.endOp(builder);
     }
     case 'touch': {
-      const ns = builder.createString(op.ns);
+      const ns = createUtf8String(builder, op.ns);
       const key = createKeyBytes(builder, op.key);
       Op.startOp(builder);
       Op.addKind(builder, OpKind.Touch);
@@ -93,7 +93,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       return Op.endOp(builder);
     }
     case 'purge': {
-      const ns = builder.createString(op.ns);
+      const ns = createUtf8String(builder, op.ns);
       const prefix = op.prefix === undefined ? 0 : createKeyBytes(builder, op.prefix);
       const tags = op.tags === undefined ? 0 : builder.createString(op.tags.join(' '));
       Op.startOp(builder);
@@ -104,7 +104,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       return Op.endOp(builder);
     }
     case 'scan': {
-      const ns = builder.createString(op.ns);
+      const ns = createUtf8String(builder, op.ns);
       const prefix = op.prefix === undefined ? 0 : createKeyBytes(builder, op.prefix);
       const cursor = op.cursor === undefined ? 0 : builder.createString(op.cursor);
       Op.startOp(builder);
@@ -117,7 +117,7 @@ function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset 
       return Op.endOp(builder);
     }
     case 'subscribe': {
-      const ns = builder.createString(op.ns);
+      const ns = createUtf8String(builder, op.ns);
       const key = op.key === undefined ? 0 : createKeyBytes(builder, op.key);
       const prefix = op.prefix === undefined ? 0 : createKeyBytes(builder, op.prefix);
       const tag = op.tag === undefined ? 0 : builder.createString(op.tag);
