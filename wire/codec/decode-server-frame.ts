@@ -21,6 +21,24 @@ import type { EventFrame, ResponseFrame, ServerFrameDecoded, WireResult } from '
 /** Shared by every result that is not a scan page; frozen so no caller can fill it. */
 const noRecords: readonly ScannedRecord[] = Object.freeze([]);
 
+// Reused by every frame (decoding is synchronous and never re-entered): the accessors are
+// cursors that hold no data of their own, and a ByteBuffer constructs a TextDecoder, so one per
+// frame is an allocation per response the client can skip. What a decode returns (values, keys:
+// views of `bytes`; strings) never refers to them.
+const frameAccessor = new ServerFrame();
+const responseAccessor = new Response();
+const resultAccessor = new Result();
+const reusedByteBuffer = new flatbuffers.ByteBuffer(new Uint8Array(0));
+/** The runtime keeps its bytes in `bytes_` (flatbuffers 23-25); checked once, else a ByteBuffer per frame. */
+const byteBufferReusable = (reusedByteBuffer as unknown as { bytes_?: unknown }).bytes_ instanceof Uint8Array;
+
+function byteBufferOver(bytes: Uint8Array): flatbuffers.ByteBuffer {
+  if (!byteBufferReusable) return new flatbuffers.ByteBuffer(bytes);
+  (reusedByteBuffer as unknown as { bytes_: Uint8Array }).bytes_ = bytes;
+  reusedByteBuffer.setPosition(0);
+  return reusedByteBuffer;
+}
+
 /**
  * Decodes one server frame. Never throws: bytes that are not a valid frame give
  * `{ type: 'invalid' }`. Values and keys are views into `bytes`.
@@ -28,10 +46,10 @@ const noRecords: readonly ScannedRecord[] = Object.freeze([]);
 export function decodeServerFrame(bytes: Uint8Array): ServerFrameDecoded {
   const verification = verifyFrame(bytes, serverFrameLayout);
   if (!verification.ok) return { type: 'invalid', message: verification.message };
-  const frame = ServerFrame.getRootAsServerFrame(new flatbuffers.ByteBuffer(bytes));
+  const frame = ServerFrame.getRootAsServerFrame(byteBufferOver(bytes), frameAccessor);
   switch (frame.messageType()) {
     case ServerMessage.Response: {
-      const response: Response | null = frame.message(new Response());
+      const response: Response | null = frame.message(responseAccessor);
       assert(response !== null, 'a verified frame has its union value');
       return decodeResponse(response);
     }
@@ -53,9 +71,8 @@ function decodeResponse(response: Response): ResponseFrame | ServerFrameDecoded 
   if (idBig !== null && id === null) return { type: 'invalid', message: 'Response.id: above 2^53-1' };
   const count = response.resultsLength();
   const results: WireResult[] = new Array<WireResult>(count);
-  const accessor = new Result();
   for (let index = 0; index < count; index++) {
-    const result = response.results(index, accessor);
+    const result = response.results(index, resultAccessor);
     assert(result !== null, 'a verified response has its results vector');
     results[index] = decodeResult(result);
   }

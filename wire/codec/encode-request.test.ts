@@ -40,3 +40,15 @@ test('the view encoder writes the bytes encodeRequest writes, and the next frame
   encodeRequestView(2, [{ op: 'get', ns: 'n', key: 'b' }]);
   assert.notDeepEqual(first, copy, 'a view is only valid until the next frame: callers copy it at once');
 });
+
+test('the id reads back, as a number and through the generated uint64 accessor, for every size of id', async () => {
+  const flatbuffers = await import('flatbuffers');
+  const { Request } = await import('../../schemas/generated/tessera_generated');
+  for (const id of [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 2 ** 32, 2 ** 32 + 5, 2 ** 52 + 3, Number.MAX_SAFE_INTEGER]) {
+    const frame = encodeRequest(id, [{ op: 'get', ns: 'n', key: 'k' }]);
+    const decoded = decodeRequest(frame);
+    assert.ok(decoded.ok, `id ${id}`);
+    assert.equal(decoded.id, id);
+    assert.equal(Request.getRootAsRequest(new flatbuffers.ByteBuffer(frame)).id(), BigInt(id), `id ${id}`);
+  }
+});

@@ -32,13 +32,26 @@ function requestRoot(id: number, ops: readonly WireOp[]): flatbuffers.Offset {
   for (const op of ops) pushOffset(encodeOp(builder, op));
   const opsVector = createOffsetVector(builder, start);
   Request.startRequest(builder);
-  // flatc 2.0.8 gives optional scalars a default of 0, so an id of 0 would be dropped (and read
-  // back as "missing") unless defaults are forced for this one field.
-  builder.forceDefaults(true);
-  Request.addId(builder, BigInt(id));
-  builder.forceDefaults(false);
+  addIdField(builder, id);
   Request.addOps(builder, opsVector);
   return Request.endRequest(builder);
+}
+
+/** Request's id field (slot 0), a uint64. */
+const requestIdSlot = 0;
+const twoTo32 = 2 ** 32;
+
+/**
+ * What Request.addId(builder, BigInt(id)) writes with defaults forced (flatc 2.0.8 gives optional
+ * scalars a default of 0, so an id of 0 would otherwise be dropped and read back as "missing"),
+ * without the BigInts that costs per frame: the uint64 as two little-endian words, high word
+ * first since FlatBuffers builds back to front. `id` is an integer in 0..2^53-1 (checked above).
+ */
+function addIdField(builder: flatbuffers.Builder, id: number): void {
+  builder.prep(8, 0);
+  builder.writeInt32(Math.floor(id / twoTo32) | 0);
+  builder.writeInt32(id % twoTo32 | 0);
+  builder.slot(requestIdSlot);
 }
 
 function encodeOp(builder: flatbuffers.Builder, op: WireOp): flatbuffers.Offset {
