@@ -447,9 +447,11 @@ export class Client {
       this.#connectionFailed(`cannot open ${this.#url}: ${String(error)}`);
       return;
     }
-    // An ArrayBuffer per message, not a Buffer over ws's read chunk: values handed to callers are
-    // views into it, and a small value kept by a caller must not keep a whole read chunk alive.
-    socket.binaryType = 'arraybuffer';
+    // Under Node (ws) a message is a Buffer over ws's read chunk, decoded there with no copy of the
+    // message; the values handed to callers are copied out of it (decodeServerFrame's `borrowed`),
+    // so a small value kept by a caller does not keep a whole read chunk alive. Elsewhere an
+    // ArrayBuffer per message, which the values are views of.
+    socket.binaryType = this.#isNodeWs ? 'nodebuffer' : 'arraybuffer';
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = null;
@@ -489,7 +491,7 @@ export class Client {
   }
 
   #received(socket: SocketLike, data: unknown): void {
-    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : null;
+    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : this.#isNodeWs && data instanceof Uint8Array ? decodeServerFrame(data, true) : null;
     if (frame === null || frame.type === 'invalid') {
       // A server we cannot understand: drop the connection; reads are sent again after reconnecting.
       this.#emitter.emit('error', TesseraError.client('ProtocolError', `the server at ${this.#url} sent a frame the client cannot read: reconnecting`));

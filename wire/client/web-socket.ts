@@ -29,11 +29,13 @@ interface NodeSocketLike extends SocketLike {
 }
 
 /**
- * Calls `listener` with each message's data. With `ws` it listens through on('message'), which
- * hands over the data itself: onmessage would wrap each message in a MessageEvent object first.
+ * Calls `listener` with each message's data: a binary message's bytes, anything else for a text
+ * message (which the client refuses). With `ws` it listens through on('message'), which hands
+ * over the data itself (onmessage would wrap each message in a MessageEvent object first); with
+ * binaryType 'nodebuffer' a binary message is a Buffer, a view of the socket's read buffer.
  */
 export function listenForMessages(socket: SocketLike, isNodeWs: boolean, listener: (data: unknown) => void): void {
-  if (isNodeWs) (socket as NodeSocketLike).on('message', listener);
+  if (isNodeWs) (socket as NodeSocketLike).on('message', (data, isBinary) => listener(isBinary ? data : null));
   else socket.onmessage = (event) => listener(event.data);
 }
 
