@@ -515,7 +515,8 @@ export class Client {
     // After a Busy shrank it, the window grows back one frame per answer (additive increase), so a
     // passing spell of server backpressure does not slow the connection for good.
     if (frame.status !== Status.Busy && this.#window < this.#options.requestsInFlightMax) this.#window += 1;
-    this.#scheduleFlush();
+    // Calls waiting for room in the window go now; a call made later sends or schedules itself.
+    if (this.#queue.size > 0) this.#scheduleFlush();
   }
 
   /**
