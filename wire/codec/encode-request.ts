@@ -1,6 +1,6 @@
 // Client side: a batch of ops into one Request frame.
 
-import type * as flatbuffers from 'flatbuffers';
+import * as flatbuffers from 'flatbuffers';
 import { Op, OpKind, PutMode, Request } from '../../schemas/generated/tessera_generated';
 import type { PutMode as PutModeName } from '../../engine/layout/types';
 import { beginFrame, createKeyBytes, createUtf8String, createOffsetVector, endFrame, endFrameView, pendingOffsetCount, pushOffset } from './frame-builder';
@@ -14,7 +14,8 @@ import type { WireOp } from './wire-types';
  * first. It does not enforce opsPerRequestMax or namespace limits: that is the server's job.
  */
 export function encodeRequest(id: number, ops: readonly WireOp[]): Uint8Array {
-  return endFrame(requestRoot(id, ops));
+  const single = ops.length === 1 ? singleKeyFrame(id, ops[0]!) : null;
+  return single !== null ? single.slice() : endFrame(requestRoot(id, ops));
 }
 
 /**
@@ -22,7 +23,80 @@ export function encodeRequest(id: number, ops: readonly WireOp[]): Uint8Array {
  * sender that copies it at once (ws without permessage-deflate), then calls releaseLargeBuilder().
  */
 export function encodeRequestView(id: number, ops: readonly WireOp[]): Uint8Array {
-  return endFrameView(requestRoot(id, ops));
+  const single = ops.length === 1 ? singleKeyFrame(id, ops[0]!) : null;
+  return single ?? endFrameView(requestRoot(id, ops));
+}
+
+/** The generic encoder alone (for tests that compare it with the single-op frames below). */
+export function encodeRequestGeneric(id: number, ops: readonly WireOp[]): Uint8Array {
+  return endFrame(requestRoot(id, ops));
+}
+
+// A request of one get or head is the same bytes for every call with the same namespace and key
+// length, but for the id and the key: each such frame is built once by the generic encoder, with
+// where its id and key lie, and later calls write their id and key into it. No builder work per
+// call, and no allocation. The frame is shared like the builder's view: valid until the next
+// request is encoded (encodeRequest copies it).
+
+interface SingleKeyTemplate {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly idAt: number;
+  readonly keyAt: number;
+}
+
+/** Keys longer than this go through the builder (the cache holds one frame per key length). */
+const templateKeyLengthMax = 256;
+/** Namespace names longer than this go through the builder (names are at most 64 characters). */
+const templateNsLengthMax = 64;
+/** Namespaces with templates, per op kind, at most (others go through the builder). */
+const templateNamespacesMax = 64;
+const getTemplates = new Map<string, (SingleKeyTemplate | undefined)[]>();
+const headTemplates = new Map<string, (SingleKeyTemplate | undefined)[]>();
+
+/** The frame of one get or head of an ASCII string key, from its template; null for anything else. */
+function singleKeyFrame(id: number, op: WireOp): Uint8Array | null {
+  if ((op.op !== 'get' && op.op !== 'head') || typeof op.key !== 'string') return null;
+  const key = op.key;
+  const length = key.length;
+  if (length === 0 || length > templateKeyLengthMax || op.ns.length > templateNsLengthMax || !isUint64Number(id)) return null;
+  const template = templateFor(op.op, op.ns, length);
+  if (template === null) return null;
+  const bytes = template.bytes;
+  const keyAt = template.keyAt;
+  for (let index = 0; index < length; index++) {
+    const code = key.charCodeAt(index);
+    if (code > 0x7f) return null; // not ASCII: its UTF-8 is longer than the template's key
+    bytes[keyAt + index] = code;
+  }
+  template.view.setUint32(template.idAt, id % twoTo32, true);
+  template.view.setUint32(template.idAt + 4, Math.floor(id / twoTo32), true);
+  return bytes;
+}
+
+function templateFor(kind: 'get' | 'head', ns: string, keyLength: number): SingleKeyTemplate | null {
+  const templates = kind === 'get' ? getTemplates : headTemplates;
+  let byLength = templates.get(ns);
+  if (byLength === undefined) {
+    if (templates.size >= templateNamespacesMax) return null;
+    byLength = [];
+    templates.set(ns, byLength);
+  }
+  let template = byLength[keyLength];
+  if (template === undefined) {
+    template = buildTemplate(kind, ns, keyLength);
+    byLength[keyLength] = template;
+  }
+  return template;
+}
+
+function buildTemplate(kind: 'get' | 'head', ns: string, keyLength: number): SingleKeyTemplate {
+  const bytes = encodeRequestGeneric(0, [{ op: kind, ns, key: 'k'.repeat(keyLength) }]);
+  const request = Request.getRootAsRequest(new flatbuffers.ByteBuffer(bytes));
+  const idField = request.bb!.__offset(request.bb_pos, 4);
+  const key = request.ops(0)?.keyArray() ?? null;
+  assert(idField !== 0 && key !== null && key.length === keyLength, 'a single-key request has its id and key');
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), idAt: request.bb_pos + idField, keyAt: key.byteOffset - bytes.byteOffset };
 }
 
 function requestRoot(id: number, ops: readonly WireOp[]): flatbuffers.Offset {
