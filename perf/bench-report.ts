@@ -32,6 +32,8 @@ export interface BenchResult {
   rounds: number;
   /** Offered ops/s in open loop (writes/s for fanout). */
   rate?: number;
+  /** Our generator's clients: ioredis enableAutoPipelining / the Tessera client's autoPipelining. */
+  autoPipelining?: boolean;
   mismatches?: number;
   notFound?: number;
   opsGet?: number;
@@ -49,8 +51,9 @@ export interface Unavailable {
   reason: string;
 }
 
-export type RatioFigure = 'opsPerSec' | 'serverCpuUsPerOp' | 'p50' | 'p90' | 'p99' | 'p999' | 'max';
-export const ratioFigures: readonly RatioFigure[] = ['opsPerSec', 'serverCpuUsPerOp', 'p50', 'p90', 'p99', 'p999', 'max'];
+export type RatioFigure = 'opsPerSec' | 'serverCpuUsPerOp' | 'generatorCpuUsPerOp' | 'p50' | 'p90' | 'p99' | 'p999' | 'max';
+/** generatorCpuUsPerOp: the client's CPU per op (our generator: the client library plus the harness). */
+export const ratioFigures: readonly RatioFigure[] = ['opsPerSec', 'serverCpuUsPerOp', 'generatorCpuUsPerOp', 'p50', 'p90', 'p99', 'p999', 'max'];
 
 export interface Comparison {
   workload: string;
@@ -77,6 +80,7 @@ export interface BenchReport {
 function figure(result: BenchResult, name: RatioFigure): number | null {
   if (name === 'opsPerSec') return result.opsPerSec;
   if (name === 'serverCpuUsPerOp') return result.serverCpuUsPerOp;
+  if (name === 'generatorCpuUsPerOp') return result.generatorCpu?.usPerOp ?? null;
   return result.latencyUs[name];
 }
 
@@ -90,12 +94,17 @@ export function compare(numerator: BenchResult, denominator: BenchResult): Compa
   return { workload: numerator.workload, clients: `${numerator.client} vs ${denominator.client}`, numerator: numerator.target, denominator: denominator.target, ratios };
 }
 
-/** Tessera against Redis for every workload where both ran with the same kind of client. */
+/**
+ * Tessera against Redis for every workload where both ran with the same kind of client and, for
+ * our generator, the same auto-pipelining setting (like for like).
+ */
 export function tesseraVersusRedis(results: readonly BenchResult[]): Comparison[] {
   const comparisons: Comparison[] = [];
   for (const tessera of results) {
     if (tessera.target !== 'tessera') continue;
-    const redis = results.find((candidate) => candidate.target === 'redis' && candidate.workload === tessera.workload && isCClient(candidate.client) === isCClient(tessera.client));
+    const redis = results.find(
+      (candidate) => candidate.target === 'redis' && candidate.workload === tessera.workload && isCClient(candidate.client) === isCClient(tessera.client) && candidate.autoPipelining === tessera.autoPipelining,
+    );
     if (redis !== undefined) comparisons.push(compare(tessera, redis));
   }
   return comparisons;

@@ -24,6 +24,20 @@ import { startTessera } from './tessera-server';
 import { runWrk } from './wrk-run';
 
 const clientOf: Record<TargetName, string> = { tessera: 'tessera-client', redis: 'ioredis', fake: 'in-process' };
+
+/** One set of rows: a target driven with one auto-pipelining setting (fake: the setting is ignored). */
+interface Variant {
+  target: TargetName;
+  autoPipelining: boolean;
+}
+
+/** The client's name as the rows show it: the auto-pipelining setting is part of it. */
+function clientLabel(variant: Variant): string {
+  if (variant.target === 'fake') return clientOf.fake;
+  return `${clientOf[variant.target]} ${variant.autoPipelining ? 'autopipe' : 'no-autopipe'}`;
+}
+
+const variantKey = (variant: Variant): string => `${variant.target}/${variant.autoPipelining}`;
 /** Fanout waits this long after the writer stops for deliveries still on their way. */
 const fanoutGraceMs = 1_000;
 
@@ -126,30 +140,40 @@ export class BenchSession {
     } catch (error: unknown) {
       throw new Error(`preloading ${workload} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const pools = new Map(targets.map((target) => [target, new RoundPool(this.#shape(target, workload))]));
+    // Each auto-pipelining setting runs on both targets, side by side (like for like); fanout's
+    // writer is open loop at a low rate, where the setting changes nothing: the first setting only.
+    const settings = workload === 'fanout' ? options.autoPipelining.slice(0, 1) : options.autoPipelining;
+    const variants: Variant[] = [];
+    for (const autoPipelining of settings) for (const target of targets) if (target !== 'fake' || autoPipelining === settings[0]) variants.push({ target, autoPipelining });
+    const pools = new Map(variants.map((variant) => [variantKey(variant), new RoundPool(this.#shape(variant, workload))]));
     for (let round = 0; round < options.rounds; round++) {
       // Alternate the order so neither target always runs first (warmer machine, fuller caches).
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) await this.#runRound(target, workload, valueSize, round, pools, memories.get(target) ?? null);
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) await this.#runRound(variant, workload, valueSize, round, pools, memories.get(variant.target) ?? null);
     }
     for (const pool of pools.values()) if (pool.rounds > 0) this.report.results.push(pool.toResult());
-    if (workload === 'cdn' && options.cClients) await this.#runCClients(valueSize, pools.get('redis'));
+    const redisPool = [...pools.values()].find((pool) => pool.shape.target === 'redis' && pool.rounds > 0);
+    if (workload === 'cdn' && options.cClients) await this.#runCClients(valueSize, redisPool);
   }
 
-  #shape(target: TargetName, workload: LoadWorkloadName): RunShape {
+  #shape(variant: Variant, workload: LoadWorkloadName): RunShape {
     const options = this.#options;
+    const target = variant.target;
     const threads = target === 'fake' && workload === 'fanout' ? 1 : options.threads;
     const rate = workload === 'fanout' ? options.fanoutRate : options.rate;
     const mode = workload === 'fanout' || options.rate > 0 ? 'open' : 'closed';
-    return { target, workload, client: clientOf[target], mode, connections: options.connections, pipeline: options.pipeline, threads, rate, durationSec: options.durationSec };
+    const shape: RunShape = { target, workload, client: clientLabel(variant), mode, connections: options.connections, pipeline: options.pipeline, threads, rate, durationSec: options.durationSec };
+    if (target !== 'fake') shape.autoPipelining = variant.autoPipelining;
+    return shape;
   }
 
-  async #runRound(target: TargetName, workload: LoadWorkloadName, valueSize: number, round: number, pools: Map<TargetName, RoundPool>, generations: GenerationMemory | null): Promise<void> {
+  async #runRound(variant: Variant, workload: LoadWorkloadName, valueSize: number, round: number, pools: Map<string, RoundPool>, generations: GenerationMemory | null): Promise<void> {
     const options = this.#options;
-    const pool = pools.get(target);
+    const target = variant.target;
+    const pool = pools.get(variantKey(variant));
     if (pool === undefined) return;
     const plan: LoadRunPlan = {
-      endpoint: { name: target, host: this.#servers.get(target)?.host ?? '127.0.0.1', port: this.#servers.get(target)?.port ?? 0, namespace: options.namespace },
+      endpoint: { name: target, host: this.#servers.get(target)?.host ?? '127.0.0.1', port: this.#servers.get(target)?.port ?? 0, namespace: options.namespace, autoPipelining: variant.autoPipelining },
       workload,
       connections: options.connections,
       threads: pool.shape.threads,
@@ -166,7 +190,7 @@ export class BenchSession {
       serverPid: this.#servers.get(target)?.pid ?? null,
       generations: workload === 'cms' ? generations : null,
     };
-    const label = `[${workload} round ${round + 1}/${options.rounds}] ${target}`;
+    const label = `[${workload} round ${round + 1}/${options.rounds}] ${target} (${clientLabel(variant)})`;
     try {
       const run = await runLoad(plan, (phase, elapsedMs, ops, errors) => {
         const seconds = elapsedMs / 1000;
@@ -175,8 +199,8 @@ export class BenchSession {
       pool.add(run);
       this.#progress.log(`${label}: ${Math.round((run.counts.ok + run.counts.notFound + run.counts.mismatch + run.counts.error) / (run.measuredMs / 1000)).toLocaleString('en-US')} ops/s, errors ${run.counts.error}`);
     } catch (error: unknown) {
-      pools.delete(target);
-      this.#unavailable(target, workload, clientOf[target], `run failed: ${error instanceof Error ? error.message : String(error)}`);
+      pools.delete(variantKey(variant));
+      this.#unavailable(target, workload, clientLabel(variant), `run failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

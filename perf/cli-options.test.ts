@@ -12,8 +12,10 @@ test('defaults: cdn, tessera and redis, closed loop, 50 connections, pipeline 1'
   assert.equal(options.pipeline, 1);
   assert.equal(options.rate, 0);
   assert.equal(options.cClients, true);
-  // The default run must fit in 3 minutes: rounds × targets × (duration + warm-up) plus C clients.
-  assert.ok(options.rounds * 2 * (options.durationSec + options.warmupSec) + 2 * options.durationSec < 100);
+  // Like for like: auto-pipelining on both sides, then off on both sides.
+  assert.deepEqual(options.autoPipelining, [true, false]);
+  // The default run must fit in 3 minutes: rounds × targets × settings × (duration + warm-up) plus C clients.
+  assert.ok(options.rounds * 2 * options.autoPipelining.length * (options.durationSec + options.warmupSec) + 2 * options.durationSec < 100);
 });
 
 test('flags are parsed', () => {
@@ -29,8 +31,15 @@ test('flags are parsed', () => {
   assert.equal(parseBenchOptions(['--connections', '1']).threads, 1, 'never more threads than connections');
 });
 
+test('--auto-pipelining on|off|both', () => {
+  assert.deepEqual(parseBenchOptions(['--auto-pipelining', 'on']).autoPipelining, [true]);
+  assert.deepEqual(parseBenchOptions(['--auto-pipelining', 'off']).autoPipelining, [false]);
+  assert.deepEqual(parseBenchOptions(['--auto-pipelining', 'both']).autoPipelining, [true, false]);
+  assert.match(usage, /--auto-pipelining on\|off\|both/);
+});
+
 test('bad values are refused', () => {
-  for (const argv of [['--workload', 'txn'], ['--targets', 'memcached'], ['--connections', '0'], ['--pipeline', '1.5'], ['--duration', '100000'], ['--ns', 'a/b'], ['--rate=-3']]) {
+  for (const argv of [['--auto-pipelining', 'yes'], ['--workload', 'txn'], ['--targets', 'memcached'], ['--connections', '0'], ['--pipeline', '1.5'], ['--duration', '100000'], ['--ns', 'a/b'], ['--rate=-3']]) {
     assert.throws(() => parseBenchOptions(argv), UsageError, argv.join(' '));
   }
   assert.throws(() => parseBenchOptions(['--bogus']), TypeError);

@@ -33,10 +33,18 @@ export interface BenchOptions {
    * appendonly yes with the same appendfsync, so each figure compares like with like.
    */
   fsync: FsyncPolicy;
+  /**
+   * Auto-pipelining on both sides, each setting run as its own pair of rows: true = ioredis
+   * enableAutoPipelining against the Tessera client's autoPipelining, false = both off (one
+   * write or frame per call). Fanout runs with the first setting only.
+   */
+  autoPipelining: boolean[];
   /** The access-cost mode (perf/access-cost.ts) instead of the workloads: token and TLS against plain. */
   access: boolean;
   help: boolean;
 }
+
+export const autoPipeliningModes = ['both', 'on', 'off'] as const;
 
 export const fsyncPolicies = ['off', 'always', 'everysec', 'never'] as const;
 export type FsyncPolicy = (typeof fsyncPolicies)[number];
@@ -67,6 +75,11 @@ export const usage = `usage: node dist/perf/bench.js [flags]
   --fsync off|always|everysec|never
                                   persistence on both sides (default off): Tessera --fsync with a
                                   fresh data dir, Redis appendonly yes with the same appendfsync
+  --auto-pipelining on|off|both   the clients' auto-pipelining, the same on both sides (default both):
+                                  on = ioredis enableAutoPipelining and the Tessera client's
+                                  autoPipelining (one write/frame per event-loop turn), off = one
+                                  write/frame per call on both; both runs each as its own rows
+                                  (fanout: on only)
   --access                        the cost of access control instead of the workloads: HTTP GET
                                   (wrk) plain, with a token, with TLS + token, against Redis GET
                                   (redis-benchmark) plain, requirepass, TLS + requirepass; uses
@@ -103,6 +116,13 @@ function fsyncOf(text: string | undefined): FsyncPolicy {
   return policy;
 }
 
+function autoPipeliningOf(text: string | undefined): boolean[] {
+  if (text === undefined || text === 'both') return [true, false];
+  if (text === 'on') return [true];
+  if (text === 'off') return [false];
+  throw new UsageError(`--auto-pipelining must be one of ${autoPipeliningModes.join('|')}, got ${text}`);
+}
+
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -112,7 +132,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       threads: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
       rate: { type: 'string' }, 'value-size': { type: 'string' }, keys: { type: 'string' }, zipf: { type: 'string' },
       seed: { type: 'string' }, ns: { type: 'string' }, 'fanout-rate': { type: 'string' }, 'no-c-clients': { type: 'boolean' },
-      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, fsync: { type: 'string' }, access: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, fsync: { type: 'string' }, 'auto-pipelining': { type: 'string' }, access: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const connections = integerIn('connections', values.connections, 50, 1, connectionsMax);
@@ -139,6 +159,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     htmlPath: values.html ?? null,
     tesseraBin: values['tessera-bin'] ?? null,
     fsync: fsyncOf(values.fsync),
+    autoPipelining: autoPipeliningOf(values['auto-pipelining']),
     access: values.access === true,
     help: values.help === true,
   };

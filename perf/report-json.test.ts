@@ -77,6 +77,30 @@ test('comparisons divide Tessera by Redis', () => {
   assert.ok(comparison.ratios.p50 !== null && comparison.ratios.p50 < 0.6);
 });
 
+test('each auto-pipelining setting is compared with the same setting, client CPU per op included', () => {
+  const pool = (target: string, client: string, autoPipelining: boolean, ops: number): RoundPool => {
+    const each = new RoundPool({ ...shape(target, client), autoPipelining });
+    each.add(syntheticRun(100, ops, 1_000));
+    return each;
+  };
+  // Listed so that a pairing by target and workload alone would cross the settings.
+  const results = [
+    pool('tessera', 'tessera-client autopipe', true, 1000),
+    pool('tessera', 'tessera-client no-autopipe', false, 500),
+    pool('redis', 'ioredis no-autopipe', false, 1000),
+    pool('redis', 'ioredis autopipe', true, 2000),
+  ].map((each) => each.toResult());
+  assert.deepEqual(results.map((result) => result.autoPipelining), [true, false, false, true]);
+  const comparisons = tesseraVersusRedis(results);
+  assert.deepEqual(comparisons.map((comparison) => comparison.clients), ['tessera-client autopipe vs ioredis autopipe', 'tessera-client no-autopipe vs ioredis no-autopipe']);
+  assert.deepEqual(comparisons.map((comparison) => comparison.ratios.opsPerSec), [0.5, 0.5]);
+  // syntheticRun spends 3 µs of generator CPU per op on every target.
+  assert.deepEqual(comparisons.map((comparison) => comparison.ratios.generatorCpuUsPerOp), [1, 1]);
+  const table = renderTable({ ...syntheticReport(), results, comparisons });
+  assert.match(table, /tessera\/redis\s+our generator, autopipe\s+cdn\s+×0\.50\s+×2\.00\s+×1\.00/);
+  assert.match(table, /tessera\/redis\s+our generator, no-autopipe\s+cdn/);
+});
+
 test('shape problems are reported, not ignored', () => {
   assert.deepEqual(reportShapeProblems({}), ['results is not an array']);
   const problems = reportShapeProblems({ results: [{ target: 'x', workload: 'cdn', opsPerSec: Number.NaN, errors: 0, serverCpuUsPerOp: 'a', latencyUs: { p50: 1 } }] });

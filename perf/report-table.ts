@@ -41,7 +41,9 @@ function ratio(comparison: Comparison, name: RatioFigure): string {
 
 function comparisonRow(comparison: Comparison): string[] {
   const kind = isCClient(comparison.clients.split(' vs ')[0] ?? '') ? 'C clients' : 'our generator';
-  return [`${comparison.numerator}/${comparison.denominator}`, kind, comparison.workload, '', '', ratio(comparison, 'opsPerSec'), ratio(comparison, 'serverCpuUsPerOp'), '', ratio(comparison, 'p50'), ratio(comparison, 'p90'), ratio(comparison, 'p99'), ratio(comparison, 'p999'), ratio(comparison, 'max'), '', ''];
+  const clients = comparison.clients.split(' vs ')[0] ?? '';
+  const setting = clients.endsWith(' no-autopipe') ? ', no-autopipe' : clients.endsWith(' autopipe') ? ', autopipe' : '';
+  return [`${comparison.numerator}/${comparison.denominator}`, `${kind}${setting}`, comparison.workload, '', '', ratio(comparison, 'opsPerSec'), ratio(comparison, 'serverCpuUsPerOp'), ratio(comparison, 'generatorCpuUsPerOp'), ratio(comparison, 'p50'), ratio(comparison, 'p90'), ratio(comparison, 'p99'), ratio(comparison, 'p999'), ratio(comparison, 'max'), '', ''];
 }
 
 function layout(rows: readonly string[][]): string {
@@ -61,6 +63,7 @@ export function renderTable(report: BenchReport): string {
     lines.push(layout([header, ...report.comparisons.map(comparisonRow)]));
   }
   for (const missing of report.unavailable) lines.push(`${missing.target} ${missing.workload} (${missing.client}): not available: ${missing.reason}`);
-  lines.push('', 'latencies in µs; srv µs/op = server CPU (user+sys) per op, the fair comparison when client and server share the cores');
+  lines.push('', 'latencies in µs; srv µs/op = server CPU (user+sys) per op, the fair comparison when client and server share the cores;');
+  lines.push('gen µs/op = the generator process\'s CPU per op (client library + harness); autopipe = ioredis enableAutoPipelining / Tessera autoPipelining');
   return lines.join('\n');
 }

@@ -20,6 +20,8 @@ export interface RunShape {
   rate: number;
   /** Planned measured seconds per round (fanout divides deliveries by this, not by wall time). */
   durationSec: number;
+  /** The client's auto-pipelining setting (absent: C clients and the in-process fake). */
+  autoPipelining?: boolean;
 }
 
 export class RoundPool {
@@ -92,6 +94,7 @@ export class RoundPool {
       percentileCurve: percentileCurve(this.#latency),
     };
     if (shape.rate > 0) result.rate = shape.rate;
+    if (shape.autoPipelining !== undefined) result.autoPipelining = shape.autoPipelining;
     if (!isFanout) {
       result.opsGet = this.#opsGet;
       result.opsPut = this.#opsPut;

@@ -17,6 +17,12 @@ export interface TargetEndpoint {
   namespace: string;
   /** Redis: WAIT for this many replicas (timeout 0) after each write (perf/replication-bench.ts). */
   waitReplicas?: number;
+  /**
+   * The client's auto-pipelining (the calls of one event-loop turn in one frame or write): ioredis's
+   * enableAutoPipelining, the Tessera client's autoPipelining. Absent: each client's default
+   * (Tessera on, ioredis off).
+   */
+  autoPipelining?: boolean;
 }
 
 export interface ConnectionSetup {

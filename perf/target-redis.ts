@@ -1,6 +1,8 @@
 // Redis adapter: ioredis, one connection per lane, pipelining by keeping several commands in flight
 // on that connection (ioredis writes each command as it is issued and matches replies in order).
-// Auto-pipelining is off so batching comes from the lanes, as it does for Tessera.
+// Auto-pipelining (enableAutoPipelining: the commands of one event-loop turn in one write) is what
+// the endpoint asks for; the Tessera client gets the same setting (autoPipelining), so each
+// comparison is like for like. Off by default (support connections: preload, readiness).
 //
 // cdn: GET / SET on strings. cms: HMGET v g / EVALSHA put-if-generation (redis-scripts.ts).
 // Mapping functions are module-level so no closure is allocated per op.
@@ -14,13 +16,13 @@ import type { ConnectionSetup, FanoutSubscription, TargetConnection } from './ta
 
 const connectTimeoutMs = 5_000;
 
-export function createRedisClient(host: string, port: number): Redis {
+export function createRedisClient(host: string, port: number, autoPipelining = false): Redis {
   const client = new Redis({
     host,
     port,
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: false,
+    enableAutoPipelining: autoPipelining,
     maxRetriesPerRequest: 0,
     connectTimeout: connectTimeoutMs,
     // A benchmark connection that drops is an error to report, not something to hide by retrying.
@@ -117,7 +119,7 @@ async function quitQuietly(client: Redis): Promise<void> {
 }
 
 export async function openRedisConnection(setup: ConnectionSetup): Promise<TargetConnection> {
-  const client = createRedisClient(setup.endpoint.host, setup.endpoint.port);
+  const client = createRedisClient(setup.endpoint.host, setup.endpoint.port, setup.endpoint.autoPipelining ?? false);
   await client.connect();
   return new RedisConnection(client, setup);
 }

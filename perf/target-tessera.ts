@@ -99,7 +99,8 @@ export function tesseraConnection(client: TesseraClientLike, setup: ConnectionSe
 export async function openTesseraConnection(setup: ConnectionSetup): Promise<TargetConnection> {
   const connect = loadTesseraConnect();
   if (typeof connect === 'string') throw new Error(connect);
-  const client = await connect(tesseraUrl(setup.endpoint.host, setup.endpoint.port));
+  const autoPipelining = setup.endpoint.autoPipelining;
+  const client = await connect(tesseraUrl(setup.endpoint.host, setup.endpoint.port), autoPipelining === undefined ? {} : { autoPipelining });
   return new TesseraConnection(client, setup);
 }
 

@@ -4,7 +4,7 @@
 // client's API the harness relies on (issue 5); each is checked when the module loads.
 
 import * as path from 'node:path';
-import type { Client } from '../wire/client';
+import type { Client, ConnectOptions } from '../wire/client';
 
 export interface TesseraRecordLike {
   value: Uint8Array;
@@ -38,13 +38,19 @@ export interface TesseraClientLike {
   subscribe?: (options: TesseraSubscribeOptionsLike) => AsyncIterable<TesseraEventLike> | Promise<AsyncIterable<TesseraEventLike>>;
 }
 
-export type TesseraConnect = (url: string) => Promise<TesseraClientLike>;
+export interface TesseraConnectOptionsLike {
+  /** Absent: the client's default (on). */
+  autoPipelining?: boolean;
+}
+
+export type TesseraConnect = (url: string, options?: TesseraConnectOptionsLike) => Promise<TesseraClientLike>;
 
 /**
  * Compile-time proof that the real client fits the shape above: if wire/client changes its API,
  * this line fails to type-check instead of the harness failing at run time.
  */
 export const clientFitsShape: (client: Client) => TesseraClientLike = (client) => client;
+export const optionsFitShape: (options: TesseraConnectOptionsLike) => ConnectOptions = (options) => options;
 
 /** The client module as compiled beside this file: dist/perf → dist/wire/client. */
 export const tesseraClientModulePath = path.join(__dirname, '..', 'wire', 'client');
@@ -68,7 +74,7 @@ function loadUncached(): TesseraConnect | string {
   if (typeof loaded !== 'object' || loaded === null) return 'wire/client exports nothing';
   const connect = (loaded as { connect?: unknown }).connect;
   if (typeof connect !== 'function') return 'wire/client has no connect()';
-  return (url: string) => (connect as (url: string) => Promise<unknown>)(url).then(checkClient);
+  return (url: string, options?: TesseraConnectOptionsLike) => (connect as (url: string, options?: TesseraConnectOptionsLike) => Promise<unknown>)(url, options).then(checkClient);
 }
 
 function checkClient(client: unknown): TesseraClientLike {

@@ -63,7 +63,10 @@ export function checkOptions(opName: string, options: unknown, fields: Readonly<
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${opName}: ${what} must be an object, got ${describeValue(options)}`);
   }
-  for (const [name, value] of Object.entries(options)) {
+  // for-in over own keys (what Object.entries visits) without an array of entries per call.
+  for (const name in options) {
+    if (!Object.prototype.hasOwnProperty.call(options, name)) continue;
+    const value = (options as Record<string, unknown>)[name];
     const type = fields[name];
     if (type === undefined) {
       throw new TypeError(`${opName}: unknown ${what === 'options' ? 'option' : `field of ${what}`} '${name}' (known: ${Object.keys(fields).join(', ')})`);

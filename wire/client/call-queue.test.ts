@@ -5,7 +5,7 @@ import { CallQueue, type FrameBounds, type PendingCall } from './call-queue';
 import { TesseraError } from './tessera-error';
 
 let sequence = 0;
-const bounds: FrameBounds = { opsMax: 4, bytesMax: 100, heavyOpsMax: 2 };
+const bounds: FrameBounds = { opsMax: 4, bytesMax: 100, heavyOpsMax: 2, callsMax: Number.POSITIVE_INFINITY };
 
 function call(name: string, options: { seq?: number; ops?: number; bytes?: number; heavy?: boolean; alone?: boolean; deadlineMs?: number } = {}, outcomes?: Map<string, string>): PendingCall & { name: string } {
   const op: WireOp = options.heavy === true ? { op: 'get', ns: 'ns', key: name } : { op: 'put', ns: 'ns', key: name, value: 'v' };
@@ -99,9 +99,19 @@ test('100 000 pushes and takes stay linear (the head moves, the array is compact
   let frames = 0;
   let taken = 0;
   while (queue.size > 0 && frames < 100_000) {
-    taken += queue.takeFrame({ opsMax: 1024, bytesMax: 1 << 20, heavyOpsMax: 64 }).length;
+    taken += queue.takeFrame({ opsMax: 1024, bytesMax: 1 << 20, heavyOpsMax: 64, callsMax: Number.POSITIVE_INFINITY }).length;
     frames += 1;
   }
   assert.equal(taken, 100_000);
   assert.equal(frames, Math.ceil(100_000 / 1024));
+});
+
+test('callsMax 1 (no auto-pipelining): one call per frame, a batch still whole', () => {
+  const queue = new CallQueue(1000);
+  for (const each of [call('a'), call('b', { ops: 3 }), call('c')]) queue.push(each);
+  const single = { ...bounds, callsMax: 1 };
+  assert.deepEqual(names(queue.takeFrame(single)), ['a']);
+  assert.deepEqual(names(queue.takeFrame(single)), ['b']);
+  assert.deepEqual(names(queue.takeFrame(single)), ['c']);
+  assert.equal(queue.size, 0);
 });

@@ -36,6 +36,8 @@ export interface FrameBounds {
   opsMax: number;
   bytesMax: number;
   heavyOpsMax: number;
+  /** Calls per frame at most (1 without auto-pipelining). */
+  callsMax: number;
 }
 
 export class CallQueue {
@@ -94,7 +96,7 @@ export class CallQueue {
     while (this.#head < this.#calls.length) {
       const call = this.#calls[this.#head]!;
       if (taken.length > 0) {
-        if (call.alone || taken[0]!.alone) break;
+        if (call.alone || taken[0]!.alone || taken.length >= bounds.callsMax) break;
         if (ops + call.ops.length > bounds.opsMax || bytes + call.bytes > bounds.bytesMax || heavyOps + call.heavyOps > bounds.heavyOpsMax) break;
       }
       taken.push(call);

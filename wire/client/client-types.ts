@@ -78,6 +78,12 @@ export interface ConnectOptions {
    */
   queueBytesMax?: number;
   /**
+   * Auto-pipelining (default true): the calls made in one event-loop turn leave together, as few
+   * frames as fit, like ioredis's enableAutoPipelining. false sends each call in a frame of its
+   * own as it is made (while the in-flight window has room), like ioredis without it.
+   */
+  autoPipelining?: boolean;
+  /**
    * Access token (`tessera token create`). Under Node it is sent as `Authorization: Bearer` on the
    * upgrade; in browsers as the `access_token` query parameter. A missing or invalid token fails
    * connect() (the server answers the upgrade 401); an op the token's roles do not allow fails

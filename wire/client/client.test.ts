@@ -116,3 +116,30 @@ test('pipelining: many requests in flight, answered out of order, matched by id'
   const values = await Promise.all(gets);
   assert.deepEqual(values.map((value) => text(value?.value)), Array.from({ length: 50 }, (_, index) => `v${index}`));
 });
+
+test('auto-pipelining: the calls of one turn leave in one frame; autoPipelining false sends one frame per call', async () => {
+  for (let index = 0; index < 8; index++) await client.put('auto', `k${index}`, `v${index}`);
+  const single = await connect(server.url, { autoPipelining: false });
+  try {
+    for (const [each, framesPerTurn] of [
+      [client, 1],
+      [single, 8],
+    ] as const) {
+      const before = server.framesReceived;
+      const values = await Promise.all(Array.from({ length: 8 }, (_, index) => each.get('auto', `k${index}`)));
+      assert.deepEqual(values.map((value) => text(value?.value)), Array.from({ length: 8 }, (_, index) => `v${index}`));
+      assert.equal(server.framesReceived - before, framesPerTurn);
+    }
+    // A batch is one call: one frame either way.
+    const before = server.framesReceived;
+    const results = await single.batch([{ op: 'get', ns: 'auto', key: 'k0' }, { op: 'get', ns: 'auto', key: 'k1' }]);
+    assert.deepEqual(results.map((result) => text(result.value)), ['v0', 'v1']);
+    assert.equal(server.framesReceived - before, 1);
+  } finally {
+    await single.close();
+  }
+});
+
+test('connect refuses an autoPipelining that is not a boolean', async () => {
+  await assert.rejects(connect(server.url, { autoPipelining: 'yes' as unknown as boolean }), /options\.autoPipelining must be a boolean/);
+});

@@ -23,7 +23,7 @@
 // queue, and queued calls wait until the socket opens again or their timeout passes.
 
 import { opsPerRequestMax } from '../../engine/layout/limits';
-import { Status, statusName } from '../../engine/layout/status';
+import { Status } from '../../engine/layout/status';
 import type { Key, ScanOptions, ScanPage, Value } from '../../engine/layout/types';
 import { utf8ByteLength } from '../../engine/layout/utf8-byte-length';
 import { validateOpArguments } from '../../engine/layout/validate-op';
@@ -48,6 +48,7 @@ import {
 } from './argument-checks';
 import { reconnectDelayMs } from './backoff';
 import { CallQueue, type FrameBounds, type PendingCall } from './call-queue';
+import { CallShape, ClientCall } from './client-call';
 import { ClientEvents, type ClientEventListener, type ClientEventName, type ClientStatus } from './client-events';
 import type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PurgeOptions, PutOptions, RecordMetadata } from './client-types';
 import { EventRouter } from './event-router';
@@ -56,7 +57,7 @@ import type { Subscription } from './subscription';
 import { SubscriptionSet } from './subscription-set';
 import type { SubscribeOptions } from './subscription-types';
 import { TesseraError } from './tessera-error';
-import { openSocket, resolveSocket, socketClosed, socketOpen, type SocketCloseEvent, type SocketConstructor, type SocketCredentials, type SocketLike } from './web-socket';
+import { listenForMessages, openSocket, resolveSocket, socketClosed, socketOpen, type SocketCloseEvent, type SocketConstructor, type SocketCredentials, type SocketLike } from './web-socket';
 
 type ResolvedOptions = Required<Omit<ConnectOptions, 'WebSocket' | 'token' | 'ca'>>;
 
@@ -71,6 +72,7 @@ const defaultOptions: ResolvedOptions = {
   requestsInFlightMax: 64,
   // Far above an ordinary burst: 100 000 puts of 1 KiB are ~110 MiB.
   queueBytesMax: 256 * 1024 * 1024,
+  autoPipelining: true,
 };
 const optionTypes = {
   WebSocket: 'function',
@@ -81,6 +83,7 @@ const optionTypes = {
   connectTimeoutMs: 'number',
   requestsInFlightMax: 'number',
   queueBytesMax: 'number',
+  autoPipelining: 'boolean',
   token: 'string',
   /** A PEM string or its bytes. */
   ca: 'string or Uint8Array',
@@ -92,9 +95,13 @@ const optionTypes = {
  * scans, whose answers may be large (64 values of the default 1 MiB limit stay under the 100 MiB a
  * `ws` client accepts in one message). One call larger than that goes alone.
  */
-const frameBounds: FrameBounds = { opsMax: opsPerRequestMax, bytesMax: 1024 * 1024, heavyOpsMax: 64 };
+const frameBounds: FrameBounds = { opsMax: opsPerRequestMax, bytesMax: 1024 * 1024, heavyOpsMax: 64, callsMax: Number.POSITIVE_INFINITY };
+/** autoPipelining false: one call per frame. */
+const singleCallBounds: FrameBounds = { ...frameBounds, callsMax: 1 };
 /** Fixed bytes counted per op on top of its strings, for the queue bound and frame packing. */
 const opBytesOverhead = 64;
+/** The options of a call made without any (a default parameter would be a new object per call). */
+const noOptions = Object.freeze({});
 /** A frame refused Busy with nothing else in flight is sent again after this long. */
 const busyRetryMs = 20;
 /** close() waits this long for the server's side of the closing handshake, then resolves anyway. */
@@ -123,7 +130,7 @@ export class Client {
   /** Event frames with a subscription id go here; the subscription set registers the handlers. */
   readonly #events = new EventRouter();
   readonly #subscriptions = new SubscriptionSet(this.#events, {
-    request: (op) => this.#single(op, false, true),
+    request: (op) => this.#enqueue([op], CallShape.Raw, false, true) as Promise<WireResult>,
     isOpen: () => this.#state === 'open',
   });
   #state: ClientState = 'connecting';
@@ -207,50 +214,51 @@ export class Client {
   }
 
   /** The record, or null when there is none. */
-  async get(ns: string, key: Key): Promise<GetResult | null> {
-    checkNamespace('get', ns);
-    checkKeyType('get', key);
-    const op: WireOp = { op: 'get', ns, key };
-    const result = await this.#single(op, true, false);
-    if (result.status === Status.NotFound) return null;
-    throwUnlessOk(op, result);
-    if (result.value === null) throw TesseraError.client('ProtocolError', `${opLabel(op)}: answered Ok without a value`);
-    return { value: result.value, ...metadataOf(result) };
+  get(ns: string, key: Key): Promise<GetResult | null> {
+    try {
+      checkNamespace('get', ns);
+      checkKeyType('get', key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#call({ op: 'get', ns, key }, CallShape.Get, true) as Promise<GetResult | null>;
   }
 
   /** The record's metadata without its value, or null when there is none. */
-  async head(ns: string, key: Key): Promise<RecordMetadata | null> {
-    checkNamespace('head', ns);
-    checkKeyType('head', key);
-    const op: WireOp = { op: 'head', ns, key };
-    const result = await this.#single(op, true, false);
-    if (result.status === Status.NotFound) return null;
-    throwUnlessOk(op, result);
-    return metadataOf(result);
+  head(ns: string, key: Key): Promise<RecordMetadata | null> {
+    try {
+      checkNamespace('head', ns);
+      checkKeyType('head', key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#call({ op: 'head', ns, key }, CallShape.Head, true) as Promise<RecordMetadata | null>;
   }
 
   /** Writes the record; throws GenerationMismatch, AlreadyExists (create), NotFound (update)... */
-  async put(ns: string, key: Key, value: Value, options: PutOptions = {}): Promise<{ generation: number }> {
-    checkNamespace('put', ns);
-    checkKeyType('put', key);
-    checkValueType('put', value);
-    checkOptions('put', options, putOptionFields);
+  put(ns: string, key: Key, value: Value, options: PutOptions = noOptions): Promise<{ generation: number }> {
+    try {
+      checkNamespace('put', ns);
+      checkKeyType('put', key);
+      checkValueType('put', value);
+      checkOptions('put', options, putOptionFields);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const op: WireOp = { op: 'put', ns, key, value, ttl: options.ttl, ifGeneration: options.ifGeneration, mode: options.mode, contentType: options.contentType, tags: options.tags };
-    const result = await this.#single(op, false, false);
-    throwUnlessOk(op, result);
-    return { generation: result.generation };
+    return this.#call(op, CallShape.Put, false) as Promise<{ generation: number }>;
   }
 
   /** true when the record was deleted, false when there was none; throws GenerationMismatch. */
-  async delete(ns: string, key: Key, options: DeleteOptions = {}): Promise<boolean> {
-    checkNamespace('delete', ns);
-    checkKeyType('delete', key);
-    checkOptions('delete', options, deleteOptionFields);
-    const op: WireOp = { op: 'delete', ns, key, ifGeneration: options.ifGeneration };
-    const result = await this.#single(op, false, false);
-    if (result.status === Status.NotFound) return false;
-    throwUnlessOk(op, result);
-    return true;
+  delete(ns: string, key: Key, options: DeleteOptions = noOptions): Promise<boolean> {
+    try {
+      checkNamespace('delete', ns);
+      checkKeyType('delete', key);
+      checkOptions('delete', options, deleteOptionFields);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#call({ op: 'delete', ns, key, ifGeneration: options.ifGeneration }, CallShape.Delete, false) as Promise<boolean>;
   }
 
   /**
@@ -259,37 +267,41 @@ export class Client {
    * namespace. Resolves with how many it deleted. A record written before the purge began is
    * deleted; one written while it runs may or may not be.
    */
-  async purge(options: PurgeOptions): Promise<{ deleted: number }> {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`purge: options must be an object, got ${describeValue(options)}`);
-    checkOptions('purge', options, purgeOptionFields);
-    checkNamespace('purge', options.ns);
+  purge(options: PurgeOptions): Promise<{ deleted: number }> {
+    try {
+      if (typeof options !== 'object' || options === null) throw new TypeError(`purge: options must be an object, got ${describeValue(options)}`);
+      checkOptions('purge', options, purgeOptionFields);
+      checkNamespace('purge', options.ns);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const op: WireOp = options.tags !== undefined ? { op: 'purge', ns: options.ns, tags: options.tags } : { op: 'purge', ns: options.ns, prefix: options.prefix ?? '' };
     if (options.tags !== undefined && options.prefix !== undefined) op.prefix = options.prefix;
-    const result = await this.#single(op, false, false);
-    throwUnlessOk(op, result);
-    return { deleted: result.deleted };
+    return this.#call(op, CallShape.Purge, false) as Promise<{ deleted: number }>;
   }
 
   /** Sets a new TTL (absent: the namespace default); the new metadata, or null when there is no record. */
-  async touch(ns: string, key: Key, ttl?: number): Promise<RecordMetadata | null> {
-    checkNamespace('touch', ns);
-    checkKeyType('touch', key);
-    if (ttl !== undefined && typeof ttl !== 'number') throw new TypeError(`touch: ttl must be a number of seconds, got ${describeValue(ttl)}`);
-    const op: WireOp = { op: 'touch', ns, key, ttl };
-    const result = await this.#single(op, false, false);
-    if (result.status === Status.NotFound) return null;
-    throwUnlessOk(op, result);
-    return metadataOf(result);
+  touch(ns: string, key: Key, ttl?: number): Promise<RecordMetadata | null> {
+    try {
+      checkNamespace('touch', ns);
+      checkKeyType('touch', key);
+      if (ttl !== undefined && typeof ttl !== 'number') throw new TypeError(`touch: ttl must be a number of seconds, got ${describeValue(ttl)}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#call({ op: 'touch', ns, key, ttl }, CallShape.Touch, false) as Promise<RecordMetadata | null>;
   }
 
   /** One page of records in key order within each partition; pass `cursor` back for the next. */
-  async scan(ns: string, options: ScanOptions = {}): Promise<ScanPage> {
-    checkNamespace('scan', ns);
-    checkOptions('scan', options, scanOptionFields);
+  scan(ns: string, options: ScanOptions = noOptions): Promise<ScanPage> {
+    try {
+      checkNamespace('scan', ns);
+      checkOptions('scan', options, scanOptionFields);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const op: WireOp = { op: 'scan', ns, prefix: options.prefix, limit: options.limit, cursor: options.cursor, values: options.values };
-    const result = await this.#single(op, true, false);
-    throwUnlessOk(op, result);
-    return { records: Array.from(result.records), cursor: result.cursor };
+    return this.#call(op, CallShape.Scan, true) as Promise<ScanPage>;
   }
 
   /**
@@ -303,10 +315,7 @@ export class Client {
     }
     if (ops.length === 0) return [];
     const readOnly = ops.every((op) => op.op === 'get' || op.op === 'head' || op.op === 'scan');
-    const { results, offset } = await this.#enqueue(ops, readOnly, false);
-    const batchResults: BatchResult[] = [];
-    for (let index = 0; index < ops.length; index++) batchResults.push(batchResultOf(results[offset + index]!));
-    return batchResults;
+    return (await this.#enqueue(ops, CallShape.Batch, readOnly, false)) as BatchResult[];
   }
 
   /**
@@ -348,13 +357,13 @@ export class Client {
     });
   }
 
-  async #single(op: WireOp, readOnly: boolean, alone: boolean): Promise<WireResult> {
-    const { results, offset } = await this.#enqueue([op], readOnly, alone);
-    return results[offset]!;
+  /** One op as one call; resolves with what `shape` makes of its result. */
+  #call(op: WireOp, shape: CallShape, readOnly: boolean): Promise<unknown> {
+    return this.#enqueue([op], shape, readOnly, false);
   }
 
-  /** Checks the ops' values, queues them as one call; resolves with the frame's results and where its own start. */
-  #enqueue(ops: readonly WireOp[], readOnly: boolean, alone: boolean): Promise<{ results: readonly WireResult[]; offset: number }> {
+  /** Checks the ops' values, queues them as one call; resolves with what `shape` makes of its results. */
+  #enqueue(ops: readonly WireOp[], shape: CallShape, readOnly: boolean, alone: boolean): Promise<unknown> {
     if (this.#state === 'closed') return Promise.reject(TesseraError.client('ClientClosed'));
     let bytes = 0;
     let heavyOps = 0;
@@ -370,34 +379,38 @@ export class Client {
     }
     const timeoutMs = this.#options.requestTimeoutMs;
     const deadlineMs = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
-    return new Promise((resolve, reject) => {
-      const seq = this.#nextSeq++;
-      const call: PendingCall = { seq, ops, readOnly, alone, bytes, heavyOps, deadlineMs, resolve: (results, offset) => resolve({ results, offset }), reject };
-      if (!this.#queue.push(call)) {
-        const message = `${opLabel(ops[0]!)}: QueueFull: ${this.#queue.bytes} bytes (${this.#queue.size} calls) are waiting to be sent, and queueBytesMax is ${this.#options.queueBytesMax}: wait for earlier calls to finish, or raise queueBytesMax`;
-        reject(TesseraError.client('QueueFull', message));
-        return;
-      }
-      this.#scheduleFlush();
-    });
+    const call = new ClientCall(this.#nextSeq++, ops, shape, readOnly, alone, bytes, heavyOps, deadlineMs);
+    if (!this.#queue.push(call)) {
+      const message = `${opLabel(ops[0]!)}: QueueFull: ${this.#queue.bytes} bytes (${this.#queue.size} calls) are waiting to be sent, and queueBytesMax is ${this.#options.queueBytesMax}: wait for earlier calls to finish, or raise queueBytesMax`;
+      call.reject(TesseraError.client('QueueFull', message));
+      return call.promise;
+    }
+    // Without auto-pipelining the call leaves now, in a frame of its own (as ioredis writes each
+    // command when it is made); with it, at the end of the turn with the turn's other calls.
+    if (this.#options.autoPipelining) this.#scheduleFlush();
+    else this.#flush();
+    return call.promise;
   }
 
   /** One flush per turn: every call made before it runs leaves in the same frames. */
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
+    queueMicrotask(this.#flushTask);
   }
+
+  /** The microtask of #scheduleFlush, made once (not a closure per turn). */
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
 
   /** While the window has room, sends the oldest queued calls, as many per frame as fit. */
   #flush(): void {
     const socket = this.#socket;
     if (this.#state !== 'open' || socket === null || socket.readyState !== socketOpen || this.#busyTimer !== null) return;
     while (this.#requests.size < this.#window && this.#queue.size > 0) {
-      const calls = this.#queue.takeFrame(frameBounds);
+      const calls = this.#queue.takeFrame(this.#options.autoPipelining ? frameBounds : singleCallBounds);
       const ops: WireOp[] = calls.length === 1 ? (calls[0]!.ops as WireOp[]) : calls.flatMap((call) => call.ops);
       const id = this.#nextId;
       this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
@@ -434,9 +447,11 @@ export class Client {
       this.#connectionFailed(`cannot open ${this.#url}: ${String(error)}`);
       return;
     }
-    // An ArrayBuffer per message, not a Buffer over ws's read chunk: values handed to callers are
-    // views into it, and a small value kept by a caller must not keep a whole read chunk alive.
-    socket.binaryType = 'arraybuffer';
+    // Under Node (ws) a message is a Buffer over ws's read chunk, decoded there with no copy of the
+    // message; the values handed to callers are copied out of it (decodeServerFrame's `borrowed`),
+    // so a small value kept by a caller does not keep a whole read chunk alive. Elsewhere an
+    // ArrayBuffer per message, which the values are views of.
+    socket.binaryType = this.#isNodeWs ? 'nodebuffer' : 'arraybuffer';
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = null;
@@ -448,9 +463,9 @@ export class Client {
       this.#clearConnectTimer();
       this.#opened();
     };
-    socket.onmessage = (event) => {
-      if (socket === this.#socket) this.#received(socket, event.data);
-    };
+    listenForMessages(socket, this.#isNodeWs, (data) => {
+      if (socket === this.#socket) this.#received(socket, data);
+    });
     socket.onclose = (event) => {
       if (socket !== this.#socket) return;
       this.#clearConnectTimer();
@@ -476,7 +491,7 @@ export class Client {
   }
 
   #received(socket: SocketLike, data: unknown): void {
-    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : null;
+    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : this.#isNodeWs && data instanceof Uint8Array ? decodeServerFrame(data, true) : null;
     if (frame === null || frame.type === 'invalid') {
       // A server we cannot understand: drop the connection; reads are sent again after reconnecting.
       this.#emitter.emit('error', TesseraError.client('ProtocolError', `the server at ${this.#url} sent a frame the client cannot read: reconnecting`));
@@ -500,7 +515,8 @@ export class Client {
     // After a Busy shrank it, the window grows back one frame per answer (additive increase), so a
     // passing spell of server backpressure does not slow the connection for good.
     if (frame.status !== Status.Busy && this.#window < this.#options.requestsInFlightMax) this.#window += 1;
-    this.#scheduleFlush();
+    // Calls waiting for room in the window go now; a call made later sends or schedules itself.
+    if (this.#queue.size > 0) this.#scheduleFlush();
   }
 
   /**
@@ -627,7 +643,6 @@ function checkConnectOptions(options: unknown): void {
 
 /** The estimated encoded size of an op: its strings plus a fixed overhead. */
 function opBytes(op: WireOp): number {
-  const length = (bytes: string | Uint8Array | undefined): number => (bytes === undefined ? 0 : typeof bytes === 'string' ? utf8ByteLength(bytes) : bytes.byteLength);
   switch (op.op) {
     case 'put':
       return opBytesOverhead + op.ns.length + length(op.key) + length(op.value) + length(op.contentType);
@@ -642,6 +657,11 @@ function opBytes(op: WireOp): number {
     default:
       return opBytesOverhead + op.ns.length + length(op.key);
   }
+}
+
+/** A string's UTF-8 bytes, or the bytes' length; 0 when absent. */
+function length(bytes: string | Uint8Array | undefined): number {
+  return bytes === undefined ? 0 : typeof bytes === 'string' ? utf8ByteLength(bytes) : bytes.byteLength;
 }
 
 /** Hands each call its results: the frame's, from where the call's ops start. */
@@ -665,26 +685,5 @@ function failCalls(calls: readonly PendingCall[], frame: ResponseFrame): void {
   for (const call of calls) call.reject(TesseraError.fromStatus(frame.status, opFailureMessage(call.ops[0]!, frame.status, frame.message)));
 }
 
-function throwUnlessOk(op: WireOp, result: WireResult): void {
-  if (result.status !== Status.Ok) throw TesseraError.fromStatus(result.status, opFailureMessage(op, result.status, result.message));
-}
 
-function metadataOf(result: WireResult): RecordMetadata {
-  return { generation: result.generation, expiry: result.expiry, lastModified: result.lastModified, contentType: result.contentType };
-}
 
-function batchResultOf(result: WireResult): BatchResult {
-  return {
-    status: statusName(result.status),
-    code: result.status,
-    message: result.message,
-    value: result.value,
-    created: result.created,
-    records: result.records,
-    cursor: result.cursor,
-    generation: result.generation,
-    expiry: result.expiry,
-    lastModified: result.lastModified,
-    contentType: result.contentType,
-  };
-}

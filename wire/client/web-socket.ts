@@ -23,6 +23,22 @@ export interface SocketLike {
 
 export type SocketConstructor = new (url: string) => SocketLike;
 
+/** The `ws` package's socket also has EventEmitter's on(). */
+interface NodeSocketLike extends SocketLike {
+  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
+}
+
+/**
+ * Calls `listener` with each message's data: a binary message's bytes, anything else for a text
+ * message (which the client refuses). With `ws` it listens through on('message'), which hands
+ * over the data itself (onmessage would wrap each message in a MessageEvent object first); with
+ * binaryType 'nodebuffer' a binary message is a Buffer, a view of the socket's read buffer.
+ */
+export function listenForMessages(socket: SocketLike, isNodeWs: boolean, listener: (data: unknown) => void): void {
+  if (isNodeWs) (socket as NodeSocketLike).on('message', (data, isBinary) => listener(isBinary ? data : null));
+  else socket.onmessage = (event) => listener(event.data);
+}
+
 /** The `ws` package's constructor: it also takes options (headers, TLS trust) that browsers cannot. */
 type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: { headers?: Record<string, string>; ca?: string | Uint8Array; perMessageDeflate?: boolean }) => SocketLike;
 

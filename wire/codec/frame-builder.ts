@@ -78,5 +78,24 @@ export function createOffsetVector(target: flatbuffers.Builder, start: number): 
  * encoded without a separate TextEncoder pass.
  */
 export function createKeyBytes(target: flatbuffers.Builder, key: Key): flatbuffers.Offset {
-  return typeof key === 'string' ? target.createString(key) : target.createByteVector(key);
+  return typeof key === 'string' ? createUtf8String(target, key) : target.createByteVector(key);
+}
+
+/** Strings up to this many characters are tried as ASCII, byte by byte (see createUtf8String). */
+const asciiStringLengthMax = 256;
+
+/**
+ * builder.createString(text), the same bytes, without its TextEncoder.encode: that allocates an
+ * ArrayBuffer per string, twice per op (namespace and key). An ASCII string (names and keys
+ * usually are) is written a character at a time, back to front as FlatBuffers builds; any other
+ * string goes through createString.
+ */
+export function createUtf8String(target: flatbuffers.Builder, text: string): flatbuffers.Offset {
+  const length = text.length;
+  if (length > asciiStringLengthMax) return target.createString(text);
+  for (let index = 0; index < length; index++) if (text.charCodeAt(index) > 0x7f) return target.createString(text);
+  target.addInt8(0); // the NUL after the string, as createString writes
+  target.startVector(1, length, 1); // makes room for the bytes
+  for (let index = length - 1; index >= 0; index--) target.writeInt8(text.charCodeAt(index));
+  return target.endVector();
 }
