@@ -34,12 +34,18 @@ const noConditions: RequestConditions = Object.freeze({
   ifUnmodifiedSinceSec: Number.NaN,
 });
 
+/** Header names as bytes: uWS converts a string argument to UTF-8 on every call. */
+const ifMatchHeader = Buffer.from('if-match', 'latin1');
+const ifNoneMatchHeader = Buffer.from('if-none-match', 'latin1');
+const ifModifiedSinceHeader = Buffer.from('if-modified-since', 'latin1');
+const ifUnmodifiedSinceHeader = Buffer.from('if-unmodified-since', 'latin1');
+
 /** Reads the four headers. */
-export function readConditions(req: { getHeader(name: string): string }): RequestConditions {
-  const ifMatch = req.getHeader('if-match');
-  const ifNoneMatch = req.getHeader('if-none-match');
-  const ifModifiedSince = req.getHeader('if-modified-since');
-  const ifUnmodifiedSince = req.getHeader('if-unmodified-since');
+export function readConditions(req: { getHeader(name: string | Uint8Array): string }): RequestConditions {
+  const ifMatch = req.getHeader(ifMatchHeader);
+  const ifNoneMatch = req.getHeader(ifNoneMatchHeader);
+  const ifModifiedSince = req.getHeader(ifModifiedSinceHeader);
+  const ifUnmodifiedSince = req.getHeader(ifUnmodifiedSinceHeader);
   if (ifMatch === '' && ifNoneMatch === '' && ifModifiedSince === '' && ifUnmodifiedSince === '') return noConditions;
   return {
     ifMatch: parseEntityTags(ifMatch),

@@ -10,16 +10,16 @@
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { Status } from '../../engine/layout/status';
-import type { NamespaceConfig, OpResult } from '../../engine/layout/types';
-import { isMediaType } from '../../engine/layout/media-type';
-import { isCacheControlValue } from '../../engine/layout/stored-content-type';
+import type { NamespaceConfig } from '../../engine/layout/types';
 import { parseByteRange, RangeOutcome, type ByteRange } from './byte-range';
 import { cacheControlFor } from './cache-control';
 import type { CompressedCopies } from './compressed-copies';
 import { ConditionOutcome, evaluateConditions, httpDateSeconds, lastModifiedSeconds, readConditions, type RequestConditions } from './conditional-request';
 import { Coding, codingName, isCompressible, negotiateCoding } from './content-encoding';
-import { formatEntityTag, matchesStrongly, parseEntityTags, weakEntityTag } from './entity-tags';
-import type { HttpExchange } from './http-exchange';
+import { matchesStrongly, parseEntityTags, weakEntityTag } from './entity-tags';
+import { formatHttpDateMs } from './http-date';
+import type { HttpExchange, ResponseWriter } from './http-exchange';
+import type { RecordHeaderCache, RecordHeaders } from './record-headers';
 
 /** The headers of a GET or HEAD, read while the HttpRequest is valid (until the handler returns). */
 export interface ReadRequest {
@@ -30,19 +30,47 @@ export interface ReadRequest {
   isHead: boolean;
 }
 
-export function readRequestOf(req: HttpRequest, isHead: boolean): ReadRequest {
+/**
+ * Reads the headers into `into` (a reused object when the request is answered within the
+ * handler: copyReadRequest it before keeping it longer).
+ */
+export function readRequestOf(req: HttpRequest, isHead: boolean, into: ReadRequest = emptyReadRequest()): ReadRequest {
   // Each getHeader crosses into uWS and back: If-Range means nothing without a Range.
-  const range = req.getHeader('range');
-  return {
-    conditions: readConditions(req),
-    range,
-    ifRange: range === '' ? '' : req.getHeader('if-range'),
-    acceptEncoding: req.getHeader('accept-encoding'),
-    isHead,
-  };
+  const range = req.getHeader(rangeHeader);
+  into.conditions = readConditions(req);
+  into.range = range;
+  into.ifRange = range === '' ? '' : req.getHeader(ifRangeHeader);
+  into.acceptEncoding = req.getHeader(acceptEncodingHeader);
+  into.isHead = isHead;
+  return into;
 }
 
-const octetStream = 'application/octet-stream';
+export function emptyReadRequest(): ReadRequest {
+  return { conditions: readConditions(noHeaders), range: '', ifRange: '', acceptEncoding: '', isHead: false };
+}
+
+export function copyReadRequest(request: ReadRequest): ReadRequest {
+  return { conditions: request.conditions, range: request.range, ifRange: request.ifRange, acceptEncoding: request.acceptEncoding, isHead: request.isHead };
+}
+
+const noHeaders = { getHeader: (): string => '' };
+/** Header names as bytes: uWS converts a string argument to UTF-8 on every call. */
+const rangeHeader = Buffer.from('range', 'latin1');
+const ifRangeHeader = Buffer.from('if-range', 'latin1');
+const acceptEncodingHeader = Buffer.from('accept-encoding', 'latin1');
+
+/** What a read needs of a record version: a direct read's fields, or an OpResult's. */
+export interface ReadRecord {
+  generation: number;
+  lastModified: number;
+  expiry: number;
+  /** As stored: the media type, then LF and the record's own Cache-Control (stored-content-type.ts). */
+  storedContentType: string;
+  value: Uint8Array;
+  /** value is valid only during the call (a direct read's scratch): copied only if it must be held. */
+  valueIsView: boolean;
+}
+
 const noValue = new Uint8Array(0);
 const whole: ByteRange = { outcome: RangeOutcome.Whole, start: 0, end: 0 };
 
@@ -58,27 +86,71 @@ const nosniffName = 'X-Content-Type-Options';
 const nosniffValue = 'nosniff';
 const sandboxName = 'Content-Security-Policy';
 const sandboxValue = 'sandbox allow-scripts allow-forms allow-popups allow-modals';
+const okLine = Buffer.from('200 OK', 'latin1');
+const etagName = Buffer.from('ETag', 'latin1');
+const cacheControlName = Buffer.from('Cache-Control', 'latin1');
+
+/**
+ * The one writer of a whole identity 200 (GET or HEAD): its fields are set right before
+ * respondWith, which calls write at once (corked), so one object serves every request.
+ */
+class WholeBodyWriter implements ResponseWriter {
+  exchange: HttpExchange | null = null;
+  headers: RecordHeaders | null = null;
+  body: Uint8Array = noValue;
+  bodyIsView = false;
+  isHead = false;
+  compressible = false;
+
+  write(res: HttpResponse, closeConnection: boolean): void {
+    const exchange = this.exchange!;
+    const headers = this.headers!;
+    exchange.writeStatus(res, okLine, this.compressible);
+    // ETag, Tessera-Generation, Content-Type, Last-Modified, Cache-Control, Accept-Ranges and
+    // the sandbox headers in one call (record-headers.ts).
+    res.writeHeader(etagName, headers.block);
+    if (headers.ttlCacheControl) res.writeHeader(cacheControlName, cacheControlFor(headers.namespace!, headers.expiry, Math.floor(Date.now() / 1000)));
+    if (this.isHead) res.endWithoutBody(this.body.byteLength, closeConnection);
+    else exchange.endWithBody(res, this.body, closeConnection, this.bodyIsView);
+  }
+
+  clear(): void {
+    this.exchange = null;
+    this.headers = null;
+    this.body = noValue;
+  }
+}
+
+const wholeBody = new WholeBodyWriter();
+
+/** What answerRead needs besides the request and the record. */
+export interface ReadContext {
+  compressed: CompressedCopies;
+  headers: RecordHeaderCache;
+}
 
 /**
  * `key` is only read to name a compressed copy (compressed-copies.ts). False when the body was
- * refused by the output budget (answered 503 Busy, http-exchange.ts admitBody).
+ * refused by the output budget (answered 503 Busy, http-exchange.ts admitBody). inHandler: called
+ * within the uWS handler (a direct read), where the socket is corked already.
  */
-export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, key: Uint8Array, compressed: CompressedCopies, request: ReadRequest, record: OpResult): boolean {
-  const value = record.value ?? noValue;
-  const entityTag = formatEntityTag(record.lastModified, record.generation);
+export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, key: Uint8Array, context: ReadContext, request: ReadRequest, record: ReadRecord, inHandler: boolean): boolean {
+  const value = record.value;
+  const headers = context.headers.lookup(namespace, record.lastModified, record.generation, record.expiry, record.storedContentType);
+  const entityTag = headers.entityTag;
   const outcome = evaluateConditions(request.conditions, entityTag, record.lastModified, true);
   if (outcome === ConditionOutcome.PreconditionFailed) {
     exchange.sendError(Status.GenerationMismatch, 'If-Match or If-Unmodified-Since does not hold for the current version', { httpCode: 412 });
     return true;
   }
-  const contentType = isMediaType(record.contentType) ? record.contentType : octetStream;
+  const contentType = headers.contentType;
   const compressible = isCompressible(contentType, value.byteLength);
   const coding = compressible && request.range === '' ? negotiateCoding(request.acceptEncoding) : Coding.Identity;
   const sentTag = coding === Coding.Identity ? entityTag : weakEntityTag(entityTag);
   if (outcome === ConditionOutcome.NotModified) {
     exchange.respond((res, closeConnection) => {
       exchange.writeStatus(res, '304 Not Modified', compressible);
-      writeRecordHeaders(res, namespace, record, sentTag, contentType);
+      writeRecordHeaders(res, headers, sentTag);
       writeSandboxHeaders(res);
       endEmpty(res, closeConnection);
     });
@@ -93,9 +165,23 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
     });
     return true;
   }
-  const body = coding === Coding.Identity ? value : compressed.copy(namespace.name, key, entityTag, coding, value);
+  const body = coding === Coding.Identity ? value : context.compressed.copy(namespace.name, key, entityTag, coding, value);
   const sent = request.isHead ? noValue : range.outcome === RangeOutcome.Partial ? body.subarray(range.start, range.end + 1) : body;
   if (!exchange.admitBody(sent.byteLength)) return false;
+  if (coding === Coding.Identity && range.outcome === RangeOutcome.Whole) {
+    // The common answer, without a closure and from the preformatted headers.
+    const writer = wholeBody;
+    writer.exchange = exchange;
+    writer.headers = headers;
+    writer.body = body;
+    writer.bodyIsView = record.valueIsView;
+    writer.isHead = request.isHead;
+    writer.compressible = compressible;
+    exchange.respondWith(writer, inHandler);
+    writer.clear();
+    return true;
+  }
+  const bodyIsView = coding === Coding.Identity && record.valueIsView;
   exchange.respond((res, closeConnection) => {
     if (range.outcome === RangeOutcome.Partial) {
       exchange.writeStatus(res, '206 Partial Content', compressible);
@@ -103,12 +189,12 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
     } else {
       exchange.writeStatus(res, '200 OK', compressible);
     }
-    writeRecordHeaders(res, namespace, record, sentTag, contentType);
+    writeRecordHeaders(res, headers, sentTag);
     res.writeHeader('Accept-Ranges', 'bytes');
     if (coding !== Coding.Identity) res.writeHeader('Content-Encoding', codingName(coding));
     writeSandboxHeaders(res);
     if (request.isHead) res.endWithoutBody(body.byteLength, closeConnection);
-    else exchange.endWithBody(res, sent, closeConnection);
+    else exchange.endWithBody(res, sent, closeConnection, bodyIsView);
   });
   return true;
 }
@@ -125,18 +211,17 @@ function ifRangeHolds(ifRange: string, entityTag: string, lastModifiedMs: number
   return !Number.isNaN(seconds) && seconds === lastModifiedSeconds(lastModifiedMs);
 }
 
-/** The headers of a record version: on 200, 206, 304 and the answer to a write. */
-export function writeRecordHeaders(res: HttpResponse, namespace: NamespaceConfig, record: OpResult, entityTag: string, contentType: string): void {
+/**
+ * The headers of a record version one by one: on 206, 304 and compressed answers (a whole
+ * identity 200 writes the same from the preformatted block). The content type and Cache-Control
+ * were checked when the RecordHeaders were made (record-headers.ts).
+ */
+function writeRecordHeaders(res: HttpResponse, headers: RecordHeaders, entityTag: string): void {
   res.writeHeader('ETag', entityTag);
-  res.writeHeader('Tessera-Generation', String(record.generation));
-  // Every write path checks content types (validate-op.ts); the caller looked again (isMediaType),
-  // so a record stored before that check existed still cannot put bytes of its own into the headers.
-  res.writeHeader('Content-Type', contentType);
-  res.writeHeader('Last-Modified', new Date(record.lastModified).toUTCString());
-  // The record's own Cache-Control (stored with its PUT) is served as given; it was checked when
-  // stored, and is looked at again here as the content type is.
-  const own = record.cacheControl;
-  const cacheControl = own !== undefined && isCacheControlValue(own) ? own : cacheControlFor(namespace, record.expiry, Math.floor(Date.now() / 1000));
+  res.writeHeader('Tessera-Generation', String(headers.generation));
+  res.writeHeader('Content-Type', headers.contentType);
+  res.writeHeader('Last-Modified', formatHttpDateMs(headers.lastModified));
+  const cacheControl = headers.ttlCacheControl ? cacheControlFor(headers.namespace!, headers.expiry, Math.floor(Date.now() / 1000)) : headers.cacheControl;
   if (cacheControl !== '') res.writeHeader('Cache-Control', cacheControl);
 }
 
