@@ -34,18 +34,14 @@ const noConditions: RequestConditions = Object.freeze({
   ifUnmodifiedSinceSec: Number.NaN,
 });
 
-/** Header names as bytes: uWS converts a string argument to UTF-8 on every call. */
-const ifMatchHeader = Buffer.from('if-match', 'latin1');
-const ifNoneMatchHeader = Buffer.from('if-none-match', 'latin1');
-const ifModifiedSinceHeader = Buffer.from('if-modified-since', 'latin1');
-const ifUnmodifiedSinceHeader = Buffer.from('if-unmodified-since', 'latin1');
-
 /** Reads the four headers. */
-export function readConditions(req: { getHeader(name: string | Uint8Array): string }): RequestConditions {
-  const ifMatch = req.getHeader(ifMatchHeader);
-  const ifNoneMatch = req.getHeader(ifNoneMatchHeader);
-  const ifModifiedSince = req.getHeader(ifModifiedSinceHeader);
-  const ifUnmodifiedSince = req.getHeader(ifUnmodifiedSinceHeader);
+export function readConditions(req: { getHeader(name: string): string }): RequestConditions {
+  // Names as strings, not bytes: uWS.js takes a short string in ~0.17 µs and a Buffer in ~0.9
+  // (it registers the Buffer's backing store on every call; measured in a uWS handler, v20.30).
+  const ifMatch = req.getHeader('if-match');
+  const ifNoneMatch = req.getHeader('if-none-match');
+  const ifModifiedSince = req.getHeader('if-modified-since');
+  const ifUnmodifiedSince = req.getHeader('if-unmodified-since');
   if (ifMatch === '' && ifNoneMatch === '' && ifModifiedSince === '' && ifUnmodifiedSince === '') return noConditions;
   return {
     ifMatch: parseEntityTags(ifMatch),
@@ -65,6 +61,11 @@ export function httpDateSeconds(header: string): number {
 /** HTTP dates are whole seconds: a record is compared by the second its Last-Modified shows. */
 export function lastModifiedSeconds(lastModifiedMs: number): number {
   return Math.floor(lastModifiedMs / 1000);
+}
+
+/** False for a request without any of the four headers (most GETs): nothing to evaluate. */
+export function hasConditions(conditions: RequestConditions): boolean {
+  return conditions !== noConditions;
 }
 
 /** True when any header needs the record's current version to be evaluated. */

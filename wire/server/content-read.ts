@@ -14,12 +14,12 @@ import type { NamespaceConfig } from '../../engine/layout/types';
 import { parseByteRange, RangeOutcome, type ByteRange } from './byte-range';
 import { cacheControlFor } from './cache-control';
 import type { CompressedCopies } from './compressed-copies';
-import { ConditionOutcome, evaluateConditions, httpDateSeconds, lastModifiedSeconds, readConditions, type RequestConditions } from './conditional-request';
+import { ConditionOutcome, evaluateConditions, hasConditions, httpDateSeconds, lastModifiedSeconds, readConditions, type RequestConditions } from './conditional-request';
 import { Coding, codingName, isCompressible, negotiateCoding } from './content-encoding';
-import { matchesStrongly, parseEntityTags, weakEntityTag } from './entity-tags';
+import { formatEntityTag, matchesStrongly, parseEntityTags, weakEntityTag } from './entity-tags';
 import { formatHttpDateMs } from './http-date';
 import type { HttpExchange, ResponseWriter } from './http-exchange';
-import type { RecordHeaderCache, RecordHeaders } from './record-headers';
+import type { RecordHeaderFormatter, TypeHeaders } from './record-headers';
 
 /** The headers of a GET or HEAD, read while the HttpRequest is valid (until the handler returns). */
 export interface ReadRequest {
@@ -36,11 +36,11 @@ export interface ReadRequest {
  */
 export function readRequestOf(req: HttpRequest, isHead: boolean, into: ReadRequest = emptyReadRequest()): ReadRequest {
   // Each getHeader crosses into uWS and back: If-Range means nothing without a Range.
-  const range = req.getHeader(rangeHeader);
+  const range = req.getHeader('range');
   into.conditions = readConditions(req);
   into.range = range;
-  into.ifRange = range === '' ? '' : req.getHeader(ifRangeHeader);
-  into.acceptEncoding = req.getHeader(acceptEncodingHeader);
+  into.ifRange = range === '' ? '' : req.getHeader('if-range');
+  into.acceptEncoding = req.getHeader('accept-encoding');
   into.isHead = isHead;
   return into;
 }
@@ -54,10 +54,6 @@ export function copyReadRequest(request: ReadRequest): ReadRequest {
 }
 
 const noHeaders = { getHeader: (): string => '' };
-/** Header names as bytes: uWS converts a string argument to UTF-8 on every call. */
-const rangeHeader = Buffer.from('range', 'latin1');
-const ifRangeHeader = Buffer.from('if-range', 'latin1');
-const acceptEncodingHeader = Buffer.from('accept-encoding', 'latin1');
 
 /** What a read needs of a record version: a direct read's fields, or an OpResult's. */
 export interface ReadRecord {
@@ -88,7 +84,6 @@ const sandboxName = 'Content-Security-Policy';
 const sandboxValue = 'sandbox allow-scripts allow-forms allow-popups allow-modals';
 const okLine = Buffer.from('200 OK', 'latin1');
 const etagName = Buffer.from('ETag', 'latin1');
-const cacheControlName = Buffer.from('Cache-Control', 'latin1');
 
 /**
  * The one writer of a whole identity 200 (GET or HEAD): its fields are set right before
@@ -96,7 +91,11 @@ const cacheControlName = Buffer.from('Cache-Control', 'latin1');
  */
 class WholeBodyWriter implements ResponseWriter {
   exchange: HttpExchange | null = null;
-  headers: RecordHeaders | null = null;
+  formatter: RecordHeaderFormatter | null = null;
+  types: TypeHeaders | null = null;
+  lastModified = 0;
+  generation = 0;
+  expiry = 0;
   body: Uint8Array = noValue;
   bodyIsView = false;
   isHead = false;
@@ -104,19 +103,20 @@ class WholeBodyWriter implements ResponseWriter {
 
   write(res: HttpResponse, closeConnection: boolean): void {
     const exchange = this.exchange!;
-    const headers = this.headers!;
+    const types = this.types!;
     exchange.writeStatus(res, okLine, this.compressible);
     // ETag, Tessera-Generation, Content-Type, Last-Modified, Cache-Control, Accept-Ranges and
     // the sandbox headers in one call (record-headers.ts).
-    res.writeHeader(etagName, headers.block);
-    if (headers.ttlCacheControl) res.writeHeader(cacheControlName, cacheControlFor(headers.namespace!, headers.expiry, Math.floor(Date.now() / 1000)));
+    const nowSec = types.ttlCacheControl ? Math.floor(Date.now() / 1000) : 0;
+    res.writeHeader(etagName, this.formatter!.block(types, this.lastModified, this.generation, this.expiry, nowSec));
     if (this.isHead) res.endWithoutBody(this.body.byteLength, closeConnection);
     else exchange.endWithBody(res, this.body, closeConnection, this.bodyIsView);
   }
 
   clear(): void {
     this.exchange = null;
-    this.headers = null;
+    this.formatter = null;
+    this.types = null;
     this.body = noValue;
   }
 }
@@ -126,31 +126,33 @@ const wholeBody = new WholeBodyWriter();
 /** What answerRead needs besides the request and the record. */
 export interface ReadContext {
   compressed: CompressedCopies;
-  headers: RecordHeaderCache;
+  headers: RecordHeaderFormatter;
 }
 
 /**
  * `key` is only read to name a compressed copy (compressed-copies.ts). False when the body was
- * refused by the output budget (answered 503 Busy, http-exchange.ts admitBody). inHandler: called
- * within the uWS handler (a direct read), where the socket is corked already.
+ * refused by the output budget (answered 503 Busy, http-exchange.ts admitBody).
  */
-export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, key: Uint8Array, context: ReadContext, request: ReadRequest, record: ReadRecord, inHandler: boolean): boolean {
+export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, key: Uint8Array, context: ReadContext, request: ReadRequest, record: ReadRecord): boolean {
   const value = record.value;
-  const headers = context.headers.lookup(namespace, record.lastModified, record.generation, record.expiry, record.storedContentType);
-  const entityTag = headers.entityTag;
+  const types = context.headers.typeHeaders(namespace, record.storedContentType, record.expiry);
+  const compressible = isCompressible(types.contentType, value.byteLength);
+  if (request.range === '' && !hasConditions(request.conditions) && !(compressible && negotiateCoding(request.acceptEncoding) !== Coding.Identity)) {
+    return answerWhole(exchange, context, request, record, types, compressible);
+  }
+  const headers = types;
+  const entityTag = formatEntityTag(record.lastModified, record.generation);
   const outcome = evaluateConditions(request.conditions, entityTag, record.lastModified, true);
   if (outcome === ConditionOutcome.PreconditionFailed) {
     exchange.sendError(Status.GenerationMismatch, 'If-Match or If-Unmodified-Since does not hold for the current version', { httpCode: 412 });
     return true;
   }
-  const contentType = headers.contentType;
-  const compressible = isCompressible(contentType, value.byteLength);
   const coding = compressible && request.range === '' ? negotiateCoding(request.acceptEncoding) : Coding.Identity;
   const sentTag = coding === Coding.Identity ? entityTag : weakEntityTag(entityTag);
   if (outcome === ConditionOutcome.NotModified) {
     exchange.respond((res, closeConnection) => {
       exchange.writeStatus(res, '304 Not Modified', compressible);
-      writeRecordHeaders(res, headers, sentTag);
+      writeRecordHeaders(res, headers, record, sentTag);
       writeSandboxHeaders(res);
       endEmpty(res, closeConnection);
     });
@@ -168,19 +170,6 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
   const body = coding === Coding.Identity ? value : context.compressed.copy(namespace.name, key, entityTag, coding, value);
   const sent = request.isHead ? noValue : range.outcome === RangeOutcome.Partial ? body.subarray(range.start, range.end + 1) : body;
   if (!exchange.admitBody(sent.byteLength)) return false;
-  if (coding === Coding.Identity && range.outcome === RangeOutcome.Whole) {
-    // The common answer, without a closure and from the preformatted headers.
-    const writer = wholeBody;
-    writer.exchange = exchange;
-    writer.headers = headers;
-    writer.body = body;
-    writer.bodyIsView = record.valueIsView;
-    writer.isHead = request.isHead;
-    writer.compressible = compressible;
-    exchange.respondWith(writer, inHandler);
-    writer.clear();
-    return true;
-  }
   const bodyIsView = coding === Coding.Identity && record.valueIsView;
   exchange.respond((res, closeConnection) => {
     if (range.outcome === RangeOutcome.Partial) {
@@ -189,13 +178,36 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
     } else {
       exchange.writeStatus(res, '200 OK', compressible);
     }
-    writeRecordHeaders(res, headers, sentTag);
+    writeRecordHeaders(res, headers, record, sentTag);
     res.writeHeader('Accept-Ranges', 'bytes');
     if (coding !== Coding.Identity) res.writeHeader('Content-Encoding', codingName(coding));
     writeSandboxHeaders(res);
     if (request.isHead) res.endWithoutBody(body.byteLength, closeConnection);
     else exchange.endWithBody(res, sent, closeConnection, bodyIsView);
   });
+  return true;
+}
+
+/**
+ * A whole identity 200 (GET or HEAD) of a request without preconditions or Range: most GETs.
+ * No entity tag string, no closure: the headers come from the preformatted pieces.
+ */
+function answerWhole(exchange: HttpExchange, context: ReadContext, request: ReadRequest, record: ReadRecord, types: TypeHeaders, compressible: boolean): boolean {
+  const body = record.value;
+  if (!exchange.admitBody(request.isHead ? 0 : body.byteLength)) return false;
+  const writer = wholeBody;
+  writer.exchange = exchange;
+  writer.formatter = context.headers;
+  writer.types = types;
+  writer.lastModified = record.lastModified;
+  writer.generation = record.generation;
+  writer.expiry = record.expiry;
+  writer.body = body;
+  writer.bodyIsView = record.valueIsView;
+  writer.isHead = request.isHead;
+  writer.compressible = compressible;
+  exchange.respondWith(writer);
+  writer.clear();
   return true;
 }
 
@@ -216,12 +228,12 @@ function ifRangeHolds(ifRange: string, entityTag: string, lastModifiedMs: number
  * identity 200 writes the same from the preformatted block). The content type and Cache-Control
  * were checked when the RecordHeaders were made (record-headers.ts).
  */
-function writeRecordHeaders(res: HttpResponse, headers: RecordHeaders, entityTag: string): void {
+function writeRecordHeaders(res: HttpResponse, types: TypeHeaders, record: ReadRecord, entityTag: string): void {
   res.writeHeader('ETag', entityTag);
-  res.writeHeader('Tessera-Generation', String(headers.generation));
-  res.writeHeader('Content-Type', headers.contentType);
-  res.writeHeader('Last-Modified', formatHttpDateMs(headers.lastModified));
-  const cacheControl = headers.ttlCacheControl ? cacheControlFor(headers.namespace!, headers.expiry, Math.floor(Date.now() / 1000)) : headers.cacheControl;
+  res.writeHeader('Tessera-Generation', String(record.generation));
+  res.writeHeader('Content-Type', types.contentType);
+  res.writeHeader('Last-Modified', formatHttpDateMs(record.lastModified));
+  const cacheControl = types.ttlCacheControl ? cacheControlFor(types.namespace, record.expiry, Math.floor(Date.now() / 1000)) : types.cacheControl;
   if (cacheControl !== '') res.writeHeader('Cache-Control', cacheControl);
 }
 

@@ -51,6 +51,15 @@ export interface ResponseWriter {
 export const bodyDiscardBytesMax = 4 * 1024 * 1024;
 const httpTransport = transportIndex.http;
 
+/** What respondWith's cork callback writes (set only while cork runs). */
+let corkedWriter: ResponseWriter | null = null;
+let corkedRes: HttpResponse | null = null;
+let corkedClose = false;
+
+function writeCorked(): void {
+  corkedWriter!.write(corkedRes!, corkedClose);
+}
+
 export function errorBody(status: Status, message: string = statusMessage(status), primaryUrl: string | null = null): string {
   if (status === Status.ReadOnly && primaryUrl !== null) return JSON.stringify({ error: statusName(status), message, primary: primaryUrl });
   return JSON.stringify({ error: statusName(status), message });
@@ -142,15 +151,22 @@ export class HttpExchange {
   }
 
   /**
-   * As respond, with a reused writer instead of a closure. inHandler: called from inside the uWS
-   * handler, where uWS holds the socket corked for the whole read ("we always cork on data"), so
-   * no cork call is needed (the legacy listener's cork only calls back, as here).
+   * As respond, with a reused writer instead of a closure: the cork callback is one function
+   * that reads what to write from module state, set just before and cleared after (cork calls it
+   * at once). Corked even inside the uWS handler: without it, each response of a pipelined read
+   * went out in its own send (measured under wrk -pipeline 16: kernel time up from 25 to 64 %).
    */
-  respondWith(writer: ResponseWriter, inHandler: boolean): void {
+  respondWith(writer: ResponseWriter): void {
     if (!this.live) return;
-    const closeConnection = !this.#context.lifecycle.accepting;
-    if (inHandler) writer.write(this.#res, closeConnection);
-    else this.#res.cork(() => writer.write(this.#res, closeConnection));
+    corkedWriter = writer;
+    corkedRes = this.#res;
+    corkedClose = !this.#context.lifecycle.accepting;
+    try {
+      this.#res.cork(writeCorked);
+    } finally {
+      corkedWriter = null;
+      corkedRes = null;
+    }
     this.#finish();
   }
 

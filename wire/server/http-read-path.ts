@@ -6,8 +6,8 @@
 //        ▼
 //   OpBatcher.submitValid(op, id, this, token)
 //        │ a direct read (a hit or a miss) calls onResult before submit returns: answered there,
-//        │ inside the uWS handler (corked already), the value sent from the direct read's view
-//        │ (uWS copies what it takes; http-output.ts copies only what it must hold)
+//        │ inside the uWS handler, the value sent from the direct read's view (uWS copies what it
+//        │ takes; http-output.ts copies only what it must hold)
 //        ▼ otherwise (the shard answers later): the request is kept by its token until onResult
 //   answerRead(…) in content-read.ts
 //
@@ -28,7 +28,7 @@ import { answerRead, copyReadRequest, type ReadContext, type ReadRecord, type Re
 import { failureOf } from './engine-failure';
 import type { HttpExchange } from './http-exchange';
 import { transportIndex, type ServerMetrics } from './metrics';
-import { RecordHeaderCache } from './record-headers';
+import { RecordHeaderFormatter } from './record-headers';
 import { opSubmitterOf } from './ws-submit';
 
 const httpTransport = transportIndex.http;
@@ -76,12 +76,7 @@ export class HttpReadPath implements ResultSink {
     this.#submitter = opSubmitterOf(context.engine);
     this.#batcher = this.#submitter === null ? null : new OpBatcher(this.#submitter);
     this.#metrics = context.metrics;
-    this.#context = { compressed: context.compressed, headers: new RecordHeaderCache() };
-  }
-
-  /** The formatted headers of record versions (record-headers.ts), for tests and figures. */
-  get headers(): RecordHeaderCache {
-    return this.#context.headers;
+    this.#context = { compressed: context.compressed, headers: new RecordHeaderFormatter() };
   }
 
   /** Reads in flight that the shard answers later. */
@@ -132,16 +127,16 @@ export class HttpReadPath implements ResultSink {
   onResult(token: number, result: ResultView | null): void {
     if (token === this.#syncToken) {
       this.#syncToken = 0;
-      this.#answer(this.#syncExchange!, this.#syncNamespace!, this.#syncKey, this.#syncRequest!, result, true);
+      this.#answer(this.#syncExchange!, this.#syncNamespace!, this.#syncKey, this.#syncRequest!, result);
       return;
     }
     const waiting = this.#waiting.get(token);
     assert(waiting !== undefined, 'an http read result for a read in flight');
     this.#waiting.delete(token);
-    this.#answer(waiting.exchange, waiting.namespace, waiting.key, waiting.request, result, false);
+    this.#answer(waiting.exchange, waiting.namespace, waiting.key, waiting.request, result);
   }
 
-  #answer(exchange: HttpExchange, namespace: NamespaceConfig, key: Uint8Array, request: ReadRequest, result: ResultView | null, inHandler: boolean): void {
+  #answer(exchange: HttpExchange, namespace: NamespaceConfig, key: Uint8Array, request: ReadRequest, result: ResultView | null): void {
     // null: the shard died before answering (as readOpResult says for the Promise path).
     const status = result === null ? Status.ShardUnavailable : result.status;
     this.#metrics.countOp(httpTransport, 'get', status);
@@ -157,7 +152,7 @@ export class HttpReadPath implements ResultSink {
     record.storedContentType = result.contentType();
     record.value = result.hasValue ? result.valueView() : noValue;
     record.valueIsView = true;
-    const answered = answerRead(exchange, namespace, key, this.#context, request, record, inHandler);
+    const answered = answerRead(exchange, namespace, key, this.#context, request, record);
     record.value = noValue;
     if (!answered) this.#metrics.countRequestFailure(httpTransport, Status.Busy);
   }
@@ -168,7 +163,7 @@ export class HttpReadPath implements ResultSink {
       (result) => {
         this.#metrics.countOp(httpTransport, 'get', result.status);
         if (result.status !== Status.Ok) exchange.sendError(result.status);
-        else if (!answerRead(exchange, namespace, key, this.#context, request, recordOf(result), false)) this.#metrics.countRequestFailure(httpTransport, Status.Busy);
+        else if (!answerRead(exchange, namespace, key, this.#context, request, recordOf(result))) this.#metrics.countRequestFailure(httpTransport, Status.Busy);
       },
       (error: unknown) => {
         const failure = failureOf(error);

@@ -57,8 +57,8 @@ class LegacyRequest {
     this.#query = new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1));
   }
 
-  getHeader(name: string | Uint8Array): string {
-    const value = this.#request.headers[headerText(name)];
+  getHeader(name: string): string {
+    const value = this.#request.headers[name];
     if (value === undefined) return '';
     return Array.isArray(value) ? value.join(', ') : value;
   }
