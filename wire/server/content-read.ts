@@ -9,6 +9,7 @@
 // (weak) still matches and If-Match / If-Range (strong) do not, as RFC 9110 §8.8.1 asks.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { assert } from '../../engine/layout/assert';
 import { Status } from '../../engine/layout/status';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { parseByteRange, RangeOutcome, type ByteRange } from './byte-range';
@@ -26,7 +27,13 @@ export interface ReadRequest {
   conditions: RequestConditions;
   range: string;
   ifRange: string;
-  acceptEncoding: string;
+  /**
+   * null until asked for (acceptEncodingOf): a value that is not compressible never needs it,
+   * and each getHeader crosses into uWS. Read from `req` while the handler runs.
+   */
+  acceptEncoding: string | null;
+  /** The request while its handler runs (null in a copy kept past it). */
+  req: HttpRequest | null;
   isHead: boolean;
 }
 
@@ -40,17 +47,28 @@ export function readRequestOf(req: HttpRequest, isHead: boolean, into: ReadReque
   into.conditions = readConditions(req);
   into.range = range;
   into.ifRange = range === '' ? '' : req.getHeader('if-range');
-  into.acceptEncoding = req.getHeader('accept-encoding');
+  into.acceptEncoding = null;
+  into.req = req;
   into.isHead = isHead;
   return into;
 }
 
-export function emptyReadRequest(): ReadRequest {
-  return { conditions: readConditions(noHeaders), range: '', ifRange: '', acceptEncoding: '', isHead: false };
+/** Accept-Encoding, read from the request the first time it is asked for. */
+function acceptEncodingOf(request: ReadRequest): string {
+  if (request.acceptEncoding === null) {
+    assert(request.req !== null, 'Accept-Encoding is read while the handler runs, or was copied');
+    request.acceptEncoding = request.req.getHeader('accept-encoding');
+  }
+  return request.acceptEncoding;
 }
 
+export function emptyReadRequest(): ReadRequest {
+  return { conditions: readConditions(noHeaders), range: '', ifRange: '', acceptEncoding: '', req: null, isHead: false };
+}
+
+/** A copy to keep past the handler: every header it may need is read now. */
 export function copyReadRequest(request: ReadRequest): ReadRequest {
-  return { conditions: request.conditions, range: request.range, ifRange: request.ifRange, acceptEncoding: request.acceptEncoding, isHead: request.isHead };
+  return { conditions: request.conditions, range: request.range, ifRange: request.ifRange, acceptEncoding: acceptEncodingOf(request), req: null, isHead: request.isHead };
 }
 
 const noHeaders = { getHeader: (): string => '' };
@@ -137,7 +155,7 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
   const value = record.value;
   const types = context.headers.typeHeaders(namespace, record.storedContentType, record.expiry);
   const compressible = isCompressible(types.contentType, value.byteLength);
-  if (request.range === '' && !hasConditions(request.conditions) && !(compressible && negotiateCoding(request.acceptEncoding) !== Coding.Identity)) {
+  if (request.range === '' && !hasConditions(request.conditions) && !(compressible && negotiateCoding(acceptEncodingOf(request)) !== Coding.Identity)) {
     return answerWhole(exchange, context, request, record, types, compressible);
   }
   const headers = types;
@@ -147,7 +165,7 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
     exchange.sendError(Status.GenerationMismatch, 'If-Match or If-Unmodified-Since does not hold for the current version', { httpCode: 412 });
     return true;
   }
-  const coding = compressible && request.range === '' ? negotiateCoding(request.acceptEncoding) : Coding.Identity;
+  const coding = compressible && request.range === '' ? negotiateCoding(acceptEncodingOf(request)) : Coding.Identity;
   const sentTag = coding === Coding.Identity ? entityTag : weakEntityTag(entityTag);
   if (outcome === ConditionOutcome.NotModified) {
     exchange.respond((res, closeConnection) => {

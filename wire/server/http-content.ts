@@ -175,6 +175,8 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
     readPaths.set(context, reads);
   }
   reads.read(exchange, namespace, key, request);
+  // The HttpRequest is invalid once the handler returns: the scratch must not keep it.
+  request.req = null;
 }
 
 /**

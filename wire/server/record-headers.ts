@@ -88,6 +88,8 @@ interface NamespaceTypes {
 export class RecordHeaderFormatter {
   readonly #types = new Map<NamespaceConfig, NamespaceTypes>();
   readonly #scratch = new Uint8Array(scratchBytes);
+  /** Views of the scratch by length (at most scratchBytes of them). */
+  readonly #views: (Uint8Array | undefined)[] = [];
   readonly #dateSeconds = new Float64Array(dateSlots).fill(Number.NaN);
   readonly #dates: Uint8Array[] = new Array<Uint8Array>(dateSlots);
 
@@ -141,7 +143,13 @@ export class RecordHeaderFormatter {
     }
     scratch.set(tail, at);
     at += tail.length;
-    return scratch.subarray(0, at);
+    // One view per block length, made once: blocks take few lengths, and the scratch never moves.
+    let view = this.#views[at];
+    if (view === undefined) {
+      view = scratch.subarray(0, at);
+      this.#views[at] = view;
+    }
+    return view;
   }
 
   /** `Cache-Control: max-age=<seconds left>…\r\n` for a record with a TTL (cacheControlFor). */
