@@ -7,6 +7,10 @@
 // so byte positions always count the stored bytes, whatever the client accepts. A compressed body
 // is sent with the weak form of the ETag (W/"..."): the same version in other bytes, which If-None-Match
 // (weak) still matches and If-Match / If-Range (strong) do not, as RFC 9110 §8.8.1 asks.
+//
+// Most GETs have no preconditions, no Range and nothing to compress: answerWhole writes them with
+// the record's headers as one preformatted block (record-headers.ts), no ETag string and no
+// closure; everything else takes the full path below, with the same headers one by one.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { assert } from '../../engine/layout/assert';
@@ -158,7 +162,6 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
   if (request.range === '' && !hasConditions(request.conditions) && !(compressible && negotiateCoding(acceptEncodingOf(request)) !== Coding.Identity)) {
     return answerWhole(exchange, context, request, record, types, compressible);
   }
-  const headers = types;
   const entityTag = formatEntityTag(record.lastModified, record.generation);
   const outcome = evaluateConditions(request.conditions, entityTag, record.lastModified, true);
   if (outcome === ConditionOutcome.PreconditionFailed) {
@@ -170,7 +173,7 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
   if (outcome === ConditionOutcome.NotModified) {
     exchange.respond((res, closeConnection) => {
       exchange.writeStatus(res, '304 Not Modified', compressible);
-      writeRecordHeaders(res, headers, record, sentTag);
+      writeRecordHeaders(res, types, record, sentTag);
       writeSandboxHeaders(res);
       endEmpty(res, closeConnection);
     });
@@ -196,7 +199,7 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
     } else {
       exchange.writeStatus(res, '200 OK', compressible);
     }
-    writeRecordHeaders(res, headers, record, sentTag);
+    writeRecordHeaders(res, types, record, sentTag);
     res.writeHeader('Accept-Ranges', 'bytes');
     if (coding !== Coding.Identity) res.writeHeader('Content-Encoding', codingName(coding));
     writeSandboxHeaders(res);
@@ -244,7 +247,7 @@ function ifRangeHolds(ifRange: string, entityTag: string, lastModifiedMs: number
 /**
  * The headers of a record version one by one: on 206, 304 and compressed answers (a whole
  * identity 200 writes the same from the preformatted block). The content type and Cache-Control
- * were checked when the RecordHeaders were made (record-headers.ts).
+ * were checked when the TypeHeaders were made (record-headers.ts).
  */
 function writeRecordHeaders(res: HttpResponse, types: TypeHeaders, record: ReadRecord, entityTag: string): void {
   res.writeHeader('ETag', entityTag);
