@@ -36,6 +36,8 @@ const noConditions: RequestConditions = Object.freeze({
 
 /** Reads the four headers. */
 export function readConditions(req: { getHeader(name: string): string }): RequestConditions {
+  // Names as strings, not bytes: uWS.js takes a short string in ~0.17 µs and a Buffer in ~0.9
+  // (it registers the Buffer's backing store on every call; measured in a uWS handler, v20.30).
   const ifMatch = req.getHeader('if-match');
   const ifNoneMatch = req.getHeader('if-none-match');
   const ifModifiedSince = req.getHeader('if-modified-since');
@@ -59,6 +61,11 @@ export function httpDateSeconds(header: string): number {
 /** HTTP dates are whole seconds: a record is compared by the second its Last-Modified shows. */
 export function lastModifiedSeconds(lastModifiedMs: number): number {
   return Math.floor(lastModifiedMs / 1000);
+}
+
+/** False for a request without any of the four headers (most GETs): nothing to evaluate. */
+export function hasConditions(conditions: RequestConditions): boolean {
+  return conditions !== noConditions;
 }
 
 /** True when any header needs the record's current version to be evaluated. */

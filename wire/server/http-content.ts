@@ -25,10 +25,12 @@ import { requestBodyFraming } from './body-framing';
 import { parseContentPath } from './content-path';
 import type { CompressedCopies } from './compressed-copies';
 import { ConditionOutcome, evaluateConditions, needsCurrentVersion, readConditions, type RequestConditions } from './conditional-request';
-import { answerRead, endEmpty, readRequestOf } from './content-read';
+import { emptyReadRequest, endEmpty, readRequestOf } from './content-read';
 import { corsAllowHeaders, corsAllowMethods, corsMaxAgeSec } from './cors';
 import { formatEntityTag } from './entity-tags';
+import { formatHttpDateMs } from './http-date';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
+import { HttpReadPath } from './http-read-path';
 import { statusLine } from './http-status';
 import { transportIndex } from './metrics';
 import { failureOf } from './engine-failure';
@@ -55,9 +57,23 @@ const unknownBodyBytes = Number.MAX_SAFE_INTEGER;
  */
 const requestTargetBytesMax = 3 * keyBytesMaxHard + 1024;
 
+/** Per content context (one per server): its read path (http-read-path.ts). */
+const readPaths = new WeakMap<ContentContext, HttpReadPath>();
+/** The headers of the GET being handled: answered within the handler (most), or copied. */
+const readRequestScratch = emptyReadRequest();
+
 export function handleContent(context: ContentContext, res: HttpResponse, req: HttpRequest): void {
   const method = req.getMethod();
-  const exchange = new HttpExchange(res, context, method === 'head');
+  // A GET's onAborted is attached below only if the exchange outlives this handler (most do not).
+  // Not for other methods: uWS counts a response ended by endWithoutBody(length), as a HEAD is,
+  // as still open (it waits for that many body bytes), and terminates the process when a handler
+  // returns from it without onAborted.
+  const exchange = new HttpExchange(res, context, method === 'head', method !== 'get');
+  routeContent(context, exchange, res, req, method);
+  if (exchange.live) exchange.holdOpen();
+}
+
+function routeContent(context: ContentContext, exchange: HttpExchange, res: HttpResponse, req: HttpRequest, method: string): void {
   if (!context.lifecycle.accepting) {
     exchange.refuse(Status.ShuttingDown, undefined, { closeConnection: true });
     return;
@@ -142,8 +158,9 @@ function execute(context: ContentContext, exchange: HttpExchange, op: Op, answer
 }
 
 function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRequest, namespace: NamespaceConfig, key: Uint8Array, isHead: boolean): void {
-  // HttpRequest is only valid until the handler returns: read every header now.
-  const request = readRequestOf(req, isHead);
+  // HttpRequest is only valid until the handler returns: read every header now (into scratch:
+  // the read path copies it when the answer comes later).
+  const request = readRequestOf(req, isHead, readRequestScratch);
   // While the output budget is spent, a GET is refused before the engine copies its value (as a
   // WebSocket request is answered Busy then): the copy of a value that is refused is garbage that
   // the refused client would otherwise still cost the process until the next GC.
@@ -152,11 +169,14 @@ function handleRead(context: ContentContext, exchange: HttpExchange, req: HttpRe
     return;
   }
   // HEAD runs a get, not a head op: its Content-Length must be the value's, and only get knows it.
-  run(context, exchange, { op: 'get', ns: namespace.name, key }, namespace, (result) => {
-    // A missing record is a 404 whatever the preconditions say (RFC 9110 §13.2.1).
-    if (result.status !== Status.Ok) exchange.sendError(result.status);
-    else if (!answerRead(exchange, namespace, key, context.compressed, request, result)) context.metrics.countRequestFailure(httpTransport, Status.Busy);
-  });
+  let reads = readPaths.get(context);
+  if (reads === undefined) {
+    reads = new HttpReadPath(context);
+    readPaths.set(context, reads);
+  }
+  reads.read(exchange, namespace, key, request);
+  // The HttpRequest is invalid once the handler returns: the scratch must not keep it.
+  request.req = null;
 }
 
 /**
@@ -291,7 +311,7 @@ function answerWrite(exchange: HttpExchange, namespace: NamespaceConfig, result:
       }
       res.writeHeader('ETag', formatEntityTag(result.lastModified, result.generation));
       res.writeHeader('Tessera-Generation', String(result.generation));
-      res.writeHeader('Last-Modified', new Date(result.lastModified).toUTCString());
+      res.writeHeader('Last-Modified', formatHttpDateMs(result.lastModified));
       res.end(undefined, closeConnection);
     });
     return;

@@ -33,14 +33,32 @@ export const smallBodyBytes = 16 * 1024;
 const retryAfterSec = '1';
 
 const jsonType = 'application/json';
-/** Vary values by (encoding varies) + 2 × (origin varies): constants, nothing built per response. */
-const varyValues = ['', 'Accept-Encoding', 'Origin', 'Accept-Encoding, Origin'] as const;
+/**
+ * Vary values by (encoding varies) + 2 × (origin varies): constants, nothing built per response,
+ * kept as bytes (uWS converts a string argument to UTF-8 on every call; bytes it takes as they are).
+ */
+const varyName = Buffer.from('Vary', 'latin1');
+const varyValues = ['', 'Accept-Encoding', 'Origin', 'Accept-Encoding, Origin'].map((value) => Buffer.from(value, 'latin1'));
+
+/** Writes a response (status, headers, end) without a closure: one object reused by its owner. */
+export interface ResponseWriter {
+  write(res: HttpResponse, closeConnection: boolean): void;
+}
 /**
  * Bytes of a too-large body read and dropped before the 413 is sent (see readBody). Reading them
  * costs bandwidth, never memory; past this the connection is closed instead.
  */
 export const bodyDiscardBytesMax = 4 * 1024 * 1024;
 const httpTransport = transportIndex.http;
+
+/** What respondWith's cork callback writes (set only while cork runs). */
+let corkedWriter: ResponseWriter | null = null;
+let corkedRes: HttpResponse | null = null;
+let corkedClose = false;
+
+function writeCorked(): void {
+  corkedWriter!.write(corkedRes!, corkedClose);
+}
 
 export function errorBody(status: Status, message: string = statusMessage(status), primaryUrl: string | null = null): string {
   if (status === Status.ReadOnly && primaryUrl !== null) return JSON.stringify({ error: statusName(status), message, primary: primaryUrl });
@@ -61,13 +79,28 @@ export class HttpExchange {
   #finished = false;
   /** The body still being written (http-output.ts), released when the client goes away. */
   #pending: PendingBody | null = null;
+  #abortHooked = false;
 
-  constructor(res: HttpResponse, context: ExchangeContext, isHead: boolean) {
+  /**
+   * hookAbort false: onAborted is attached only by holdOpen(), which the creator must call before
+   * the uWS handler returns if the exchange is still live then (uWS needs onAborted on every
+   * response not ended in its handler). A GET answered from a direct read inside the handler
+   * then costs no closure and no persistent handle in uWS for an abort that cannot come.
+   */
+  constructor(res: HttpResponse, context: ExchangeContext, isHead: boolean, hookAbort = true) {
     this.#res = res;
     this.#context = context;
     this.#isHead = isHead;
     context.lifecycle.begin();
-    res.onAborted(() => {
+    if (hookAbort) this.holdOpen();
+  }
+
+  /** Attaches onAborted (once): the response may now be answered after the handler returned. */
+  holdOpen(): void {
+    if (this.#abortHooked) return;
+    this.#abortHooked = true;
+    const context = this.#context;
+    this.#res.onAborted(() => {
       this.#aborted = true;
       if (this.#pending !== null) context.output?.http.release(this.#pending);
       this.#pending = null;
@@ -89,14 +122,14 @@ export class HttpExchange {
    * headers and Vary (Accept-Encoding when the body depends on it). uWS needs the status first:
    * a header written before it makes uWS send `200 OK` on its own.
    */
-  writeStatus(res: HttpResponse, line: string, varyEncoding: boolean): void {
+  writeStatus(res: HttpResponse, line: string | Uint8Array, varyEncoding: boolean): void {
     res.writeStatus(line);
     if (this.#corsOrigin !== '') {
       res.writeHeader('Access-Control-Allow-Origin', this.#corsOrigin);
       res.writeHeader('Access-Control-Expose-Headers', corsExposeHeaders);
     }
     const vary = varyValues[(varyEncoding ? 1 : 0) + (this.#varyOrigin ? 2 : 0)]!;
-    if (vary !== '') res.writeHeader('Vary', vary);
+    if (vary.byteLength !== 0) res.writeHeader(varyName, vary);
   }
 
   /** False once the response was sent or the client went away: no write may follow. */
@@ -118,18 +151,40 @@ export class HttpExchange {
   }
 
   /**
+   * As respond, with a reused writer instead of a closure: the cork callback is one function
+   * that reads what to write from module state, set just before and cleared after (cork calls it
+   * at once). Corked even inside the uWS handler: without it, each response of a pipelined read
+   * went out in its own send (measured under wrk -pipeline 16: kernel time up from 25 to 64 %).
+   */
+  respondWith(writer: ResponseWriter): void {
+    if (!this.live) return;
+    corkedWriter = writer;
+    corkedRes = this.#res;
+    corkedClose = !this.#context.lifecycle.accepting;
+    try {
+      this.#res.cork(writeCorked);
+    } finally {
+      corkedWriter = null;
+      corkedRes = null;
+    }
+    this.#finish();
+  }
+
+  /**
    * Ends a response whose status and headers are written (inside respond) with body. A body
    * that the socket does not take at once is held and counted against the output budget
    * (http-output.ts) instead of being copied into uWS's unbounded per-socket buffer. While the
    * server drains, end() closes the connection after it, as every answer then does.
    */
-  endWithBody(res: HttpResponse, body: Uint8Array, closeConnection: boolean): void {
+  endWithBody(res: HttpResponse, body: Uint8Array, closeConnection: boolean, bodyIsView = false): void {
     const output = this.#context.output;
     if (output === undefined || closeConnection) {
       res.end(body, closeConnection);
       return;
     }
-    this.#pending = output.http.send(res, body);
+    this.#pending = output.http.send(res, body, bodyIsView);
+    // A body held for onWritable outlives the handler: the abort that releases it must be hooked.
+    if (this.#pending !== null) this.holdOpen();
   }
 
   /**

@@ -78,11 +78,15 @@ export class HttpOutput implements OutputSource {
   /**
    * Ends res with body (call it corked, status and headers written). Returns null when the body
    * went out whole, else the PendingBody now held: the caller releases it when res is aborted.
+   * bodyIsView: body is valid only during this call (a direct read's value, sent without a copy:
+   * uWS copies what it does not send at once into its cork buffer, or leaves it to us); only
+   * what must be held for onWritable is copied, then.
    */
-  send(res: HttpResponse, body: Uint8Array): PendingBody | null {
+  send(res: HttpResponse, body: Uint8Array, bodyIsView = false): PendingBody | null {
     const [, done] = res.tryEnd(body, body.byteLength);
     if (done) return null;
-    const pending = new PendingBody(this, this.#nextId++, res, body, res.getWriteOffset());
+    const held = bodyIsView ? body.slice() : body;
+    const pending = new PendingBody(this, this.#nextId++, res, held, res.getWriteOffset());
     this.#pending.add(pending);
     this.#bufferedBytes += pending.bufferedBytes;
     res.onWritable((offset) => pending.onWritable(offset));

@@ -86,6 +86,11 @@ class LegacyRequest {
   }
 }
 
+/** A status line, header name or value as uWS takes it (a string, or its bytes in Latin-1). */
+function headerText(text: string | Uint8Array): string {
+  return typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1');
+}
+
 /** The uWS HttpResponse calls the handlers make, over Node's ServerResponse. */
 class LegacyResponse {
   readonly #request: IncomingMessage;
@@ -119,20 +124,37 @@ class LegacyResponse {
     return this;
   }
 
-  writeStatus(line: string): this {
+  writeStatus(status: string | Uint8Array): this {
+    const line = headerText(status);
     const space = line.indexOf(' ');
     this.#response.statusCode = Number(space === -1 ? line : line.slice(0, space));
     if (space !== -1) this.#response.statusMessage = line.slice(space + 1);
     return this;
   }
 
-  writeHeader(name: string, value: string): this {
-    this.#response.setHeader(name, value);
+  /**
+   * uWS writes `name: value\r\n` byte for byte, and the content path writes a record's headers as
+   * one preformatted block whose value carries the other lines after CRLFs (record-headers.ts):
+   * here the block is split back into the headers it holds, for Node's setHeader.
+   */
+  writeHeader(name: string | Uint8Array, value: string | Uint8Array): this {
+    const text = headerText(value);
+    if (!text.includes('\r\n')) {
+      this.#response.setHeader(headerText(name), text);
+      return this;
+    }
+    const lines = text.split('\r\n');
+    this.#response.setHeader(headerText(name), lines[0]!);
+    for (let index = 1; index < lines.length; index++) {
+      const line = lines[index]!;
+      const colon = line.indexOf(': ');
+      this.#response.setHeader(line.slice(0, colon), line.slice(colon + 2));
+    }
     return this;
   }
 
   end(body?: string | Uint8Array, closeConnection?: boolean): this {
-    const bytes = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const bytes = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
     if (closeConnection === true) this.#response.setHeader('Connection', 'close');
     this.#response.setHeader('Content-Length', bytes.byteLength);
     this.#response.end(bytes);
@@ -152,7 +174,9 @@ class LegacyResponse {
     const chunkOffset = totalBytes - chunk.byteLength;
     const fresh = chunk.subarray(Math.max(0, this.#handedBytes - chunkOffset));
     if (fresh.byteLength > 0) {
-      response.write(Buffer.from(fresh.buffer, fresh.byteOffset, fresh.byteLength));
+      // A copy: the body may be a view valid only during this call (a direct read's value, as uWS
+      // takes it), and Node's stream keeps what it is given until the socket has taken it.
+      response.write(Buffer.from(fresh));
       this.#handedBytes += fresh.byteLength;
     }
     if (this.#handedBytes === totalBytes && !response.writableEnded) response.end();
