@@ -3,7 +3,7 @@
 // change log, and coordinates scans. It never writes a table (the owner/coordinator split).
 
 import { join } from 'node:path';
-import { fail } from '../layout/assert';
+import { assert, fail } from '../layout/assert';
 import {
   applyOpBytes,
   Opcode,
@@ -225,13 +225,17 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
    * Routes a change made elsewhere to the shard that owns its key, to be applied as it is (the
    * WAL and snapshots at recovery; later a primary's stream). Never served from shared memory,
    * never validated again: the change was validated where it was made.
+   * `readsRefused`: true while the engine answers every op Recovering (the replay at start), so no
+   * direct read can overtake the change and it is not tracked as a pending write (a Map entry per
+   * change measured ~8 % of the main thread's replay).
    */
-  apply(request: ApplyRequest, sink: ResultSink, token: number): void {
+  apply(request: ApplyRequest, sink: ResultSink, token: number, readsRefused = false): void {
+    assert(!readsRefused || this.#refusal === Status.Recovering, 'apply: reads are refused only while recovering');
     const source = request.source;
     const hash = keyHash(request.namespaceId, source, request.keyStart, request.keyLength);
     const link = this.#links[this.#partitions.shardOfKey(source, request.keyStart, request.keyLength)]!;
     link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength, request.tagsLength)).writeApply(request, hash);
-    link.noteWrite(hash, 0);
+    if (!readsRefused) link.noteWrite(hash, 0);
     link.enqueue(sink, token);
   }
 

@@ -15,7 +15,8 @@ export interface PersistenceHost {
   /** A request struct persistence may refill for apply(). */
   readonly applyRequest: ApplyRequest;
   namespaceId(name: string): number | undefined;
-  apply(request: ApplyRequest, sink: ResultSink, token: number): void;
+  /** readsRefused: only during recovery (every op answers Recovering); see Engine.apply. */
+  apply(request: ApplyRequest, sink: ResultSink, token: number, readsRefused?: boolean): void;
   /** One scan slice of one shard; resolves with a copy of its payload, or null if the shard died. */
   scanSlice(shard: number, request: ScanSliceRequest): Promise<Uint8Array | null>;
   /** Grows every shard's index to hold about `records` records in all (before loading a snapshot). */
