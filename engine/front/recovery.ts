@@ -26,7 +26,12 @@ import type { PersistenceHost } from './persistence-host';
  * thread and the shards each measured 40-65 % idle in a profile of a 1M-record recovery).
  */
 const applyWindow = 16384;
-const applyResume = applyWindow / 2;
+/**
+ * The snapshot's window is counted in chunks' worth of records: it must hold a chunk for each shard
+ * and the next ones, so the shards apply chunks while the front reads and routes the next (a chunk
+ * is at most one 4 MiB scan slice: this bounds the queued batches to a few tens of MiB).
+ */
+const snapshotApplyWindow = 8 * 16384;
 /** Progress is logged at most this often. */
 const progressIntervalMs = 2000;
 
@@ -101,7 +106,8 @@ export async function recover(host: PersistenceHost, sources: RecoverySources, p
   };
   let lastProgressMs = startedMs;
   const tick = async (phase: 'snapshot' | 'wal', done: number, total: number): Promise<void> => {
-    if (counter.pending >= applyWindow) await counter.below(applyResume);
+    const window = phase === 'snapshot' ? snapshotApplyWindow : applyWindow;
+    if (counter.pending >= window) await counter.below(window / 2);
     const now = performance.now();
     if (now - lastProgressMs >= progressIntervalMs) {
       lastProgressMs = now;
@@ -119,7 +125,7 @@ export async function recover(host: PersistenceHost, sources: RecoverySources, p
     // hash's high bits, linear probing) they pile into one growing probe run: quadratic, 253 s for
     // 1M records measured. Sized first, the load is linear (3.6 s).
     await host.reserveIndex(snapshot.records);
-    for (const chunk of sources.snapshots.chunks(snapshot)) {
+    for (const chunk of sources.snapshots.chunks(snapshot, host.shardCount)) {
       const applied = forEachSnapshotRecord(chunk.bytes, namespaceIds, request, () => {
         counter.pending++;
         host.apply(request, counter, 0, true);
