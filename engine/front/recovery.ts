@@ -12,7 +12,7 @@ import { assert } from '../layout/assert';
 import { Status } from '../layout/status';
 import { fillApplyRequest } from './apply-logged-change';
 import type { ResultSink, ResultView } from './result-sink';
-import { forEachSnapshotRecord } from './snapshot-chunk';
+import { forEachSnapshotRecord, snapshotChunkNamespace, snapshotChunkRecords } from './snapshot-chunk';
 import type { SnapshotReader } from './snapshot-reader';
 import type { WalReader } from './wal-reader';
 import { walNamespaceBytesMax, type WalRecordView } from '../layout/wal-record';
@@ -74,7 +74,24 @@ export class ApplyCounter implements ResultSink {
     if (result === null) this.#failure ??= new Error('a shard thread died while applying logged changes');
     else if (result.status === Status.OutOfMemory) this.outOfMemory++;
     else if (result.status === Status.Busy) this.#failure ??= new Error('a shard journal had no room for a logged change');
-    if (--this.pending <= this.#resumeAt && this.#resolve !== null) {
+    this.#settled(1);
+  }
+
+  /** A sink for whole snapshot chunks (Engine.applyChunk): the token is the chunk's record count. */
+  readonly chunks: ResultSink = {
+    onResult: (records: number, result: ResultView | null): void => {
+      if (result === null) this.#failure ??= new Error('a shard thread died while applying a snapshot chunk');
+      else if (result.status !== Status.Ok) this.#failure ??= new Error(`a shard answered ${Status[result.status]} to a snapshot chunk`);
+      // An apply-records answer carries its OutOfMemory count in the expiry field (layout/batch-layout.ts).
+      else this.outOfMemory += result.expiry;
+      this.#settled(records);
+    },
+  };
+
+  #settled(changes: number): void {
+    this.pending -= changes;
+    assert(this.pending >= 0, 'apply counter: more answers than changes');
+    if (this.pending <= this.#resumeAt && this.#resolve !== null) {
       const resolve = this.#resolve;
       this.#resolve = null;
       resolve();
@@ -126,6 +143,15 @@ export async function recover(host: PersistenceHost, sources: RecoverySources, p
     // 1M records measured. Sized first, the load is linear (3.6 s).
     await host.reserveIndex(snapshot.records);
     for (const chunk of sources.snapshots.chunks(snapshot, host.shardCount)) {
+      // Whole, to the shard that owns its keys, when one does (the same shard count as the writer's).
+      const namespaceId = namespaceIds[snapshotChunkNamespace(chunk.bytes)] ?? -1;
+      const records = snapshotChunkRecords(chunk.bytes);
+      if (namespaceId >= 0 && records > 0 && host.applyChunk(chunk.bytes, namespaceId, counter.chunks, records)) {
+        counter.pending += records;
+        report.snapshotRecords += records;
+        await tick('snapshot', report.snapshotRecords, snapshot.records);
+        continue;
+      }
       const applied = forEachSnapshotRecord(chunk.bytes, namespaceIds, request, () => {
         counter.pending++;
         host.apply(request, counter, 0, true);

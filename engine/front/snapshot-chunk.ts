@@ -113,6 +113,36 @@ export function forEachSnapshotRecord(chunk: Uint8Array, namespaceIds: readonly 
   return { records: count, unknownNamespace: 0 };
 }
 
+/** The chunk's namespace index (in the snapshot's namespace list). */
+export function snapshotChunkNamespace(chunk: Uint8Array): number {
+  return new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
+}
+
+/** The records a chunk holds (its scan payload's count). */
+export function snapshotChunkRecords(chunk: Uint8Array): number {
+  return new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(snapshotChunkHeaderBytes + scanResultCountByte, true);
+}
+
+/**
+ * The shard that owns every key of a chunk, or -1 when they are not all one shard's (another shard
+ * count than the snapshot's writer had) or the chunk is empty. Reads the keys only (no allocation).
+ */
+export function snapshotChunkOwner(chunk: Uint8Array, partitions: { shardOfKey(bytes: Uint8Array, start: number, length: number): number }): number {
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const count = view.getUint32(snapshotChunkHeaderBytes + scanResultCountByte, true);
+  let owner = -1;
+  let position = snapshotChunkHeaderBytes + scanResultHeaderBytes;
+  for (let index = 0; index < count; index++) {
+    const shape = scanRecordShape(chunk, view, position, chunk.length);
+    if (shape === null) fail('snapshot: a record runs past its chunk');
+    const shard = partitions.shardOfKey(chunk, position + scanRecordHeaderBytes, view.getUint16(position + scanRecordKeyLengthByte, true));
+    if (owner >= 0 && shard !== owner) return -1;
+    owner = shard;
+    position += shape.bytes;
+  }
+  return owner;
+}
+
 /**
  * Walks a snapshot chunk from the network before anything of it is applied (forEachSnapshotRecord
  * asserts on a bad one: it trusts files it checksummed): a namespace index in range, record
