@@ -9,6 +9,8 @@ import { tagRunBytesMax } from '../layout/surrogate-keys';
 import { fail } from '../layout/assert';
 import {
   resultFlagHasValue,
+  scanRecordBytes,
+  scanRecordFlagHasTags,
   scanRecordShape,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
@@ -132,14 +134,21 @@ export function snapshotChunkOwner(chunk: Uint8Array, partitions: { shardOfKey(b
   const count = view.getUint32(snapshotChunkHeaderBytes + scanResultCountByte, true);
   let owner = -1;
   let position = snapshotChunkHeaderBytes + scanResultHeaderBytes;
+  // Record lengths are read inline (scanRecordShape returns an object per record); the shard
+  // checks each record against the op's end again.
   for (let index = 0; index < count; index++) {
-    const shape = scanRecordShape(chunk, view, position, chunk.length);
-    if (shape === null) fail('snapshot: a record runs past its chunk');
-    const shard = partitions.shardOfKey(chunk, position + scanRecordHeaderBytes, view.getUint16(position + scanRecordKeyLengthByte, true));
+    if (position + scanRecordHeaderBytes > chunk.length) fail('snapshot: a record runs past its chunk');
+    const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
+    const shard = partitions.shardOfKey(chunk, position + scanRecordHeaderBytes, keyLength);
     if (owner >= 0 && shard !== owner) return -1;
     owner = shard;
-    position += shape.bytes;
+    const flags = chunk[position + scanRecordFlagsByte]!;
+    const valueLength = (flags & resultFlagHasValue) !== 0 ? view.getUint32(position + scanRecordValueLengthByte, true) : 0;
+    const runsEnd = position + scanRecordHeaderBytes + keyLength + chunk[position + scanRecordContentTypeLengthByte]! + valueLength;
+    const tagRunBytes = (flags & scanRecordFlagHasTags) === 0 || runsEnd + 2 > chunk.length ? 0 : 2 + (chunk[runsEnd]! | (chunk[runsEnd + 1]! << 8));
+    position += scanRecordBytes(keyLength, chunk[position + scanRecordContentTypeLengthByte]!, valueLength, tagRunBytes);
   }
+  if (position !== chunk.length) fail('snapshot: chunk length mismatch');
   return owner;
 }
 

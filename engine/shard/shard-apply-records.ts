@@ -4,7 +4,7 @@
 // here the front only checks that every key of the chunk is this shard's (front/engine.ts) and
 // copies the chunk once. Each record is applied exactly as an apply op's put (shard-apply.ts).
 
-import { applyRecordsOpCountByte, applyRecordsOpHeaderBytes, opBytesByte, opNamespaceIdByte, resultFlagHasValue, scanRecordContentTypeLengthByte, scanRecordExpiryByte, scanRecordFlagsByte, scanRecordGenerationByte, scanRecordHeaderBytes, scanRecordKeyLengthByte, scanRecordLastModifiedByte, scanRecordShape, scanRecordValueLengthByte } from '../layout/batch-layout';
+import { applyRecordsOpCountByte, applyRecordsOpHeaderBytes, opBytesByte, opNamespaceIdByte, resultFlagHasValue, scanRecordContentTypeLengthByte, scanRecordExpiryByte, scanRecordFlagsByte, scanRecordGenerationByte, scanRecordHeaderBytes, scanRecordKeyLengthByte, scanRecordBytes, scanRecordFlagHasTags, scanRecordLastModifiedByte, scanRecordValueLengthByte } from '../layout/batch-layout';
 import { fail } from '../layout/assert';
 import { keyHash } from '../layout/hash';
 import { Status } from '../layout/status';
@@ -36,17 +36,24 @@ export function applyRecords(state: ShardState, bytes: Uint8Array, view: DataVie
   let at = position + applyRecordsOpHeaderBytes;
   let applied = 0;
   let outOfMemory = 0;
-  // Bounded by count; each record is checked to lie inside the op.
+  // Bounded by count; each record is checked to lie inside the op. Fields are read inline, not
+  // through scanRecordShape, which returns an object per record (garbage in the shard's hot loop).
   for (let index = 0; index < count; index++) {
-    const shape = scanRecordShape(bytes, view, at, end);
-    if (shape === null || (bytes[at + scanRecordFlagsByte]! & resultFlagHasValue) === 0) fail('apply-records: a record runs past its op or has no value');
+    if (at + scanRecordHeaderBytes > end) fail('apply-records: a record runs past its op');
+    const flags = bytes[at + scanRecordFlagsByte]!;
+    if ((flags & resultFlagHasValue) === 0) fail('apply-records: a record without its value');
     put.namespaceId = namespaceId;
     put.keyStart = at + scanRecordHeaderBytes;
     put.keyLength = view.getUint16(at + scanRecordKeyLengthByte, true);
     put.contentTypeLength = bytes[at + scanRecordContentTypeLengthByte]!;
     put.valueLength = view.getUint32(at + scanRecordValueLengthByte, true);
-    put.tagsStart = shape.tagsStart;
-    put.tagsLength = shape.tagsLength;
+    const runsEnd = put.keyStart + put.keyLength + put.contentTypeLength + put.valueLength;
+    const tagged = (flags & scanRecordFlagHasTags) !== 0;
+    if (runsEnd + (tagged ? 2 : 0) > end) fail('apply-records: a record runs past its op');
+    put.tagsLength = tagged ? bytes[runsEnd]! | (bytes[runsEnd + 1]! << 8) : 0;
+    put.tagsStart = tagged ? runsEnd + 2 : runsEnd;
+    const recordBytes = scanRecordBytes(put.keyLength, put.contentTypeLength, put.valueLength, tagged ? 2 + put.tagsLength : 0);
+    if (at + recordBytes > end) fail('apply-records: a record runs past its op');
     put.generation = view.getUint32(at + scanRecordGenerationByte, true);
     put.expiry = view.getUint32(at + scanRecordExpiryByte, true);
     put.lastModified = view.getFloat64(at + scanRecordLastModifiedByte, true);
@@ -57,7 +64,7 @@ export function applyRecords(state: ShardState, bytes: Uint8Array, view: DataVie
     if (status === Status.Busy) return state.results.writeCounts(Status.Busy, applied, outOfMemory);
     if (status === Status.OutOfMemory) outOfMemory++;
     else applied++;
-    at += shape.bytes;
+    at += recordBytes;
   }
   if (at > end) fail('apply-records: records run past the op');
   state.results.writeCounts(Status.Ok, applied, outOfMemory);
