@@ -210,7 +210,8 @@ function appendTail(changes: ChangeLog, wal: RecoverySources['wal'], snapshotLsn
   if (tailFrom > changes.lastLsn) changes.skipTo(tailFrom);
   const tail = wal(tailFrom, true);
   for (const record of tail.records()) {
-    const lsn = changes.append(record.toChange());
+    // Views of the segment buffer suffice: the log encodes the change into its own pages at once.
+    const lsn = changes.append(record.toChange(false));
     assert(lsn === record.lsn, `recovery: WAL record ${record.lsn} would get LSN ${lsn}`);
   }
   assert(tail.report.damage === null && changes.lastLsn === lastLsn, `recovery: the WAL's tail read back to LSN ${changes.lastLsn}, not ${lastLsn}`);
