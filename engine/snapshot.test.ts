@@ -10,7 +10,7 @@ import { FaultFileLayer } from './layout/fault-file-layer';
 import { SnapshotWriter } from './wal/snapshot-writer';
 import { randomBytes, seededRandom, testSeed } from './layout/wal.fixture';
 import { SnapshotClient, SnapshotFailure } from './front/snapshot-client';
-import { SnapshotReader } from './front/snapshot-reader';
+import { SnapshotReader, interleavedOrder } from './front/snapshot-reader';
 import { tempDirMaker } from './layout/temp-dirs.fixture';
 
 const historyId = new Uint8Array(16).fill(4);
@@ -156,4 +156,38 @@ test('SnapshotClient reports a write failure from finish', async () => {
   await assert.rejects(client.finish(), SnapshotFailure);
   assert.equal(fs.readdirSync(directory).some((name) => name.endsWith('.tmp')), false, 'the temp file was removed');
   await client.close();
+});
+
+test('chunks in lanes: every chunk once, in lane order; a chunk changed after verification throws', async () => {
+  assert.deepEqual(interleavedOrder(5, 2), [0, 3, 1, 4, 2]);
+  assert.deepEqual(interleavedOrder(7, 3), [0, 2, 5, 1, 3, 6, 4]);
+  assert.deepEqual(interleavedOrder(4, 1), [0, 1, 2, 3]);
+  assert.deepEqual(interleavedOrder(2, 4), [0, 1]);
+  assert.deepEqual(interleavedOrder(0, 2), []);
+  for (let count = 0; count < 40; count++) {
+    for (let lanes = 1; lanes < 6; lanes++) assert.deepEqual([...interleavedOrder(count, lanes)].sort((a, b) => a - b), Array.from({ length: count }, (_, index) => index));
+  }
+  const directory = tempDir();
+  const client = await SnapshotClient.open({ snapshotDirectory: directory });
+  const written = randomChunks(testSeed(), 9);
+  client.begin({ historyId, startLsn: 10, namespaces: ['content'] });
+  for (const chunk of written) client.addChunk(chunk.bytes.slice(), chunk.records);
+  await client.finish();
+  await client.close();
+  const reader = new SnapshotReader({ snapshotDirectory: directory, historyId });
+  const info = reader.findNewest()!;
+  const laned: { bytes: Uint8Array; records: number }[] = [];
+  // Each chunk's bytes are a view into a reused buffer: copy before reading the next.
+  for (const chunk of reader.chunks(info, 3)) laned.push({ bytes: chunk.bytes.slice(), records: chunk.records });
+  assert.deepEqual(laned, interleavedOrder(9, 3).map((index) => written[index]));
+  // A byte of the last chunk changes between findNewest() and chunks(): nothing wrong is yielded.
+  const filePath = path.join(directory, snapshotFileName(10));
+  const bytes = fs.readFileSync(filePath);
+  bytes[info.chunkOffsets[8]! + 40]! ^= 0x01;
+  fs.writeFileSync(filePath, bytes);
+  const seen: number[] = [];
+  assert.throws(() => {
+    for (const chunk of reader.chunks(info)) seen.push(chunk.records);
+  }, /checksum|changed/);
+  assert.deepEqual(seen, written.slice(0, 8).map((chunk) => chunk.records));
 });

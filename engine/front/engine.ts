@@ -3,21 +3,9 @@
 // change log, and coordinates scans. It never writes a table (the owner/coordinator split).
 
 import { join } from 'node:path';
-import { fail } from '../layout/assert';
-import {
-  applyOpBytes,
-  Opcode,
-  scanFlagAfterWholeHash,
-  scanFlagHasAfter,
-  scanFlagValues,
-  scanOpBytes,
-  controlOpBytes,
-  keyOpBytes,
-  testCrashExitAfterNextJournalAppend,
-  testCrashExitNow,
-  testCrashThrowUncaught,
-  type ControlOpcode,
-} from '../layout/batch-layout';
+import { assert, fail } from '../layout/assert';
+import { applyOpBytes, applyRecordsOpBytes, Opcode, scanFlagAfterWholeHash, scanFlagHasAfter, scanFlagValues, scanOpBytes, controlOpBytes, keyOpBytes } from '../layout/batch-layout';
+import { testCrashExitAfterNextJournalAppend, testCrashExitNow, testCrashThrowUncaught, type ControlOpcode } from '../layout/batch-layout';
 import { allocateControl, controlSlotClockOverrideMs, controlSlotFollower } from '../layout/control-layout';
 import { keyHash } from '../layout/hash';
 import { allocateJournal } from '../layout/journal-layout';
@@ -49,6 +37,7 @@ import { askTaggedKeys } from './tag-keys-payload';
 import { decodeScanCursor, encodeScanCursor, type ScanPosition } from './scan-cursor';
 import { mergeScanSlices, scanEnd, type ScanSlice } from './scan-merge';
 import { ShardLink } from './shard-link';
+import { snapshotChunkOwner } from './snapshot-chunk';
 
 const encoder = new TextEncoder();
 /** Index slots a periodic sweep examines per shard per tick. */
@@ -224,15 +213,27 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
   /**
    * Routes a change made elsewhere to the shard that owns its key, to be applied as it is (the
    * WAL and snapshots at recovery; later a primary's stream). Never served from shared memory,
-   * never validated again: the change was validated where it was made.
+   * never validated again: the change was validated where it was made. `readsRefused`: while every
+   * op answers Recovering no direct read can overtake it: not tracked as a pending write (8 % of a replay).
    */
-  apply(request: ApplyRequest, sink: ResultSink, token: number): void {
+  apply(request: ApplyRequest, sink: ResultSink, token: number, readsRefused = false): void {
+    assert(!readsRefused || this.#refusal === Status.Recovering, 'apply: reads are refused only while recovering');
     const source = request.source;
     const hash = keyHash(request.namespaceId, source, request.keyStart, request.keyLength);
     const link = this.#links[this.#partitions.shardOfKey(source, request.keyStart, request.keyLength)]!;
     link.writerFor(applyOpBytes(request.keyLength, request.contentTypeLength, request.valueLength, request.tagsLength)).writeApply(request, hash);
-    link.noteWrite(hash, 0);
+    if (!readsRefused) link.noteWrite(hash, 0);
     link.enqueue(sink, token);
+  }
+
+  /** Recovery: a snapshot chunk whose keys one shard owns goes to it whole, as one op (shard/shard-apply-records.ts); else false. */
+  applyChunk(chunk: Uint8Array, namespaceId: number, sink: ResultSink, token: number): boolean {
+    assert(this.#refusal === Status.Recovering, 'applyChunk: only while recovering (no pending-write tracking)');
+    const shard = snapshotChunkOwner(chunk, this.#partitions);
+    if (shard < 0) return false;
+    this.#links[shard]!.writerFor(applyRecordsOpBytes(chunk.length)).writeApplyRecords(namespaceId, chunk);
+    this.#links[shard]!.enqueue(sink, token);
+    return true;
   }
 
   // ---- the in-process API ----

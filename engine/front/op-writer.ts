@@ -2,6 +2,11 @@
 
 import { assert, fail } from '../layout/assert';
 import {
+  applyRecordsOpBytes,
+  applyRecordsOpCountByte,
+  applyRecordsOpHeaderBytes,
+  scanResultCountByte,
+  scanResultHeaderBytes,
   applyOpBytes,
   applyOpContentTypeLengthByte,
   applyOpExpiryByte,
@@ -46,6 +51,7 @@ import { copyBytes } from '../layout/copy-bytes';
 import { GrowableBytes } from '../layout/growable-bytes';
 import type { ApplyRequest } from './apply-request';
 import type { OpRequest } from './op-request';
+import { snapshotChunkHeaderBytes } from './snapshot-chunk';
 
 /** A scan slice's arguments (engine.ts fills one per page). */
 export interface ScanSliceRequest {
@@ -161,6 +167,20 @@ export class OpWriter {
     copyBytes(source, request.valueStart, bytes, target, valueLength);
     target += valueLength;
     copyBytes(source, request.tagsStart, bytes, target, tagsLength);
+  }
+
+  /**
+   * A snapshot chunk's records (front/snapshot-chunk.ts: after its namespace index and scan payload
+   * header) copied whole into one apply-records op, under this engine's namespace id.
+   */
+  writeApplyRecords(namespaceId: number, chunk: Uint8Array): void {
+    const recordsStart = snapshotChunkHeaderBytes + scanResultHeaderBytes;
+    const recordBytes = chunk.length - recordsStart;
+    const start = this.#open(Opcode.ApplyRecords, namespaceId, applyRecordsOpBytes(recordBytes));
+    const count = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(snapshotChunkHeaderBytes + scanResultCountByte, true);
+    this.#out.view.setUint32(start + applyRecordsOpCountByte, count, true);
+    if (this.#out.u8[start + opNamespaceIdByte] !== namespaceId) fail('an apply-records op namespace id does not fit its u8');
+    copyBytes(chunk, recordsStart, this.#out.u8, start + applyRecordsOpHeaderBytes, recordBytes);
   }
 
   /** A scan slice: prefix and after-key travel as the op's two runs. */

@@ -15,7 +15,10 @@ export interface PersistenceHost {
   /** A request struct persistence may refill for apply(). */
   readonly applyRequest: ApplyRequest;
   namespaceId(name: string): number | undefined;
-  apply(request: ApplyRequest, sink: ResultSink, token: number): void;
+  /** readsRefused: only during recovery (every op answers Recovering); see Engine.apply. */
+  apply(request: ApplyRequest, sink: ResultSink, token: number, readsRefused?: boolean): void;
+  /** Recovery: a snapshot chunk to the one shard owning all its keys, as one op; false when no one shard does. */
+  applyChunk(chunk: Uint8Array, namespaceId: number, sink: ResultSink, token: number): boolean;
   /** One scan slice of one shard; resolves with a copy of its payload, or null if the shard died. */
   scanSlice(shard: number, request: ScanSliceRequest): Promise<Uint8Array | null>;
   /** Grows every shard's index to hold about `records` records in all (before loading a snapshot). */

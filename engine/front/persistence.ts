@@ -133,7 +133,7 @@ export class Persistence {
     const { historyId, previousHistoryId } = dataDir.history;
     const report = await recover(this.#host, {
       snapshots: new SnapshotReader({ snapshotDirectory: dataDir.snapshotDirectory, historyId, previousHistoryId }),
-      wal: (fromLsn) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId, previousHistoryId }),
+      wal: (fromLsn, tailOnly) => new WalReader({ walDirectory: dataDir.walDirectory, fromLsn, historyId, previousHistoryId, readOnly: tailOnly, skipCovered: tailOnly }),
     }, this.#options.onProgress ?? (() => undefined));
     this.#recovery = report;
     if (report.snapshotPath !== null) this.#keptSnapshotLsns.push(report.snapshotLsn);

@@ -12,13 +12,26 @@ import { assert } from '../layout/assert';
 import { Status } from '../layout/status';
 import { fillApplyRequest } from './apply-logged-change';
 import type { ResultSink, ResultView } from './result-sink';
-import { forEachSnapshotRecord } from './snapshot-chunk';
+import { forEachSnapshotRecord, snapshotChunkNamespace, snapshotChunkRecords } from './snapshot-chunk';
 import type { SnapshotReader } from './snapshot-reader';
 import type { WalReader } from './wal-reader';
+import { walNamespaceBytesMax, type WalRecordView } from '../layout/wal-record';
+import type { ChangeLog } from './change-log';
 import type { PersistenceHost } from './persistence-host';
 
-/** Changes submitted before recovery waits for their answers (bounds the memory of queued batches). */
-const applyWindow = 8192;
+/**
+ * Changes submitted and not yet answered at most (bounds the memory of queued batches). Past it the
+ * replay waits until half have been answered, not all: the front writes the next batches while the
+ * shards apply the last ones (waiting for all of them left both sides idle in turn: the main
+ * thread and the shards each measured 40-65 % idle in a profile of a 1M-record recovery).
+ */
+const applyWindow = 16384;
+/**
+ * The snapshot's window is counted in chunks' worth of records: it must hold a chunk for each shard
+ * and the next ones, so the shards apply chunks while the front reads and routes the next (a chunk
+ * is at most one 4 MiB scan slice: this bounds the queued batches to a few tens of MiB).
+ */
+const snapshotApplyWindow = 8 * 16384;
 /** Progress is logged at most this often. */
 const progressIntervalMs = 2000;
 
@@ -41,6 +54,12 @@ export interface RecoveryReport {
   unknownNamespace: number;
 }
 
+export interface RecoverySources {
+  snapshots: SnapshotReader;
+  /** A WAL reader yielding the records after fromLsn; `tailOnly`: read-only, skipping covered segments. */
+  wal: (fromLsn: number, tailOnly: boolean) => WalReader;
+}
+
 export type RecoveryProgress = (phase: 'snapshot' | 'wal', done: number, total: number, recordsPerSec: number) => void;
 
 /** Counts the answers of a window of apply ops; a shard that died mid-recovery is fatal. */
@@ -48,13 +67,31 @@ export class ApplyCounter implements ResultSink {
   pending = 0;
   outOfMemory = 0;
   #resolve: (() => void) | null = null;
+  #resumeAt = 0;
   #failure: Error | null = null;
 
   onResult(_token: number, result: ResultView | null): void {
     if (result === null) this.#failure ??= new Error('a shard thread died while applying logged changes');
     else if (result.status === Status.OutOfMemory) this.outOfMemory++;
     else if (result.status === Status.Busy) this.#failure ??= new Error('a shard journal had no room for a logged change');
-    if (--this.pending === 0 && this.#resolve !== null) {
+    this.#settled(1);
+  }
+
+  /** A sink for whole snapshot chunks (Engine.applyChunk): the token is the chunk's record count. */
+  readonly chunks: ResultSink = {
+    onResult: (records: number, result: ResultView | null): void => {
+      if (result === null) this.#failure ??= new Error('a shard thread died while applying a snapshot chunk');
+      else if (result.status !== Status.Ok) this.#failure ??= new Error(`a shard answered ${Status[result.status]} to a snapshot chunk`);
+      // An apply-records answer carries its OutOfMemory count in the expiry field (layout/batch-layout.ts).
+      else this.outOfMemory += result.expiry;
+      this.#settled(records);
+    },
+  };
+
+  #settled(changes: number): void {
+    this.pending -= changes;
+    assert(this.pending >= 0, 'apply counter: more answers than changes');
+    if (this.pending <= this.#resumeAt && this.#resolve !== null) {
       const resolve = this.#resolve;
       this.#resolve = null;
       resolve();
@@ -62,12 +99,21 @@ export class ApplyCounter implements ResultSink {
   }
 
   async drained(): Promise<void> {
-    if (this.pending > 0) await new Promise<void>((resolve) => (this.#resolve = resolve));
+    await this.below(0);
+  }
+
+  /** Resolves once at most `count` changes are unanswered; rejects with a shard's failure. */
+  async below(count: number): Promise<void> {
+    assert(this.#resolve === null, 'apply counter: one waiter at a time');
+    if (this.pending > count) {
+      this.#resumeAt = count;
+      await new Promise<void>((resolve) => (this.#resolve = resolve));
+    }
     if (this.#failure !== null) throw this.#failure;
   }
 }
 
-export async function recover(host: PersistenceHost, sources: { snapshots: SnapshotReader; wal: (fromLsn: number) => WalReader }, progress: RecoveryProgress): Promise<RecoveryReport> {
+export async function recover(host: PersistenceHost, sources: RecoverySources, progress: RecoveryProgress): Promise<RecoveryReport> {
   const startedMs = performance.now();
   const counter = new ApplyCounter();
   const request = host.applyRequest;
@@ -77,7 +123,8 @@ export async function recover(host: PersistenceHost, sources: { snapshots: Snaps
   };
   let lastProgressMs = startedMs;
   const tick = async (phase: 'snapshot' | 'wal', done: number, total: number): Promise<void> => {
-    if (counter.pending >= applyWindow) await counter.drained();
+    const window = phase === 'snapshot' ? snapshotApplyWindow : applyWindow;
+    if (counter.pending >= window) await counter.below(window / 2);
     const now = performance.now();
     if (now - lastProgressMs >= progressIntervalMs) {
       lastProgressMs = now;
@@ -95,10 +142,19 @@ export async function recover(host: PersistenceHost, sources: { snapshots: Snaps
     // hash's high bits, linear probing) they pile into one growing probe run: quadratic, 253 s for
     // 1M records measured. Sized first, the load is linear (3.6 s).
     await host.reserveIndex(snapshot.records);
-    for (const chunk of sources.snapshots.chunks(snapshot)) {
+    for (const chunk of sources.snapshots.chunks(snapshot, host.shardCount)) {
+      // Whole, to the shard that owns its keys, when one does (the same shard count as the writer's).
+      const namespaceId = namespaceIds[snapshotChunkNamespace(chunk.bytes)] ?? -1;
+      const records = snapshotChunkRecords(chunk.bytes);
+      if (namespaceId >= 0 && records > 0 && host.applyChunk(chunk.bytes, namespaceId, counter.chunks, records)) {
+        counter.pending += records;
+        report.snapshotRecords += records;
+        await tick('snapshot', report.snapshotRecords, snapshot.records);
+        continue;
+      }
       const applied = forEachSnapshotRecord(chunk.bytes, namespaceIds, request, () => {
         counter.pending++;
-        host.apply(request, counter, 0);
+        host.apply(request, counter, 0, true);
       });
       report.unknownNamespace += applied.unknownNamespace;
       report.snapshotRecords += applied.records;
@@ -108,24 +164,28 @@ export async function recover(host: PersistenceHost, sources: { snapshots: Snaps
   }
   host.changes.startAt(report.snapshotLsn);
 
-  const reader = sources.wal(report.snapshotLsn);
+  // The WAL is replayed in two passes. The first applies every record and builds nothing per
+  // record: the change log keeps only its newest `capacity` changes (fewer when their bytes pass its
+  // bound), so a Change object for every replayed record was garbage for all but that tail, and
+  // building them (strings, copies, then the GC of a million objects that outlived the young
+  // generation) was most of a WAL replay's main thread. The second pass, once the last LSN is
+  // known, reads back only the tail the log keeps (read-only: the first pass made any repair) and
+  // appends it, so the window a subscriber resumes from is exactly what a full replay left.
+  const reader = sources.wal(report.snapshotLsn, false);
+  const namespaces = new NamespaceLookup(host);
   for (const record of reader.records()) {
-    const change = record.toChange();
-    // The change's namespace name is decoded once, by toChange: look the id up from it.
-    const namespaceId = host.namespaceId(change.ns);
-    // The change log takes every change with its own LSN, known namespace or not: LSNs stay whole.
-    const lsn = host.changes.append(change);
-    assert(lsn === record.lsn, `recovery: WAL record ${record.lsn} would get LSN ${lsn}`);
     report.walRecords++;
-    if (namespaceId === undefined) {
+    const namespaceId = namespaces.idOf(record);
+    if (namespaceId < 0) {
       report.unknownNamespace++;
       continue;
     }
     fillApplyRequest(request, namespaceId, record);
     counter.pending++;
-    host.apply(request, counter, 0);
+    host.apply(request, counter, 0, true);
     await tick('wal', report.walRecords, 0);
   }
+  if (reader.report.records > 0) appendTail(host.changes, sources.wal, report.snapshotLsn, reader.report.lastLsn);
   await counter.drained();
   const wal = reader.report;
   report.walDroppedBytes = wal.droppedBytes;
@@ -138,4 +198,50 @@ export async function recover(host: PersistenceHost, sources: { snapshots: Snaps
   report.outOfMemory = counter.outOfMemory;
   report.ms = Math.round(performance.now() - startedMs);
   return report;
+}
+
+/**
+ * Appends the WAL records the change log will keep, (lastLsn - capacity, lastLsn], after the first
+ * pass applied them all. The log holds snapshotLsn as its last LSN; older changes are a Gap to a
+ * reader, exactly as if they had been appended and dropped.
+ */
+function appendTail(changes: ChangeLog, wal: RecoverySources['wal'], snapshotLsn: number, lastLsn: number): void {
+  const tailFrom = Math.max(snapshotLsn, lastLsn - changes.capacity);
+  if (tailFrom > changes.lastLsn) changes.skipTo(tailFrom);
+  const tail = wal(tailFrom, true);
+  for (const record of tail.records()) {
+    // Views of the segment buffer suffice: the log encodes the change into its own pages at once.
+    const lsn = changes.append(record.toChange(false));
+    assert(lsn === record.lsn, `recovery: WAL record ${record.lsn} would get LSN ${lsn}`);
+  }
+  assert(tail.report.damage === null && changes.lastLsn === lastLsn, `recovery: the WAL's tail read back to LSN ${changes.lastLsn}, not ${lastLsn}`);
+}
+
+/** A WAL record's namespace id by its name bytes, decoding a name only when it differs from the last. */
+class NamespaceLookup {
+  readonly #host: PersistenceHost;
+  readonly #last = new Uint8Array(walNamespaceBytesMax);
+  #lastBytes = 0;
+  #lastId = -1;
+
+  constructor(host: PersistenceHost) {
+    this.#host = host;
+  }
+
+  /** The engine's id for the record's namespace, -1 when this config has none of that name. */
+  idOf(record: WalRecordView): number {
+    const bytes = record.bytes;
+    const start = record.namespaceStart;
+    const length = record.namespaceBytes;
+    if (length === this.#lastBytes && bytesEqual(this.#last, bytes, start, length)) return this.#lastId;
+    this.#last.set(bytes.subarray(start, start + length));
+    this.#lastBytes = length;
+    this.#lastId = this.#host.namespaceId(record.namespace) ?? -1;
+    return this.#lastId;
+  }
+}
+
+function bytesEqual(left: Uint8Array, right: Uint8Array, rightStart: number, length: number): boolean {
+  for (let index = 0; index < length; index++) if (left[index] !== right[rightStart + index]) return false;
+  return true;
 }

@@ -9,6 +9,8 @@ import { tagRunBytesMax } from '../layout/surrogate-keys';
 import { fail } from '../layout/assert';
 import {
   resultFlagHasValue,
+  scanRecordBytes,
+  scanRecordFlagHasTags,
   scanRecordShape,
   scanRecordContentTypeLengthByte,
   scanRecordExpiryByte,
@@ -111,6 +113,43 @@ export function forEachSnapshotRecord(chunk: Uint8Array, namespaceIds: readonly 
   }
   if (position !== chunk.length) fail('snapshot: chunk length mismatch');
   return { records: count, unknownNamespace: 0 };
+}
+
+/** The chunk's namespace index (in the snapshot's namespace list). */
+export function snapshotChunkNamespace(chunk: Uint8Array): number {
+  return new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
+}
+
+/** The records a chunk holds (its scan payload's count). */
+export function snapshotChunkRecords(chunk: Uint8Array): number {
+  return new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(snapshotChunkHeaderBytes + scanResultCountByte, true);
+}
+
+/**
+ * The shard that owns every key of a chunk, or -1 when they are not all one shard's (another shard
+ * count than the snapshot's writer had) or the chunk is empty. Reads the keys only (no allocation).
+ */
+export function snapshotChunkOwner(chunk: Uint8Array, partitions: { shardOfKey(bytes: Uint8Array, start: number, length: number): number }): number {
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const count = view.getUint32(snapshotChunkHeaderBytes + scanResultCountByte, true);
+  let owner = -1;
+  let position = snapshotChunkHeaderBytes + scanResultHeaderBytes;
+  // Record lengths are read inline (scanRecordShape returns an object per record); the shard
+  // checks each record against the op's end again.
+  for (let index = 0; index < count; index++) {
+    if (position + scanRecordHeaderBytes > chunk.length) fail('snapshot: a record runs past its chunk');
+    const keyLength = view.getUint16(position + scanRecordKeyLengthByte, true);
+    const shard = partitions.shardOfKey(chunk, position + scanRecordHeaderBytes, keyLength);
+    if (owner >= 0 && shard !== owner) return -1;
+    owner = shard;
+    const flags = chunk[position + scanRecordFlagsByte]!;
+    const valueLength = (flags & resultFlagHasValue) !== 0 ? view.getUint32(position + scanRecordValueLengthByte, true) : 0;
+    const runsEnd = position + scanRecordHeaderBytes + keyLength + chunk[position + scanRecordContentTypeLengthByte]! + valueLength;
+    const tagRunBytes = (flags & scanRecordFlagHasTags) === 0 || runsEnd + 2 > chunk.length ? 0 : 2 + (chunk[runsEnd]! | (chunk[runsEnd + 1]! << 8));
+    position += scanRecordBytes(keyLength, chunk[position + scanRecordContentTypeLengthByte]!, valueLength, tagRunBytes);
+  }
+  if (position !== chunk.length) fail('snapshot: chunk length mismatch');
+  return owner;
 }
 
 /**

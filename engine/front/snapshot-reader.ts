@@ -19,6 +19,7 @@ import {
   snapshotChunkBytesMax,
   snapshotHeaderLength,
 } from '../layout/snapshot-format';
+import { assert } from '../layout/assert';
 import { sameHistory } from '../layout/wal-segment-header';
 import { type FileLayer, nodeFileLayer, readFully } from '../layout/file-layer';
 
@@ -27,6 +28,9 @@ export interface SnapshotInfo extends SnapshotMeta {
   chunks: number;
   records: number;
   bytes: number;
+  /** Where each chunk's frame starts, and its checksum, as verified (chunks() re-reads by them). */
+  chunkOffsets: number[];
+  chunkCrcs: number[];
 }
 
 export interface SnapshotChunk {
@@ -45,6 +49,19 @@ export interface SnapshotReaderOptions {
 }
 
 class SnapshotDamage extends Error {}
+
+/** Chunk indexes 0..count-1, one from each of `lanes` equal runs in turn (lanes 1: in order). */
+export function interleavedOrder(count: number, lanes: number): number[] {
+  const runs = Math.min(lanes, Math.max(count, 1));
+  const starts = Array.from({ length: runs + 1 }, (_, lane) => Math.round((lane * count) / runs));
+  const order: number[] = [];
+  // Bounded by count: every pass takes at least one index until all runs are empty.
+  for (let step = 0; order.length < count; step++) {
+    for (let lane = 0; lane < runs; lane++) if (starts[lane]! + step < starts[lane + 1]!) order.push(starts[lane]! + step);
+  }
+  assert(order.length === count, 'interleaved order covers every chunk once');
+  return order;
+}
 
 export class SnapshotReader {
   readonly rejected: { path: string; reason: string }[] = [];
@@ -79,20 +96,23 @@ export class SnapshotReader {
     return null;
   }
 
-  /** Yields the chunks of a snapshot findNewest() returned, verifying them again. */
-  *chunks(info: SnapshotInfo): Generator<SnapshotChunk> {
+  /**
+   * Yields the chunks of a snapshot findNewest() returned, each read again and checked against the
+   * checksum it had when verified (so a file changed since then throws instead of yielding bad bytes).
+   * `lanes` > 1 interleaves the order: the chunk sequence is cut into that many equal runs and one
+   * chunk is taken from each in turn. A snapshot is written shard after shard, so in file order a
+   * recovery feeds one shard at a time while the others idle; with a lane per shard each is fed
+   * from its own part of the file. The order is free: a snapshot holds each key once.
+   */
+  *chunks(info: SnapshotInfo, lanes = 1): Generator<SnapshotChunk> {
+    assert(Number.isInteger(lanes) && lanes >= 1, 'snapshot read lanes: a positive integer');
     const fd = this.#files.openRead(info.path);
     try {
-      let at = this.#readHeader(fd, info.bytes).length;
-      let chain = 0;
-      for (let index = 0; index < info.chunks; index++) {
-        const chunk = this.#readChunk(fd, at, info.bytes);
-        chain = chainChunkCrc(chain, chunk.crc);
-        at = chunk.next;
+      for (const index of interleavedOrder(info.chunks, lanes)) {
+        const chunk = this.#readChunk(fd, info.chunkOffsets[index]!, info.bytes);
+        if (chunk.crc !== info.chunkCrcs[index]) throw new SnapshotDamage(`chunk ${index} changed since the snapshot was verified`);
         yield { bytes: chunk.bytes, records: chunk.records };
       }
-      const footer = this.#readFooter(fd, at, info.bytes);
-      if (footer.chainCrc !== chain) throw new SnapshotDamage('the chunk checksum chain does not match the footer');
     } finally {
       this.#files.close(fd);
     }
@@ -108,10 +128,14 @@ export class SnapshotReader {
       let chain = 0;
       let chunks = 0;
       let records = 0;
+      const chunkOffsets: number[] = [];
+      const chunkCrcs: number[] = [];
       // Bounded by the file size: each chunk moves `at` forward by at least a frame.
       while (at + 4 <= size && this.#peekLength(fd, at) !== chunkLengthFooter) {
         const chunk = this.#readChunk(fd, at, size);
         chain = chainChunkCrc(chain, chunk.crc);
+        chunkOffsets.push(at);
+        chunkCrcs.push(chunk.crc);
         chunks++;
         records += chunk.records;
         at = chunk.next;
@@ -121,7 +145,7 @@ export class SnapshotReader {
         throw new SnapshotDamage('the footer does not match the chunks');
       }
       if (at + footerBytes !== size) throw new SnapshotDamage('bytes after the footer');
-      return { ...header.meta, path: filePath, chunks, records, bytes: size };
+      return { ...header.meta, path: filePath, chunks, records, bytes: size, chunkOffsets, chunkCrcs };
     } finally {
       this.#files.close(fd);
     }

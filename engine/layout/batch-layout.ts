@@ -19,6 +19,11 @@
 //   2 u8 kind (EntryKind)   3 u8 contentTypeLength   8 u16 keyLength   10 u16 tagsLength
 //   12 u32 generation   16 u32 expiry   20 u32 valueLength   24 u32 hash
 //   28 f64 lastModified (4-aligned only: read with DataView)   36 key, content type, value, tags; padded to 4
+// Apply-records op (a snapshot chunk's records, every one owned by this shard, each applied as an
+// apply op's put; one op and one result per chunk instead of one per record):
+//   8 u32 count   12 `count` scan records exactly as in a scan payload (below), hash field unused
+//   answered with an ordinary result: status Ok (Busy when the journal had no room: the load
+//   fails), generation = records applied, expiry = records that did not fit (OutOfMemory)
 // Tag-keys op (the keys of one namespace that carry a tag, for a purge; shard/tag-index.ts):
 //   2 u8 tagLength   8 u32 limit   12 tag; padded to 4
 //   answered with a payload: 0 u32 total (keys carrying the tag now) 4 u32 count, then `count` keys:
@@ -54,6 +59,8 @@ export const enum Opcode {
   ReserveIndex = 9,
   /** The keys of a namespace that carry one surrogate key (purge by tag). */
   TagKeys = 10,
+  /** A snapshot chunk's records, applied as puts (recovery). */
+  ApplyRecords = 11,
   /** Test-only: makes the shard thread die (see shard/shard-executor.ts). */
   TestCrash = 100,
 }
@@ -106,6 +113,15 @@ export const applyOpHeaderBytes = 36;
 /** Bytes of an apply op with these runs. */
 export function applyOpBytes(keyLength: number, contentTypeLength: number, valueLength: number, tagsLength = 0): number {
   return applyOpHeaderBytes + pad4(keyLength + contentTypeLength + valueLength + tagsLength);
+}
+
+// ---- apply-records ops ----
+export const applyRecordsOpCountByte = 8;
+export const applyRecordsOpHeaderBytes = 12;
+
+/** Bytes of an apply-records op carrying `recordBytes` of scan records (each already padded to 4). */
+export function applyRecordsOpBytes(recordBytes: number): number {
+  return applyRecordsOpHeaderBytes + pad4(recordBytes);
 }
 
 // ---- tag-keys ops ----

@@ -92,6 +92,15 @@ export class ResultWriter {
     view.setUint32(start + resultHeaderBytes + sweepResultRecordsRemovedByte, recordsRemoved, true);
   }
 
+  /** An apply-records op's answer: two counts in the generation and expiry fields (layout/batch-layout.ts). */
+  writeCounts(status: Status, applied: number, outOfMemory: number): void {
+    const start = this.#header(status, 0, 0, 0);
+    const view = this.out.view;
+    view.setUint32(start + resultGenerationByte, applied, true);
+    view.setUint32(start + resultExpiryByte, outOfMemory, true);
+    view.setFloat64(start + resultLastModifiedByte, 0, true);
+  }
+
   /** A result whose value is a payload of the op's own (tag keys): status Ok, flag hasValue. */
   writePayload(payload: Uint8Array): void {
     const start = this.#header(Status.Ok, resultFlagHasValue, 0, payload.length);

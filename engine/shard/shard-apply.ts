@@ -48,19 +48,38 @@ export function applyChange(state: ShardState, op: ApplyOp, bytes: Uint8Array, w
   return results.writeStatus(Status.Ok);
 }
 
+/** The fields of a put to apply as it is: an apply op's, or a snapshot record's (shard-apply-records.ts). */
+export interface PutFields {
+  namespaceId: number;
+  keyStart: number;
+  keyLength: number;
+  contentTypeLength: number;
+  valueLength: number;
+  readonly tagsStart: number;
+  tagsLength: number;
+  generation: number;
+  expiry: number;
+  lastModified: number;
+  hash: number;
+}
+
 function applyPut(state: ShardState, op: ApplyOp, bytes: Uint8Array, words: Uint32Array): void {
+  state.results.writeStatus(putAsIs(state, op, bytes, words));
+}
+
+/** Sets the record to exactly the put's fields (key, content type and value back to back in `bytes`). */
+export function putAsIs(state: ShardState, op: PutFields, bytes: Uint8Array, words: Uint32Array): Status {
   const table = state.table;
-  const results = state.results;
   const namespace = state.namespaces[op.namespaceId]!;
-  if (!table.reserveIndexSlot()) return results.writeStatus(Status.OutOfMemory);
+  if (!table.reserveIndexSlot()) return Status.OutOfMemory;
   const slot = table.find(op.namespaceId, bytes, op.keyStart, op.keyLength, op.hash);
   const existing = slot < 0 ? 0 : table.slotRecord(slot);
   const recordBytes = recordBytesOf(op.keyLength, op.contentTypeLength, op.valueLength);
   const growthBytes = classSizes[classOf(recordBytes)]! - (existing === 0 ? 0 : table.recordSlotBytes(existing));
-  if (table.namespaceBytes(op.namespaceId) + growthBytes > namespace.budgetBytes) return results.writeStatus(Status.OutOfMemory);
-  if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength, op.tagsLength)) return results.writeStatus(Status.Busy);
+  if (table.namespaceBytes(op.namespaceId) + growthBytes > namespace.budgetBytes) return Status.OutOfMemory;
+  if (!state.journal.hasRoomFor(op.keyLength, op.contentTypeLength, op.valueLength, op.tagsLength)) return Status.Busy;
   const offset = table.allocate(recordBytes);
-  if (offset === 0) return results.writeStatus(Status.OutOfMemory);
+  if (offset === 0) return Status.OutOfMemory;
   const fields = state.fields;
   fields.kind = EntryKind.Put;
   fields.namespaceId = op.namespaceId;
@@ -70,5 +89,5 @@ function applyPut(state: ShardState, op: ApplyOp, bytes: Uint8Array, words: Uint
   state.runs.from(bytes, words).contiguous(op.keyStart, op.keyLength, op.contentTypeLength, op.valueLength).tags(op.tagsStart, op.tagsLength);
   state.installRecord(offset, slot, existing, op.hash, entryFlagReplayed);
   state.tags.afterPut(bytes, op);
-  results.writeStatus(Status.Ok);
+  return Status.Ok;
 }

@@ -24,6 +24,7 @@ import { Status } from '../layout/status';
 import { recordBytesOf } from '../layout/table-layout';
 import { ApplyOp } from './apply-op';
 import { applyChange } from './shard-apply';
+import { applyRecords } from './shard-apply-records';
 import { evictFor, type EvictionRequest } from './shard-eviction';
 import { recoverShard } from './shard-recovery';
 import { scanSlice } from './shard-scan';
@@ -90,6 +91,8 @@ export class ShardExecutor {
         return this.#touch(this.#op.read(bytes, this.#view, position));
       case Opcode.Apply:
         return applyChange(this.#state, this.#applyOp.read(bytes, this.#view, position), bytes, this.#words);
+      case Opcode.ApplyRecords:
+        return applyRecords(this.#state, bytes, this.#view, this.#words, position);
       case Opcode.Scan:
         return scanSlice(this.#state, bytes, this.#view, position);
       case Opcode.TagKeys:
