@@ -112,13 +112,12 @@ export class ChangeLog implements ChangeLogApi {
 
   /**
    * Recovery: keeps a WAL record as it was read (the log's own format), without decoding it into
-   * a Change and encoding it again. Its LSN must be the next one. Listeners are not called: nobody
-   * listens before recovery ends.
+   * a Change and encoding it again. Its LSN must be the next one. Listeners (a server's
+   * subscription hub listens from its start) get it decoded, valid for the call as append's are.
    */
   appendRecord(record: WalRecordView): number {
     const lsn = this.#lastLsn + 1;
     assert(record.lsn === lsn, `change log: record LSN ${record.lsn} where ${lsn} comes next`);
-    assert(this.#listeners.size === 0, 'change log: appendRecord while listeners wait for changes');
     if (lsn - this.#oldestLsn > this.#mask) this.#dropOldest();
     const slot = lsn & this.#mask;
     this.#pages.storeRecord(slot, record.bytes, record.start, record.recordBytes);
@@ -127,6 +126,10 @@ export class ChangeLog implements ChangeLogApi {
     this.#lastLsn = lsn;
     this.#bytes += bytes;
     while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
+    if (this.#listeners.size > 0) {
+      const change = record.toChange(false);
+      for (const listener of this.#listeners) listener(change);
+    }
     return lsn;
   }
 

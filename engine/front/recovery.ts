@@ -11,6 +11,7 @@
 import { assert } from '../layout/assert';
 import { Status } from '../layout/status';
 import { fillApplyRequest } from './apply-logged-change';
+import { applyRecordsOutOfMemory } from './result-collectors';
 import type { ResultSink, ResultView } from './result-sink';
 import { forEachSnapshotRecord, snapshotChunkNamespace, snapshotChunkRecords } from './snapshot-chunk';
 import type { SnapshotReader } from './snapshot-reader';
@@ -82,8 +83,7 @@ export class ApplyCounter implements ResultSink {
     onResult: (records: number, result: ResultView | null): void => {
       if (result === null) this.#failure ??= new Error('a shard thread died while applying a snapshot chunk');
       else if (result.status !== Status.Ok) this.#failure ??= new Error(`a shard answered ${Status[result.status]} to a snapshot chunk`);
-      // An apply-records answer carries its OutOfMemory count in the expiry field (layout/batch-layout.ts).
-      else this.outOfMemory += result.expiry;
+      else this.outOfMemory += applyRecordsOutOfMemory(result);
       this.#settled(records);
     },
   };
@@ -210,9 +210,8 @@ function appendTail(changes: ChangeLog, wal: RecoverySources['wal'], snapshotLsn
   if (tailFrom > changes.lastLsn) changes.skipTo(tailFrom);
   const tail = wal(tailFrom, true);
   for (const record of tail.records()) {
-    // Views of the segment buffer suffice: the log encodes the change into its own pages at once.
-    const lsn = changes.append(record.toChange(false));
-    assert(lsn === record.lsn, `recovery: WAL record ${record.lsn} would get LSN ${lsn}`);
+    // The log keeps changes as records of this very format: the record is copied, never decoded.
+    changes.appendRecord(record);
   }
   assert(tail.report.damage === null && changes.lastLsn === lastLsn, `recovery: the WAL's tail read back to LSN ${changes.lastLsn}, not ${lastLsn}`);
 }

@@ -1,7 +1,7 @@
 // The sinks the in-process API uses to turn shard results into objects: one per batch() call or
 // scan page (the op index or shard as token, no closure per op).
 
-import { resultFlagCreated, sweepResultRecordsRemovedByte } from '../layout/batch-layout';
+import { applyRecordsResultOutOfMemoryByte, resultFlagCreated, sweepResultRecordsRemovedByte } from '../layout/batch-layout';
 import { Status } from '../layout/status';
 import { cacheControlOf, mediaTypeOf } from '../layout/stored-content-type';
 import type { OpResult } from '../layout/types';
@@ -75,6 +75,12 @@ export function sweepRecordsRemoved(reader: ResultView | null): number {
   if (reader === null || reader.status !== Status.Ok) return 0;
   const payload = reader.valueView();
   return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(sweepResultRecordsRemovedByte, true);
+}
+
+/** Records that did not fit (OutOfMemory), from an apply-records op's own result payload. */
+export function applyRecordsOutOfMemory(reader: ResultView): number {
+  const payload = reader.valueView();
+  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(applyRecordsResultOutOfMemoryByte, true);
 }
 
 /** A direct read's miss: the key is absent. */

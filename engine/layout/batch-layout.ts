@@ -22,8 +22,8 @@
 // Apply-records op (a snapshot chunk's records, every one owned by this shard, each applied as an
 // apply op's put; one op and one result per chunk instead of one per record):
 //   8 u32 count   12 `count` scan records exactly as in a scan payload (below), hash field unused
-//   answered with an ordinary result: status Ok (Busy when the journal had no room: the load
-//   fails), generation = records applied, expiry = records that did not fit (OutOfMemory)
+//   answered with a payload of its own (below): status Ok, or Busy when the journal had no room
+//   (the load fails)
 // Tag-keys op (the keys of one namespace that carry a tag, for a purge; shard/tag-index.ts):
 //   2 u8 tagLength   8 u32 limit   12 tag; padded to 4
 //   answered with a payload: 0 u32 total (keys carrying the tag now) 4 u32 count, then `count` keys:
@@ -41,6 +41,7 @@
 //   0 u32 hash 4 u16 keyLength 6 u8 contentTypeLength 7 u8 flags 8 u32 generation 12 u32 expiry
 //   16 f64 lastModified 24 u32 valueLength 28 key, content type, value; padded to 4
 // Sweep payload: 0 u32 slotsExamined 4 u32 recordsRemoved
+// Apply-records payload: 0 u32 recordsApplied 4 u32 recordsOutOfMemory (did not fit)
 
 import { assert } from './assert';
 import { contentTypeBytesMax, keyBytesMaxHard, namespacesMax } from './limits';
@@ -214,6 +215,10 @@ export function scanRecordShape(bytes: Uint8Array, view: DataView, position: num
 export const sweepResultSlotsExaminedByte = 0;
 export const sweepResultRecordsRemovedByte = 4;
 export const sweepResultBytes = 8;
+
+export const applyRecordsResultAppliedByte = 0;
+export const applyRecordsResultOutOfMemoryByte = 4;
+export const applyRecordsResultBytes = 8;
 
 export const testCrashExitNow = 1;
 export const testCrashExitAfterNextJournalAppend = 2;

@@ -29,6 +29,9 @@ import {
   scanResultHeaderBytes,
   scanResultReachedHashByte,
   sweepResultBytes,
+  applyRecordsResultAppliedByte,
+  applyRecordsResultBytes,
+  applyRecordsResultOutOfMemoryByte,
   sweepResultRecordsRemovedByte,
   sweepResultSlotsExaminedByte,
 } from '../layout/batch-layout';
@@ -92,13 +95,15 @@ export class ResultWriter {
     view.setUint32(start + resultHeaderBytes + sweepResultRecordsRemovedByte, recordsRemoved, true);
   }
 
-  /** An apply-records op's answer: two counts in the generation and expiry fields (layout/batch-layout.ts). */
-  writeCounts(status: Status, applied: number, outOfMemory: number): void {
-    const start = this.#header(status, 0, 0, 0);
+  /** An apply-records op's own answer: records applied and records that did not fit (OutOfMemory). */
+  writeApplyRecords(status: Status, applied: number, outOfMemory: number): void {
+    const start = this.#header(status, resultFlagHasValue, 0, applyRecordsResultBytes);
     const view = this.out.view;
-    view.setUint32(start + resultGenerationByte, applied, true);
-    view.setUint32(start + resultExpiryByte, outOfMemory, true);
+    view.setUint32(start + resultGenerationByte, 0, true);
+    view.setUint32(start + resultExpiryByte, 0, true);
     view.setFloat64(start + resultLastModifiedByte, 0, true);
+    view.setUint32(start + resultHeaderBytes + applyRecordsResultAppliedByte, applied, true);
+    view.setUint32(start + resultHeaderBytes + applyRecordsResultOutOfMemoryByte, outOfMemory, true);
   }
 
   /** A result whose value is a payload of the op's own (tag keys): status Ok, flag hasValue. */

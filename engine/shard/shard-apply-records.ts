@@ -61,11 +61,11 @@ export function applyRecords(state: ShardState, bytes: Uint8Array, view: DataVie
     put.hash = keyHash(namespaceId, bytes, put.keyStart, put.keyLength);
     state.stamps.observe(put.lastModified);
     const status = putAsIs(state, put, bytes, words);
-    if (status === Status.Busy) return state.results.writeCounts(Status.Busy, applied, outOfMemory);
+    if (status === Status.Busy) return state.results.writeApplyRecords(Status.Busy, applied, outOfMemory);
     if (status === Status.OutOfMemory) outOfMemory++;
     else applied++;
     at += recordBytes;
   }
   if (at > end) fail('apply-records: records run past the op');
-  state.results.writeCounts(Status.Ok, applied, outOfMemory);
+  state.results.writeApplyRecords(Status.Ok, applied, outOfMemory);
 }
