@@ -39,6 +39,15 @@
 // last resort uWS itself closes a socket whose output passes limits.backpressureBytesMax (code
 // 1006); the client then resumes from its last LSN, so even that loses nothing silently.
 //
+// Coalescing (several events per frame): the listener holds the changes of one turn and publishes
+// them at the end of it (a microtask after the change log's drain, before uWS hands frames to
+// sockets in the next prepare phase, so it adds no latency), as EventBatch frames: one encode per
+// run of changes and topic (see #publishRuns). Every hub entry point flushes first, so the rules
+// above see each change published as it entered the log. A subscriber that is behind gets the
+// same from the change log: each page of catch-up or replay goes out as batches (#sendBatch).
+// One frame then carries what would have been many, which saves the client a WebSocket message,
+// a verify and a dispatch per event, and uWS a frame per event per socket.
+//
 // Anchor topic: uWS frees a socket's subscriber record, with the frames queued for it in this
 // tick, when it unsubscribes from its last topic (measured: those frames never arrive). Every
 // socket that ever subscribes also joins the anchor topic, never published to, so its record and
@@ -48,7 +57,8 @@ import { fail } from '../../../engine/layout/assert';
 import type { ChangeLogApi } from '../../../engine/front/engine-api';
 import { Status } from '../../../engine/layout/status';
 import type { Change, NamespaceConfig } from '../../../engine/layout/types';
-import { encodeEvent } from '../../codec/encode-event';
+import { encodeEvent, encodeEvents, eventBatchBytesMax, eventBytesEstimate } from '../../codec/encode-event';
+import { eventsPerBatchMax } from '../../codec/schema-layout';
 import { validateOp } from '../../../engine/layout/validate-op';
 import type { ResultInput, StatusResult, SubscribeOp, UnsubscribeOp } from '../../codec/wire-types';
 import {
@@ -87,6 +97,11 @@ export interface HubOptions {
   pumpIntervalMs?: number;
   /** Told when a slow connection is switched from live delivery to catch-up (the server logs it). */
   onFellBehind?: (event: FellBehindEvent) => void;
+  /**
+   * Publish the changes of one turn together, several events per frame (default: true, false
+   * with manualTimers). With manualTimers the test calls flush() where a turn would end.
+   */
+  coalesceChanges?: boolean;
 }
 
 export interface FellBehindEvent {
@@ -104,8 +119,12 @@ export interface HubStats {
   /** Connections taken off their topics and catching up from the log right now. */
   catchingUp: number;
   framesPublished: number;
+  /** Of framesPublished, those carrying several events (EventBatch). */
+  batchesPublished: number;
   bytesPublished: number;
   framesSent: number;
+  /** Of framesSent, those carrying several events (catch-up and replay pages). */
+  batchesSent: number;
   /** Times a connection was taken off its topics for passing the limit. */
   fellBehind: number;
   gapsSent: number;
@@ -129,6 +148,8 @@ export class SubscriptionHub {
   readonly #limits: SubscriptionLimits;
   readonly #lowWaterBytes: number;
   readonly #sweepBytes: number;
+  /** Bytes per catch-up or replay batch: a quarter of the low water mark, so a batch overshoots it little. */
+  readonly #batchBytesMax: number;
   readonly #manualTimers: boolean;
   readonly #pumpIntervalMs: number;
   readonly #onFellBehind: ((event: FellBehindEvent) => void) | null;
@@ -142,6 +163,22 @@ export class SubscriptionHub {
   readonly #pumping = new Set<SubscriberSession>();
   /** Scratch for changeTopics, reused by every change. */
   readonly #topicScratch: string[] = [];
+  readonly #coalesceChanges: boolean;
+  /** Changes of this turn not yet published (see "Coalescing" above), LSN order. */
+  readonly #pending: Change[] = [];
+  #flushQueued = false;
+  /** The run being built by #flushPending: changes, whether each goes with its value, its topics. */
+  readonly #run: Change[] = [];
+  readonly #runValues: boolean[] = [];
+  readonly #runTopics: string[] = [];
+  #runKey = '';
+  #runBytes = 0;
+  /** Scratch for #targetsOf: the variant topics with listeners of one change. */
+  readonly #targetScratch: string[] = [];
+  /** Scratch for catch-up and replay batches: changes and whether each goes with its value. */
+  readonly #batch: Change[] = [];
+  readonly #batchValues: boolean[] = [];
+  #batchBytes = 0;
   #nextSessionId = 1;
   #bytesSinceSweep = 0;
   #sweepImmediate: ReturnType<typeof setImmediate> | null = null;
@@ -152,8 +189,10 @@ export class SubscriptionHub {
     subscriptions: 0,
     catchingUp: 0,
     framesPublished: 0,
+    batchesPublished: 0,
     bytesPublished: 0,
     framesSent: 0,
+    batchesSent: 0,
     fellBehind: 0,
     gapsSent: 0,
   };
@@ -177,9 +216,11 @@ export class SubscriptionHub {
     this.#limits = limits;
     this.#lowWaterBytes = limits.subscriberBackpressureBytes >>> 1;
     this.#sweepBytes = limits.subscriberBackpressureBytes >>> 2;
+    this.#batchBytesMax = Math.min(eventBatchBytesMax, this.#lowWaterBytes >>> 2);
     this.#manualTimers = options.manualTimers ?? false;
     this.#pumpIntervalMs = options.pumpIntervalMs ?? 2;
     this.#onFellBehind = options.onFellBehind ?? null;
+    this.#coalesceChanges = options.coalesceChanges ?? !this.#manualTimers;
     this.#unlisten = changes.subscribe((change) => this.#onChange(change));
   }
 
@@ -198,6 +239,7 @@ export class SubscriptionHub {
   /** The connection closed: forget it. Its socket is not touched again (uWS forbids it). */
   close(session: SubscriberSession): void {
     if (session.closed) return;
+    this.flush();
     session.closed = true;
     if (session.live) this.#forEachVariant(session, (base, variant) => this.#countTopic(base, variant, -1));
     for (const subscription of session.subscriptions.values()) this.#answer(subscription, closedResult);
@@ -210,6 +252,7 @@ export class SubscriptionHub {
   /** Stops listening and answers subscriptions still replaying with ShuttingDown. */
   stop(): void {
     if (this.#stopped) return;
+    this.flush();
     this.#stopped = true;
     this.#unlisten();
     for (const session of this.#sessions) {
@@ -235,6 +278,7 @@ export class SubscriptionHub {
   subscribe(session: SubscriberSession, op: SubscribeOp): ResultInput | Promise<ResultInput> {
     const refused = this.#check(session, op);
     if (refused !== null) return refused;
+    this.flush();
     const filter: SubscriptionFilter = {
       ns: op.ns,
       key: op.key === undefined ? null : keyBytes(op.key),
@@ -274,6 +318,7 @@ export class SubscriptionHub {
   }
 
   unsubscribe(session: SubscriberSession, op: UnsubscribeOp): ResultInput {
+    this.flush();
     const subscription = session.subscriptions.get(op.subId);
     if (subscription === undefined) return { status: Status.NotFound, message: `no subscription ${op.subId} on this connection` };
     session.subscriptions.delete(op.subId);
@@ -291,6 +336,7 @@ export class SubscriptionHub {
 
   /** Takes every live connection whose unread output passed the limit off its topics. */
   sweep(): void {
+    this.flush();
     this.#bytesSinceSweep = 0;
     const limit = this.#limits.subscriberBackpressureBytes;
     // Bounded by the open connections.
@@ -302,6 +348,7 @@ export class SubscriptionHub {
 
   /** One turn of replay and catch-up for every connection that has such work. */
   pump(): void {
+    this.flush();
     // Bounded by the open connections; each does at most replayPagesPerTurnMax pages.
     for (const session of this.#pumping) {
       if (session.closed) {
@@ -321,10 +368,43 @@ export class SubscriptionHub {
     if (this.#pumping.size > 0) this.#schedulePump();
   }
 
+  /**
+   * Publishes the changes held since the last flush. The hub calls it on every entry point that
+   * reads or changes who listens to what (so the rules above hold as if each change had been
+   * published as it came), and a microtask calls it at the end of the turn's change log drain.
+   */
+  flush(): void {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    if (pending.length === 1) this.#publishChange(pending[0] as Change);
+    else this.#publishRuns(pending);
+    pending.length = 0;
+  }
+
   // ---- the change log listener: the hot path ----
 
   #onChange(change: Change): void {
     if (this.#namespaceListeners.get(change.ns) === undefined) return;
+    if (!this.#coalesceChanges) {
+      this.#publishChange(change);
+      return;
+    }
+    // Bounded: a full turn's worth is published at once.
+    this.#pending.push(change);
+    if (this.#pending.length >= eventsPerBatchMax) this.flush();
+    else if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushSoon);
+    }
+  }
+
+  readonly #flushSoon = (): void => {
+    this.#flushQueued = false;
+    this.flush();
+  };
+
+  /** One change, one frame per variant, published to each of its topics with listeners. */
+  #publishChange(change: Change): void {
     const topics = this.#topicScratch;
     const count = changeTopics(change.ns, keyTextOf(change), topics, tagsOf(change));
     let plain: Uint8Array | null = null;
@@ -343,6 +423,80 @@ export class SubscriptionHub {
         this.#publish(variantTopic(base, 2), valued);
       }
     }
+  }
+
+  /**
+   * Several changes of one turn: consecutive changes published to exactly the same variant
+   * topics, all of one variant (all with values or all without), form a run that goes out as one
+   * EventBatch frame, encoded once and published to each of those topics. A socket on several of
+   * them gets the same events again, which the client drops as duplicates, as it does today for
+   * a change published to a key and its prefix. Anything else (a change published to both
+   * variants) goes out alone, so every socket still sees its frames in LSN order and a
+   * subscription never meets a later event before an earlier one it wants (a valued subscription
+   * skips a put without its value, expecting it from its own variant's frame).
+   */
+  #publishRuns(pending: readonly Change[]): void {
+    const targets = this.#targetScratch;
+    // Bounded by eventsPerBatchMax (onChange flushes at that many).
+    for (const change of pending) {
+      const kind = this.#targetsOf(change, targets);
+      if (kind === targetsNone) continue;
+      if (kind === targetsMixed) {
+        this.#publishRun();
+        this.#publishChange(change);
+        continue;
+      }
+      const key = targets.join('\n');
+      const withValue = kind === targetsValued;
+      const bytes = eventBytesEstimate(change, withValue);
+      if (this.#run.length > 0 && (key !== this.#runKey || this.#run.length >= eventsPerBatchMax || this.#runBytes + bytes > eventBatchBytesMax)) this.#publishRun();
+      if (this.#run.length === 0) {
+        this.#runKey = key;
+        for (const topic of targets) this.#runTopics.push(topic);
+      }
+      this.#run.push(change);
+      this.#runValues.push(withValue);
+      this.#runBytes += bytes;
+    }
+    this.#publishRun();
+  }
+
+  #publishRun(): void {
+    const run = this.#run;
+    if (run.length > 0) {
+      const frame = encodeEvents(0, run, this.#runValues, run.length);
+      for (const topic of this.#runTopics) this.#publish(topic, frame);
+      if (run.length > 1) this.#stats.batchesPublished += this.#runTopics.length;
+    }
+    run.length = 0;
+    this.#runValues.length = 0;
+    this.#runTopics.length = 0;
+    this.#runKey = '';
+    this.#runBytes = 0;
+  }
+
+  /** Writes into `out` the variant topics with listeners a change goes to; says which variants. */
+  #targetsOf(change: Change, out: string[]): TargetKind {
+    out.length = 0;
+    const topics = this.#topicScratch;
+    const count = changeTopics(change.ns, keyTextOf(change), topics, tagsOf(change));
+    let plain = false;
+    let valued = false;
+    for (let index = 0; index < count; index++) {
+      const base = topics[index] as string;
+      const listeners = this.#topics.get(base);
+      if (listeners === undefined) continue;
+      if (listeners.plain > 0) {
+        out.push(base);
+        plain = true;
+      }
+      if (listeners.valued > 0) {
+        out.push(variantTopic(base, 2));
+        valued = true;
+      }
+    }
+    if (plain && valued) return targetsMixed;
+    return valued ? targetsValued : plain ? targetsPlain : targetsNone;
   }
 
   #publish(topic: string, frame: Uint8Array): void {
@@ -399,15 +553,22 @@ export class SubscriptionHub {
    */
   #sendMatching(session: SubscriberSession, subscription: Subscription, read: readonly Change[], target: number): number {
     const { filter, subId, values } = subscription;
+    if (this.#batch.length !== 0) fail('subscription invariant: a batch left unsent');
     let covered = subscription.replayedLsn;
     for (const change of read) {
-      if (change.lsn > target) return target;
-      if (filterMatches(filter, change.ns, change.key, tagsOf(change))) {
-        this.#send(session, encodeEvent(subId, change, values));
-        if (session.socket.getBufferedAmount() >= this.#lowWaterBytes) return change.lsn;
+      if (change.lsn > target) {
+        covered = target;
+        break;
       }
       covered = change.lsn;
+      if (!filterMatches(filter, change.ns, change.key, tagsOf(change))) continue;
+      // A batch went out: every change up to this one was sent or is in the new batch.
+      if (this.#addToBatch(session, subId, change, values) && session.socket.getBufferedAmount() >= this.#lowWaterBytes) {
+        this.#sendBatch(session, subId);
+        return covered;
+      }
     }
+    this.#sendBatch(session, subId);
     return covered;
   }
 
@@ -511,6 +672,7 @@ export class SubscriptionHub {
   /** Sends the shared stream from the log while the socket has room; goes live when caught up. */
   #catchUp(session: SubscriberSession): void {
     const changes = this.#changes;
+    if (this.#batch.length !== 0) fail('subscription invariant: a batch left unsent');
     for (let page = 0; page < replayPagesPerTurnMax; page++) {
       if (session.cursor >= changes.lastLsn) {
         this.#goLive(session);
@@ -530,16 +692,22 @@ export class SubscriptionHub {
       for (const change of read) {
         session.cursor = change.lsn;
         // As in #sendMatching: stop once the socket holds lowWaterBytes.
-        if (this.#sendShared(session, change) && session.socket.getBufferedAmount() >= this.#lowWaterBytes) return;
+        if (this.#batchShared(session, change) && session.socket.getBufferedAmount() >= this.#lowWaterBytes) {
+          // The change that started a new batch is in it: send it, as the cursor says.
+          this.#sendBatch(session, 0);
+          return;
+        }
       }
+      this.#sendBatch(session, 0);
     }
   }
 
   /**
    * One change to a catching-up connection, once, with its value if a matching subscription wants
-   * it. Returns whether it was sent. Bounded by the connection's subscriptions.
+   * it: added to the batch, which is sent when full. Returns whether a batch was sent. Bounded by
+   * the connection's subscriptions.
    */
-  #sendShared(session: SubscriberSession, change: Change): boolean {
+  #batchShared(session: SubscriberSession, change: Change): boolean {
     let matched = false;
     let withValue = false;
     for (const subscription of session.subscriptions.values()) {
@@ -547,8 +715,33 @@ export class SubscriptionHub {
       matched = true;
       withValue ||= subscription.values;
     }
-    if (matched) this.#send(session, encodeEvent(0, change, withValue));
-    return matched;
+    return matched && this.#addToBatch(session, 0, change, withValue);
+  }
+
+  /**
+   * Adds a change to the batch for `session`, sending the batch first if the change would not fit
+   * and after if it is full. Returns whether a batch was sent (the caller checks the socket then).
+   */
+  #addToBatch(session: SubscriberSession, subId: number, change: Change, withValue: boolean): boolean {
+    const bytes = eventBytesEstimate(change, withValue);
+    const sentBefore = this.#batch.length > 0 && this.#batchBytes + bytes > this.#batchBytesMax && this.#sendBatch(session, subId);
+    this.#batch.push(change);
+    this.#batchValues.push(withValue);
+    this.#batchBytes += bytes;
+    const sentAfter = this.#batch.length >= eventsPerBatchMax && this.#sendBatch(session, subId);
+    return sentBefore || sentAfter;
+  }
+
+  /** Sends the batch (one frame, one event or an EventBatch); false when it was empty. */
+  #sendBatch(session: SubscriberSession, subId: number): boolean {
+    const batch = this.#batch;
+    if (batch.length === 0) return false;
+    this.#send(session, encodeEvents(subId, batch, this.#batchValues, batch.length));
+    if (batch.length > 1) this.#stats.batchesSent++;
+    batch.length = 0;
+    this.#batchValues.length = 0;
+    this.#batchBytes = 0;
+    return true;
   }
 
   #goLive(session: SubscriberSession): void {
@@ -631,6 +824,13 @@ export class ConnectionSubscriptions {
     this.#session = null;
   }
 }
+
+/** Which variants a change is published in (see #publishRuns). */
+type TargetKind = 0 | 1 | 2 | 3;
+const targetsNone: TargetKind = 0;
+const targetsPlain: TargetKind = 1;
+const targetsValued: TargetKind = 2;
+const targetsMixed: TargetKind = 3;
 
 const okResult: StatusResult = { status: Status.Ok };
 const closedResult: StatusResult = { status: Status.ShuttingDown, message: 'the connection closed' };
