@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { Change, ChangeKind } from '../../engine/layout/types';
 import { decodeServerFrame } from './decode-server-frame';
-import { encodeEvent } from './encode-event';
+import { encodeEvent, encodeEvents } from './encode-event';
+import { eventsPerBatchMax } from './schema-layout';
 import { randomChange } from './ops.fixture';
 import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
 
@@ -46,5 +47,48 @@ test('random changes round-trip', () => {
     const each = randomChange(random);
     const subId = random.below(2 ** 32);
     assert.deepEqual(decodeServerFrame(encodeEvent(subId, each)), { type: 'event', subId, change: each }, `round ${round}`);
+  }
+});
+
+test('encodeEvents: several changes in one EventBatch frame, each with its value or not, in order', () => {
+  const tagged: Change = { ...change, lsn: 44, ns: 'other', tags: new TextEncoder().encode('a b') };
+  const removed: Change = { ...change, lsn: 43, kind: 'delete', value: null, contentType: '' };
+  const changes = [change, removed, tagged];
+  const decoded = decodeServerFrame(encodeEvents(9, changes, [false, true, true], changes.length));
+  assert.deepEqual(decoded, {
+    type: 'events',
+    events: [
+      { type: 'event', subId: 9, change: { ...change, value: null } },
+      { type: 'event', subId: 9, change: removed },
+      { type: 'event', subId: 9, change: tagged },
+    ],
+  });
+});
+
+test('encodeEvents: one change is a plain Event frame; count takes a prefix of the arrays', () => {
+  assert.deepEqual(decodeServerFrame(encodeEvents(0, [change, { ...change, lsn: 43 }], [true, true], 1)), { type: 'event', subId: 0, change });
+  const two = decodeServerFrame(encodeEvents(0, [change, { ...change, lsn: 43 }, { ...change, lsn: 44 }], [true, true, true], 2));
+  assert.equal(two.type, 'events');
+  assert.deepEqual(two.type === 'events' ? two.events.map((event) => 'lsn' in event.change && event.change.lsn) : [], [42, 43]);
+  assert.throws(() => encodeEvents(0, [change], [true], 0));
+  assert.throws(() => encodeEvents(0, [change], [true], 2));
+});
+
+test('a batch of more than eventsPerBatchMax events is refused by the client', () => {
+  const many = Array.from({ length: eventsPerBatchMax + 1 }, (_, index): Change => ({ ...change, lsn: index + 1 }));
+  const values = many.map(() => true);
+  const decodedMax = decodeServerFrame(encodeEvents(0, many, values, eventsPerBatchMax));
+  assert.equal(decodedMax.type === 'events' ? decodedMax.events.length : 0, eventsPerBatchMax);
+  assert.throws(() => encodeEvents(0, many, values, many.length), 'the encoder refuses it too');
+});
+
+test('decoding: an LSN of 2^53-1 is read whole; namespaces and media types are decoded per frame even when they change', () => {
+  const big: Change = { ...change, lsn: Number.MAX_SAFE_INTEGER };
+  assert.deepEqual(decodeServerFrame(encodeEvent(1, big)), { type: 'event', subId: 1, change: big });
+  for (const ns of ['a', 'bb', 'a', 'über']) {
+    for (const contentType of ['', 'text/plain', 'application/json']) {
+      const each: Change = { ...change, ns, contentType };
+      assert.deepEqual(decodeServerFrame(encodeEvent(1, each)), { type: 'event', subId: 1, change: each });
+    }
   }
 });
