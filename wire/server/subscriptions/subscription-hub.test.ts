@@ -333,6 +333,7 @@ test('coalesced: the changes of one turn reach a topic as one EventBatch frame, 
   hub.flush();
   assert.equal(broker.published, 1, 'one frame for the five changes, one publish for every socket');
   assert.equal(hub.stats().batchesPublished, 1);
+  assert.equal(hub.stats().eventsPublished, 5, 'the metric counts events, not frames');
   broker.drain();
   for (const peer of peers) peer.read();
   for (const subscription of subscriptions) {

@@ -119,6 +119,8 @@ export interface HubStats {
   /** Connections taken off their topics and catching up from the log right now. */
   catchingUp: number;
   framesPublished: number;
+  /** Change events in framesPublished (a batch frame carries several), one per topic published to. */
+  eventsPublished: number;
   /** Of framesPublished, those carrying several events (EventBatch). */
   batchesPublished: number;
   bytesPublished: number;
@@ -189,6 +191,7 @@ export class SubscriptionHub {
     subscriptions: 0,
     catchingUp: 0,
     framesPublished: 0,
+    eventsPublished: 0,
     batchesPublished: 0,
     bytesPublished: 0,
     framesSent: 0,
@@ -465,7 +468,7 @@ export class SubscriptionHub {
     const run = this.#run;
     if (run.length > 0) {
       const frame = encodeEvents(0, run, this.#runValues, run.length);
-      for (const topic of this.#runTopics) this.#publish(topic, frame);
+      for (const topic of this.#runTopics) this.#publish(topic, frame, run.length);
       if (run.length > 1) this.#stats.batchesPublished += this.#runTopics.length;
     }
     run.length = 0;
@@ -499,9 +502,10 @@ export class SubscriptionHub {
     return valued ? targetsValued : plain ? targetsPlain : targetsNone;
   }
 
-  #publish(topic: string, frame: Uint8Array): void {
+  #publish(topic: string, frame: Uint8Array, events = 1): void {
     this.#publisher.publish(topic, frame, frameBinary, frameCompress);
     this.#stats.framesPublished++;
+    this.#stats.eventsPublished += events;
     this.#stats.bytesPublished += frame.byteLength;
     // A socket's unread output can grow by at most the bytes published since the last sweep.
     this.#bytesSinceSweep += frame.byteLength;
