@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { Change, ChangeKind } from '../../engine/layout/types';
 import { decodeServerFrame } from './decode-server-frame';
-import { encodeEvent, encodeEvents } from './encode-event';
+import { EventRunBuilder, encodeEvent, encodeEvents } from './encode-event';
 import { eventsPerBatchMax } from './schema-layout';
 import { randomChange } from './ops.fixture';
 import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
@@ -91,4 +91,23 @@ test('decoding: an LSN of 2^53-1 is read whole; namespaces and media types are d
       assert.deepEqual(decodeServerFrame(encodeEvent(1, each)), { type: 'event', subId: 1, change: each });
     }
   }
+});
+
+test('EventRunBuilder: events added one call at a time, other frames encoded between, finish as Event or EventBatch', () => {
+  const run = new EventRunBuilder();
+  const mutable: Change = { ...change, key: Uint8Array.from(change.key), value: Uint8Array.of(9, 9) };
+  run.add(0, mutable, true);
+  // The change's bytes may be reused once add returns: the run holds its own encoding.
+  mutable.key.fill(0x78);
+  (mutable.value as Uint8Array).fill(0);
+  encodeEvent(3, { ...change, lsn: 99 });
+  assert.deepEqual(decodeServerFrame(run.finish()), { type: 'event', subId: 0, change: { ...change, value: Uint8Array.of(9, 9) } });
+  assert.equal(run.count, 0);
+  const changes = [43, 44, 45].map((lsn): Change => ({ ...change, lsn, ns: lsn === 45 ? 'other' : change.ns }));
+  for (const each of changes) {
+    run.add(0, each, false);
+    encodeEvent(1, each);
+  }
+  assert.deepEqual(decodeServerFrame(run.finish()), { type: 'events', events: changes.map((each) => ({ type: 'event', subId: 0, change: { ...each, value: null } })) });
+  assert.throws(() => run.finish(), 'an empty run has no frame');
 });

@@ -2,11 +2,11 @@
 // or several changes into one carrying an EventBatch (a subscriber that is behind).
 
 import { mediaTypeOf } from '../../engine/layout/stored-content-type';
-import type * as flatbuffers from 'flatbuffers';
+import * as flatbuffers from 'flatbuffers';
 import { Event, EventBatch, EventKind, ServerFrame, ServerMessage } from '../../schemas/generated/tessera_generated';
 import type { Change, ChangeGap, ChangeKind } from '../../engine/layout/types';
 import { beginFrame, createOffsetVector, endFrame, pendingOffsetCount, pushOffset } from './frame-builder';
-import { eventsPerBatchMax } from './schema-layout';
+import { eventsPerBatchMax, frameIdentifier } from './schema-layout';
 import { assert } from '../../engine/layout/assert';
 import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 
@@ -113,5 +113,69 @@ function eventKindOf(kind: ChangeKind): EventKind {
       return EventKind.Expired;
     case 'evicted':
       return EventKind.Evicted;
+  }
+}
+
+/** A run builder larger than this after a frame is replaced (see frame-builder.ts). */
+const runBuilderBytesRetainedMax = 1024 * 1024;
+
+/**
+ * Builds one frame of events added one at a time, over several calls: the subscription hub adds
+ * each change as the change log hands it over (the change is valid during that call only, so it
+ * is encoded at once), then finishes the frame at the end of the turn. One event finishes as a
+ * plain Event frame, more as an EventBatch. Its own Builder, apart from the shared frame builder,
+ * which other frames use between the adds.
+ */
+export class EventRunBuilder {
+  #builder = new flatbuffers.Builder(16 * 1024);
+  readonly #offsets: flatbuffers.Offset[] = [];
+  #namespaceText = '';
+  #namespace = 0;
+  #subId = 0;
+
+  get count(): number {
+    return this.#offsets.length;
+  }
+
+  /** Encodes the change now (its bytes may be reused after the caller returns). */
+  add(subId: number, change: Change, includeValue: boolean): void {
+    assert(isUint32(subId), 'a subscription id is uint32');
+    assert(this.#offsets.length < eventsPerBatchMax, 'a batch holds at most eventsPerBatchMax events');
+    assert(this.#offsets.length === 0 || subId === this.#subId, 'one sub id per frame');
+    const builder = this.#builder;
+    if (this.#namespace === 0 || change.ns !== this.#namespaceText) {
+      this.#namespaceText = change.ns;
+      this.#namespace = builder.createString(change.ns);
+    }
+    this.#subId = subId;
+    this.#offsets.push(addChange(builder, subId, change, includeValue, this.#namespace));
+  }
+
+  /** The frame of the events added since the last finish (a copy the caller owns); then empty. */
+  finish(): Uint8Array {
+    const count = this.#offsets.length;
+    assert(count >= 1, 'a frame holds at least one event');
+    const builder = this.#builder;
+    let root: flatbuffers.Offset;
+    if (count === 1) {
+      root = ServerFrame.createServerFrame(builder, ServerMessage.Event, this.#offsets[0] as flatbuffers.Offset);
+    } else {
+      builder.startVector(4, count, 4);
+      // FlatBuffers builds back to front: the last element is written first.
+      for (let index = count - 1; index >= 0; index--) builder.addOffset(this.#offsets[index] as flatbuffers.Offset);
+      root = ServerFrame.createServerFrame(builder, ServerMessage.EventBatch, EventBatch.createEventBatch(builder, builder.endVector()));
+    }
+    builder.finish(root, frameIdentifier);
+    const frame = builder.asUint8Array().slice();
+    this.#reset();
+    return frame;
+  }
+
+  #reset(): void {
+    this.#offsets.length = 0;
+    this.#namespaceText = '';
+    this.#namespace = 0;
+    if (this.#builder.dataBuffer().capacity() > runBuilderBytesRetainedMax) this.#builder = new flatbuffers.Builder(16 * 1024);
+    else this.#builder.clear();
   }
 }

@@ -39,10 +39,11 @@
 // last resort uWS itself closes a socket whose output passes limits.backpressureBytesMax (code
 // 1006); the client then resumes from its last LSN, so even that loses nothing silently.
 //
-// Coalescing (several events per frame): the listener holds the changes of one turn and publishes
-// them at the end of it (a microtask after the change log's drain, before uWS hands frames to
-// sockets in the next prepare phase, so it adds no latency), as EventBatch frames: one encode per
-// run of changes and topic (see #publishRuns). Every hub entry point flushes first, so the rules
+// Coalescing (several events per frame): the listener encodes each change of a turn into the
+// current run as it arrives (a listener's change is valid during the call only) and publishes the
+// run at the end of the turn (a microtask after the change log's drain, before uWS hands frames
+// to sockets in the next prepare phase, so it adds no latency), as one EventBatch frame: one
+// encode per event and run (see #publishRun). Every hub entry point flushes first, so the rules
 // above see each change published as it entered the log. A subscriber that is behind gets the
 // same from the change log: each page of catch-up or replay goes out as batches (#sendBatch).
 // One frame then carries what would have been many, which saves the client a WebSocket message,
@@ -57,7 +58,7 @@ import { fail } from '../../../engine/layout/assert';
 import type { ChangeLogApi } from '../../../engine/front/engine-api';
 import { Status } from '../../../engine/layout/status';
 import type { Change, NamespaceConfig } from '../../../engine/layout/types';
-import { encodeEvent, encodeEvents, eventBatchBytesMax, eventBytesEstimate } from '../../codec/encode-event';
+import { EventRunBuilder, encodeEvent, encodeEvents, eventBatchBytesMax, eventBytesEstimate } from '../../codec/encode-event';
 import { eventsPerBatchMax } from '../../codec/schema-layout';
 import { validateOp } from '../../../engine/layout/validate-op';
 import type { ResultInput, StatusResult, SubscribeOp, UnsubscribeOp } from '../../codec/wire-types';
@@ -166,14 +167,13 @@ export class SubscriptionHub {
   /** Scratch for changeTopics, reused by every change. */
   readonly #topicScratch: string[] = [];
   readonly #coalesceChanges: boolean;
-  /** Changes of this turn not yet published (see "Coalescing" above), LSN order. */
-  readonly #pending: Change[] = [];
   #flushQueued = false;
-  /** The run being built by #flushPending: changes, whether each goes with its value, its topics. */
-  readonly #run: Change[] = [];
-  readonly #runValues: boolean[] = [];
+  /**
+   * The run of this turn's changes not yet published (see "Coalescing" above), encoded as each
+   * change arrives (a listener's change is valid during the call only), and its topics.
+   */
+  readonly #run = new EventRunBuilder();
   readonly #runTopics: string[] = [];
-  #runKey = '';
   #runBytes = 0;
   /** Scratch for #targetsOf: the variant topics with listeners of one change. */
   readonly #targetScratch: string[] = [];
@@ -377,11 +377,7 @@ export class SubscriptionHub {
    * published as it came), and a microtask calls it at the end of the turn's change log drain.
    */
   flush(): void {
-    const pending = this.#pending;
-    if (pending.length === 0) return;
-    if (pending.length === 1) this.#publishChange(pending[0] as Change);
-    else this.#publishRuns(pending);
-    pending.length = 0;
+    this.#publishRun();
   }
 
   // ---- the change log listener: the hot path ----
@@ -392,10 +388,22 @@ export class SubscriptionHub {
       this.#publishChange(change);
       return;
     }
-    // Bounded: a full turn's worth is published at once.
-    this.#pending.push(change);
-    if (this.#pending.length >= eventsPerBatchMax) this.flush();
-    else if (!this.#flushQueued) {
+    const targets = this.#targetScratch;
+    const kind = this.#targetsOf(change, targets);
+    if (kind === targetsNone) return;
+    if (kind === targetsMixed) {
+      this.#publishRun();
+      this.#publishChange(change);
+      return;
+    }
+    const withValue = kind === targetsValued;
+    const bytes = eventBytesEstimate(change, withValue);
+    const run = this.#run;
+    if (run.count > 0 && (run.count >= eventsPerBatchMax || this.#runBytes + bytes > eventBatchBytesMax || !sameTopics(targets, this.#runTopics))) this.#publishRun();
+    if (run.count === 0) for (const topic of targets) this.#runTopics.push(topic);
+    run.add(0, change, withValue);
+    this.#runBytes += bytes;
+    if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flushSoon);
     }
@@ -429,52 +437,22 @@ export class SubscriptionHub {
   }
 
   /**
-   * Several changes of one turn: consecutive changes published to exactly the same variant
-   * topics, all of one variant (all with values or all without), form a run that goes out as one
-   * EventBatch frame, encoded once and published to each of those topics. A socket on several of
-   * them gets the same events again, which the client drops as duplicates, as it does today for
-   * a change published to a key and its prefix. Anything else (a change published to both
-   * variants) goes out alone, so every socket still sees its frames in LSN order and a
-   * subscription never meets a later event before an earlier one it wants (a valued subscription
-   * skips a put without its value, expecting it from its own variant's frame).
+   * The run: consecutive changes published to exactly the same variant topics, all of one variant
+   * (all with values or all without), go out as one frame (an EventBatch, or an Event for one),
+   * encoded once and published to each of those topics. A socket on several of them gets the
+   * same events again, which the client drops as duplicates, as it does today for a change
+   * published to a key and its prefix. A change published to both variants goes out alone, after
+   * the run before it, so every socket still sees its frames in LSN order and a subscription
+   * never meets a later event before an earlier one it wants (a valued subscription skips a put
+   * without its value, expecting it from its own variant's frame).
    */
-  #publishRuns(pending: readonly Change[]): void {
-    const targets = this.#targetScratch;
-    // Bounded by eventsPerBatchMax (onChange flushes at that many).
-    for (const change of pending) {
-      const kind = this.#targetsOf(change, targets);
-      if (kind === targetsNone) continue;
-      if (kind === targetsMixed) {
-        this.#publishRun();
-        this.#publishChange(change);
-        continue;
-      }
-      const key = targets.join('\n');
-      const withValue = kind === targetsValued;
-      const bytes = eventBytesEstimate(change, withValue);
-      if (this.#run.length > 0 && (key !== this.#runKey || this.#run.length >= eventsPerBatchMax || this.#runBytes + bytes > eventBatchBytesMax)) this.#publishRun();
-      if (this.#run.length === 0) {
-        this.#runKey = key;
-        for (const topic of targets) this.#runTopics.push(topic);
-      }
-      this.#run.push(change);
-      this.#runValues.push(withValue);
-      this.#runBytes += bytes;
-    }
-    this.#publishRun();
-  }
-
   #publishRun(): void {
-    const run = this.#run;
-    if (run.length > 0) {
-      const frame = encodeEvents(0, run, this.#runValues, run.length);
-      for (const topic of this.#runTopics) this.#publish(topic, frame, run.length);
-      if (run.length > 1) this.#stats.batchesPublished += this.#runTopics.length;
-    }
-    run.length = 0;
-    this.#runValues.length = 0;
+    const events = this.#run.count;
+    if (events === 0) return;
+    const frame = this.#run.finish();
+    for (const topic of this.#runTopics) this.#publish(topic, frame, events);
+    if (events > 1) this.#stats.batchesPublished += this.#runTopics.length;
     this.#runTopics.length = 0;
-    this.#runKey = '';
     this.#runBytes = 0;
   }
 
@@ -829,7 +807,14 @@ export class ConnectionSubscriptions {
   }
 }
 
-/** Which variants a change is published in (see #publishRuns). */
+/** Whether two topic lists are the same, in order (both come from changeTopics' fixed order). */
+function sameTopics(left: readonly string[], right: readonly string[]): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
+  return true;
+}
+
+/** Which variants a change is published in (see #publishRun). */
 type TargetKind = 0 | 1 | 2 | 3;
 const targetsNone: TargetKind = 0;
 const targetsPlain: TargetKind = 1;
