@@ -74,30 +74,33 @@ export enum EventKind {
 export enum ServerMessage {
   NONE = 0,
   Response = 1,
-  Event = 2
+  Event = 2,
+  EventBatch = 3
 }
 
 export function unionToServerMessage(
   type: ServerMessage,
-  accessor: (obj:Event|Response) => Event|Response|null
-): Event|Response|null {
+  accessor: (obj:Event|EventBatch|Response) => Event|EventBatch|Response|null
+): Event|EventBatch|Response|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Response': return accessor(new Response())! as Response;
     case 'Event': return accessor(new Event())! as Event;
+    case 'EventBatch': return accessor(new EventBatch())! as EventBatch;
     default: return null;
   }
 }
 
 export function unionListToServerMessage(
   type: ServerMessage, 
-  accessor: (index: number, obj:Event|Response) => Event|Response|null, 
+  accessor: (index: number, obj:Event|EventBatch|Response) => Event|EventBatch|Response|null, 
   index: number
-): Event|Response|null {
+): Event|EventBatch|Response|null {
   switch(ServerMessage[type]) {
     case 'NONE': return null; 
     case 'Response': return accessor(index, new Response())! as Response;
     case 'Event': return accessor(index, new Event())! as Event;
+    case 'EventBatch': return accessor(index, new EventBatch())! as EventBatch;
     default: return null;
   }
 }
@@ -1159,6 +1162,72 @@ static createEvent(builder:flatbuffers.Builder, subId:number, lsn:bigint, kind:E
   Event.addOldestLsn(builder, oldestLsn);
   Event.addTags(builder, tagsOffset);
   return Event.endEvent(builder);
+}
+}
+
+/**
+ * Several events in one frame, in LSN order: what a subscriber that is behind gets (the changes of
+ * one event-loop turn for one topic, or a page of its catch-up or replay from the change log).
+ * Each event is read as if it had come in a frame of its own.
+ */
+export class EventBatch {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):EventBatch {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsEventBatch(bb:flatbuffers.ByteBuffer, obj?:EventBatch):EventBatch {
+  return (obj || new EventBatch()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsEventBatch(bb:flatbuffers.ByteBuffer, obj?:EventBatch):EventBatch {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new EventBatch()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+events(index: number, obj?:Event):Event|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new Event()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+eventsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startEventBatch(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addEvents(builder:flatbuffers.Builder, eventsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, eventsOffset, 0);
+}
+
+static createEventsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startEventsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endEventBatch(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // events
+  return offset;
+}
+
+static createEventBatch(builder:flatbuffers.Builder, eventsOffset:flatbuffers.Offset):flatbuffers.Offset {
+  EventBatch.startEventBatch(builder);
+  EventBatch.addEvents(builder, eventsOffset);
+  return EventBatch.endEventBatch(builder);
 }
 }
 

@@ -498,10 +498,8 @@ export class Client {
       socket.close(closeCodeInvalidFrame, 'invalid frame from server');
       return;
     }
-    if (frame.type === 'event') {
-      // Sub id 0: published to a topic, for whichever subscriptions match its key.
-      if (frame.subId === 0) this.#subscriptions.routeShared(frame.change);
-      else this.#events.route(frame);
+    if (frame.type === 'event' || frame.type === 'events') {
+      this.#subscriptions.routeFrame(frame);
       return;
     }
     // A refusal without an id answers a request whose id the server could not read: no request

@@ -201,3 +201,34 @@ test('a subscribe answered Recovering (a node replaying its data dir) is asked a
   assert.equal(await subscription.ready, 40);
   assert.equal(subscription.ended, false);
 });
+
+test('routeFrame: an EventBatch delivers its events in order, shared ones by filter, own ones by sub id', async () => {
+  const { transport, set } = setup();
+  const prefix = set.add({ ns: 'content', prefix: 'a/' });
+  const key = set.add({ ns: 'content', key: 'b' });
+  const [prefixOp, keyOp] = transport.subscribes();
+  assert.ok(prefixOp !== undefined && keyOp !== undefined);
+  transport.sent[0]?.resolve(result(Status.Ok, '10'));
+  await prefix.ready;
+  // The key subscription is still replaying: its own frames come with its sub id.
+  set.routeFrame({
+    type: 'events',
+    events: [
+      { type: 'event', subId: keyOp.subId, change: change(9, 'b') },
+      { type: 'event', subId: 0, change: change(11, 'a/x') },
+      { type: 'event', subId: 0, change: change(12, 'c') },
+      { type: 'event', subId: 0, change: change(13, 'a/y') },
+    ],
+  });
+  transport.sent[1]?.resolve(result(Status.Ok, '9'));
+  await key.ready;
+  set.routeFrame({ type: 'event', subId: 0, change: change(14, 'b') });
+  const lsns = async (subscription: typeof prefix, count: number): Promise<number[]> => {
+    const seen: number[] = [];
+    for (let index = 0; index < count; index++) seen.push((await subscription.next()).value?.lsn ?? -1);
+    return seen;
+  };
+  assert.deepEqual(await lsns(prefix, 2), [11, 13]);
+  assert.deepEqual(await lsns(key, 2), [9, 14]);
+  assert.equal(prefix.queued + key.queued, 0);
+});

@@ -10,7 +10,7 @@
 
 import { Status } from '../../engine/layout/status';
 import type { Change, ChangeGap } from '../../engine/layout/types';
-import type { WireOp, WireResult } from '../codec/wire-types';
+import type { EventBatchFrame, EventFrame, WireOp, WireResult } from '../codec/wire-types';
 import type { EventRouter } from './event-router';
 import { Subscription, type SubscriptionOwner } from './subscription';
 import type { SubscribeOptions } from './subscription-types';
@@ -69,6 +69,22 @@ export class SubscriptionSet implements SubscriptionOwner {
     set.add(subscription);
     if (this.#transport.isOpen()) this.#start(subscription);
     return subscription;
+  }
+
+  /** An event frame, or a batch of them, in the order the server sent them. */
+  routeFrame(frame: EventFrame | EventBatchFrame): void {
+    if (frame.type === 'event') {
+      this.#routeEvent(frame);
+      return;
+    }
+    // Bounded by eventsPerBatchMax (the decoder refuses longer batches).
+    for (const event of frame.events) this.#routeEvent(event);
+  }
+
+  #routeEvent(event: EventFrame): void {
+    // Sub id 0: published to a topic, for whichever subscriptions match its key.
+    if (event.subId === 0) this.routeShared(event.change);
+    else this.#router.route(event);
   }
 
   /** A frame published to a topic (sub id 0). */

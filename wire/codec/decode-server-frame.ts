@@ -4,6 +4,7 @@
 import * as flatbuffers from 'flatbuffers';
 import {
   Event,
+  EventBatch,
   EventKind,
   Response,
   Result,
@@ -17,7 +18,7 @@ import { serverFrameLayout } from './schema-layout';
 import { uint64ToNumber } from '../../engine/layout/uint64';
 import { ownedCopy } from './owned-bytes';
 import { verifyFrame } from './verify-frame';
-import type { EventFrame, ResponseFrame, ServerFrameDecoded, WireResult } from './wire-types';
+import type { EventBatchFrame, EventFrame, ResponseFrame, ServerFrameDecoded, WireResult } from './wire-types';
 
 /** Shared by every result that is not a scan page; frozen so no caller can fill it. */
 const noRecords: readonly ScannedRecord[] = Object.freeze([]);
@@ -59,9 +60,16 @@ export function decodeServerFrame(bytes: Uint8Array, borrowed = false): ServerFr
     case ServerMessage.Event: {
       // The same verified bytes, copied: the event's key and value are views of the copy.
       if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(bytes.slice()), frameAccessor);
-      const event: Event | null = frame.message(new Event());
+      const event: Event | null = frame.message(eventAccessor);
       assert(event !== null, 'a verified frame has its union value');
       return decodeEvent(event);
+    }
+    case ServerMessage.EventBatch: {
+      // As for one event: the keys and values are views of a copy of borrowed bytes.
+      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(bytes.slice()), frameAccessor);
+      const batch: EventBatch | null = frame.message(batchAccessor);
+      assert(batch !== null, 'a verified frame has its union value');
+      return decodeEventBatch(batch);
     }
     case ServerMessage.NONE:
       break;
@@ -123,6 +131,20 @@ function decodeRecords(result: Result, borrowed: boolean): ScannedRecord[] {
   return records;
 }
 
+/** Bounded by eventsPerBatchMax (the verifier refuses a longer vector). */
+function decodeEventBatch(batch: EventBatch): EventBatchFrame | ServerFrameDecoded {
+  const count = batch.eventsLength();
+  const events: EventFrame[] = new Array<EventFrame>(count);
+  for (let index = 0; index < count; index++) {
+    const event = batch.events(index, eventAccessor);
+    assert(event !== null, 'a verified batch has its events vector');
+    const decoded = decodeEvent(event);
+    if (decoded.type !== 'event') return decoded;
+    events[index] = decoded;
+  }
+  return { type: 'events', events };
+}
+
 function decodeEvent(event: Event): EventFrame | ServerFrameDecoded {
   const subId = event.subId();
   const kind = event.kind();
@@ -132,21 +154,22 @@ function decodeEvent(event: Event): EventFrame | ServerFrameDecoded {
     const gap: ChangeGap = { gap: true, oldestLsn };
     return { type: 'event', subId, change: gap };
   }
-  const lsn = uint64ToNumber(event.lsn());
-  const ns = event.namespace();
+  const lsn = eventLsn(event);
+  const nsBytes = event.namespace(flatbuffers.Encoding.UTF8_BYTES);
   const key = event.keyArray();
-  if (lsn === null || ns === null || key === null) {
+  if (lsn < 0 || !(nsBytes instanceof Uint8Array) || key === null) {
     return { type: 'invalid', message: 'Event: a change needs an lsn below 2^53, a namespace and a key' };
   }
+  const contentTypeBytes = event.contentType(flatbuffers.Encoding.UTF8_BYTES);
   const change: Change = {
     lsn,
     kind: changeKindOf(kind),
-    ns,
+    ns: namespaceCache.text(nsBytes),
     key,
     generation: event.generation(),
     expiry: event.expiry(),
     lastModified: event.lastModified(),
-    contentType: event.contentType() ?? '',
+    contentType: contentTypeBytes instanceof Uint8Array ? contentTypeCache.text(contentTypeBytes) : '',
     value: event.valueArray(),
   };
   // Only an event with tags gets the field, as the change log does (a view into the frame).
@@ -154,6 +177,55 @@ function decodeEvent(event: Event): EventFrame | ServerFrameDecoded {
   if (tags instanceof Uint8Array && tags.length > 0) return { type: 'event', subId, change: { ...change, tags } };
   return { type: 'event', subId, change };
 }
+
+/**
+ * Event.lsn as a number, -1 above 2^53-1, read as two uint32 halves: the generated accessor
+ * makes a BigInt per event. Field slot 6 is `lsn` (schema-layout.ts names the same order).
+ */
+function eventLsn(event: Event): number {
+  const bb = event.bb;
+  assert(bb !== null, 'an accessor over a frame');
+  const offset = bb.__offset(event.bb_pos, lsnSlot);
+  if (offset === 0) return 0;
+  const low = bb.readUint32(event.bb_pos + offset);
+  const high = bb.readUint32(event.bb_pos + offset + 4);
+  return high > safeIntegerHighMax ? -1 : high * 0x1_0000_0000 + low;
+}
+
+const lsnSlot = 6;
+/** The high 32 bits of 2^53-1. */
+const safeIntegerHighMax = 0x1f_ffff;
+
+/**
+ * The text of a short string field that repeats from event to event (a namespace, a media type):
+ * decoded once and kept while the bytes stay the same, so an event costs a byte comparison rather
+ * than a UTF-8 decode. The verifier has checked the bytes are UTF-8.
+ */
+class RepeatedText {
+  #bytes = new Uint8Array(0);
+  #text = '';
+
+  text(bytes: Uint8Array): string {
+    if (!bytesEqual(bytes, this.#bytes)) {
+      this.#text = textDecoder.decode(bytes);
+      this.#bytes = bytes.slice();
+    }
+    return this.#text;
+  }
+}
+
+function bytesEqual(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.byteLength !== right.byteLength) return false;
+  for (let index = 0; index < left.byteLength; index++) if (left[index] !== right[index]) return false;
+  return true;
+}
+
+const textDecoder = new TextDecoder();
+const namespaceCache = new RepeatedText();
+const contentTypeCache = new RepeatedText();
+
+const eventAccessor = new Event();
+const batchAccessor = new EventBatch();
 
 function changeKindOf(kind: EventKind): ChangeKind {
   switch (kind) {

@@ -167,8 +167,18 @@ export const eventLayout: TableLayout = table('Event', [
   field('tags', 'string'),
 ]);
 
-/** Union ServerMessage { Response, Event }: type 1 is Response, 2 is Event. */
-const serverMessageMembers: readonly (TableLayout | null)[] = [null, responseLayout, eventLayout];
+/**
+ * Events in one EventBatch frame. The server sends at most this many (encode-event.ts); a client
+ * refuses a frame with more, so a batch cannot make it allocate without bound.
+ */
+export const eventsPerBatchMax = 1024;
+
+export const eventBatchLayout: TableLayout = table('EventBatch', [
+  field('events', 'tables', { required: true, table: eventLayout, lengthMax: eventsPerBatchMax }),
+]);
+
+/** Union ServerMessage { Response, Event, EventBatch }: type 1 is Response, 2 Event, 3 EventBatch. */
+const serverMessageMembers: readonly (TableLayout | null)[] = [null, responseLayout, eventLayout, eventBatchLayout];
 
 export const serverFrameLayout: TableLayout = table('ServerFrame', [
   field('message_type', 'union-type', { enumMax: serverMessageMembers.length - 1 }),
@@ -183,5 +193,6 @@ export const tableLayouts: readonly TableLayout[] = [
   resultLayout,
   responseLayout,
   eventLayout,
+  eventBatchLayout,
   serverFrameLayout,
 ];

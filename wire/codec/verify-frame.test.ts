@@ -173,7 +173,7 @@ test('unions: a type without a value, a value without a type', () => {
   Event.startEvent(builder);
   const typed = Event.endEvent(builder);
   ServerFrame.startServerFrame(builder);
-  builder.addFieldInt8(0, 3, 0); // union type 3: no such member
+  builder.addFieldInt8(0, 4, 0); // union type 4: no such member (3 is EventBatch)
   ServerFrame.addMessage(builder, typed);
   builder.finish(builder.endObject(), frameIdentifier);
   assert.ok(failure(verifyFrame(builder.asUint8Array(), serverFrameLayout)).message.includes('union type out of range'));

@@ -63,10 +63,16 @@ export interface EventFrame {
   change: Change | ChangeGap;
 }
 
+/** Several events in one frame (EventBatch), in the order the server sent them. */
+export interface EventBatchFrame {
+  type: 'events';
+  events: EventFrame[];
+}
+
 /** The bytes were not a valid server frame (decodeServerFrame never throws). */
 export interface InvalidFrame {
   type: 'invalid';
   message: string;
 }
 
-export type ServerFrameDecoded = ResponseFrame | EventFrame | InvalidFrame;
+export type ServerFrameDecoded = ResponseFrame | EventFrame | EventBatchFrame | InvalidFrame;

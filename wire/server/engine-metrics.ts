@@ -45,7 +45,7 @@ export function registerEngineMetrics(registry: Registry, sources: EngineMetricS
   gauge('tessera_subscribers_catching_up', 'Subscriber connections switched from live delivery to catch-up from the change log right now (their unread output passed limits.subscriberBackpressureBytes)', (current) => current.hub?.catchingUp ?? null);
   counter('tessera_subscriber_catch_ups_total', 'Times a slow subscriber connection was switched to catch-up', (current) => current.hub?.fellBehind ?? null);
   counter('tessera_subscription_gaps_total', 'Gap events sent: changes a resuming or catching-up subscriber could no longer be sent', (current) => current.hub?.gapsSent ?? null);
-  counter('tessera_events_published_total', 'Change events published to subscription topics', (current) => current.hub?.framesPublished ?? null);
+  counter('tessera_events_published_total', 'Change events published to subscription topics', (current) => current.hub?.eventsPublished ?? null);
   counter('tessera_event_bytes_published_total', 'Bytes of change events published to subscription topics', (current) => current.hub?.bytesPublished ?? null);
   gauge('tessera_buffered_output_bytes', 'Unread output summed over every WebSocket connection and HTTP response being written (limits.maxBufferedOutputBytes bounds it)', () => sources.bufferedOutputBytes());
 }

@@ -3,7 +3,7 @@
 // client halves of the protocol together, in memory, with no timers.
 
 import { decodeServerFrame } from '../../codec/decode-server-frame';
-import type { ResultInput, SubscribeOp } from '../../codec/wire-types';
+import type { EventFrame, ResultInput, SubscribeOp } from '../../codec/wire-types';
 import { SubscriptionFeed } from '../../client/subscription-feed';
 import type { SubscriptionEvent } from '../../client/subscription-types';
 import type { SubscriberSession } from './subscriber-session';
@@ -73,15 +73,20 @@ export class TestPeer {
         continue;
       }
       const frame = decodeServerFrame(item.frame);
-      if (frame.type !== 'event') throw new Error(`not an event: ${JSON.stringify(frame)}`);
-      if (frame.subId === 0) {
-        for (const subscription of this.#bySubId.values()) subscription.feed.shared(frame.change, (event) => subscription.events.push(event) > 0);
-      } else {
-        const subscription = this.#bySubId.get(frame.subId);
-        subscription?.feed.own(frame, (event) => subscription.events.push(event) > 0);
-      }
+      if (frame.type === 'event') this.#route(frame);
+      else if (frame.type === 'events') for (const event of frame.events) this.#route(event);
+      else throw new Error(`not an event: ${JSON.stringify(frame)}`);
     }
     return items.length;
+  }
+
+  #route(frame: EventFrame): void {
+    if (frame.subId === 0) {
+      for (const subscription of this.#bySubId.values()) subscription.feed.shared(frame.change, (event) => subscription.events.push(event) > 0);
+    } else {
+      const subscription = this.#bySubId.get(frame.subId);
+      subscription?.feed.own(frame, (event) => subscription.events.push(event) > 0);
+    }
   }
 
   flushAnswers(): void {

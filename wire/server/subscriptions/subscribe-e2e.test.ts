@@ -162,3 +162,25 @@ test('fromLsn inside the window replays; older than the window gives a Gap with 
     await subscriber.close();
   }
 });
+
+test('the changes of one request reach a subscriber of their prefix as one EventBatch frame, in order', async () => {
+  const subscriber = await RawSubscriber.open(server.wsUrl);
+  const writer = await RawSubscriber.open(server.wsUrl);
+  try {
+    const answer = await subscriber.request([{ op: 'subscribe', subId: 1, ns: 'content', prefix: 'batch/' }]);
+    const joinedLsn = Number(answer.results[0]?.cursor);
+    const keys = Array.from({ length: 10 }, (_, index) => `batch/${index}`);
+    const put = await writer.request(keys.map((key) => ({ op: 'put' as const, ns: 'content', key, value: key })));
+    assert.deepEqual(put.results.map((result) => result.status), keys.map(() => Status.Ok));
+    await subscriber.until(() => subscriber.events.length >= keys.length);
+    const changes = subscriber.events.map((event) => changeOf(event.change));
+    // Two shards: LSN order is the order the front drained them, not the order in the request.
+    assert.deepEqual(changes.map((change) => change.lsn), keys.map((_, index) => joinedLsn + 1 + index));
+    assert.deepEqual(changes.map((change) => text(change.key)).sort(), keys);
+    for (const change of changes) assert.equal(text(change.value), text(change.key));
+    assert.ok(subscriber.batchFrames >= 1 && subscriber.batchFrames < keys.length, `${subscriber.batchFrames} batch frames for ${keys.length} changes`);
+  } finally {
+    subscriber.close();
+    writer.close();
+  }
+});

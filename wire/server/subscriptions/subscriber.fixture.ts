@@ -14,6 +14,8 @@ export class RawSubscriber {
   #waiters: (() => void)[] = [];
   /** Bytes of frames received. */
   bytesReceived = 0;
+  /** EventBatch frames received (several events in one frame). */
+  batchFrames = 0;
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
@@ -22,6 +24,10 @@ export class RawSubscriber {
       this.bytesReceived += data.byteLength;
       const frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       if (frame.type === 'event') this.events.push(frame);
+      else if (frame.type === 'events') {
+        this.batchFrames++;
+        this.events.push(...frame.events);
+      }
       else if (frame.type === 'response' && frame.id !== null) this.responses.set(frame.id, frame);
       for (const waiter of this.#waiters.splice(0)) waiter();
     });

@@ -32,15 +32,20 @@ const seeds = 40;
 const opsPerSeed = 1500;
 const settleRoundsMax = 2000;
 
-test(`hub and client feed against the full history (${seeds} seeds × ${opsPerSeed} ops)`, async () => {
+for (const coalesce of [false, true]) {
+  test(`hub and client feed against the full history (${seeds} seeds × ${opsPerSeed} ops, ${coalesce ? 'changes coalesced into batches' : 'one frame per change'})`, () => fuzz(coalesce));
+}
+
+async function fuzz(coalesce: boolean): Promise<void> {
   const firstSeed = Number(process.env['TESSERA_SEED'] ?? Date.now() % 1_000_000);
-  const totals = { fellBehind: 0, gapsSent: 0 };
+  const totals = { fellBehind: 0, gapsSent: 0, batchesPublished: 0 };
   for (let offset = 0; offset < seeds; offset++) {
     const seed = firstSeed + offset;
     try {
-      const stats = await runSeed(seed);
+      const stats = await runSeed(seed, coalesce);
       totals.fellBehind += stats.fellBehind;
       totals.gapsSent += stats.gapsSent;
+      totals.batchesPublished += stats.batchesPublished;
     } catch (error) {
       console.log(`subscription fuzz failed with seed ${seed} (TESSERA_SEED=${seed} replays it)`);
       throw error;
@@ -49,14 +54,15 @@ test(`hub and client feed against the full history (${seeds} seeds × ${opsPerSe
   // The interleavings worth testing happened: slow connections, and gaps.
   assert.ok(totals.fellBehind > seeds, `connections fell behind ${totals.fellBehind} times`);
   assert.ok(totals.gapsSent > seeds, `${totals.gapsSent} gaps`);
-});
+  if (coalesce) assert.ok(totals.batchesPublished > seeds, `${totals.batchesPublished} batch frames published`);
+}
 
-async function runSeed(seed: number): Promise<HubStats> {
+async function runSeed(seed: number, coalesce: boolean): Promise<HubStats> {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const log = new ChangeLog(64);
   const broker = new FakeBroker();
-  const hub = new SubscriptionHub(log, broker, namespaces, { subscriberBackpressureBytes: 64 * 1024, subscriptionsPerConnectionMax: 16 }, { manualTimers: true });
+  const hub = new SubscriptionHub(log, broker, namespaces, { subscriberBackpressureBytes: 64 * 1024, subscriptionsPerConnectionMax: 16 }, { manualTimers: true, coalesceChanges: coalesce });
   const peers = Array.from({ length: 3 }, () => new TestPeer(hub, broker));
   for (const peer of peers) peer.deferAnswers = random() < 0.5;
   const history: Written[] = [];
@@ -96,7 +102,11 @@ async function runSeed(seed: number): Promise<HubStats> {
       // The third peer is a stalled reader most of the time.
       const peer = pick(peers);
       if (peer !== peers[2] || random() < 0.1) peer.read(random() < 0.5 ? undefined : Math.floor(random() * 20));
-    } else if (roll < 0.79) broker.drain();
+    } else if (roll < 0.79) {
+      // uWS hands frames to sockets after the turn's microtasks, where the hub flushes.
+      hub.flush();
+      broker.drain();
+    }
     else if (roll < 0.84) hub.sweep();
     else if (roll < 0.94) hub.pump();
     else if (roll < 0.97) for (const peer of peers) peer.flushAnswers();
@@ -104,6 +114,7 @@ async function runSeed(seed: number): Promise<HubStats> {
   }
   // Settle: everyone reads until every subscription has its answer and nobody is catching up.
   for (let round = 0; round < settleRoundsMax; round++) {
+    hub.flush();
     broker.drain();
     for (const peer of peers) {
       peer.flushAnswers();

@@ -19,10 +19,10 @@ const namespaces: ReadonlyMap<string, NamespaceConfig> = new Map([
 const encoder = new TextEncoder();
 const text = (bytes: Uint8Array | null): string => (bytes === null ? '' : Buffer.from(bytes).toString());
 
-function setup(capacity = 1024, limits?: Partial<SubscriptionLimits>) {
+function setup(capacity = 1024, limits?: Partial<SubscriptionLimits>, coalesceChanges = false) {
   const log = new ChangeLog(capacity);
   const broker = new FakeBroker();
-  const hub = new SubscriptionHub(log, broker, namespaces, { subscriberBackpressureBytes: 64 * 1024, subscriptionsPerConnectionMax: 8, ...limits }, { manualTimers: true });
+  const hub = new SubscriptionHub(log, broker, namespaces, { subscriberBackpressureBytes: 64 * 1024, subscriptionsPerConnectionMax: 8, ...limits }, { manualTimers: true, coalesceChanges });
   let generation = 0;
   const write = (key: string, value: string | Uint8Array = `v${generation + 1}`, ns = 'content', kind: ChangeKind = 'put'): number => {
     generation++;
@@ -321,4 +321,63 @@ test('stop() answers replays still running with ShuttingDown and stops publishin
   const published = broker.published;
   write('s/after');
   assert.equal(broker.published, published);
+});
+
+test('coalesced: the changes of one turn reach a topic as one EventBatch frame, published once', () => {
+  const { broker, hub, write } = setup(1024, {}, true);
+  const peers = Array.from({ length: 20 }, () => new TestPeer(hub, broker));
+  const subscriptions = peers.map((peer) => peer.subscribe({ ns: 'content', prefix: 'feed/', values: true }));
+  for (let index = 1; index <= 5; index++) write(`feed/${index}`);
+  write('elsewhere/1');
+  assert.equal(broker.published, 0, 'held until the turn ends');
+  hub.flush();
+  assert.equal(broker.published, 1, 'one frame for the five changes, one publish for every socket');
+  assert.equal(hub.stats().batchesPublished, 1);
+  assert.equal(hub.stats().eventsPublished, 5, 'the metric counts events, not frames');
+  broker.drain();
+  for (const peer of peers) peer.read();
+  for (const subscription of subscriptions) {
+    assert.deepEqual(keysOf(subscription.events), ['feed/1', 'feed/2', 'feed/3', 'feed/4', 'feed/5']);
+    assert.deepEqual(changesOf(subscription.events).map((event) => text(event.value)), ['v1', 'v2', 'v3', 'v4', 'v5']);
+  }
+});
+
+test('coalesced: a change published with and without values goes alone, so one socket on both still gets each change once, with its value where asked', () => {
+  const { broker, hub, write } = setup(1024, {}, true);
+  const both = new TestPeer(hub, broker);
+  const plainKey = both.subscribe({ ns: 'content', key: 'feed/1', values: false });
+  const valuedPrefix = both.subscribe({ ns: 'content', prefix: 'feed/', values: true });
+  const whole = both.subscribe({ ns: 'content', values: false });
+  for (const key of ['feed/2', 'feed/1', 'feed/3', 'other/1', 'feed/1', 'feed/4']) write(key);
+  write('feed/5', '', 'content', 'delete');
+  hub.flush();
+  broker.drain();
+  both.read();
+  assert.deepEqual(keysOf(plainKey.events), ['feed/1', 'feed/1']);
+  assert.deepEqual(changesOf(plainKey.events).map((event) => event.value), [null, null]);
+  assert.deepEqual(keysOf(valuedPrefix.events), ['feed/2', 'feed/1', 'feed/3', 'feed/1', 'feed/4', 'feed/5']);
+  assert.deepEqual(changesOf(valuedPrefix.events).map((event) => text(event.value)), ['v1', 'v2', 'v3', 'v5', 'v6', '']);
+  assert.deepEqual(keysOf(whole.events), ['feed/2', 'feed/1', 'feed/3', 'other/1', 'feed/1', 'feed/4', 'feed/5']);
+  for (const subscription of [plainKey, valuedPrefix, whole]) {
+    const lsns = lsnsOf(subscription.events);
+    assert.deepEqual(lsns, [...lsns].sort((a, b) => a - b), 'LSNs grow');
+  }
+});
+
+test('coalesced: held changes are published before a subscribe joins, so its join point covers them', () => {
+  const { broker, hub, write } = setup(1024, {}, true);
+  const early = new TestPeer(hub, broker);
+  const first = early.subscribe({ ns: 'content', prefix: 'j/' });
+  write('j/1');
+  write('j/2');
+  const late = new TestPeer(hub, broker);
+  const second = late.subscribe({ ns: 'content', prefix: 'j/' });
+  assert.ok(broker.published > 0, 'the subscribe flushed what was held');
+  write('j/3');
+  hub.flush();
+  broker.drain();
+  early.read();
+  late.read();
+  assert.deepEqual(keysOf(first.events), ['j/1', 'j/2', 'j/3']);
+  assert.deepEqual(keysOf(second.events), ['j/3']);
 });

@@ -39,6 +39,16 @@
 // last resort uWS itself closes a socket whose output passes limits.backpressureBytesMax (code
 // 1006); the client then resumes from its last LSN, so even that loses nothing silently.
 //
+// Coalescing (several events per frame): the listener encodes each change of a turn into the
+// current run as it arrives (a listener's change is valid during the call only) and publishes the
+// run at the end of the turn (a microtask after the change log's drain, before uWS hands frames
+// to sockets in the next prepare phase, so it adds no latency), as one EventBatch frame: one
+// encode per event and run (see #publishRun). Every hub entry point flushes first, so the rules
+// above see each change published as it entered the log. A subscriber that is behind gets the
+// same from the change log: each page of catch-up or replay goes out as batches (#sendBatch).
+// One frame then carries what would have been many, which saves the client a WebSocket message,
+// a verify and a dispatch per event, and uWS a frame per event per socket.
+//
 // Anchor topic: uWS frees a socket's subscriber record, with the frames queued for it in this
 // tick, when it unsubscribes from its last topic (measured: those frames never arrive). Every
 // socket that ever subscribes also joins the anchor topic, never published to, so its record and
@@ -48,7 +58,8 @@ import { fail } from '../../../engine/layout/assert';
 import type { ChangeLogApi } from '../../../engine/front/engine-api';
 import { Status } from '../../../engine/layout/status';
 import type { Change, NamespaceConfig } from '../../../engine/layout/types';
-import { encodeEvent } from '../../codec/encode-event';
+import { EventRunBuilder, encodeEvent, encodeEvents, eventBatchBytesMax, eventBytesEstimate } from '../../codec/encode-event';
+import { eventsPerBatchMax } from '../../codec/schema-layout';
 import { validateOp } from '../../../engine/layout/validate-op';
 import type { ResultInput, StatusResult, SubscribeOp, UnsubscribeOp } from '../../codec/wire-types';
 import {
@@ -87,6 +98,11 @@ export interface HubOptions {
   pumpIntervalMs?: number;
   /** Told when a slow connection is switched from live delivery to catch-up (the server logs it). */
   onFellBehind?: (event: FellBehindEvent) => void;
+  /**
+   * Publish the changes of one turn together, several events per frame (default: true, false
+   * with manualTimers). With manualTimers the test calls flush() where a turn would end.
+   */
+  coalesceChanges?: boolean;
 }
 
 export interface FellBehindEvent {
@@ -104,8 +120,14 @@ export interface HubStats {
   /** Connections taken off their topics and catching up from the log right now. */
   catchingUp: number;
   framesPublished: number;
+  /** Change events in framesPublished (a batch frame carries several), one per topic published to. */
+  eventsPublished: number;
+  /** Of framesPublished, those carrying several events (EventBatch). */
+  batchesPublished: number;
   bytesPublished: number;
   framesSent: number;
+  /** Of framesSent, those carrying several events (catch-up and replay pages). */
+  batchesSent: number;
   /** Times a connection was taken off its topics for passing the limit. */
   fellBehind: number;
   gapsSent: number;
@@ -129,6 +151,8 @@ export class SubscriptionHub {
   readonly #limits: SubscriptionLimits;
   readonly #lowWaterBytes: number;
   readonly #sweepBytes: number;
+  /** Bytes per catch-up or replay batch: a quarter of the low water mark, so a batch overshoots it little. */
+  readonly #batchBytesMax: number;
   readonly #manualTimers: boolean;
   readonly #pumpIntervalMs: number;
   readonly #onFellBehind: ((event: FellBehindEvent) => void) | null;
@@ -142,6 +166,21 @@ export class SubscriptionHub {
   readonly #pumping = new Set<SubscriberSession>();
   /** Scratch for changeTopics, reused by every change. */
   readonly #topicScratch: string[] = [];
+  readonly #coalesceChanges: boolean;
+  #flushQueued = false;
+  /**
+   * The run of this turn's changes not yet published (see "Coalescing" above), encoded as each
+   * change arrives (a listener's change is valid during the call only), and its topics.
+   */
+  readonly #run = new EventRunBuilder();
+  readonly #runTopics: string[] = [];
+  #runBytes = 0;
+  /** Scratch for #targetsOf: the variant topics with listeners of one change. */
+  readonly #targetScratch: string[] = [];
+  /** Scratch for catch-up and replay batches: changes and whether each goes with its value. */
+  readonly #batch: Change[] = [];
+  readonly #batchValues: boolean[] = [];
+  #batchBytes = 0;
   #nextSessionId = 1;
   #bytesSinceSweep = 0;
   #sweepImmediate: ReturnType<typeof setImmediate> | null = null;
@@ -152,8 +191,11 @@ export class SubscriptionHub {
     subscriptions: 0,
     catchingUp: 0,
     framesPublished: 0,
+    eventsPublished: 0,
+    batchesPublished: 0,
     bytesPublished: 0,
     framesSent: 0,
+    batchesSent: 0,
     fellBehind: 0,
     gapsSent: 0,
   };
@@ -177,9 +219,11 @@ export class SubscriptionHub {
     this.#limits = limits;
     this.#lowWaterBytes = limits.subscriberBackpressureBytes >>> 1;
     this.#sweepBytes = limits.subscriberBackpressureBytes >>> 2;
+    this.#batchBytesMax = Math.min(eventBatchBytesMax, this.#lowWaterBytes >>> 2);
     this.#manualTimers = options.manualTimers ?? false;
     this.#pumpIntervalMs = options.pumpIntervalMs ?? 2;
     this.#onFellBehind = options.onFellBehind ?? null;
+    this.#coalesceChanges = options.coalesceChanges ?? !this.#manualTimers;
     this.#unlisten = changes.subscribe((change) => this.#onChange(change));
   }
 
@@ -198,6 +242,7 @@ export class SubscriptionHub {
   /** The connection closed: forget it. Its socket is not touched again (uWS forbids it). */
   close(session: SubscriberSession): void {
     if (session.closed) return;
+    this.flush();
     session.closed = true;
     if (session.live) this.#forEachVariant(session, (base, variant) => this.#countTopic(base, variant, -1));
     for (const subscription of session.subscriptions.values()) this.#answer(subscription, closedResult);
@@ -210,6 +255,7 @@ export class SubscriptionHub {
   /** Stops listening and answers subscriptions still replaying with ShuttingDown. */
   stop(): void {
     if (this.#stopped) return;
+    this.flush();
     this.#stopped = true;
     this.#unlisten();
     for (const session of this.#sessions) {
@@ -235,6 +281,7 @@ export class SubscriptionHub {
   subscribe(session: SubscriberSession, op: SubscribeOp): ResultInput | Promise<ResultInput> {
     const refused = this.#check(session, op);
     if (refused !== null) return refused;
+    this.flush();
     const filter: SubscriptionFilter = {
       ns: op.ns,
       key: op.key === undefined ? null : keyBytes(op.key),
@@ -274,6 +321,7 @@ export class SubscriptionHub {
   }
 
   unsubscribe(session: SubscriberSession, op: UnsubscribeOp): ResultInput {
+    this.flush();
     const subscription = session.subscriptions.get(op.subId);
     if (subscription === undefined) return { status: Status.NotFound, message: `no subscription ${op.subId} on this connection` };
     session.subscriptions.delete(op.subId);
@@ -291,6 +339,7 @@ export class SubscriptionHub {
 
   /** Takes every live connection whose unread output passed the limit off its topics. */
   sweep(): void {
+    this.flush();
     this.#bytesSinceSweep = 0;
     const limit = this.#limits.subscriberBackpressureBytes;
     // Bounded by the open connections.
@@ -302,6 +351,7 @@ export class SubscriptionHub {
 
   /** One turn of replay and catch-up for every connection that has such work. */
   pump(): void {
+    this.flush();
     // Bounded by the open connections; each does at most replayPagesPerTurnMax pages.
     for (const session of this.#pumping) {
       if (session.closed) {
@@ -321,10 +371,51 @@ export class SubscriptionHub {
     if (this.#pumping.size > 0) this.#schedulePump();
   }
 
+  /**
+   * Publishes the changes held since the last flush. The hub calls it on every entry point that
+   * reads or changes who listens to what (so the rules above hold as if each change had been
+   * published as it came), and a microtask calls it at the end of the turn's change log drain.
+   */
+  flush(): void {
+    this.#publishRun();
+  }
+
   // ---- the change log listener: the hot path ----
 
   #onChange(change: Change): void {
     if (this.#namespaceListeners.get(change.ns) === undefined) return;
+    if (!this.#coalesceChanges) {
+      this.#publishChange(change);
+      return;
+    }
+    const targets = this.#targetScratch;
+    const kind = this.#targetsOf(change, targets);
+    if (kind === targetsNone) return;
+    if (kind === targetsMixed) {
+      this.#publishRun();
+      this.#publishChange(change);
+      return;
+    }
+    const withValue = kind === targetsValued;
+    const bytes = eventBytesEstimate(change, withValue);
+    const run = this.#run;
+    if (run.count > 0 && (run.count >= eventsPerBatchMax || this.#runBytes + bytes > eventBatchBytesMax || !sameTopics(targets, this.#runTopics))) this.#publishRun();
+    if (run.count === 0) for (const topic of targets) this.#runTopics.push(topic);
+    run.add(0, change, withValue);
+    this.#runBytes += bytes;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushSoon);
+    }
+  }
+
+  readonly #flushSoon = (): void => {
+    this.#flushQueued = false;
+    this.flush();
+  };
+
+  /** One change, one frame per variant, published to each of its topics with listeners. */
+  #publishChange(change: Change): void {
     const topics = this.#topicScratch;
     const count = changeTopics(change.ns, keyTextOf(change), topics, tagsOf(change));
     let plain: Uint8Array | null = null;
@@ -345,9 +436,54 @@ export class SubscriptionHub {
     }
   }
 
-  #publish(topic: string, frame: Uint8Array): void {
+  /**
+   * The run: consecutive changes published to exactly the same variant topics, all of one variant
+   * (all with values or all without), go out as one frame (an EventBatch, or an Event for one),
+   * encoded once and published to each of those topics. A socket on several of them gets the
+   * same events again, which the client drops as duplicates, as it does today for a change
+   * published to a key and its prefix. A change published to both variants goes out alone, after
+   * the run before it, so every socket still sees its frames in LSN order and a subscription
+   * never meets a later event before an earlier one it wants (a valued subscription skips a put
+   * without its value, expecting it from its own variant's frame).
+   */
+  #publishRun(): void {
+    const events = this.#run.count;
+    if (events === 0) return;
+    const frame = this.#run.finish();
+    for (const topic of this.#runTopics) this.#publish(topic, frame, events);
+    if (events > 1) this.#stats.batchesPublished += this.#runTopics.length;
+    this.#runTopics.length = 0;
+    this.#runBytes = 0;
+  }
+
+  /** Writes into `out` the variant topics with listeners a change goes to; says which variants. */
+  #targetsOf(change: Change, out: string[]): TargetKind {
+    out.length = 0;
+    const topics = this.#topicScratch;
+    const count = changeTopics(change.ns, keyTextOf(change), topics, tagsOf(change));
+    let plain = false;
+    let valued = false;
+    for (let index = 0; index < count; index++) {
+      const base = topics[index] as string;
+      const listeners = this.#topics.get(base);
+      if (listeners === undefined) continue;
+      if (listeners.plain > 0) {
+        out.push(base);
+        plain = true;
+      }
+      if (listeners.valued > 0) {
+        out.push(variantTopic(base, 2));
+        valued = true;
+      }
+    }
+    if (plain && valued) return targetsMixed;
+    return valued ? targetsValued : plain ? targetsPlain : targetsNone;
+  }
+
+  #publish(topic: string, frame: Uint8Array, events = 1): void {
     this.#publisher.publish(topic, frame, frameBinary, frameCompress);
     this.#stats.framesPublished++;
+    this.#stats.eventsPublished += events;
     this.#stats.bytesPublished += frame.byteLength;
     // A socket's unread output can grow by at most the bytes published since the last sweep.
     this.#bytesSinceSweep += frame.byteLength;
@@ -399,15 +535,22 @@ export class SubscriptionHub {
    */
   #sendMatching(session: SubscriberSession, subscription: Subscription, read: readonly Change[], target: number): number {
     const { filter, subId, values } = subscription;
+    if (this.#batch.length !== 0) fail('subscription invariant: a batch left unsent');
     let covered = subscription.replayedLsn;
     for (const change of read) {
-      if (change.lsn > target) return target;
-      if (filterMatches(filter, change.ns, change.key, tagsOf(change))) {
-        this.#send(session, encodeEvent(subId, change, values));
-        if (session.socket.getBufferedAmount() >= this.#lowWaterBytes) return change.lsn;
+      if (change.lsn > target) {
+        covered = target;
+        break;
       }
       covered = change.lsn;
+      if (!filterMatches(filter, change.ns, change.key, tagsOf(change))) continue;
+      // A batch went out: every change up to this one was sent or is in the new batch.
+      if (this.#addToBatch(session, subId, change, values) && session.socket.getBufferedAmount() >= this.#lowWaterBytes) {
+        this.#sendBatch(session, subId);
+        return covered;
+      }
     }
+    this.#sendBatch(session, subId);
     return covered;
   }
 
@@ -511,6 +654,7 @@ export class SubscriptionHub {
   /** Sends the shared stream from the log while the socket has room; goes live when caught up. */
   #catchUp(session: SubscriberSession): void {
     const changes = this.#changes;
+    if (this.#batch.length !== 0) fail('subscription invariant: a batch left unsent');
     for (let page = 0; page < replayPagesPerTurnMax; page++) {
       if (session.cursor >= changes.lastLsn) {
         this.#goLive(session);
@@ -530,16 +674,22 @@ export class SubscriptionHub {
       for (const change of read) {
         session.cursor = change.lsn;
         // As in #sendMatching: stop once the socket holds lowWaterBytes.
-        if (this.#sendShared(session, change) && session.socket.getBufferedAmount() >= this.#lowWaterBytes) return;
+        if (this.#batchShared(session, change) && session.socket.getBufferedAmount() >= this.#lowWaterBytes) {
+          // The change that started a new batch is in it: send it, as the cursor says.
+          this.#sendBatch(session, 0);
+          return;
+        }
       }
+      this.#sendBatch(session, 0);
     }
   }
 
   /**
    * One change to a catching-up connection, once, with its value if a matching subscription wants
-   * it. Returns whether it was sent. Bounded by the connection's subscriptions.
+   * it: added to the batch, which is sent when full. Returns whether a batch was sent. Bounded by
+   * the connection's subscriptions.
    */
-  #sendShared(session: SubscriberSession, change: Change): boolean {
+  #batchShared(session: SubscriberSession, change: Change): boolean {
     let matched = false;
     let withValue = false;
     for (const subscription of session.subscriptions.values()) {
@@ -547,8 +697,33 @@ export class SubscriptionHub {
       matched = true;
       withValue ||= subscription.values;
     }
-    if (matched) this.#send(session, encodeEvent(0, change, withValue));
-    return matched;
+    return matched && this.#addToBatch(session, 0, change, withValue);
+  }
+
+  /**
+   * Adds a change to the batch for `session`, sending the batch first if the change would not fit
+   * and after if it is full. Returns whether a batch was sent (the caller checks the socket then).
+   */
+  #addToBatch(session: SubscriberSession, subId: number, change: Change, withValue: boolean): boolean {
+    const bytes = eventBytesEstimate(change, withValue);
+    const sentBefore = this.#batch.length > 0 && this.#batchBytes + bytes > this.#batchBytesMax && this.#sendBatch(session, subId);
+    this.#batch.push(change);
+    this.#batchValues.push(withValue);
+    this.#batchBytes += bytes;
+    const sentAfter = this.#batch.length >= eventsPerBatchMax && this.#sendBatch(session, subId);
+    return sentBefore || sentAfter;
+  }
+
+  /** Sends the batch (one frame, one event or an EventBatch); false when it was empty. */
+  #sendBatch(session: SubscriberSession, subId: number): boolean {
+    const batch = this.#batch;
+    if (batch.length === 0) return false;
+    this.#send(session, encodeEvents(subId, batch, this.#batchValues, batch.length));
+    if (batch.length > 1) this.#stats.batchesSent++;
+    batch.length = 0;
+    this.#batchValues.length = 0;
+    this.#batchBytes = 0;
+    return true;
   }
 
   #goLive(session: SubscriberSession): void {
@@ -631,6 +806,20 @@ export class ConnectionSubscriptions {
     this.#session = null;
   }
 }
+
+/** Whether two topic lists are the same, in order (both come from changeTopics' fixed order). */
+function sameTopics(left: readonly string[], right: readonly string[]): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
+  return true;
+}
+
+/** Which variants a change is published in (see #publishRun). */
+type TargetKind = 0 | 1 | 2 | 3;
+const targetsNone: TargetKind = 0;
+const targetsPlain: TargetKind = 1;
+const targetsValued: TargetKind = 2;
+const targetsMixed: TargetKind = 3;
 
 const okResult: StatusResult = { status: Status.Ok };
 const closedResult: StatusResult = { status: Status.ShuttingDown, message: 'the connection closed' };
