@@ -98,14 +98,9 @@ export class ChangeLog implements ChangeLogApi {
     const lsn = this.#lastLsn + 1;
     const entry = change as Change;
     entry.lsn = lsn;
-    if (lsn - this.#oldestLsn > this.#mask) this.#dropOldest();
-    const slot = lsn & this.#mask;
+    const slot = this.#freeSlotFor(lsn);
     this.#pages.store(slot, entry);
-    const bytes = changeBytes(entry);
-    this.#slotBytes[slot] = bytes;
-    this.#lastLsn = lsn;
-    this.#bytes += bytes;
-    while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
+    this.#retained(slot, lsn, changeBytes(entry));
     for (const listener of this.#listeners) listener(entry);
     return lsn;
   }
@@ -118,14 +113,9 @@ export class ChangeLog implements ChangeLogApi {
   appendRecord(record: WalRecordView): number {
     const lsn = this.#lastLsn + 1;
     assert(record.lsn === lsn, `change log: record LSN ${record.lsn} where ${lsn} comes next`);
-    if (lsn - this.#oldestLsn > this.#mask) this.#dropOldest();
-    const slot = lsn & this.#mask;
+    const slot = this.#freeSlotFor(lsn);
     this.#pages.storeRecord(slot, record.bytes, record.start, record.recordBytes);
-    const bytes = record.keyBytes + (record.hasValue ? record.valueBytes : 0);
-    this.#slotBytes[slot] = bytes;
-    this.#lastLsn = lsn;
-    this.#bytes += bytes;
-    while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
+    this.#retained(slot, lsn, record.keyBytes + (record.hasValue ? record.valueBytes : 0));
     if (this.#listeners.size > 0) {
       const change = record.toChange(false);
       for (const listener of this.#listeners) listener(change);
@@ -140,6 +130,20 @@ export class ChangeLog implements ChangeLogApi {
   copyRecord(lsn: number, target: GrowableBytes): number {
     assert(lsn >= this.#oldestLsn && lsn <= this.#lastLsn, `change log: copyRecord of ${lsn}, not held`);
     return this.#pages.copyRecord(lsn & this.#mask, target);
+  }
+
+  /** The slot of the next LSN, made free by dropping the oldest change when the window is full. */
+  #freeSlotFor(lsn: number): number {
+    if (lsn - this.#oldestLsn > this.#mask) this.#dropOldest();
+    return lsn & this.#mask;
+  }
+
+  /** The change stored at `slot` is now the newest; the byte bound drops the oldest past it. */
+  #retained(slot: number, lsn: number, bytes: number): void {
+    this.#slotBytes[slot] = bytes;
+    this.#lastLsn = lsn;
+    this.#bytes += bytes;
+    while (this.#bytes > this.#bytesMax && this.#oldestLsn < lsn) this.#dropOldest();
   }
 
   #dropOldest(): void {

@@ -50,16 +50,10 @@ export class ChangePages {
 
   /** Encodes the change (its lsn set) into a page and remembers it at `slot`, which must be free. */
   store(slot: number, change: Change): void {
-    assert(this.#slotPage[slot] === undefined, 'change pages: store into a slot still held');
     const scratch = this.#scratch;
     scratch.length = 0;
     const length = encodeWalRecord(scratch, change);
-    const page = this.#pageFor(length);
-    page.bytes.set(scratch.u8.subarray(0, length), page.used);
-    this.#slotPage[slot] = page;
-    this.#slotStart[slot] = page.used;
-    page.used += length;
-    page.live++;
+    this.storeRecord(slot, scratch.u8, 0, length);
   }
 
   /** Keeps an already encoded record (a WAL record read at recovery: same format) at `slot`. */
