@@ -150,8 +150,8 @@ export class JournalDrain {
         const changeKind = kinds[kind];
         const ns = this.#namespaceNames[entries.namespaceId];
         if (changeKind === undefined || ns === undefined) fail(`journal invariant: entry kind ${kind} namespace ${entries.namespaceId}`);
-        // Offsets of this entry within the copy.
         copy ??= this.#copyRange(tail, head);
+        // Offsets of this entry within the copy.
         const shift = ((position - tail) >>> 0) - entries.start;
         const contentTypeStart = entries.contentTypeStart + shift;
         const contentType = entries.contentTypeLength === 0 ? '' : decoder.decode(copy.subarray(contentTypeStart, contentTypeStart + entries.contentTypeLength));

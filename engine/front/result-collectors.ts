@@ -73,14 +73,18 @@ export class ScanCollector implements ResultSink {
 /** Records removed, from a sweep's own result payload (0 when the shard died before answering). */
 export function sweepRecordsRemoved(reader: ResultView | null): number {
   if (reader === null || reader.status !== Status.Ok) return 0;
-  const payload = reader.valueView();
-  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(sweepResultRecordsRemovedByte, true);
+  return payloadWord(reader, sweepResultRecordsRemovedByte);
 }
 
 /** Records that did not fit (OutOfMemory), from an apply-records op's own result payload. */
 export function applyRecordsOutOfMemory(reader: ResultView): number {
+  return payloadWord(reader, applyRecordsResultOutOfMemoryByte);
+}
+
+/** A u32 at `byte` of a result's own payload (sweep, apply-records). */
+function payloadWord(reader: ResultView, byte: number): number {
   const payload = reader.valueView();
-  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(applyRecordsResultOutOfMemoryByte, true);
+  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(byte, true);
 }
 
 /** A direct read's miss: the key is absent. */

@@ -154,16 +154,9 @@ export class WalClient {
 
   /** Appends one change; LSNs must be contiguous. Never blocks: the records go out once per turn. */
   append(change: Change): void {
-    assert(this.#closing === null, 'append after close');
-    // The message is built only on failure: a template literal per call would allocate per op.
-    if (change.lsn !== this.#nextLsn) assert(false, `WAL append out of order: expected LSN ${this.#nextLsn}, got ${change.lsn}`);
-    this.#nextLsn++;
-    // Once failed nothing can become durable again; encoding would only cost time.
-    if (this.#failed !== null) return;
-    encodeWalRecord(this.#encoded, change);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flushBound);
+    if (this.#admit(change.lsn)) {
+      encodeWalRecord(this.#encoded, change);
+      this.#scheduleFlush();
     }
   }
 
@@ -172,11 +165,22 @@ export class WalClient {
    * same record append(change) would encode, without encoding it twice.
    */
   appendLogged(lsn: number, log: { copyRecord(lsn: number, target: GrowableBytes): number }): void {
+    if (this.#admit(lsn)) {
+      log.copyRecord(lsn, this.#encoded);
+      this.#scheduleFlush();
+    }
+  }
+
+  /** Takes the next LSN; false once failed (nothing can become durable again: encoding would only cost time). */
+  #admit(lsn: number): boolean {
     assert(this.#closing === null, 'append after close');
+    // The message is built only on failure: a template literal per call would allocate per op.
     if (lsn !== this.#nextLsn) assert(false, `WAL append out of order: expected LSN ${this.#nextLsn}, got ${lsn}`);
     this.#nextLsn++;
-    if (this.#failed !== null) return;
-    log.copyRecord(lsn, this.#encoded);
+    return this.#failed === null;
+  }
+
+  #scheduleFlush(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(this.#flushBound);

@@ -86,34 +86,33 @@ export class ResultWriter {
 
   /** The sweep's own answer: how many index slots it examined and how many expired records it removed. */
   writeSweep(slotsExamined: number, recordsRemoved: number): void {
-    const start = this.#header(Status.Ok, resultFlagHasValue, 0, sweepResultBytes);
+    const payload = this.#payloadResult(Status.Ok, sweepResultBytes);
     const view = this.out.view;
-    view.setUint32(start + resultGenerationByte, 0, true);
-    view.setUint32(start + resultExpiryByte, 0, true);
-    view.setFloat64(start + resultLastModifiedByte, 0, true);
-    view.setUint32(start + resultHeaderBytes + sweepResultSlotsExaminedByte, slotsExamined, true);
-    view.setUint32(start + resultHeaderBytes + sweepResultRecordsRemovedByte, recordsRemoved, true);
+    view.setUint32(payload + sweepResultSlotsExaminedByte, slotsExamined, true);
+    view.setUint32(payload + sweepResultRecordsRemovedByte, recordsRemoved, true);
   }
 
   /** An apply-records op's own answer: records applied and records that did not fit (OutOfMemory). */
   writeApplyRecords(status: Status, applied: number, outOfMemory: number): void {
-    const start = this.#header(status, resultFlagHasValue, 0, applyRecordsResultBytes);
+    const payload = this.#payloadResult(status, applyRecordsResultBytes);
     const view = this.out.view;
-    view.setUint32(start + resultGenerationByte, 0, true);
-    view.setUint32(start + resultExpiryByte, 0, true);
-    view.setFloat64(start + resultLastModifiedByte, 0, true);
-    view.setUint32(start + resultHeaderBytes + applyRecordsResultAppliedByte, applied, true);
-    view.setUint32(start + resultHeaderBytes + applyRecordsResultOutOfMemoryByte, outOfMemory, true);
+    view.setUint32(payload + applyRecordsResultAppliedByte, applied, true);
+    view.setUint32(payload + applyRecordsResultOutOfMemoryByte, outOfMemory, true);
   }
 
   /** A result whose value is a payload of the op's own (tag keys): status Ok, flag hasValue. */
   writePayload(payload: Uint8Array): void {
-    const start = this.#header(Status.Ok, resultFlagHasValue, 0, payload.length);
+    copyBytes(payload, 0, this.out.u8, this.#payloadResult(Status.Ok, payload.length), payload.length);
+  }
+
+  /** A result carrying an op's own payload (flag hasValue, no record fields); returns where the payload goes. */
+  #payloadResult(status: Status, payloadBytes: number): number {
+    const start = this.#header(status, resultFlagHasValue, 0, payloadBytes);
     const view = this.out.view;
     view.setUint32(start + resultGenerationByte, 0, true);
     view.setUint32(start + resultExpiryByte, 0, true);
     view.setFloat64(start + resultLastModifiedByte, 0, true);
-    copyBytes(payload, 0, this.out.u8, start + resultHeaderBytes, payload.length);
+    return start + resultHeaderBytes;
   }
 
   /**
