@@ -4,32 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect, type ChangeEvent, type Subscription, type SubscriptionEvent } from '../client';
+import { connect, type ChangeEvent } from '../client';
 import { dataDirMaker, metricSample, persistentConfig, putText, readMetrics, readStatus, waitRecovered } from './durability.fixture';
 import { spawnServer } from './server-process.fixture';
+import { takeEvents } from './namespace-routes.fixture';
 
 const newDataDir = dataDirMaker();
 const decoder = new TextDecoder();
-
-/** Takes count events from a subscription, bounded in time. */
-async function take(subscription: Subscription, count: number, timeoutMs = 10_000): Promise<SubscriptionEvent[]> {
-  const events: SubscriptionEvent[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (events.length < count) {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new Error(`got ${events.length} of ${count} events within ${timeoutMs} ms`);
-    let timer: NodeJS.Timeout | undefined;
-    const next = await Promise.race([
-      subscription.next(),
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), remaining))),
-    ]);
-    clearTimeout(timer);
-    if (next === 'timeout') continue;
-    if (next.done === true) throw new Error('the subscription ended');
-    events.push(next.value);
-  }
-  return events;
-}
 
 test('a restart keeps what HTTP and WebSocket wrote, with the same generations; LSNs continue', async () => {
   const config = persistentConfig(newDataDir());
@@ -108,7 +89,7 @@ test('a subscriber resumes with fromLsn across a restart: no gap, no duplicate',
         await client.put('content', `feed/${index % 5}`, `before-${index}`);
         await client.put('content', `other/${index}`, 'not in the feed');
       }
-      const events = (await take(subscription, 30)) as ChangeEvent[];
+      const events = (await takeEvents(subscription, 30)) as ChangeEvent[];
       seen.push(...events.map((event) => event.lsn));
       // The subscriber stops reading after 20 events: the last 10 are what it must be given again.
       position = seen[19] as number;
@@ -128,7 +109,7 @@ test('a subscriber resumes with fromLsn across a restart: no gap, no duplicate',
       const subscription = client.subscribe({ ns: 'content', prefix: 'feed/', fromLsn: position });
       await subscription.ready;
       for (let index = 0; index < 10; index++) await writer.put('content', `feed/${index % 5}`, `after-${index}`);
-      const events = await take(subscription, 20);
+      const events = await takeEvents(subscription, 20);
       for (const event of events) {
         assert.notEqual(event.kind, 'gap', 'the changes after the position are all held');
         seen.push(event.lsn);

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from '../../client';
-import type { SubscriptionEvent } from '../../client/subscription-types';
 import { dataDirMaker, persistentConfig, waitRecovered } from '../durability.fixture';
 import { spawnServer } from '../server-process.fixture';
+import { takeEvents } from '../namespace-routes.fixture';
 
 const newDataDir = dataDirMaker();
 const text = (bytes: Uint8Array | null): string => Buffer.from(bytes ?? new Uint8Array(0)).toString();
@@ -40,12 +40,7 @@ test('a tag subscription resumed from the WAL after a restart sees tagged puts a
     const client = await connect(server.wsUrl, { reconnect: false });
     try {
       const keep = client.subscribe({ ns: 'content', tag: 'keep', fromLsn: startLsn });
-      const events: SubscriptionEvent[] = [];
-      for (let index = 0; index < 3; index++) {
-        const step = await Promise.race([keep.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`event ${index} did not arrive`)), 10_000))]);
-        assert.ok(step.done !== true);
-        events.push(step.value);
-      }
+      const events = await takeEvents(keep, 3);
       assert.deepEqual(
         events.map((event) => (event.kind === 'gap' ? ['gap'] : [event.kind, text(event.key), (event.tags ?? []).join(' ')])),
         [
