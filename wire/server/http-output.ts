@@ -17,7 +17,7 @@
 
 import type { HttpResponse } from 'uWebSockets.js';
 import { assert } from '../../engine/layout/assert';
-import type { OutputHolder, OutputSource } from './output-budget';
+import { UnreadSample, type OutputHolder, type OutputSource } from './output-budget';
 
 /** A body that tryEnd could not write whole: kept until the client has read it, or is gone. */
 export class PendingBody implements OutputHolder {
@@ -27,6 +27,7 @@ export class PendingBody implements OutputHolder {
   readonly #res: HttpResponse;
   readonly #body: Uint8Array;
   bufferedBytes: number;
+  readonly unread = new UnreadSample();
 
   constructor(output: HttpOutput, id: number, res: HttpResponse, body: Uint8Array, writtenBytes: number) {
     this.#output = output;
@@ -45,6 +46,10 @@ export class PendingBody implements OutputHolder {
     }
     this.#output.resize(this, this.#body.byteLength - this.#res.getWriteOffset());
     return ok;
+  }
+
+  get stalled(): boolean {
+    return this.unread.stalled;
   }
 
   closeForOutput(): void {
@@ -67,7 +72,9 @@ export class HttpOutput implements OutputSource {
     return this.#pending.size;
   }
 
+  /** The sum is kept live; the sweep samples each body's unread bytes to tell stalled from reading. */
   refresh(): number {
+    for (const pending of this.#pending) pending.unread.sample(pending.bufferedBytes);
     return this.#bufferedBytes;
   }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OutputBudget, offendersToClose, type OutputHolder } from './output-budget';
+import { OutputBudget, UnreadSample, offendersToClose, type OutputHolder } from './output-budget';
 
-const of = (sizes: number[]): { id: number; bufferedBytes: number }[] => sizes.map((bufferedBytes, id) => ({ id, bufferedBytes }));
+const of = (sizes: number[], stalled = true): { id: number; bufferedBytes: number; stalled: boolean }[] => sizes.map((bufferedBytes, id) => ({ id, bufferedBytes, stalled }));
 
 test('offendersToClose: nothing within budget', () => {
   assert.deepEqual(offendersToClose(of([10, 20, 30]), 60), []);
@@ -15,12 +15,36 @@ test('offendersToClose: the largest first, only as many as needed', () => {
   assert.deepEqual(offendersToClose(of([10, 50, 30, 5]), 0).map((c) => c.id), [1, 2, 0, 3]);
 });
 
+test('offendersToClose: stalled holders go first (largest first), a reading one only if they are not enough', () => {
+  // A reader just handed a large body (id 0, not stalled) and three stalled non-readers.
+  const holders = [{ id: 0, bufferedBytes: 80, stalled: false }, ...of([30, 20, 10]).map((holder) => ({ ...holder, id: holder.id + 1 }))];
+  assert.deepEqual(offendersToClose(holders, 100).map((c) => c.id), [1, 2]);
+  assert.deepEqual(offendersToClose(holders, 50).map((c) => c.id), [1, 2, 3, 0]);
+});
+
+test('UnreadSample: stalled once output held at the last sweep did not go down; new holders get an interval', () => {
+  const sample = new UnreadSample();
+  sample.sample(100);
+  assert.equal(sample.stalled, false, 'first seen: not stalled yet');
+  sample.sample(100);
+  assert.equal(sample.stalled, true, 'nothing read');
+  sample.sample(120);
+  assert.equal(sample.stalled, true, 'more added than read');
+  sample.sample(40);
+  assert.equal(sample.stalled, false, 'read');
+  sample.sample(0);
+  assert.equal(sample.stalled, false, 'all read');
+  sample.sample(50);
+  assert.equal(sample.stalled, false, 'nothing held at the last sweep: nothing to read then');
+});
+
 /** A source with fixed holders; closing one takes its bytes out, as a closed connection does. */
 function fakeSource(kind: 'websocket' | 'http', sizes: number[], closed: string[]) {
   const holders = sizes.map((bufferedBytes, index) => ({
     kind,
     id: index,
     bufferedBytes,
+    stalled: true,
     closeForOutput(): void {
       closed.push(`${kind}:${index}`);
       this.bufferedBytes = 0;

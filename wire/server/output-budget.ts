@@ -4,10 +4,13 @@
 //
 // A sweep, every outputSweepIntervalMs, adds up every connection's unread output (uWS's buffered
 // amount plus the responses still in its outbox). Above the budget, new requests are answered Busy
-// on every connection (a few bytes each), and the connections holding the most are closed, largest
-// first, until the sum is back under the budget: their buffers are freed at once, and a client that
-// does read is never the one cut off while a larger one does not. Between sweeps the sum can pass
-// the budget by what arrives in one interval; outputSweepIntervalMs keeps that short.
+// on every connection (a few bytes each), and connections are closed until the sum is back under
+// the budget, their buffers freed at once: first those that read nothing since the last sweep
+// (stalled), largest first, then the rest, largest first. So a client that is reading is not cut off
+// while a stalled one holds output: a reader that has just been handed an 8 MiB body holds more than
+// a non-reader whose socket took part of its body, and largest-first alone closed the reader (the
+// HTTP budget test saw it under CI load). Between sweeps the sum can pass the budget by what arrives
+// in one interval; outputSweepIntervalMs keeps that short.
 
 /** How often the sum is taken; with 5,000 connections a sweep costs well under a millisecond. */
 export const outputSweepIntervalMs = 50;
@@ -15,17 +18,20 @@ export const outputSweepIntervalMs = 50;
 export interface BufferedConnection {
   /** Output waiting to be read by this connection's client, in bytes. */
   readonly bufferedBytes: number;
+  /** It held output at the previous sweep too, and none of it was read since (see UnreadSample). */
+  readonly stalled: boolean;
 }
 
 /**
- * The connections to close, largest first, so that the rest hold at most budgetBytes. Empty when
- * the total is within budget. Pure, for the unit test; the endpoint calls it only when over.
+ * The connections to close, stalled ones first, largest first within each kind, so that the rest
+ * hold at most budgetBytes. Empty when the total is within budget. Pure, for the unit test; the
+ * endpoint calls it only when over.
  */
 export function offendersToClose<T extends BufferedConnection>(connections: readonly T[], budgetBytes: number): T[] {
   let totalBytes = 0;
   for (const connection of connections) totalBytes += connection.bufferedBytes;
   if (totalBytes <= budgetBytes) return [];
-  const bySize = [...connections].sort((left, right) => right.bufferedBytes - left.bufferedBytes);
+  const bySize = [...connections].sort((left, right) => Number(right.stalled) - Number(left.stalled) || right.bufferedBytes - left.bufferedBytes);
   const chosen: T[] = [];
   for (const connection of bySize) {
     if (totalBytes <= budgetBytes) break;
@@ -33,6 +39,22 @@ export function offendersToClose<T extends BufferedConnection>(connections: read
     totalBytes -= connection.bufferedBytes;
   }
   return chosen;
+}
+
+/**
+ * One holder's unread output across sweeps: stalled when it held output at the previous sample and
+ * holds no less now (its client read nothing, or less than was added). A holder first seen at this
+ * sweep is not stalled: it gets one interval to show it reads.
+ */
+export class UnreadSample {
+  #previousBytes = -1;
+  stalled = false;
+
+  /** Called once per sweep with the holder's unread output now. */
+  sample(bufferedBytes: number): void {
+    this.stalled = this.#previousBytes > 0 && bufferedBytes >= this.#previousBytes;
+    this.#previousBytes = bufferedBytes;
+  }
 }
 
 /** One holder of unread output that the budget may close: a WebSocket or an HTTP response being written. */

@@ -34,7 +34,7 @@ import type { Lifecycle } from './lifecycle';
 import type { UwsModule } from './load-uws';
 import type { Logger } from './logger';
 import { RateLimitedLog } from './rate-limited-log';
-import type { OutputBudget, OutputHolder, OutputSource } from './output-budget';
+import { UnreadSample, type OutputBudget, type OutputHolder, type OutputSource } from './output-budget';
 import { opKindIndex, transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
 import type { ServerLimits } from './server-config';
 import type { ConnectionSubscriptions, SubscriptionHub } from './subscriptions';
@@ -100,6 +100,8 @@ interface Connection {
   subscriptions: ConnectionSubscriptions | undefined;
   /** Unread output at the last sweep (output-budget.ts). */
   bufferedBytes: number;
+  /** Whether that output is being read, across sweeps. */
+  unread: UnreadSample;
   /** The token presented on the upgrade; null with access control off. Checked per op. */
   principal: Principal | null;
 }
@@ -150,6 +152,7 @@ export class WsEndpoint implements OutputSource {
     for (const connection of this.#open) {
       const socket = connection.socket;
       connection.bufferedBytes = (socket === null ? 0 : socket.getBufferedAmount()) + connection.outboxBytes;
+      connection.unread.sample(connection.bufferedBytes);
       totalBytes += connection.bufferedBytes;
     }
     this.#bufferedBytes = totalBytes;
@@ -165,6 +168,7 @@ export class WsEndpoint implements OutputSource {
         kind: 'websocket',
         id: connection.id,
         bufferedBytes: connection.bufferedBytes,
+        stalled: connection.unread.stalled,
         // close(), not end(): a close frame would queue behind the unread output it is meant to free.
         closeForOutput: () => {
           this.#bufferedBytes -= connection.bufferedBytes;
@@ -251,6 +255,7 @@ export class WsEndpoint implements OutputSource {
     connection.queued = false;
     connection.subscriptions = this.#context.subscriptions?.connect(ws);
     connection.bufferedBytes = 0;
+    connection.unread = new UnreadSample();
     this.#open.add(connection);
   }
 
