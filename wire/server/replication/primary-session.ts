@@ -321,7 +321,9 @@ export class PrimarySession {
     if (this.appliedLsn >= primaryLastLsn) return 0;
     const next = this.#context.changes.readFrom(this.appliedLsn, 1);
     if ('gap' in next || next[0] === undefined || next[0].lastModified <= 0) return null;
-    return Math.max(0, Date.now() - next[0].lastModified);
+    // Whole ms: lastModified carries sub-ms steps that keep one millisecond's stamps apart
+    // (shard stamps), noise in an age; a fractional gauge also broke the 10-cut test's pattern.
+    return Math.max(0, Math.round(Date.now() - next[0].lastModified));
   }
 
   status(primaryLastLsn: number): Record<string, unknown> {
