@@ -1,9 +1,9 @@
 // Server side: the results of one request into a ServerFrame carrying a Response. Each encoder
-// comes in two forms: a copy the caller owns, and a `...View` into the shared builder (valid until
+// comes in two forms: a copy the caller owns, and a `...View` into a shared buffer (valid until
 // the next frame is begun) for a caller that copies it at once into its own buffer: the WebSocket
-// outbox, which so allocates no ArrayBuffer per response.
+// outbox, which so allocates no ArrayBuffer per response. The key ops' views are written by hand
+// (response-writer.ts); the rest (scans, failures, the Promise path) go through the Builder.
 
-import { mediaTypeOf } from '../../engine/layout/stored-content-type';
 import type * as flatbuffers from 'flatbuffers';
 import {
   Response,
@@ -16,8 +16,8 @@ import { Status } from '../../engine/layout/status';
 import type { OpResult, ScannedRecord, ScanPage } from '../../engine/layout/types';
 import { beginFrame, createOffsetVector, endFrame, endFrameView, pendingOffsetCount, pushOffset } from './frame-builder';
 import type { ResultView } from '../../engine/front/result-sink';
-import { resultFlagCreated } from '../../engine/layout/batch-layout';
 import { assert } from '../../engine/layout/assert';
+import { writeResultsFrame, writeSingleResultFrame } from './response-writer';
 import { isUint32, isUint64Number } from '../../engine/layout/uint64';
 import type { ResultInput, StatusResult } from './wire-types';
 
@@ -33,17 +33,12 @@ export function encodeResponseView(id: number, results: readonly ResultInput[]):
 
 /**
  * The Response of a one-op request, written straight from the engine's result view (no OpResult
- * object, no copy of the value before the builder's): the WebSocket fast path. A null view means
- * the shard died before answering (ShardUnavailable), as readOpResult says. Returns a view into
- * the shared builder.
+ * object, no copy of the value before the frame's): the WebSocket fast path, written by hand
+ * (response-writer.ts). A null view means the shard died before answering (ShardUnavailable), as
+ * readOpResult says. Returns a view into the writer's buffer: copy it, then releaseLargeResponseBuffer().
  */
 export function encodeSingleResultView(id: number, result: ResultView | null): Uint8Array {
-  assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
-  const builder = beginFrame();
-  const start = pendingOffsetCount();
-  pushOffset(result === null ? encodeStatusOnlyResult(builder, Status.ShardUnavailable) : encodeResultView(builder, result));
-  const resultsVector = createOffsetVector(builder, start);
-  return endFrameView(endResponseFrame(builder, id, Status.Ok, 0, resultsVector));
+  return writeSingleResultFrame(id, result);
 }
 
 /** The results of a request as views, one per op (a store of results held until the last arrived). */
@@ -54,17 +49,11 @@ export interface ResultViewList {
 }
 
 /**
- * The Response of a several-op request, written from result views (no OpResult objects): the same
- * bytes encodeResponse writes for their readOpResult objects. Returns a view into the shared builder.
+ * The Response of a several-op request, written from result views (no OpResult objects), by hand
+ * as encodeSingleResultView. Returns a view into the writer's buffer.
  */
 export function encodeResultViewsView(id: number, results: ResultViewList): Uint8Array {
-  assert(isUint64Number(id), 'a response id is an integer in 0..2^53-1');
-  const builder = beginFrame();
-  const start = pendingOffsetCount();
-  const count = results.count;
-  for (let index = 0; index < count; index++) pushOffset(encodeResultView(builder, results.at(index)));
-  const resultsVector = createOffsetVector(builder, start);
-  return endFrameView(endResponseFrame(builder, id, Status.Ok, 0, resultsVector));
+  return writeResultsFrame(id, results);
 }
 
 function responseRoot(id: number, results: readonly ResultInput[]): flatbuffers.Offset {
@@ -147,37 +136,7 @@ function encodeOpResult(builder: flatbuffers.Builder, result: OpResult): flatbuf
   return Result.endResult(builder);
 }
 
-/** encodeOpResult from a result view: the same fields, the value copied once, into the builder. */
-function encodeResultView(builder: flatbuffers.Builder, result: ResultView): flatbuffers.Offset {
-  const generation = result.generation;
-  const expiry = result.expiry;
-  assert(isUint32(generation) && isUint32(expiry), 'generation and expiry are uint32');
-  // The stored form may carry the record's own Cache-Control after an LF: WebSocket readers get
-  // the media type alone, as the Promise path gives it (stored-content-type.ts).
-  const contentTypeText = mediaTypeOf(result.contentType());
-  const contentType = contentTypeText === '' ? 0 : builder.createString(contentTypeText);
-  const value = result.hasValue ? builder.createByteVector(result.valueView()) : 0;
-  Result.startResult(builder);
-  Result.addStatus(builder, result.status);
-  Result.addGeneration(builder, generation);
-  Result.addExpiry(builder, expiry);
-  Result.addLastModified(builder, result.lastModified);
-  if (contentType !== 0) Result.addContentType(builder, contentType);
-  if (value !== 0) Result.addValue(builder, value);
-  Result.addCreated(builder, (result.flags & resultFlagCreated) !== 0);
-  return Result.endResult(builder);
-}
 
-/** What statusResult(status) encodes to: a status and zero fields. */
-function encodeStatusOnlyResult(builder: flatbuffers.Builder, status: Status): flatbuffers.Offset {
-  Result.startResult(builder);
-  Result.addStatus(builder, status);
-  Result.addGeneration(builder, 0);
-  Result.addExpiry(builder, 0);
-  Result.addLastModified(builder, 0);
-  Result.addCreated(builder, false);
-  return Result.endResult(builder);
-}
 
 function encodeScanPage(builder: flatbuffers.Builder, page: ScanPage): flatbuffers.Offset {
   const start = pendingOffsetCount();

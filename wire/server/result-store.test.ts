@@ -6,6 +6,7 @@ import { resultFlagCreated, resultFlagHasValue } from '../../engine/layout/batch
 import { SeededRandom, testSeed } from '../../engine/layout/seeded-random';
 import { Status } from '../../engine/layout/status';
 import type { OpResult } from '../../engine/layout/types';
+import { decodeServerFrame } from '../codec/decode-server-frame';
 import { encodeResponse, encodeResultViewsView } from '../codec/encode-response';
 import { randomOpResult } from '../codec/ops.fixture';
 import { ResultStore, valueBytesRetainedMax } from './result-store';
@@ -27,7 +28,7 @@ function viewOf(result: OpResult): ResultView {
   };
 }
 
-test('results stored in any order encode to the bytes encodeResponse writes for their OpResults', () => {
+test('results stored in any order encode to the frame encodeResponse writes for their OpResults', () => {
   const seed = testSeed();
   console.log(`seed ${seed} (TESSERA_SEED=${seed} repeats it)`);
   const random = new SeededRandom(seed);
@@ -47,7 +48,7 @@ test('results stored in any order encode to the bytes encodeResponse writes for 
       if (view !== null) view.valueView().fill(0xee);
     }
     const expected = encodeResponse(trial, results.map((result) => readOpResult(result === null ? null : viewOf(result))));
-    assert.deepEqual(encodeResultViewsView(trial, store).slice(), expected, `trial ${trial}`);
+    assert.deepEqual(decodeServerFrame(encodeResultViewsView(trial, store).slice()), decodeServerFrame(expected), `trial ${trial}`);
   }
 });
 

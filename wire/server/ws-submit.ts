@@ -28,7 +28,7 @@ import type { Op } from '../../engine/layout/types';
 import { validateOp } from '../../engine/layout/validate-op';
 import type { WireOp } from '../codec';
 import { encodeResultViewsView, encodeSingleResultView } from '../codec/encode-response';
-import { releaseLargeBuilder } from '../codec/frame-builder';
+import { releaseLargeResponseBuffer } from '../codec/response-writer';
 import type { Principal } from './access-control';
 import { opKindIndex, transportIndex, type ServerMetrics } from './metrics';
 import { ResultStore } from './result-store';
@@ -152,7 +152,7 @@ export class WsSubmitPath<C> {
     const startedMs = request.startedMs;
     this.#release(request);
     this.#deliver(connection, frame, startedMs);
-    releaseLargeBuilder();
+    releaseLargeResponseBuffer();
   }
 
   #release(request: PendingRequest<C>): void {
