@@ -27,6 +27,7 @@ import { assert } from '../../engine/layout/assert';
 import { Status, statusName } from '../../engine/layout/status';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { decodeRequest, type ResultInput, type WireOp } from '../codec';
+import { KeyOpReader } from '../codec/key-op-reader';
 import { encodeRequestFailureView, encodeResponseView } from '../codec/encode-response';
 import { releaseLargeBuilder } from '../codec/frame-builder';
 import type { Principal } from './access-control';
@@ -125,6 +126,8 @@ export class WsEndpoint implements OutputSource {
   readonly #arena = new OutboxArena();
   /** The submit() path for requests of valid key ops; null for an engine without submit(). */
   readonly #fast: WsSubmitPath<Connection> | null;
+  /** Reads requests of key ops in place for the fast path (key-op-reader.ts). */
+  readonly #keyOps = new KeyOpReader();
   /** The connection flush() is sending, for the one #sendCorked closure (no closure per cork). */
   #corked: Connection | null = null;
   readonly #sendCorked = (): void => this.#sendOutbox(this.#corked as Connection);
@@ -280,39 +283,51 @@ export class WsEndpoint implements OutputSource {
     }
     // uWS frees the message when this handler returns and the decoded ops are views into the
     // frame. Read in place; a request that must outlive the handler is decoded again from a copy.
+    // Key ops are read by the key-op reader (no object per op); anything else, or anything it
+    // does not take, by the general decoder, which also gives every refusal its status.
     const fast = this.#fast;
-    const decoded = decodeRequest(new Uint8Array(fast === null ? message.slice(0) : message));
-    if (!decoded.ok) {
-      this.#refuse(connection, decoded.id, decoded.status, decoded.message);
-      return;
+    const keyOps = this.#keyOps;
+    let id: number;
+    let ops: readonly WireOp[];
+    if (fast !== null && keyOps.read(new Uint8Array(message))) {
+      id = keyOps.id;
+      ops = keyOps.ops;
+    } else {
+      const decoded = decodeRequest(new Uint8Array(fast === null ? message.slice(0) : message));
+      if (!decoded.ok) {
+        this.#refuse(connection, decoded.id, decoded.status, decoded.message);
+        return;
+      }
+      id = decoded.id;
+      ops = decoded.ops;
     }
     const { lifecycle, limits } = this.#context;
     if (!lifecycle.accepting) {
-      this.#refuse(connection, decoded.id, Status.ShuttingDown, 'the server is shutting down');
+      this.#refuse(connection, id, Status.ShuttingDown, 'the server is shutting down');
       return;
     }
     if (connection.inFlight >= limits.requestsInFlightPerConnectionMax) {
-      this.#refuse(connection, decoded.id, Status.Busy, `more than ${limits.requestsInFlightPerConnectionMax} requests in flight`);
+      this.#refuse(connection, id, Status.Busy, `more than ${limits.requestsInFlightPerConnectionMax} requests in flight`);
       return;
     }
     if (this.#context.budget.over) {
-      this.#refuse(connection, decoded.id, Status.Busy, 'the server holds too much unread output: retry later');
+      this.#refuse(connection, id, Status.Busy, 'the server holds too much unread output: retry later');
       return;
     }
     if (ws.getBufferedAmount() + connection.outboxBytes > limits.busyBackpressureBytes) {
-      this.#refuse(connection, decoded.id, Status.Busy, 'responses are waiting to be read: read them before sending more');
+      this.#refuse(connection, id, Status.Busy, 'responses are waiting to be read: read them before sending more');
       return;
     }
     connection.inFlight++;
     lifecycle.begin();
-    if (fast !== null && fast.tryRun(connection, decoded.id, decoded.ops, connection.principal, startedMs)) return;
-    let ops = decoded.ops;
+    if (fast !== null && fast.tryRun(connection, id, ops, connection.principal, startedMs)) return;
+    let owned = ops as WireOp[];
     if (fast !== null) {
       const copied = decodeRequest(new Uint8Array(message.slice(0)));
       assert(copied.ok, 'a frame that decoded in place decodes from its copy');
-      ops = copied.ops;
+      owned = copied.ops;
     }
-    this.#run(connection, decoded.id, ops, startedMs);
+    this.#run(connection, id, owned, startedMs);
   }
 
   /** The Promise path (ws-request.ts): scans, subscriptions, invalid ops, a test engine. */
