@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Status } from '../../engine/layout/status';
-import { parseContentPath, percentDecodeBytes } from './content-path';
+import { namespaceOf, parseContentPath, percentDecodeBytes } from './content-path';
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
 
@@ -27,4 +27,16 @@ test('a bad escape, a missing key and an empty namespace are typed failures', ()
   assert.deepEqual(emptyKey, { ok: true, ns: 'content', key: new Uint8Array(0) });
   const noNamespace = parseContentPath('/v1//key');
   assert.equal(!noNamespace.ok && noNamespace.status, Status.UnknownNamespace);
+});
+
+test('plain ASCII (the fast path) and UTF-8 or percent-encoded text give the same bytes and names', () => {
+  // uWS hands the path as it came (raw UTF-8 read as text): a non-ASCII character takes the Buffer path.
+  for (const key of ['plain/key:000123', 'a b', 'é/€/𝄞', '%41bc', '~!$&()*+,;=@']) {
+    assert.deepEqual(percentDecodeBytes(key), key.includes('%') ? bytes('Abc') : bytes(key), key);
+  }
+  assert.deepEqual(parseContentPath('/v1/caf%C3%A9/k'), { ok: true, ns: 'café', key: bytes('k') });
+  assert.deepEqual(parseContentPath('/v1/café/k'), { ok: true, ns: 'café', key: bytes('k') });
+  assert.equal(namespaceOf('%zz'), null);
+  assert.equal(namespaceOf(''), null);
+  assert.equal(namespaceOf('content'), 'content');
 });

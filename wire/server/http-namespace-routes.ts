@@ -13,7 +13,7 @@ import type { HttpRequest } from 'uWebSockets.js';
 import { Status } from '../../engine/layout/status';
 import type { NamespaceConfig } from '../../engine/layout/types';
 import { Role } from './access-control';
-import { percentDecodeBytes, contentPathPrefix } from './content-path';
+import { contentPathPrefix, namespaceOf } from './content-path';
 import type { ContentContext } from './http-content';
 import type { HttpExchange } from './http-exchange';
 import { admitHttp } from './http-access';
@@ -32,12 +32,11 @@ export function routeNamespaceRequest(context: ContentContext, exchange: HttpExc
   const slash = url.indexOf('/', contentPathPrefix.length);
   const route = routeOf(method, slash < 0 ? null : url.slice(slash + 1));
   if (route === null) return false;
-  const nsBytes = percentDecodeBytes(url.slice(contentPathPrefix.length, slash < 0 ? url.length : slash));
-  if (nsBytes === null || nsBytes.length === 0) {
+  const ns = namespaceOf(url.slice(contentPathPrefix.length, slash < 0 ? url.length : slash));
+  if (ns === null) {
     exchange.refuse(Status.UnknownNamespace, 'the path names no namespace');
     return true;
   }
-  const ns = Buffer.from(nsBytes).toString('utf8');
   const role = route === 'listing' ? Role.Read : Role.Admin;
   if (context.access.enabled && !admitHttp(context.access, req, exchange, (principal) => principal.roleFor(ns) >= role)) return true;
   const namespace = context.namespaces.get(ns);
