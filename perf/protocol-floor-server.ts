@@ -7,7 +7,8 @@
 //
 // It takes the command line the harness gives Tessera (`serve --port P --host H ...`) and answers
 // what the harness asks: GET /status, the WebSocket protocol's get and put (ifGeneration kept, so
-// cms's mismatches happen as on Tessera), and HTTP GET of a record for wrk. If this floor already
+// cms's mismatches happen as on Tessera), and HTTP GET of a record for wrk. A one-op request takes
+// Tessera's own fast codec (key-op-reader.ts, response-writer.ts); others the general one. If this floor already
 // costs more server CPU per op than Redis, no work on Tessera's own code reaches parity on this
 // design; the distance between the floor and Tessera is what Tessera's own code costs.
 //
@@ -21,6 +22,10 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { decodeRequest } from '../wire/codec/decode-request';
 import { encodeRequestFailure, encodeResponse } from '../wire/codec/encode-response';
+import { KeyOpReader } from '../wire/codec/key-op-reader';
+import { writeSingleResultFrame } from '../wire/codec/response-writer';
+import type { ResultView } from '../engine/front/result-sink';
+import { resultFlagCreated } from '../engine/layout/batch-layout';
 import { loadUws } from '../wire/server/load-uws';
 import { wsPath } from '../wire/server/ws-endpoint';
 import { Status } from '../engine/layout/status';
@@ -60,8 +65,45 @@ function resultOf(store: FloorStore, op: WireOp): OpResult {
   return { status: Status.Ok, generation: found.generation, expiry: 0, lastModified: found.lastModifiedMs, contentType: '', value: op.op === 'get' ? found.value : null, created: false };
 }
 
+/** The one result of a one-op request, as the response writer reads it (reused: written at once). */
+const singleView = {
+  status: Status.Ok as number,
+  flags: 0,
+  generation: 0,
+  expiry: 0,
+  lastModified: 0,
+  hasValue: false,
+  bytes: new Uint8Array(0) as Uint8Array,
+  contentType: (): string => '',
+  value(): Uint8Array | null {
+    return this.hasValue ? this.bytes.slice() : null;
+  },
+  valueView(): Uint8Array {
+    return this.bytes;
+  },
+};
+
+function viewOf(result: OpResult): ResultView {
+  singleView.status = result.status;
+  singleView.flags = result.created ? resultFlagCreated : 0;
+  singleView.generation = result.generation;
+  singleView.expiry = result.expiry;
+  singleView.lastModified = result.lastModified;
+  singleView.hasValue = result.value !== null;
+  singleView.bytes = result.value ?? singleView.bytes;
+  return singleView;
+}
+
+/** The WebSocket path Tessera's fast path takes: key ops read in place, a one-op answer written by hand. */
+const keyOps = new KeyOpReader();
+
 function onMessage(store: FloorStore, ws: WebSocket<unknown>, message: ArrayBuffer): void {
-  const decoded = decodeRequest(new Uint8Array(message));
+  const frame = new Uint8Array(message);
+  if (keyOps.read(frame) && keyOps.count === 1) {
+    ws.send(writeSingleResultFrame(keyOps.id, viewOf(resultOf(store, keyOps.ops[0]!))), true);
+    return;
+  }
+  const decoded = decodeRequest(frame);
   if (!decoded.ok) {
     ws.send(encodeRequestFailure(decoded.id, decoded.status, decoded.message), true);
     return;
