@@ -104,8 +104,6 @@ const nosniffName = 'X-Content-Type-Options';
 const nosniffValue = 'nosniff';
 const sandboxName = 'Content-Security-Policy';
 const sandboxValue = 'sandbox allow-scripts allow-forms allow-popups allow-modals';
-const okLine = Buffer.from('200 OK', 'latin1');
-const etagName = Buffer.from('ETag', 'latin1');
 
 /**
  * The one writer of a whole identity 200 (GET or HEAD): its fields are set right before
@@ -126,11 +124,10 @@ class WholeBodyWriter implements ResponseWriter {
   write(res: HttpResponse, closeConnection: boolean): void {
     const exchange = this.exchange!;
     const types = this.types!;
-    exchange.writeStatus(res, okLine, this.compressible);
-    // ETag, Tessera-Generation, Content-Type, Last-Modified, Cache-Control, Accept-Ranges and
-    // the sandbox headers in one call (record-headers.ts).
+    // The status line with ETag, Tessera-Generation, Content-Type, Last-Modified, Cache-Control,
+    // Accept-Ranges and the sandbox headers: one writeStatus (record-headers.ts statusBlock).
     const nowSec = types.ttlCacheControl ? Math.floor(Date.now() / 1000) : 0;
-    res.writeHeader(etagName, this.formatter!.block(types, this.lastModified, this.generation, this.expiry, nowSec));
+    exchange.writeStatus(res, this.formatter!.statusBlock(types, this.lastModified, this.generation, this.expiry, nowSec), this.compressible);
     if (this.isHead) res.endWithoutBody(this.body.byteLength, closeConnection);
     else exchange.endWithBody(res, this.body, closeConnection, this.bodyIsView);
   }

@@ -124,12 +124,23 @@ class LegacyResponse {
     return this;
   }
 
+  /**
+   * The status, and (a record's identity 200, record-headers.ts statusBlock) the header lines
+   * that follow it after CRLFs, which uWS writes byte for byte: split back for Node.
+   */
   writeStatus(status: string | Uint8Array): this {
-    const line = headerText(status);
+    const lines = headerText(status).split('\r\n');
+    const line = lines[0]!;
     const space = line.indexOf(' ');
     this.#response.statusCode = Number(space === -1 ? line : line.slice(0, space));
     if (space !== -1) this.#response.statusMessage = line.slice(space + 1);
+    for (let index = 1; index < lines.length; index++) this.#setHeaderLine(lines[index]!);
     return this;
+  }
+
+  #setHeaderLine(line: string): void {
+    const colon = line.indexOf(': ');
+    this.#response.setHeader(line.slice(0, colon), line.slice(colon + 2));
   }
 
   /**
@@ -145,11 +156,7 @@ class LegacyResponse {
     }
     const lines = text.split('\r\n');
     this.#response.setHeader(headerText(name), lines[0]!);
-    for (let index = 1; index < lines.length; index++) {
-      const line = lines[index]!;
-      const colon = line.indexOf(': ');
-      this.#response.setHeader(line.slice(0, colon), line.slice(colon + 2));
-    }
+    for (let index = 1; index < lines.length; index++) this.#setHeaderLine(lines[index]!);
     return this;
   }
 

@@ -50,6 +50,9 @@ test('the block holds the headers of the one-by-one path, for random versions, t
     const types = formatter.typeHeaders(ns, storedType, expiry);
     const block = text(formatter.block(types, lastModified, generation, expiry, nowSec));
     assert.equal(block, expected(ns, lastModified, generation, expiry, contentType, cacheControl, nowSec), `record ${index}`);
+    // The same headers after the status line, as one writeStatus argument.
+    const statusBlock = text(formatter.statusBlock(types, lastModified, generation, expiry, nowSec));
+    assert.equal(statusBlock, `200 OK\r\nETag: ${block}`, `record ${index}`);
   }
 });
 
