@@ -11,6 +11,7 @@ import {
   tesseraUrl,
   type TesseraClientLike,
   type TesseraEventLike,
+  type TesseraListenableLike,
   type TesseraRecordLike,
 } from './tessera-client-loader';
 
@@ -62,25 +63,7 @@ class TesseraConnection implements TargetConnection {
     const subscribe = this.#client.subscribe;
     if (subscribe === undefined) throw new Error('this Tessera client has no subscribe()');
     const events = await subscribe.call(this.#client, { ns: this.#namespace, prefix: fanoutPrefix, values: true });
-    const iterator = events[Symbol.asyncIterator]();
-    let open = true;
-    // The loop ends when close() returns the iterator (or the server ends the stream); the writer
-    // is bounded in count and time, so the deliveries it causes are too.
-    const pumping = (async () => {
-      while (open) {
-        const step = await iterator.next();
-        if (step.done === true) return;
-        const value = (step.value as TesseraEventLike).value;
-        if (value instanceof Uint8Array) onPayload(value);
-      }
-    })().catch(() => undefined);
-    const subscription: FanoutSubscription = {
-      close: async () => {
-        open = false;
-        await iterator.return?.();
-        await pumping;
-      },
-    };
+    const subscription = typeof events.listen === 'function' && typeof events.close === 'function' ? listening(events, onPayload) : iterating(events, onPayload);
     this.#subscriptions.push(subscription);
     return subscription;
   }
@@ -89,6 +72,41 @@ class TesseraConnection implements TargetConnection {
     await Promise.all(this.#subscriptions.map((subscription) => subscription.close()));
     await this.#client.close();
   }
+}
+
+/**
+ * Deliveries through listen(): one callback per event, no Promise per event, as ioredis's
+ * subscriber hands each message to its 'message' listener.
+ */
+function listening(events: TesseraListenableLike, onPayload: (payload: Uint8Array) => void): FanoutSubscription {
+  events.listen!((event) => {
+    const value = event.value;
+    if (value instanceof Uint8Array) onPayload(value);
+  });
+  return { close: () => events.close!() };
+}
+
+/** Deliveries through the async iterator (a client without listen()). */
+function iterating(events: AsyncIterable<TesseraEventLike>, onPayload: (payload: Uint8Array) => void): FanoutSubscription {
+  const iterator = events[Symbol.asyncIterator]();
+  let open = true;
+  // The loop ends when close() returns the iterator (or the server ends the stream); the writer
+  // is bounded in count and time, so the deliveries it causes are too.
+  const pumping = (async () => {
+    while (open) {
+      const step = await iterator.next();
+      if (step.done === true) return;
+      const value = (step.value as TesseraEventLike).value;
+      if (value instanceof Uint8Array) onPayload(value);
+    }
+  })().catch(() => undefined);
+  return {
+    close: async () => {
+      open = false;
+      await iterator.return?.();
+      await pumping;
+    },
+  };
 }
 
 /** Wraps a connected client (exported for tests, which pass a stand-in client). */

@@ -31,11 +31,17 @@ export interface TesseraSubscribeOptionsLike {
   values?: boolean;
 }
 
+/** A subscription that can also hand its events to a callback (listen, no Promise per event). */
+export interface TesseraListenableLike extends AsyncIterable<TesseraEventLike> {
+  listen?: (onEvent: (event: TesseraEventLike) => void, onEnd?: (error: unknown) => void) => void;
+  close?: () => Promise<void>;
+}
+
 export interface TesseraClientLike {
   get(ns: string, key: string): Promise<TesseraRecordLike | null>;
   put(ns: string, key: string, value: Uint8Array | string, options?: TesseraPutOptionsLike): Promise<{ generation: number }>;
   close(): unknown;
-  subscribe?: (options: TesseraSubscribeOptionsLike) => AsyncIterable<TesseraEventLike> | Promise<AsyncIterable<TesseraEventLike>>;
+  subscribe?: (options: TesseraSubscribeOptionsLike) => TesseraListenableLike | Promise<TesseraListenableLike>;
 }
 
 export interface TesseraConnectOptionsLike {

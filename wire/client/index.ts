@@ -4,7 +4,7 @@ export { ClusterClient, type ClusterOptions, type ReadFrom } from './cluster-cli
 export { FollowingSubscription } from './following-subscription';
 export type { ClientEventListener, ClientEventMap, ClientEventName, ClientStatus } from './client-events';
 export type { BatchOp, BatchResult, ConnectOptions, DeleteOptions, GetResult, PurgeOptions, PutOptions, RecordMetadata } from './client-types';
-export { Subscription } from './subscription';
+export { Subscription, type SubscriptionEndListener, type SubscriptionListener } from './subscription';
 export type { ChangeEvent, GapEvent, SubscribeOptions, SubscriptionEvent } from './subscription-types';
 export { clientErrorCodes, TesseraError, type ClientErrorName, type TesseraErrorName } from './tessera-error';
 export type { SocketConstructor, SocketLike } from './web-socket';

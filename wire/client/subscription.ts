@@ -7,6 +7,10 @@
 //
 // A consumer slower than the stream therefore costs at most queueMax events of memory and loses
 // nothing: the server replays what it missed from its change log (or says Gap).
+//
+// listen(onEvent, onEnd) is the other way to consume: each event is handed to a callback as it
+// arrives, with no queue and no Promise per event (a consumer that keeps up anyway, such as a
+// cache purger or the benchmark's subscribers). The iterator is then no longer available.
 
 import type { FeedFilter } from './subscription-feed';
 import { SubscriptionFeed } from './subscription-feed';
@@ -24,6 +28,13 @@ export interface SubscriptionOwner {
 }
 
 type Waiter = { resolve: (result: IteratorResult<SubscriptionEvent>) => void; reject: (error: unknown) => void };
+
+/**
+ * listen()'s callbacks: every event as it arrives, and the end: null when the subscription was
+ * closed, a TesseraError when the server or the connection ended it, or what onEvent threw.
+ */
+export type SubscriptionListener = (event: SubscriptionEvent) => void;
+export type SubscriptionEndListener = (error: unknown) => void;
 
 const encoder = new TextEncoder();
 const bytesOf = (key: Key | undefined): Uint8Array | null => (key === undefined ? null : typeof key === 'string' ? encoder.encode(key) : key);
@@ -45,6 +56,8 @@ export class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
   #paused = false;
   #ended = false;
   #error: TesseraError | null = null;
+  #listener: SubscriptionListener | null = null;
+  #onEnd: SubscriptionEndListener | null = null;
   #readyResolve!: (lsn: number) => void;
   #readyReject!: (error: unknown) => void;
   #readySettled = false;
@@ -93,7 +106,34 @@ export class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
     return this;
   }
 
+  /**
+   * Hands every event to onEvent as it arrives (events already queued first, at once), instead of
+   * through the iterator: no Promise per event, and the subscription never pauses (the callback
+   * takes each event). `key` and `value` of an event are views into the received frame, as the
+   * iterator's: copy what you keep. onEnd is called once, when the subscription ends: null when it
+   * was closed, else the error. One consumer: after listen, next() rejects. An exception thrown by
+   * onEvent closes the subscription and is handed to onEnd (without onEnd, it is thrown again
+   * outside the client, as an EventEmitter listener's would be).
+   */
+  listen(onEvent: SubscriptionListener, onEnd?: SubscriptionEndListener): void {
+    if (this.#listener !== null || this.#waiters.length > 0) throw new TypeError('a subscription has one consumer: it is already being read');
+    this.#listener = onEvent;
+    this.#onEnd = onEnd ?? null;
+    if (this.#ended) {
+      const error = this.#error;
+      queueMicrotask(() => this.#onEnd?.(error));
+      return;
+    }
+    const queued = this.#queue;
+    const head = this.#head;
+    this.#queue = [];
+    this.#head = 0;
+    for (let index = head; index < queued.length && this.#listener !== null; index++) this.#deliver(queued[index]!);
+    if (this.#paused && !this.#ended) this.#owner.resume(this);
+  }
+
   next(): Promise<IteratorResult<SubscriptionEvent>> {
+    if (this.#listener !== null) return Promise.reject(new TypeError('this subscription hands its events to a listener (listen)'));
     if (this.#head < this.#queue.length) {
       const event = this.#take();
       return Promise.resolve({ done: false, value: event });
@@ -138,6 +178,9 @@ export class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
       if (error === null) waiter.resolve({ done: true, value: undefined });
       else waiter.reject(error);
     }
+    const onEnd = this.#onEnd;
+    this.#onEnd = null;
+    onEnd?.(error);
   }
 
   /** Resumed by the owner: it is subscribed again (the queue had room). */
@@ -146,7 +189,12 @@ export class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
   }
 
   #push(event: SubscriptionEvent): boolean {
-    if (this.#ended || this.#paused) return false;
+    if (this.#ended) return false;
+    if (this.#listener !== null) {
+      this.#deliver(event);
+      return true;
+    }
+    if (this.#paused) return false;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       waiter.resolve({ done: false, value: event });
@@ -159,6 +207,23 @@ export class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
     }
     this.#queue.push(event);
     return true;
+  }
+
+  /** One event to the listener; a throw closes the subscription and surfaces outside the client. */
+  #deliver(event: SubscriptionEvent): void {
+    try {
+      this.#listener!(event);
+    } catch (error: unknown) {
+      this.#listener = null;
+      const onEnd = this.#onEnd;
+      this.#onEnd = null;
+      void this.close();
+      if (onEnd !== null) onEnd(error);
+      else
+        queueMicrotask(() => {
+          throw error;
+        });
+    }
   }
 
   #take(): SubscriptionEvent {
