@@ -44,9 +44,14 @@ export interface EngineConfigInput {
   replicaAckTimeoutMs?: number;
 }
 
-/** One shard per core leaves the front thread to share; at least one. */
+/**
+ * One shard per core but one, which the front thread (network, change log) keeps: at least one,
+ * at most 8. With a shard on every core, the front shares a core with a shard and every batch's
+ * hand-over is a context switch: on 2 cores, 1 shard cost 2-12 % less server CPU per op than 2
+ * (cdn and cms, pipeline 1 and 16, three alternated runs each; docs/PERFORMANCE.md).
+ */
 export function defaultShardCount(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+  return Math.max(1, Math.min(8, availableParallelism() - 1));
 }
 
 export function namespaceDefaults(name: string, persistent = false): NamespaceConfig {

@@ -73,7 +73,7 @@ export const namespaceSchema = z.strictObject({
 });
 
 export const engineSchema = z.strictObject({
-  shards: integer(1, 64).optional().describe('Shard threads (default: one per core, at most 8)'),
+  shards: integer(1, 64).optional().describe('Shard threads (default: one per core but one, for the front thread; at least 1, at most 8)'),
   namespaces: z.array(namespaceSchema, { error: 'must be a list of namespaces' }).min(1, { error: `must hold 1..${namespacesMax} namespaces` }).max(namespacesMax, { error: `must hold 1..${namespacesMax} namespaces` }).optional(),
   changeLogCapacity: integer(1, 2 ** 30).refine((value) => (value & (value - 1)) === 0, { error: 'must be a power of two' }).optional().describe('Changes the in-memory change log retains (a power of two; default 65536)'),
   sweepIntervalMs: integer(0, 3_600_000).optional().describe('How often each shard sweeps a slice of its index for expired records; 0 = never (default 250)'),
