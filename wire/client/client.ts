@@ -92,8 +92,8 @@ const optionTypes = {
 /**
  * One frame of gathered calls: at most opsPerRequestMax ops (the server refuses more with
  * TooManyOps), about 1 MiB of request (the server's frame limit is 8 MiB), and at most 64 gets or
- * scans, whose answers may be large (64 values of the default 1 MiB limit stay under the 100 MiB a
- * `ws` client accepts in one message). One call larger than that goes alone.
+ * scans, whose answers may be large (64 values of the default 1 MiB limit stay under the 100 MiB the
+ * Node transport accepts in one message, as `ws` does). One call larger than that goes alone.
  */
 const frameBounds: FrameBounds = { opsMax: opsPerRequestMax, bytesMax: 1024 * 1024, heavyOpsMax: 64, callsMax: Number.POSITIVE_INFINITY };
 /** autoPipelining false: one call per frame. */
@@ -122,7 +122,7 @@ export class Client {
   readonly #url: string;
   readonly #options: ResolvedOptions;
   readonly #Socket: SocketConstructor;
-  readonly #isNodeWs: boolean;
+  readonly #isNodeSocket: boolean;
   readonly #credentials: SocketCredentials;
   readonly #requests = new RequestTable();
   readonly #queue: CallQueue;
@@ -156,7 +156,7 @@ export class Client {
     this.#url = url;
     const resolvedSocket = resolveSocket(options.WebSocket);
     this.#Socket = resolvedSocket.Socket;
-    this.#isNodeWs = resolvedSocket.isNodeWs;
+    this.#isNodeSocket = resolvedSocket.isNodeSocket;
     this.#credentials = {};
     if (options.token !== undefined) this.#credentials.token = options.token;
     if (options.ca !== undefined) this.#credentials.ca = options.ca;
@@ -416,9 +416,9 @@ export class Client {
       this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
       let frame: Uint8Array;
       try {
-        // ws (Node) copies a frame as it sends it: it gets a view of the reused encoder, and no
+        // The Node transport copies a frame as it sends it: it gets a view of the reused encoder, and no
         // ArrayBuffer is made per request. Other WebSockets get a copy of their own.
-        frame = this.#isNodeWs ? encodeRequestView(id, ops) : encodeRequest(id, ops);
+        frame = this.#isNodeSocket ? encodeRequestView(id, ops) : encodeRequest(id, ops);
       } catch (error: unknown) {
         // validateOpArguments passed, so this is a value the checks do not know: fail those calls alone.
         for (const call of calls) call.reject(TesseraError.fromStatus(Status.InvalidArgument, `${opLabel(call.ops[0]!)}: ${String(error)}`));
@@ -441,17 +441,17 @@ export class Client {
   #openSocket(): void {
     let socket: SocketLike;
     try {
-      socket = openSocket(this.#Socket, this.#isNodeWs, this.#url, this.#credentials);
+      socket = openSocket(this.#Socket, this.#isNodeSocket, this.#url, this.#credentials);
     } catch (error) {
       // A malformed URL throws at once; there is nothing to retry.
       this.#connectionFailed(`cannot open ${this.#url}: ${String(error)}`);
       return;
     }
-    // Under Node (ws) a message is a Buffer over ws's read chunk, decoded there with no copy of the
+    // Under Node a message is a view of the transport's read buffer, decoded there with no copy of the
     // message; the values handed to callers are copied out of it (decodeServerFrame's `borrowed`),
     // so a small value kept by a caller does not keep a whole read chunk alive. Elsewhere an
     // ArrayBuffer per message, which the values are views of.
-    socket.binaryType = this.#isNodeWs ? 'nodebuffer' : 'arraybuffer';
+    socket.binaryType = this.#isNodeSocket ? 'nodebuffer' : 'arraybuffer';
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = null;
@@ -463,7 +463,7 @@ export class Client {
       this.#clearConnectTimer();
       this.#opened();
     };
-    listenForMessages(socket, this.#isNodeWs, (data) => {
+    listenForMessages(socket, this.#isNodeSocket, (data) => {
       if (socket === this.#socket) this.#received(socket, data);
     });
     socket.onclose = (event) => {
@@ -471,7 +471,7 @@ export class Client {
       this.#clearConnectTimer();
       this.#closed(event);
     };
-    // ws throws an 'error' event nobody listens to; a close event always follows it.
+    // Errors are not ours to report here: a close event always follows them.
     socket.onerror = () => undefined;
   }
 
@@ -491,7 +491,7 @@ export class Client {
   }
 
   #received(socket: SocketLike, data: unknown): void {
-    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : this.#isNodeWs && data instanceof Uint8Array ? decodeServerFrame(data, true) : null;
+    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : this.#isNodeSocket && data instanceof Uint8Array ? decodeServerFrame(data, true) : null;
     if (frame === null || frame.type === 'invalid') {
       // A server we cannot understand: drop the connection; reads are sent again after reconnecting.
       this.#emitter.emit('error', TesseraError.client('ProtocolError', `the server at ${this.#url} sent a frame the client cannot read: reconnecting`));
