@@ -133,8 +133,10 @@ function open(options: ConstructorParameters<typeof NodeWebSocket>[2] = {}): Pro
   const messages: (Uint8Array | null)[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   socket.onmessagedata = (data) => {
+    // A plain Uint8Array, so that a listener's slice() copies (a Buffer's would be a view).
+    assert.ok(data === null || !Buffer.isBuffer(data), 'messages are not Buffers');
     // The view is valid during the call only: keep a copy.
-    messages.push(data === null ? null : Uint8Array.from(data));
+    messages.push(data === null ? null : data.slice());
     for (const waiter of waiters.splice(0)) {
       if (messages.length >= waiter.count) waiter.resolve();
       else waiters.push(waiter);

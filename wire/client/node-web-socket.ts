@@ -33,6 +33,8 @@ export const messageBytesMax = 100 * 1024 * 1024;
 const handshakeBytesMax = 16 * 1024;
 /** Bytes read per TCP read on ws:// (a reused buffer; a larger message is gathered across reads). */
 const readBufferBytes = 64 * 1024;
+/** A gathering buffer larger than this is dropped once empty (it grew for one large message). */
+const pendingBytesRetainedMax = 1024 * 1024;
 /** After close(), the server has this long to close the TCP connection before it is destroyed. */
 const closeWaitMs = 5_000;
 /** The GUID of RFC 6455 section 1.3, appended to the key for Sec-WebSocket-Accept. */
@@ -235,6 +237,8 @@ export class NodeWebSocket implements SocketLike {
       const used = this.#parseFrames(this.#pending, 0, this.#pendingBytes);
       this.#pending.copyWithin(0, used, this.#pendingBytes);
       this.#pendingBytes -= used;
+      // A buffer grown for one large message is not kept for the connection's life.
+      if (this.#pendingBytes === 0 && this.#pending.length > pendingBytesRetainedMax) this.#pending = Buffer.alloc(0);
       return;
     }
     const used = this.#parseFrames(buffer, start, length);
@@ -289,7 +293,9 @@ export class NodeWebSocket implements SocketLike {
       if (opcode >= 0x8 && (!fin || payloadLength > 125)) return this.#protocolFailure(closeCode.protocolError, 'control frame fragmented or over 125 bytes', end);
       if (opcode < 0x8 && this.#fragmentBytes + payloadLength > messageBytesMax) return this.#protocolFailure(closeCode.tooBig, 'message too big', end);
       if (position + headerBytes + payloadLength > end) break;
-      const payload = bytes.subarray(position + headerBytes, position + headerBytes + payloadLength);
+      // A plain Uint8Array view (not a Buffer, whose slice() is a view too): a listener's
+      // payload.slice() must be a copy, since the bytes under it are reused by the next read.
+      const payload = new Uint8Array(bytes.buffer, bytes.byteOffset + position + headerBytes, payloadLength);
       position += headerBytes + payloadLength;
       if (!this.#frame(opcode, fin, payload)) return end;
     }

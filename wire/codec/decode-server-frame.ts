@@ -59,14 +59,15 @@ export function decodeServerFrame(bytes: Uint8Array, borrowed = false): ServerFr
     }
     case ServerMessage.Event: {
       // The same verified bytes, copied: the event's key and value are views of the copy.
-      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(bytes.slice()), frameAccessor);
+      // new Uint8Array(bytes) copies even a Buffer, whose slice() would be a view.
+      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(new Uint8Array(bytes)), frameAccessor);
       const event: Event | null = frame.message(eventAccessor);
       assert(event !== null, 'a verified frame has its union value');
       return decodeEvent(event);
     }
     case ServerMessage.EventBatch: {
       // As for one event: the keys and values are views of a copy of borrowed bytes.
-      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(bytes.slice()), frameAccessor);
+      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(new Uint8Array(bytes)), frameAccessor);
       const batch: EventBatch | null = frame.message(batchAccessor);
       assert(batch !== null, 'a verified frame has its union value');
       return decodeEventBatch(batch);

@@ -19,7 +19,8 @@ let slabUsed = 0;
 /** A copy of `bytes` that shares no memory with them: a plain Uint8Array. */
 export function ownedCopy(bytes: Uint8Array): Uint8Array {
   const length = bytes.length;
-  if (length > slabCopyBytesMax) return bytes.slice();
+  // new Uint8Array(bytes) copies even a Buffer, whose slice() would be a view.
+  if (length > slabCopyBytesMax) return new Uint8Array(bytes);
   if (slabUsed + length > slabBytes) {
     slab = new Uint8Array(slabBytes);
     slabUsed = 0;
