@@ -319,7 +319,8 @@ export class NodeWebSocket implements SocketLike {
         if (this.#fragmentOpcode < 0) return this.#protocolFailure(closeCode.protocolError, 'a continuation without a message', 0) < 0;
         this.#addFragment(payload);
         if (!fin) return true;
-        const message = Buffer.concat(this.#fragments, this.#fragmentBytes);
+        const joined = Buffer.concat(this.#fragments, this.#fragmentBytes);
+        const message = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength); // not a Buffer: see #parseFrames
         const messageOpcode = this.#fragmentOpcode;
         this.#fragments = [];
         this.#fragmentBytes = 0;
