@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { after, before, test } from 'node:test';
-import { closeCode, encodeClientFrame, maskInPlace, NodeWebSocket } from './node-web-socket';
+import { closeCode, encodeClientFrame, maskPayload, NodeWebSocket } from './node-web-socket';
 import type { SocketCloseEvent } from './web-socket';
 
 const acceptGuid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -181,7 +181,7 @@ function bytesOf(length: number, seed: number): Uint8Array {
   return bytes;
 }
 
-test('maskInPlace matches the byte-wise mask of RFC 6455 for every length and offset', () => {
+test('maskPayload matches the byte-wise mask of RFC 6455 for every length and alignment', () => {
   let seed = 0x2545f491;
   const random = (): number => {
     seed ^= seed << 13;
@@ -189,22 +189,24 @@ test('maskInPlace matches the byte-wise mask of RFC 6455 for every length and of
     seed ^= seed << 5;
     return seed >>> 0;
   };
-  for (let length = 0; length < 70; length++) {
-    for (const start of [0, 1, 2, 3, 6, 14]) {
-      const key = random() | 0;
-      const bytes = Buffer.from(bytesOf(start + length, length));
+  for (let length = 0; length < 300; length++) {
+    for (const start of [4, 5, 6, 7, 8]) {
+      const key = [random() & 0xff, random() & 0xff, random() & 0xff, random() & 0xff];
+      const bytes = Buffer.alloc(start + length);
+      bytes.set(bytesOf(length, length), start);
+      bytes.set(key, start - 4);
       const expected = Buffer.from(bytes);
-      for (let index = 0; index < length; index++) expected[start + index]! ^= (key >>> (24 - 8 * (index & 3))) & 0xff;
-      maskInPlace(bytes, start, length, key);
+      for (let index = 0; index < length; index++) expected[start + index]! ^= key[index & 3]!;
+      maskPayload(bytes, start, length);
       assert.deepEqual(bytes, expected, `length ${length} start ${start}`);
     }
   }
 });
 
 test('encodeClientFrame writes 7-bit, 16-bit and 64-bit lengths, masked, FIN set', () => {
-  for (const length of [0, 125, 126, 65535, 65536, 70000]) {
+  for (const length of [0, 1, 63, 64, 65, 125, 126, 127, 1021, 4096, 65535, 65536, 70000]) {
     const payload = bytesOf(length, 7);
-    const frame = encodeClientFrame(0x2, payload, 0x01020304);
+    const frame = encodeClientFrame(0x2, payload, (0x01020304 * (length + 1)) | 0);
     const parsed = parseClientFrame(frame);
     assert.ok(parsed !== null);
     assert.equal(parsed.bytes, frame.length);
