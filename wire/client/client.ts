@@ -380,6 +380,15 @@ export class Client {
     const timeoutMs = this.#options.requestTimeoutMs;
     const deadlineMs = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
     const call = new ClientCall(this.#nextSeq++, ops, shape, readOnly, alone, bytes, heavyOps, deadlineMs);
+    // Without auto-pipelining, a call with nothing queued before it and room in the window leaves
+    // at once, in a frame of its own: the queue would hand back just this call (takeFrame).
+    if (!this.#options.autoPipelining && this.#queue.size === 0) {
+      const socket = this.#sendableSocket();
+      if (socket !== null) {
+        this.#sendFrame(socket, [call]);
+        return call.promise;
+      }
+    }
     if (!this.#queue.push(call)) {
       const message = `${opLabel(ops[0]!)}: QueueFull: ${this.#queue.bytes} bytes (${this.#queue.size} calls) are waiting to be sent, and queueBytesMax is ${this.#options.queueBytesMax}: wait for earlier calls to finish, or raise queueBytesMax`;
       call.reject(TesseraError.client('QueueFull', message));
@@ -407,35 +416,46 @@ export class Client {
 
   /** While the window has room, sends the oldest queued calls, as many per frame as fit. */
   #flush(): void {
-    const socket = this.#socket;
-    if (this.#state !== 'open' || socket === null || socket.readyState !== socketOpen || this.#busyTimer !== null) return;
+    const socket = this.#sendableSocket();
+    if (socket === null) return;
     while (this.#requests.size < this.#window && this.#queue.size > 0) {
-      const calls = this.#queue.takeFrame(this.#options.autoPipelining ? frameBounds : singleCallBounds);
-      const ops: WireOp[] = calls.length === 1 ? (calls[0]!.ops as WireOp[]) : calls.flatMap((call) => call.ops);
-      const id = this.#nextId;
-      this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-      let frame: Uint8Array;
-      try {
-        // The Node transport copies a frame as it sends it: it gets a view of the reused encoder, and no
-        // ArrayBuffer is made per request. Other WebSockets get a copy of their own.
-        frame = this.#isNodeSocket ? encodeRequestView(id, ops) : encodeRequest(id, ops);
-      } catch (error: unknown) {
-        // validateOpArguments passed, so this is a value the checks do not know: fail those calls alone.
-        for (const call of calls) call.reject(TesseraError.fromStatus(Status.InvalidArgument, `${opLabel(call.ops[0]!)}: ${String(error)}`));
-        continue;
-      }
-      let deadlineMs = Number.POSITIVE_INFINITY;
-      let writes = false;
-      for (const call of calls) {
-        deadlineMs = Math.min(deadlineMs, call.deadlineMs);
-        writes ||= !call.readOnly;
-      }
-      const sentIndex = this.#framesSent++;
-      if (writes) this.#lastWriteFrameIndex = sentIndex;
-      this.#requests.add({ id, sentIndex, calls, deadlineMs });
-      socket.send(frame);
-      releaseLargeBuilder();
+      this.#sendFrame(socket, this.#queue.takeFrame(this.#options.autoPipelining ? frameBounds : singleCallBounds));
     }
+  }
+
+  /** The socket when frames may be sent now (open, not waiting out a Busy, room in the window), else null. */
+  #sendableSocket(): SocketLike | null {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || socket === null || socket.readyState !== socketOpen || this.#busyTimer !== null) return null;
+    return this.#requests.size < this.#window ? socket : null;
+  }
+
+  /** Sends the calls' ops as one Request frame, in flight until its response. */
+  #sendFrame(socket: SocketLike, calls: PendingCall[]): void {
+    const ops: WireOp[] = calls.length === 1 ? (calls[0]!.ops as WireOp[]) : calls.flatMap((call) => call.ops);
+    const id = this.#nextId;
+    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    let frame: Uint8Array;
+    try {
+      // The Node transport copies a frame as it sends it: it gets a view of the reused encoder, and
+      // no ArrayBuffer is made per request. Other WebSockets get a copy of their own.
+      frame = this.#isNodeSocket ? encodeRequestView(id, ops) : encodeRequest(id, ops);
+    } catch (error: unknown) {
+      // validateOpArguments passed, so this is a value the checks do not know: fail those calls alone.
+      for (const call of calls) call.reject(TesseraError.fromStatus(Status.InvalidArgument, `${opLabel(call.ops[0]!)}: ${String(error)}`));
+      return;
+    }
+    let deadlineMs = Number.POSITIVE_INFINITY;
+    let writes = false;
+    for (const call of calls) {
+      deadlineMs = Math.min(deadlineMs, call.deadlineMs);
+      writes ||= !call.readOnly;
+    }
+    const sentIndex = this.#framesSent++;
+    if (writes) this.#lastWriteFrameIndex = sentIndex;
+    this.#requests.add({ id, sentIndex, calls, deadlineMs });
+    socket.send(frame);
+    releaseLargeBuilder();
   }
 
   #openSocket(): void {
