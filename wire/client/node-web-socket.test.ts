@@ -206,7 +206,8 @@ test('maskPayload matches the byte-wise mask of RFC 6455 for every length and al
 test('encodeClientFrame writes 7-bit, 16-bit and 64-bit lengths, masked, FIN set', () => {
   for (const length of [0, 1, 63, 64, 65, 125, 126, 127, 1021, 4096, 65535, 65536, 70000]) {
     const payload = bytesOf(length, 7);
-    const frame = encodeClientFrame(0x2, payload, (0x01020304 * (length + 1)) | 0);
+    const encoded = encodeClientFrame(0x2, payload, (0x01020304 * (length + 1)) | 0);
+    const frame = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     const parsed = parseClientFrame(frame);
     assert.ok(parsed !== null);
     assert.equal(parsed.bytes, frame.length);
@@ -217,6 +218,15 @@ test('encodeClientFrame writes 7-bit, 16-bit and 64-bit lengths, masked, FIN set
     const lengthField = frame[1]! & 0x7f;
     assert.equal(lengthField, length < 126 ? length : length < 65536 ? 126 : 127);
   }
+});
+
+test('a frame keeps its bytes while later frames are encoded (the slab is never written twice)', () => {
+  const first = encodeClientFrame(0x2, bytesOf(4000, 1), 0x11223344);
+  const copy = Uint8Array.from(first);
+  for (let index = 0; index < 200; index++) encodeClientFrame(0x2, bytesOf(3000 + index, index), index * 7919);
+  assert.deepEqual(first, copy);
+  const parsed = parseClientFrame(Buffer.from(first.buffer, first.byteOffset, first.byteLength));
+  assert.deepEqual(new Uint8Array(parsed!.frame.payload), bytesOf(4000, 1));
 });
 
 test('the upgrade sends the key, version, path and extra headers; open fires on a valid accept', async () => {
