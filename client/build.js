@@ -1,9 +1,10 @@
 // Builds the @tessera/client package from the client's sources in wire/client/ (they stay there,
 // compiled by the root tsc too, so `tessera/client` and every test keep importing them):
-//   dist/index.js     Node (CommonJS, also importable from ES modules): ws and flatbuffers stay
-//                     external, so they are the package's only dependencies.
+//   dist/index.js     Node (CommonJS, also importable from ES modules): flatbuffers stays
+//                     external, so it is the package's only dependency; the client's own WebSocket
+//                     (wire/client/node-web-socket.ts) is bundled in.
 //   dist/client.mjs   browsers: one ES module, FlatBuffers included, the browser's own WebSocket
-//                     (ws is only required under Node). The server serves the same file at
+//                     (the Node transport is left out: it is only required under Node). The server serves the same file at
 //                     /client.mjs, copied to ../dist/browser/ because the server's package ships
 //                     dist/ only.
 //   dist/types/       declarations, emitted by tsc with tsconfig.json (the client's files and the
@@ -25,8 +26,11 @@ const serverCopy = path.join(repoRoot, 'dist', 'browser', 'client.mjs');
 const common = { entryPoints: [entry], bundle: true, absWorkingDir: repoRoot, logLevel: 'warning' };
 
 fs.rmSync(outDir, { recursive: true, force: true });
-esbuild.buildSync({ ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['ws', 'flatbuffers'], outfile: path.join(outDir, 'index.js') });
-esbuild.buildSync({ ...common, platform: 'browser', format: 'esm', target: 'es2022', external: ['ws'], outfile: path.join(outDir, 'client.mjs') });
+esbuild.buildSync({ ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['flatbuffers'], outfile: path.join(outDir, 'index.js') });
+// The Node transport (net, tls, crypto) stays out of the browser module: it is required only under
+// Node, where the browser module is not used.
+const nodeTransport = path.join(repoRoot, 'wire', 'client', 'node-web-socket.ts');
+esbuild.buildSync({ ...common, platform: 'browser', format: 'esm', target: 'es2022', external: [nodeTransport], outfile: path.join(outDir, 'client.mjs') });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(packageDir, 'tsconfig.json')], { stdio: 'inherit' });
 // The package carries the repository's license; a build without it (the Docker build stage copies
 // sources only) still builds.

@@ -1,5 +1,5 @@
 // The @tessera/client package (client/, an npm workspace) as a user gets it: `npm pack` of client/,
-// unpacked into a temp dir whose node_modules holds it and its two dependencies (ws, flatbuffers)
+// unpacked into a temp dir whose node_modules holds it and its one dependency (flatbuffers)
 // and nothing else, outside the repository so nothing resolves from the repo's node_modules. There
 // it loads by require and by import, talks to a real server, ships the same browser module the
 // server serves at /client.mjs, and its types compile under every TypeScript moduleResolution.
@@ -29,7 +29,7 @@ let consumerDir: string;
 let packed: PackResult;
 let server: ServerProcess;
 
-/** A consumer project: node_modules/@tessera/client from the tarball, ws and flatbuffers beside it. */
+/** A consumer project: node_modules/@tessera/client from the tarball, flatbuffers beside it. */
 function installPacked(): { directory: string; pack: PackResult } {
   const directory = tempDir();
   const output = execFileSync('npm', ['pack', '--json', '--pack-destination', directory], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
@@ -39,7 +39,7 @@ function installPacked(): { directory: string; pack: PackResult } {
   const target = path.join(directory, 'node_modules', '@tessera', 'client');
   fs.mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', path.join(directory, pack.filename), '-C', target, '--strip-components=1']);
-  for (const dependency of ['ws', 'flatbuffers']) {
+  for (const dependency of ['flatbuffers']) {
     const source = path.dirname(require.resolve(`${dependency}/package.json`));
     fs.symlinkSync(source, path.join(directory, 'node_modules', dependency), 'dir');
   }
@@ -60,13 +60,12 @@ after(async () => {
   await server?.stop();
 });
 
-test('@tessera/client depends on ws and flatbuffers only, at the ranges the repository uses', () => {
+test('@tessera/client depends on flatbuffers only, at the range the repository uses', () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as Record<string, unknown>;
   const root = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; workspaces: string[] };
   assert.equal(manifest.name, '@tessera/client');
   const dependencies = manifest.dependencies as Record<string, string>;
-  assert.deepEqual(Object.keys(dependencies).sort(), ['flatbuffers', 'ws']);
-  assert.equal(dependencies.ws, root.dependencies.ws);
+  assert.deepEqual(Object.keys(dependencies).sort(), ['flatbuffers']);
   assert.equal(dependencies.flatbuffers, root.dependencies.flatbuffers);
   for (const field of ['peerDependencies', 'optionalDependencies', 'bundleDependencies', 'bundledDependencies']) {
     assert.equal(manifest[field], undefined, `${field} is not set`);
@@ -84,7 +83,8 @@ test('the packed package holds builds and declarations only, and is small', () =
   assert.ok(packed.unpackedSize < packageUnpackedBytesMax, `unpacked ${packed.unpackedSize} bytes`);
   const bundle = fs.readFileSync(path.join(consumerDir, 'node_modules', '@tessera', 'client', 'dist', 'index.js'), 'utf8');
   const required = new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1]));
-  assert.deepEqual([...required].sort(), ['flatbuffers', 'ws'], 'the Node bundle requires its two dependencies and nothing else');
+  // Its own WebSocket (node-web-socket.ts) needs only Node's net, tls and crypto.
+  assert.deepEqual([...required].sort(), ['flatbuffers', 'node:crypto', 'node:net', 'node:tls'], 'the Node bundle requires its one dependency and Node built-ins only');
 });
 
 test('the packed package loads by require and by import, and talks to a server', () => {

@@ -54,7 +54,7 @@ export interface BatchResult extends RecordMetadata {
 }
 
 export interface ConnectOptions {
-  /** The WebSocket class; default `ws` under Node, the global WebSocket elsewhere. */
+  /** The WebSocket class; default the client's own under Node (node-web-socket.ts), the global WebSocket elsewhere. */
   WebSocket?: SocketConstructor;
   /** Reconnect after the connection drops (default true). */
   reconnect?: boolean;

@@ -92,8 +92,8 @@ const optionTypes = {
 /**
  * One frame of gathered calls: at most opsPerRequestMax ops (the server refuses more with
  * TooManyOps), about 1 MiB of request (the server's frame limit is 8 MiB), and at most 64 gets or
- * scans, whose answers may be large (64 values of the default 1 MiB limit stay under the 100 MiB a
- * `ws` client accepts in one message). One call larger than that goes alone.
+ * scans, whose answers may be large (64 values of the default 1 MiB limit stay under the 100 MiB the
+ * Node transport accepts in one message, as `ws` does). One call larger than that goes alone.
  */
 const frameBounds: FrameBounds = { opsMax: opsPerRequestMax, bytesMax: 1024 * 1024, heavyOpsMax: 64, callsMax: Number.POSITIVE_INFINITY };
 /** autoPipelining false: one call per frame. */
@@ -122,7 +122,7 @@ export class Client {
   readonly #url: string;
   readonly #options: ResolvedOptions;
   readonly #Socket: SocketConstructor;
-  readonly #isNodeWs: boolean;
+  readonly #isNodeSocket: boolean;
   readonly #credentials: SocketCredentials;
   readonly #requests = new RequestTable();
   readonly #queue: CallQueue;
@@ -156,7 +156,7 @@ export class Client {
     this.#url = url;
     const resolvedSocket = resolveSocket(options.WebSocket);
     this.#Socket = resolvedSocket.Socket;
-    this.#isNodeWs = resolvedSocket.isNodeWs;
+    this.#isNodeSocket = resolvedSocket.isNodeSocket;
     this.#credentials = {};
     if (options.token !== undefined) this.#credentials.token = options.token;
     if (options.ca !== undefined) this.#credentials.ca = options.ca;
@@ -380,6 +380,15 @@ export class Client {
     const timeoutMs = this.#options.requestTimeoutMs;
     const deadlineMs = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
     const call = new ClientCall(this.#nextSeq++, ops, shape, readOnly, alone, bytes, heavyOps, deadlineMs);
+    // Without auto-pipelining, a call with nothing queued before it and room in the window leaves
+    // at once, in a frame of its own: the queue would hand back just this call (takeFrame).
+    if (!this.#options.autoPipelining && this.#queue.size === 0) {
+      const socket = this.#sendableSocket();
+      if (socket !== null) {
+        this.#sendFrame(socket, [call]);
+        return call.promise;
+      }
+    }
     if (!this.#queue.push(call)) {
       const message = `${opLabel(ops[0]!)}: QueueFull: ${this.#queue.bytes} bytes (${this.#queue.size} calls) are waiting to be sent, and queueBytesMax is ${this.#options.queueBytesMax}: wait for earlier calls to finish, or raise queueBytesMax`;
       call.reject(TesseraError.client('QueueFull', message));
@@ -407,51 +416,62 @@ export class Client {
 
   /** While the window has room, sends the oldest queued calls, as many per frame as fit. */
   #flush(): void {
-    const socket = this.#socket;
-    if (this.#state !== 'open' || socket === null || socket.readyState !== socketOpen || this.#busyTimer !== null) return;
+    const socket = this.#sendableSocket();
+    if (socket === null) return;
     while (this.#requests.size < this.#window && this.#queue.size > 0) {
-      const calls = this.#queue.takeFrame(this.#options.autoPipelining ? frameBounds : singleCallBounds);
-      const ops: WireOp[] = calls.length === 1 ? (calls[0]!.ops as WireOp[]) : calls.flatMap((call) => call.ops);
-      const id = this.#nextId;
-      this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-      let frame: Uint8Array;
-      try {
-        // ws (Node) copies a frame as it sends it: it gets a view of the reused encoder, and no
-        // ArrayBuffer is made per request. Other WebSockets get a copy of their own.
-        frame = this.#isNodeWs ? encodeRequestView(id, ops) : encodeRequest(id, ops);
-      } catch (error: unknown) {
-        // validateOpArguments passed, so this is a value the checks do not know: fail those calls alone.
-        for (const call of calls) call.reject(TesseraError.fromStatus(Status.InvalidArgument, `${opLabel(call.ops[0]!)}: ${String(error)}`));
-        continue;
-      }
-      let deadlineMs = Number.POSITIVE_INFINITY;
-      let writes = false;
-      for (const call of calls) {
-        deadlineMs = Math.min(deadlineMs, call.deadlineMs);
-        writes ||= !call.readOnly;
-      }
-      const sentIndex = this.#framesSent++;
-      if (writes) this.#lastWriteFrameIndex = sentIndex;
-      this.#requests.add({ id, sentIndex, calls, deadlineMs });
-      socket.send(frame);
-      releaseLargeBuilder();
+      this.#sendFrame(socket, this.#queue.takeFrame(this.#options.autoPipelining ? frameBounds : singleCallBounds));
     }
+  }
+
+  /** The socket when frames may be sent now (open, not waiting out a Busy, room in the window), else null. */
+  #sendableSocket(): SocketLike | null {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || socket === null || socket.readyState !== socketOpen || this.#busyTimer !== null) return null;
+    return this.#requests.size < this.#window ? socket : null;
+  }
+
+  /** Sends the calls' ops as one Request frame, in flight until its response. */
+  #sendFrame(socket: SocketLike, calls: PendingCall[]): void {
+    const ops: WireOp[] = calls.length === 1 ? (calls[0]!.ops as WireOp[]) : calls.flatMap((call) => call.ops);
+    const id = this.#nextId;
+    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    let frame: Uint8Array;
+    try {
+      // The Node transport copies a frame as it sends it: it gets a view of the reused encoder, and
+      // no ArrayBuffer is made per request. Other WebSockets get a copy of their own.
+      frame = this.#isNodeSocket ? encodeRequestView(id, ops) : encodeRequest(id, ops);
+    } catch (error: unknown) {
+      // validateOpArguments passed, so this is a value the checks do not know: fail those calls alone.
+      for (const call of calls) call.reject(TesseraError.fromStatus(Status.InvalidArgument, `${opLabel(call.ops[0]!)}: ${String(error)}`));
+      return;
+    }
+    let deadlineMs = Number.POSITIVE_INFINITY;
+    let writes = false;
+    for (const call of calls) {
+      deadlineMs = Math.min(deadlineMs, call.deadlineMs);
+      writes ||= !call.readOnly;
+    }
+    const sentIndex = this.#framesSent++;
+    if (writes) this.#lastWriteFrameIndex = sentIndex;
+    this.#requests.add({ id, sentIndex, calls, deadlineMs });
+    socket.send(frame);
+    releaseLargeBuilder();
   }
 
   #openSocket(): void {
     let socket: SocketLike;
     try {
-      socket = openSocket(this.#Socket, this.#isNodeWs, this.#url, this.#credentials);
+      socket = openSocket(this.#Socket, this.#isNodeSocket, this.#url, this.#credentials);
     } catch (error) {
       // A malformed URL throws at once; there is nothing to retry.
       this.#connectionFailed(`cannot open ${this.#url}: ${String(error)}`);
       return;
     }
-    // Under Node (ws) a message is a Buffer over ws's read chunk, decoded there with no copy of the
+    // Under Node a message is a view of the transport's read buffer, decoded there with no copy of the
     // message; the values handed to callers are copied out of it (decodeServerFrame's `borrowed`),
     // so a small value kept by a caller does not keep a whole read chunk alive. Elsewhere an
     // ArrayBuffer per message, which the values are views of.
-    socket.binaryType = this.#isNodeWs ? 'nodebuffer' : 'arraybuffer';
+    socket.binaryType = this.#isNodeSocket ? 'nodebuffer' : 'arraybuffer';
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = null;
@@ -463,7 +483,7 @@ export class Client {
       this.#clearConnectTimer();
       this.#opened();
     };
-    listenForMessages(socket, this.#isNodeWs, (data) => {
+    listenForMessages(socket, this.#isNodeSocket, (data) => {
       if (socket === this.#socket) this.#received(socket, data);
     });
     socket.onclose = (event) => {
@@ -471,7 +491,7 @@ export class Client {
       this.#clearConnectTimer();
       this.#closed(event);
     };
-    // ws throws an 'error' event nobody listens to; a close event always follows it.
+    // Errors are not ours to report here: a close event always follows them.
     socket.onerror = () => undefined;
   }
 
@@ -491,7 +511,7 @@ export class Client {
   }
 
   #received(socket: SocketLike, data: unknown): void {
-    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : this.#isNodeWs && data instanceof Uint8Array ? decodeServerFrame(data, true) : null;
+    const frame = data instanceof ArrayBuffer ? decodeServerFrame(new Uint8Array(data)) : this.#isNodeSocket && data instanceof Uint8Array ? decodeServerFrame(data, true) : null;
     if (frame === null || frame.type === 'invalid') {
       // A server we cannot understand: drop the connection; reads are sent again after reconnecting.
       this.#emitter.emit('error', TesseraError.client('ProtocolError', `the server at ${this.#url} sent a frame the client cannot read: reconnecting`));

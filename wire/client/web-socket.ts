@@ -1,5 +1,6 @@
-// The little of WebSocket the client uses, met both by the browser's WebSocket and by the `ws`
-// package's. Declared here because the project compiles without the DOM library.
+// The little of WebSocket the client uses, met by the browser's WebSocket, by the `ws` package's
+// (a caller may pass it as options.WebSocket) and by the client's own Node transport
+// (node-web-socket.ts). Declared here because the project compiles without the DOM library.
 
 export interface SocketMessageEvent {
   data: unknown;
@@ -23,23 +24,23 @@ export interface SocketLike {
 
 export type SocketConstructor = new (url: string) => SocketLike;
 
-/** The `ws` package's socket also has EventEmitter's on(). */
+/** The client's Node transport also hands over each message's bytes without an event object. */
 interface NodeSocketLike extends SocketLike {
-  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
+  onmessagedata: ((data: Uint8Array | null) => void) | null;
 }
 
 /**
  * Calls `listener` with each message's data: a binary message's bytes, anything else for a text
- * message (which the client refuses). With `ws` it listens through on('message'), which hands
- * over the data itself (onmessage would wrap each message in a MessageEvent object first); with
- * binaryType 'nodebuffer' a binary message is a Buffer, a view of the socket's read buffer.
+ * message (which the client refuses). With the Node transport it listens through onmessagedata,
+ * which hands over the bytes themselves (onmessage would wrap each message in an event object
+ * first): a view of the socket's read buffer, valid during the call only.
  */
-export function listenForMessages(socket: SocketLike, isNodeWs: boolean, listener: (data: unknown) => void): void {
-  if (isNodeWs) (socket as NodeSocketLike).on('message', (data, isBinary) => listener(isBinary ? data : null));
+export function listenForMessages(socket: SocketLike, isNodeSocket: boolean, listener: (data: unknown) => void): void {
+  if (isNodeSocket) (socket as NodeSocketLike).onmessagedata = listener;
   else socket.onmessage = (event) => listener(event.data);
 }
 
-/** The `ws` package's constructor: it also takes options (headers, TLS trust) that browsers cannot. */
+/** The Node transport's constructor: it also takes options (headers, TLS trust) that browsers cannot. */
 type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: { headers?: Record<string, string>; ca?: string | Uint8Array; perMessageDeflate?: boolean }) => SocketLike;
 
 export interface SocketCredentials {
@@ -50,19 +51,19 @@ export interface SocketCredentials {
 }
 
 /**
- * Opens a socket with the credentials. With `ws` (Node) the token travels in the Authorization
- * header, which proxies do not log; a browser's WebSocket cannot set headers, so there it goes in
- * the access_token query parameter (use wss:// so it is encrypted).
+ * Opens a socket with the credentials. Under Node the token travels in the Authorization header,
+ * which proxies do not log; a browser's WebSocket cannot set headers, so there it goes in the
+ * access_token query parameter (use wss:// so it is encrypted).
  */
-export function openSocket(Socket: SocketConstructor, isNodeWs: boolean, url: string, credentials: SocketCredentials): SocketLike {
-  if (isNodeWs) {
+export function openSocket(Socket: SocketConstructor, isNodeSocket: boolean, url: string, credentials: SocketCredentials): SocketLike {
+  if (isNodeSocket) {
     const headers: Record<string, string> = credentials.token === undefined ? {} : { Authorization: `Bearer ${credentials.token}` };
-    // No permessage-deflate (the server offers none either): ws then frames each send() at once,
-    // copying the bytes, so the client may hand it a view of its reused encoder (client.ts).
+    // No extensions: the transport frames each send() at once, copying the bytes, so the client
+    // may hand it a view of its reused encoder (client.ts).
     const options = credentials.ca === undefined ? { headers, perMessageDeflate: false } : { headers, ca: credentials.ca, perMessageDeflate: false };
     return new (Socket as unknown as NodeSocketConstructor)(url, undefined, options);
   }
-  if (credentials.ca !== undefined) throw new Error('options.ca needs the ws package (Node); a browser trusts its own CAs');
+  if (credentials.ca !== undefined) throw new Error('options.ca needs Node (the client\'s own WebSocket); a browser trusts its own CAs');
   if (credentials.token === undefined) return new Socket(url);
   const separator = url.includes('?') ? '&' : '?';
   return new Socket(`${url}${separator}access_token=${encodeURIComponent(credentials.token)}`);
@@ -73,24 +74,23 @@ export const socketOpen = 1;
 export const socketClosed = 3;
 
 /**
- * The WebSocket to use: the one given, else `ws` under Node (Node 20 has no global WebSocket),
- * else the global one (browsers, Deno, Bun). `ws` is required lazily so that browser bundles
- * never load it.
+ * The WebSocket to use: the one given, else the client's own under Node (node-web-socket.ts; Node
+ * 20 has no global WebSocket), else the global one (browsers, Deno, Bun). The Node transport is
+ * required lazily, and requires net/tls/crypto where it uses them, so browsers never load them.
  */
 export function resolveSocketConstructor(given?: SocketConstructor): SocketConstructor {
   return resolveSocket(given).Socket;
 }
 
-/** resolveSocketConstructor, and whether the result is the `ws` package (which takes options). */
-export function resolveSocket(given?: SocketConstructor): { Socket: SocketConstructor; isNodeWs: boolean } {
-  if (given !== undefined) return { Socket: given, isNodeWs: false };
+/** resolveSocketConstructor, and whether the result is the Node transport (which takes options). */
+export function resolveSocket(given?: SocketConstructor): { Socket: SocketConstructor; isNodeSocket: boolean } {
+  if (given !== undefined) return { Socket: given, isNodeSocket: false };
   const isNode = typeof process !== 'undefined' && typeof process.versions === 'object' && process.versions.node !== undefined;
   if (isNode && typeof require === 'function') {
-    // ws's WebSocket class matches SocketLike; its declared event types are wider than we use.
-    const ws: SocketConstructor = require('ws');
-    return { Socket: ws, isNodeWs: true };
+    const transport = require('./node-web-socket') as typeof import('./node-web-socket');
+    return { Socket: transport.NodeWebSocket, isNodeSocket: true };
   }
   const global = (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
   if (global === undefined) throw new Error('no WebSocket implementation: pass options.WebSocket');
-  return { Socket: global, isNodeWs: false };
+  return { Socket: global, isNodeSocket: false };
 }

@@ -59,14 +59,15 @@ export function decodeServerFrame(bytes: Uint8Array, borrowed = false): ServerFr
     }
     case ServerMessage.Event: {
       // The same verified bytes, copied: the event's key and value are views of the copy.
-      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(bytes.slice()), frameAccessor);
+      // new Uint8Array(bytes) copies even a Buffer, whose slice() would be a view.
+      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(new Uint8Array(bytes)), frameAccessor);
       const event: Event | null = frame.message(eventAccessor);
       assert(event !== null, 'a verified frame has its union value');
       return decodeEvent(event);
     }
     case ServerMessage.EventBatch: {
       // As for one event: the keys and values are views of a copy of borrowed bytes.
-      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(bytes.slice()), frameAccessor);
+      if (borrowed) frame = ServerFrame.getRootAsServerFrame(byteBufferOver(new Uint8Array(bytes)), frameAccessor);
       const batch: EventBatch | null = frame.message(batchAccessor);
       assert(batch !== null, 'a verified frame has its union value');
       return decodeEventBatch(batch);
@@ -79,9 +80,8 @@ export function decodeServerFrame(bytes: Uint8Array, borrowed = false): ServerFr
 }
 
 function decodeResponse(response: Response, borrowed: boolean): ResponseFrame | ServerFrameDecoded {
-  const idBig = response.id();
-  const id = idBig === null ? null : uint64ToNumber(idBig);
-  if (idBig !== null && id === null) return { type: 'invalid', message: 'Response.id: above 2^53-1' };
+  const id = responseId(response);
+  if (id === idAboveSafe) return { type: 'invalid', message: 'Response.id: above 2^53-1' };
   const count = response.resultsLength();
   const results: WireResult[] = new Array<WireResult>(count);
   for (let index = 0; index < count; index++) {
@@ -90,6 +90,27 @@ function decodeResponse(response: Response, borrowed: boolean): ResponseFrame | 
     results[index] = decodeResult(result, borrowed);
   }
   return { type: 'response', id, status: response.status(), message: response.message(), results };
+}
+
+/** Response's id field (slot 0, vtable offset 4). */
+const responseIdVtableOffset = 4;
+const twoTo32 = 2 ** 32;
+/** responseId's answer for an id above 2^53-1. */
+const idAboveSafe = -1;
+
+/**
+ * response.id() without the BigInt the generated accessor makes per frame: the uint64 as two
+ * little-endian words (verified inside the frame). null when absent, idAboveSafe when above
+ * Number.MAX_SAFE_INTEGER.
+ */
+function responseId(response: Response): number | null {
+  const bb = response.bb!;
+  const offset = bb.__offset(response.bb_pos, responseIdVtableOffset);
+  if (offset === 0) return null;
+  const low = bb.readUint32(response.bb_pos + offset);
+  const high = bb.readUint32(response.bb_pos + offset + 4);
+  if (high > 0x1fffff) return idAboveSafe;
+  return high * twoTo32 + low;
 }
 
 function decodeResult(result: Result, borrowed: boolean): WireResult {

@@ -1,8 +1,9 @@
 // Copies of bytes that must outlive the buffer they were read from, without an ArrayBuffer each.
 //
-// The client (under Node) decodes a response where ws received it, in a view of the socket's read
-// chunk, so that no message is copied whole. A value or key handed to a caller must not keep that
-// chunk alive, so it is copied out: a small one into a shared slab, as Node's Buffer pool does
+// The client (under Node) decodes a response where its socket received it, in a view of the
+// socket's read buffer (reused by the next read: node-web-socket.ts), so that no message is copied
+// whole. A value or key handed to a caller must not keep that buffer alive, nor see it change, so
+// it is copied out: a small one into a shared slab, as Node's Buffer pool does
 // (Buffer.allocUnsafe below 4 KiB), so that a small value kept by a caller holds at most one 8 KiB
 // slab, and most copies cost no allocation of memory, only a view; a larger one gets its own.
 //
@@ -19,7 +20,8 @@ let slabUsed = 0;
 /** A copy of `bytes` that shares no memory with them: a plain Uint8Array. */
 export function ownedCopy(bytes: Uint8Array): Uint8Array {
   const length = bytes.length;
-  if (length > slabCopyBytesMax) return bytes.slice();
+  // new Uint8Array(bytes) copies even a Buffer, whose slice() would be a view.
+  if (length > slabCopyBytesMax) return new Uint8Array(bytes);
   if (slabUsed + length > slabBytes) {
     slab = new Uint8Array(slabBytes);
     slabUsed = 0;

@@ -40,15 +40,17 @@ const verified: VerifyResult = Object.freeze({ ok: true });
 
 /** Verifies `bytes` as a frame whose root table has layout `root`. Never throws. */
 export function verifyFrame(bytes: Uint8Array, root: TableLayout): VerifyResult {
-  return new FrameVerifier(bytes).verify(root);
+  const result = reusedVerifier.reset(bytes).verify(root);
+  reusedVerifier.reset(noBytes); // keeps no frame alive between calls
+  return result;
 }
 
 class FrameVerifier {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  readonly #length: number;
-  #tableVisitsLeft: number;
-  #stringBytesLeft: number;
+  #bytes: Uint8Array;
+  #view: DataView;
+  #length: number;
+  #tableVisitsLeft = 0;
+  #stringBytesLeft = 0;
   #failureStatus: Status = Status.MalformedRequest;
   #failureMessage = '';
 
@@ -56,10 +58,23 @@ class FrameVerifier {
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#length = bytes.byteLength;
+  }
+
+  /**
+   * Points the verifier at a new frame. One verifier serves every frame of the thread
+   * (verification is synchronous and never re-entered): no verifier object per frame.
+   */
+  reset(bytes: Uint8Array): this {
+    this.#view = bytes === noBytes ? noView : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#bytes = bytes;
+    this.#length = bytes.byteLength;
     // Distinct tables take at least 4 bytes each (their soffset); more visits than that means
     // tables are shared to make the walk expensive.
     this.#tableVisitsLeft = (this.#length >>> 2) + 1;
     this.#stringBytesLeft = 2 * this.#length + sharedStringBytesAllowance;
+    this.#failureStatus = Status.MalformedRequest;
+    this.#failureMessage = '';
+    return this;
   }
 
   verify(root: TableLayout): VerifyResult {
@@ -257,6 +272,10 @@ class FrameVerifier {
     return true;
   }
 }
+
+const noBytes = new Uint8Array(0);
+const noView = new DataView(noBytes.buffer);
+const reusedVerifier = new FrameVerifier(noBytes);
 
 /** Bytes the field takes inside its table: scalars their size, references a uoffset. */
 function inlineSizeOf(field: FieldLayout): number {
