@@ -116,8 +116,16 @@ function eventKindOf(kind: ChangeKind): EventKind {
   }
 }
 
-/** A run builder larger than this after a frame is replaced (see frame-builder.ts). */
-const runBuilderBytesRetainedMax = 1024 * 1024;
+/**
+ * A run builder larger than this after a frame is replaced (see frame-builder.ts). Up to it the
+ * grown builder is kept: a stream of large values (1 MiB each) otherwise grew a fresh builder
+ * from 16 KiB by doubling for every event, about 4 MiB of ArrayBuffers per event left to the GC,
+ * which made the server's RSS under such a stream depend on when V8 collected them.
+ */
+const runBuilderBytesRetainedMax = 4 * 1024 * 1024;
+const runBuilderBytesInitial = 16 * 1024;
+/** Room beyond an event's estimate, so that a builder sized for it does not double at its end. */
+const runBuilderSlackBytes = 4 * 1024;
 
 /**
  * Builds one frame of events added one at a time, over several calls: the subscription hub adds
@@ -127,7 +135,9 @@ const runBuilderBytesRetainedMax = 1024 * 1024;
  * which other frames use between the adds.
  */
 export class EventRunBuilder {
-  #builder = new flatbuffers.Builder(16 * 1024);
+  #builder = new flatbuffers.Builder(runBuilderBytesInitial);
+  /** False after a finish until the next add clears the builder (finishView's view lives till then). */
+  #cleared = true;
   readonly #offsets: flatbuffers.Offset[] = [];
   #namespaceText = '';
   #namespace = 0;
@@ -142,6 +152,14 @@ export class EventRunBuilder {
     assert(isUint32(subId), 'a subscription id is uint32');
     assert(this.#offsets.length < eventsPerBatchMax, 'a batch holds at most eventsPerBatchMax events');
     assert(this.#offsets.length === 0 || subId === this.#subId, 'one sub id per frame');
+    // The first event of a frame that would outgrow the builder: one builder of its size, not a
+    // series of doublings (each a copy and a dropped ArrayBuffer).
+    if (this.#offsets.length === 0) {
+      const needed = eventBytesEstimate(change, includeValue) + runBuilderSlackBytes;
+      if (needed > this.#builder.dataBuffer().capacity()) this.#builder = new flatbuffers.Builder(needed);
+      else if (!this.#cleared) this.#builder.clear();
+      this.#cleared = true;
+    }
     const builder = this.#builder;
     if (this.#namespace === 0 || change.ns !== this.#namespaceText) {
       this.#namespaceText = change.ns;
@@ -153,6 +171,14 @@ export class EventRunBuilder {
 
   /** The frame of the events added since the last finish (a copy the caller owns); then empty. */
   finish(): Uint8Array {
+    return this.finishView().slice();
+  }
+
+  /**
+   * As finish, as a view of the builder's bytes, valid until the next add: for a caller that hands
+   * it on at once to something that copies it (uWS's publish copies into its topic tree).
+   */
+  finishView(): Uint8Array {
     const count = this.#offsets.length;
     assert(count >= 1, 'a frame holds at least one event');
     const builder = this.#builder;
@@ -166,7 +192,7 @@ export class EventRunBuilder {
       root = ServerFrame.createServerFrame(builder, ServerMessage.EventBatch, EventBatch.createEventBatch(builder, builder.endVector()));
     }
     builder.finish(root, frameIdentifier);
-    const frame = builder.asUint8Array().slice();
+    const frame = builder.asUint8Array();
     this.#reset();
     return frame;
   }
@@ -175,7 +201,13 @@ export class EventRunBuilder {
     this.#offsets.length = 0;
     this.#namespaceText = '';
     this.#namespace = 0;
-    if (this.#builder.dataBuffer().capacity() > runBuilderBytesRetainedMax) this.#builder = new flatbuffers.Builder(16 * 1024);
-    else this.#builder.clear();
+    // A builder too large to keep is replaced after its frame was taken (a view of the old one
+    // stays valid: the old buffer is not reused); one kept is cleared only at the next add.
+    if (this.#builder.dataBuffer().capacity() > runBuilderBytesRetainedMax) {
+      this.#builder = new flatbuffers.Builder(runBuilderBytesInitial);
+      this.#cleared = true;
+    } else {
+      this.#cleared = false;
+    }
   }
 }

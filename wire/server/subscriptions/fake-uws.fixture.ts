@@ -86,6 +86,8 @@ export class FakeBroker implements TopicPublisher {
 
   publish(topic: string, message: Uint8Array): boolean {
     this.published++;
+    // uWS copies a published message (the hub may reuse the bytes once publish returns).
+    message = message.slice();
     let any = false;
     for (const socket of this.sockets) {
       if (!socket.topics.has(topic)) continue;

@@ -76,6 +76,7 @@ import { changeTopics, filterMatches, keyBytes, subscriptionTopic, type Subscrip
 
 /** What the hub needs of the uWS app (TemplatedApp satisfies it). */
 export interface TopicPublisher {
+  /** Copies message before it returns (uWS's publish does): the hub reuses its bytes after. */
   publish(topic: string, message: Uint8Array, isBinary: boolean, compress: boolean): boolean;
 }
 
@@ -449,7 +450,9 @@ export class SubscriptionHub {
   #publishRun(): void {
     const events = this.#run.count;
     if (events === 0) return;
-    const frame = this.#run.finish();
+    // A view of the run's builder, valid until its next add: publish copies it (uWS copies a
+    // published message into its topic tree), so no copy per run is made here.
+    const frame = this.#run.finishView();
     for (const topic of this.#runTopics) this.#publish(topic, frame, events);
     if (events > 1) this.#stats.batchesPublished += this.#runTopics.length;
     this.#runTopics.length = 0;
