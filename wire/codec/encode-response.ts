@@ -136,8 +136,6 @@ function encodeOpResult(builder: flatbuffers.Builder, result: OpResult): flatbuf
   return Result.endResult(builder);
 }
 
-
-
 function encodeScanPage(builder: flatbuffers.Builder, page: ScanPage): flatbuffers.Offset {
   const start = pendingOffsetCount();
   for (const record of page.records) pushOffset(encodeScannedRecord(builder, record));

@@ -1,20 +1,21 @@
 // The headers of one record version as one block of bytes, made from preformatted pieces (issue 10:
-// "the same for HTTP"). A GET costs one writeHeader call into uWS where it cost eight, each
+// "the same for HTTP"). A GET costs one writeStatus call into uWS where it cost eight, each
 // converting its JavaScript strings to UTF-8 (v8::String::Utf8Length / WriteUtf8 / Utf8Value, ~8 %
 // of the server's samples under wrk), plus the ETag's number formatting and a Date's printf-based
 // toUTCString per request. Measured in a uWS handler (v20.30): the status line and these seven
 // headers one by one took ~1.25 µs; one block as bytes ~0.3 µs.
 //
-//   `"<lastModified µs>-<generation>"\r\n            digits written straight into the scratch
+//   `200 OK\r\nETag: "<lastModified µs>-<generation>"\r\n    digits written straight into the scratch
 //    Tessera-Generation: <generation>\r\n
 //    Content-Type: <type>\r\n                        per (namespace, stored content type, TTL or not):
 //    Last-Modified: <date>\r\n                       per epoch second: kept as bytes (bounded)
 //    [Cache-Control: <policy or the record's own>\r\n]  with the content type: kept as bytes
 //    Accept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: …`
 //
-// The block is the value of one `ETag` header that carries the other lines after CRLFs: uWS writes
-// `name: value\r\n` byte for byte, so the wire holds exactly the headers written one by one before
-// (the legacy listener's adapter splits the block back into headers, legacy-http.ts). Nothing in
+// The block is the argument of one writeStatus that carries the header lines after CRLFs: uWS
+// writes `HTTP/1.1 `, it and a CRLF byte for byte, so the wire holds exactly the status line and
+// headers written one by one before (the legacy listener's adapter splits the block back into
+// headers, legacy-http.ts). Nothing in
 // the block is kept per record version: the version's own parts (the two numbers and the date of
 // its second) are written afresh for every response, so a put is seen by the very next GET; what
 // is kept depends only on the stored content type, the namespace's policy and the clock second.
@@ -38,7 +39,7 @@ const scratchBytes = 2048;
 
 export const sandboxLines = 'X-Content-Type-Options: nosniff\r\nContent-Security-Policy: sandbox allow-scripts allow-forms allow-popups allow-modals';
 const tail = latin1(`Accept-Ranges: bytes\r\n${sandboxLines}`);
-/** What the scratch starts with, written once: statusBlock's view begins here, block's after it. */
+/** What the scratch starts with, written once; the block follows it. */
 const statusPrefix = latin1('200 OK\r\nETag: ');
 const generationPrefix = latin1('\r\nTessera-Generation: ');
 const lastModifiedPrefix = latin1('Last-Modified: ');
@@ -90,9 +91,8 @@ interface NamespaceTypes {
 export class RecordHeaderFormatter {
   readonly #types = new Map<NamespaceConfig, NamespaceTypes>();
   readonly #scratch = withStatusPrefix(new Uint8Array(scratchBytes));
-  /** Views of the scratch by end: the ETag value alone, and with the status prefix (at most scratchBytes of each). */
+  /** Views of the scratch by length (at most scratchBytes of them). */
   readonly #views: (Uint8Array | undefined)[] = [];
-  readonly #statusViews: (Uint8Array | undefined)[] = [];
   readonly #dateSeconds = new Float64Array(dateSlots).fill(Number.NaN);
   readonly #dates: Uint8Array[] = new Array<Uint8Array>(dateSlots);
 
@@ -115,33 +115,21 @@ export class RecordHeaderFormatter {
   }
 
   /**
-   * The value of the ETag header of a whole identity 200: a view of a reused buffer, valid until
-   * the next call (uWS copies it when it is written). nowSec: the clock, read only for a record
-   * whose Cache-Control counts down its TTL (types.ttlCacheControl).
-   */
-  block(types: TypeHeaders, lastModified: number, generation: number, expiry: number, nowSec: number): Uint8Array {
-    const end = this.#write(types, lastModified, generation, expiry, nowSec);
-    return this.#viewOf(this.#views, statusPrefix.length, end);
-  }
-
-  /**
    * `200 OK\r\nETag: ` and the block: the whole status line and headers of an identity 200 as the
-   * argument of one writeStatus. uWS writes `HTTP/1.1 `, it and a CRLF byte for byte: the wire
-   * holds what writeStatus('200 OK') and writeHeader('ETag', block) wrote, in two fewer native calls
-   * and four fewer writes (each one a send() once uWS's 16 KiB cork buffer has overflowed, as
-   * pipelined responses of 1 KiB values do). Valid until the next call, as block's.
+   * argument of one writeStatus, a view of a reused buffer valid until the next call (uWS copies
+   * it when it is written). nowSec: the clock, read only for a record whose Cache-Control counts
+   * down its TTL (types.ttlCacheControl). uWS writes `HTTP/1.1 `, it and a CRLF byte for byte: the wire
+   * holds what writeStatus('200 OK') and writeHeader('ETag', <the rest>) wrote, in two fewer
+   * native calls and four fewer writes (each one a send() once uWS's 16 KiB cork buffer has
+   * overflowed, as pipelined responses of 1 KiB values do).
    */
   statusBlock(types: TypeHeaders, lastModified: number, generation: number, expiry: number, nowSec: number): Uint8Array {
     const end = this.#write(types, lastModified, generation, expiry, nowSec);
-    return this.#viewOf(this.#statusViews, 0, end);
-  }
-
-  /** One view per (start, length), made once: blocks take few lengths, and the scratch never moves. */
-  #viewOf(views: (Uint8Array | undefined)[], start: number, end: number): Uint8Array {
-    let view = views[end];
+    // One view per length, made once: blocks take few lengths, and the scratch never moves.
+    let view = this.#views[end];
     if (view === undefined) {
-      view = this.#scratch.subarray(start, end);
-      views[end] = view;
+      view = this.#scratch.subarray(0, end);
+      this.#views[end] = view;
     }
     return view;
   }
