@@ -68,8 +68,6 @@ export interface NodeWebSocketOptions {
   headers?: Record<string, string>;
   /** PEM certificate(s) to trust for wss://. */
   ca?: string | Uint8Array;
-  /** Accepted for the `ws` constructor's shape; no extension is ever offered. */
-  perMessageDeflate?: boolean;
 }
 
 let maskPool: Buffer | null = null;

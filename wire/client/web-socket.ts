@@ -2,6 +2,8 @@
 // (a caller may pass it as options.WebSocket) and by the client's own Node transport
 // (node-web-socket.ts). Declared here because the project compiles without the DOM library.
 
+import type { NodeWebSocketOptions } from './node-web-socket';
+
 export interface SocketMessageEvent {
   data: unknown;
 }
@@ -41,7 +43,7 @@ export function listenForMessages(socket: SocketLike, isNodeSocket: boolean, lis
 }
 
 /** The Node transport's constructor: it also takes options (headers, TLS trust) that browsers cannot. */
-type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: { headers?: Record<string, string>; ca?: string | Uint8Array; perMessageDeflate?: boolean }) => SocketLike;
+type NodeSocketConstructor = new (url: string, protocols: string[] | undefined, options: NodeWebSocketOptions) => SocketLike;
 
 export interface SocketCredentials {
   /** Access token: `Authorization: Bearer` under Node, the `access_token` query parameter elsewhere. */
@@ -58,9 +60,9 @@ export interface SocketCredentials {
 export function openSocket(Socket: SocketConstructor, isNodeSocket: boolean, url: string, credentials: SocketCredentials): SocketLike {
   if (isNodeSocket) {
     const headers: Record<string, string> = credentials.token === undefined ? {} : { Authorization: `Bearer ${credentials.token}` };
-    // No extensions: the transport frames each send() at once, copying the bytes, so the client
-    // may hand it a view of its reused encoder (client.ts).
-    const options = credentials.ca === undefined ? { headers, perMessageDeflate: false } : { headers, ca: credentials.ca, perMessageDeflate: false };
+    // The transport offers no extension and frames each send() at once, copying the bytes, so
+    // the client may hand it a view of its reused encoder (client.ts).
+    const options: NodeWebSocketOptions = credentials.ca === undefined ? { headers } : { headers, ca: credentials.ca };
     return new (Socket as unknown as NodeSocketConstructor)(url, undefined, options);
   }
   if (credentials.ca !== undefined) throw new Error('options.ca needs Node (the client\'s own WebSocket); a browser trusts its own CAs');

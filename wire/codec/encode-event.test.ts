@@ -101,13 +101,13 @@ test('EventRunBuilder: events added one call at a time, other frames encoded bet
   mutable.key.fill(0x78);
   (mutable.value as Uint8Array).fill(0);
   encodeEvent(3, { ...change, lsn: 99 });
-  assert.deepEqual(decodeServerFrame(run.finish()), { type: 'event', subId: 0, change: { ...change, value: Uint8Array.of(9, 9) } });
+  assert.deepEqual(decodeServerFrame(run.finishView()), { type: 'event', subId: 0, change: { ...change, value: Uint8Array.of(9, 9) } });
   assert.equal(run.count, 0);
   const changes = [43, 44, 45].map((lsn): Change => ({ ...change, lsn, ns: lsn === 45 ? 'other' : change.ns }));
   for (const each of changes) {
     run.add(0, each, false);
     encodeEvent(1, each);
   }
-  assert.deepEqual(decodeServerFrame(run.finish()), { type: 'events', events: changes.map((each) => ({ type: 'event', subId: 0, change: { ...each, value: null } })) });
-  assert.throws(() => run.finish(), 'an empty run has no frame');
+  assert.deepEqual(decodeServerFrame(run.finishView()), { type: 'events', events: changes.map((each) => ({ type: 'event', subId: 0, change: { ...each, value: null } })) });
+  assert.throws(() => run.finishView(), 'an empty run has no frame');
 });

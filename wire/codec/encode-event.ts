@@ -169,14 +169,10 @@ export class EventRunBuilder {
     this.#offsets.push(addChange(builder, subId, change, includeValue, this.#namespace));
   }
 
-  /** The frame of the events added since the last finish (a copy the caller owns); then empty. */
-  finish(): Uint8Array {
-    return this.finishView().slice();
-  }
-
   /**
-   * As finish, as a view of the builder's bytes, valid until the next add: for a caller that hands
-   * it on at once to something that copies it (uWS's publish copies into its topic tree).
+   * The frame of the events added since the last finish, then empty: a view of the builder's
+   * bytes, valid until the next add, for a caller that hands it on at once to something that
+   * copies it (uWS's publish copies into its topic tree).
    */
   finishView(): Uint8Array {
     const count = this.#offsets.length;

@@ -76,6 +76,8 @@ export class KeyOpReader {
   /** The string field just read (#readString); its text only when asked for. */
   #stringStart = 0;
   #stringEnd = 0;
+  /** The length of the vector #vectorStart found. */
+  #vectorBytes = 0;
 
   /** True: `bytes` is a request of key ops only, read into id, count and ops. False: use decodeRequest. */
   read(bytes: Uint8Array): boolean {
@@ -259,15 +261,11 @@ export class KeyOpReader {
 
   /** A string field: bounds, NUL, the string budget and UTF-8; sets #stringStart/#stringEnd. */
   #readString(table: number, tableSize: number, fieldOffset: number): boolean {
-    if (!this.#fieldFits(table, tableSize, fieldOffset, 4)) return false;
-    const position = this.#follow(table + fieldOffset);
-    if (position < 0 || (position & 3) !== 0 || position + 4 > this.#length) return false;
-    const byteLength = this.#view.getUint32(position, true);
-    if (byteLength > this.#length - position - 4) return false;
-    const start = position + 4;
-    const end = start + byteLength;
+    const start = this.#vectorStart(table, tableSize, fieldOffset);
+    if (start < 0) return false;
+    const end = start + this.#vectorBytes;
     if (end >= this.#length || this.#bytes[end] !== 0) return false;
-    this.#stringBytesLeft -= byteLength;
+    this.#stringBytesLeft -= this.#vectorBytes;
     if (this.#stringBytesLeft < 0 || !isUtf8(this.#bytes, start, end)) return false;
     this.#stringStart = start;
     this.#stringEnd = end;
@@ -276,12 +274,23 @@ export class KeyOpReader {
 
   /** A [ubyte] field as a view into the frame, or null. */
   #readBytes(table: number, tableSize: number, fieldOffset: number): Uint8Array | null {
-    if (!this.#fieldFits(table, tableSize, fieldOffset, 4)) return null;
+    const start = this.#vectorStart(table, tableSize, fieldOffset);
+    return start < 0 ? null : this.#bytes.subarray(start, start + this.#vectorBytes);
+  }
+
+  /**
+   * The first byte of the byte vector (or string) a reference field points to, its length in
+   * #vectorBytes; -1 when the field or the vector is misplaced or runs past the frame (the
+   * verifier's #followOffset and #vectorLength).
+   */
+  #vectorStart(table: number, tableSize: number, fieldOffset: number): number {
+    if (!this.#fieldFits(table, tableSize, fieldOffset, 4)) return -1;
     const position = this.#follow(table + fieldOffset);
-    if (position < 0 || (position & 3) !== 0 || position + 4 > this.#length) return null;
+    if (position < 0 || (position & 3) !== 0 || position + 4 > this.#length) return -1;
     const byteLength = this.#view.getUint32(position, true);
-    if (byteLength > this.#length - position - 4) return null;
-    return this.#bytes.subarray(position + 4, position + 4 + byteLength);
+    if (byteLength > this.#length - position - 4) return -1;
+    this.#vectorBytes = byteLength;
+    return position + 4;
   }
 
   /** A uint32 field (0 when absent), or -1 when it is misplaced. */

@@ -289,11 +289,12 @@ export class WsEndpoint implements OutputSource {
     const keyOps = this.#keyOps;
     let id: number;
     let ops: readonly WireOp[];
-    if (fast !== null && keyOps.read(new Uint8Array(message))) {
+    const frame = new Uint8Array(fast === null ? message.slice(0) : message);
+    if (fast !== null && keyOps.read(frame)) {
       id = keyOps.id;
       ops = keyOps.ops;
     } else {
-      const decoded = decodeRequest(new Uint8Array(fast === null ? message.slice(0) : message));
+      const decoded = decodeRequest(frame);
       if (!decoded.ok) {
         this.#refuse(connection, decoded.id, decoded.status, decoded.message);
         return;
