@@ -7,8 +7,8 @@ export const usage = `tessera ${tesseraVersion}: an in-memory content store
 
 Usage:
   tessera serve [--host HOST] [--port PORT] [--config FILE] [--log-level LEVEL] [--insecure]
-                [--data-dir DIR] [--fsync always|everysec|never] [--no-persistence]
-                [--replica-of ws://HOST:PORT/v1/ws] [--replicas N]
+                [--io-threads N] [--data-dir DIR] [--fsync always|everysec|never]
+                [--no-persistence] [--replica-of ws://HOST:PORT/v1/ws] [--replicas N]
   tessera config check FILE      validate a config file without starting
   tessera config print [serve flags]
                                  the effective config: defaults, file, environment, flags
@@ -40,6 +40,7 @@ fdatasynced).
   --port PORT        port (default 7070; 0 = any free port; env TESSERA_PORT)
   --config FILE      JSON config file (env TESSERA_CONFIG); check it with tessera config check
   --log-level LEVEL  fatal, error, warn, info (default), debug, trace, silent (env TESSERA_LOG_LEVEL)
+  --io-threads N     uWS I/O threads on the one port (default 1; env TESSERA_IO_THREADS)
   --data-dir DIR     where the WAL, snapshots and history id live (one server per dir;
                      env TESSERA_DATA_DIR)
   --fsync POLICY     always (ack after fdatasync), everysec or never (ack after write(): survives

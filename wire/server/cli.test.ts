@@ -45,6 +45,9 @@ test('serve refuses a bad config with a clear message', () => {
   const result = tessera(['serve', '--port', '99999']);
   assert.notEqual(result.status, 0);
   assert.match(result.stderr, /port must be an integer in 0\.\.65535/);
+  const threads = tessera(['serve', '--no-persistence', '--io-threads', '0']);
+  assert.equal(threads.status, 1);
+  assert.deepEqual(threads.stderr.trim().split('\n'), ['tessera: invalid config: --io-threads must be an integer in 1..64, got 0']);
 });
 
 test('put from an argument and from stdin, get, scan, delete', () => {
@@ -76,7 +79,7 @@ test('a client command against no server fails with exit 1 and says why', () => 
 
 test('every command has its own --help page, exit 0', () => {
   const pages: [string[], RegExp][] = [
-    [['serve', '--help'], /Usage: tessera serve[\s\S]*--data-dir DIR/],
+    [['serve', '--help'], /Usage: tessera serve[\s\S]*--io-threads N {5}uWS I\/O threads on the one port \(default 1; env TESSERA_IO_THREADS\)[\s\S]*--data-dir DIR/],
     [['config', '--help'], /Usage: tessera config check FILE/],
     [['token', '--help'], /Usage: tessera token create/],
     [['get', '--help'], /Usage: tessera get <key>/],
@@ -173,12 +176,13 @@ test('config print: defaults, file, environment and flags merged, engine default
   const folder = mkdtempSync(path.join(tmpdir(), 'tessera-config-'));
   try {
     const file = path.join(folder, 'c.json');
-    writeFileSync(file, JSON.stringify({ port: 7171, logLevel: 'debug', engine: { shards: 2, namespaces: [{ name: 'pages', mode: 'cache', memoryLimitBytes: '64MiB' }] } }));
-    const result = spawnSync(process.execPath, [cliPath, 'config', 'print', '--config', file, '--port', '7272', '--no-persistence'], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } });
+    writeFileSync(file, JSON.stringify({ port: 7171, logLevel: 'debug', ioThreads: 2, engine: { shards: 2, namespaces: [{ name: 'pages', mode: 'cache', memoryLimitBytes: '64MiB' }] } }));
+    const result = spawnSync(process.execPath, [cliPath, 'config', 'print', '--config', file, '--port', '7272', '--no-persistence', '--io-threads', '3'], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', TESSERA_IO_THREADS: '4' } });
     assert.equal(result.status, 0, result.stderr);
-    const printed = JSON.parse(result.stdout) as { port: number; logLevel: string; persistence: unknown; engine: { shards: number; changeLogCapacity: number; namespaces: { name: string; memoryLimitBytes: number; maxKeyBytes: number; ack: string }[] } };
+    const printed = JSON.parse(result.stdout) as { port: number; logLevel: string; ioThreads: number; persistence: unknown; engine: { shards: number; changeLogCapacity: number; namespaces: { name: string; memoryLimitBytes: number; maxKeyBytes: number; ack: string }[] } };
     assert.equal(printed.port, 7272, 'the flag wins');
     assert.equal(printed.logLevel, 'warn', 'the environment wins over the file');
+    assert.equal(printed.ioThreads, 3, '--io-threads wins over TESSERA_IO_THREADS and the file');
     assert.equal(printed.persistence, false);
     assert.equal(printed.engine.shards, 2);
     assert.equal(printed.engine.changeLogCapacity, 65536, 'an engine default, filled in');

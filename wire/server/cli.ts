@@ -21,6 +21,7 @@ const serveOptions = {
   port: { type: 'string' },
   config: { type: 'string' },
   'log-level': { type: 'string' },
+  'io-threads': { type: 'string' },
   'data-dir': { type: 'string' },
   fsync: { type: 'string' },
   'no-persistence': { type: 'boolean' },
@@ -38,6 +39,7 @@ type ServeValues = { [K in keyof typeof serveOptions]?: (typeof serveOptions)[K]
 function serveFlagsOf(values: ServeValues): ConfigSources['flags'] {
   return {
     host: values.host, port: values.port, config: values.config, logLevel: values['log-level'], insecure: values.insecure === true,
+    ioThreads: values['io-threads'],
     dataDir: values['data-dir'], fsync: values.fsync, noPersistence: values['no-persistence'],
     replicaOf: values['replica-of'],
   };

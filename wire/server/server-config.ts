@@ -5,6 +5,7 @@
 // The file is validated by the one schema, wire/server/config/config-schema.ts (published as
 // config.schema.json); adding a key starts there. Config file shape (every field optional):
 //   { "host": "127.0.0.1", "port": 7070, "logLevel": "info",
+//     "ioThreads": 1,                                 uWS I/O threads on the one port (wire/server/io-threads/)
 //     "engine": EngineConfigInput,                       (engine/front/config.ts)
 //     "persistence": { "dataDir", "fsync", "snapshotIntervalSec", "walSegmentBytes" } | false,
 //     "allowedOrigins": ["https://app.example"], "allowedHosts": ["tessera.internal"],
@@ -17,18 +18,18 @@
 //                 "subscriberBackpressureBytes", "maxBufferedOutputBytes", "maxConnections" } }
 
 import { readFileSync } from 'node:fs';
-import { normalizeEngineConfig, type EngineConfigInput, type NamespaceConfigInput } from '../../engine/front/config';
+import { defaultShardCount, normalizeEngineConfig, type EngineConfigInput, type NamespaceConfigInput } from '../../engine/front/config';
 import { frameBytesMax, requestsInFlightPerConnectionMax } from '../../engine/layout/limits';
 import { normalizePersistence, persistenceDefaults, type PersistenceConfig } from '../../engine/front/persistence-config';
 import type { AuthConfig } from './access-control';
 import { isLoopbackHost } from './request-origin';
 import type { TlsConfig } from './tls-files';
 import { ServerError, reasonOf } from './server-errors';
-import { logLevelNames, type ConfigFile } from './config/config-schema';
+import { ioThreadsMax, logLevelNames, type ConfigFile } from './config/config-schema';
 import { mergeConfig } from './config/config-merge';
 import { readConfigFile } from './config/read-config-file';
 import { checkMemory, memoryAvailable, type MemoryAvailable } from './config/memory-check';
-import { checkShards, cpusAvailable, type CpusAvailable } from './config/cpu-check';
+import { checkShards, checkThreads, cpusAvailable, type CpusAvailable } from './config/cpu-check';
 
 export interface ServerLimits {
   /** uWS maxPayloadLength: a larger WebSocket frame closes the connection (code 1009). */
@@ -68,6 +69,12 @@ export interface ServerConfig {
   /** 0 asks the OS for a free port; the server logs the one it got. */
   port: number;
   logLevel: LogLevel;
+  /**
+   * uWS I/O threads serving the one port, 1..64 (wire/server/io-threads/): the first is the front
+   * thread; each one past it takes connections by SO_REUSEPORT and relays requests to the front
+   * thread. Default 1: on a 2-core machine one measured best for server CPU per op (README).
+   */
+  ioThreads: number;
   engine: EngineConfigInput;
   /** The data dir and WAL policy; false = a pure memory node (--no-persistence). */
   persistence: PersistenceConfig | false;
@@ -97,6 +104,7 @@ export function defaultServerConfig(): ServerConfig {
     host: '127.0.0.1',
     port: 7070,
     logLevel: 'info',
+    ioThreads: 1,
     engine: { namespaces: [{ name: 'content', mode: 'store' }] },
     // The embedded default persists: ./data under the working directory, fsync always.
     persistence: persistenceDefaults(),
@@ -126,6 +134,8 @@ export function defaultServerConfig(): ServerConfig {
 export interface ConfigSources {
   flags: {
     host?: string; port?: string; config?: string; logLevel?: string; insecure?: boolean;
+    /** --io-threads N (TESSERA_IO_THREADS): text, parsed and range-checked here like --port. */
+    ioThreads?: string;
     dataDir?: string; fsync?: string; noPersistence?: boolean;
     replicaOf?: string;
     /** --replicas N: handled by serve-command (sibling replica processes), not part of the config. */
@@ -264,14 +274,18 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
   if (port !== undefined && port !== '') config.port = parseIntegerText(port, 0, 65535, 'port');
   const logLevel = flags.logLevel ?? env['TESSERA_LOG_LEVEL'];
   if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevelOf(logLevel, 'log level');
+  const ioThreads = flags.ioThreads ?? env['TESSERA_IO_THREADS'];
+  if (ioThreads !== undefined && ioThreads !== '') config.ioThreads = parseIntegerText(ioThreads, 1, ioThreadsMax, '--io-threads');
   applyPersistenceFlags(config, flags, env);
   config.insecure = flags.insecure === true;
   const replicaOf = flags.replicaOf ?? env['TESSERA_REPLICA_OF'];
   if (replicaOf !== undefined && replicaOf !== '') config.replicaOf = replicaUrlOf(replicaOf, '--replica-of');
   checkConsistency(config);
   const warnings = checkMemory(config.engine, sources.memory ?? memoryAvailable());
-  const shardsWarning = checkShards(config.engine.shards, sources.cpus ?? cpusAvailable());
-  if (shardsWarning !== null) warnings.push(shardsWarning);
+  const cpus = sources.cpus ?? cpusAvailable();
+  // The shard count the engine will run: normalizeEngineConfig fills in the same default.
+  const threadsWarning = checkThreads(config.engine.shards ?? defaultShardCount(), config.ioThreads, cpus) ?? checkShards(config.engine.shards, cpus);
+  if (threadsWarning !== null) warnings.push(threadsWarning);
   checkProtectedMode(config);
   return { config, warnings };
 }

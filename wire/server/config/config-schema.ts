@@ -51,6 +51,8 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 
 const visibleAscii = z.string({ error: 'must be 1..255 visible ASCII characters' }).regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be 1..255 visible ASCII characters' });
 const port = integer(0, 65535);
+/** The bound on ioThreads, as engine.shards has 1..64; --io-threads and TESSERA_IO_THREADS take the same range. */
+const ioThreadsMax = 64;
 
 /** The HTTP caching policy of a namespace's records (wire/server/cache-control.ts). */
 export const cacheSchema = z.strictObject({
@@ -134,6 +136,7 @@ export const configFileSchema = z.strictObject({
   host: z.string({ error: 'must be a host name or address' }).min(1, { error: 'must be a host name or address' }).max(255, { error: 'must be a host name or address' }).optional().describe('Address to bind (default 127.0.0.1; anything else needs auth tokens or --insecure)'),
   port: port.optional().describe('Port of the HTTP content API and WebSocket endpoint (default 7070; 0 = any free port)'),
   logLevel: oneOf(logLevelNames).optional().describe('Default info'),
+  ioThreads: integer(1, ioThreadsMax).optional().describe('uWS I/O threads serving the one port (default 1): threads past the first take connections by SO_REUSEPORT and relay requests to the front thread; see README'),
   engine: engineSchema.optional(),
   persistence: z.union([z.literal(false), persistenceSchema], { error: 'must be an object or false' }).optional().describe('The data dir and WAL policy; false = a pure memory node'),
   limits: limitsSchema.optional().describe('What clients can make the server hold'),
@@ -171,4 +174,4 @@ function pathText(path: readonly PropertyKey[]): string {
   return text;
 }
 
-export { logLevelNames, roleNameList };
+export { ioThreadsMax, logLevelNames, roleNameList };

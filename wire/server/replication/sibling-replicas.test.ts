@@ -29,6 +29,8 @@ test('serve --replicas 2 runs two replicas of the node, which follow it and stop
     await waitUntil('two sibling replicas to be started', 20_000, async () => primary.logs.filter((line) => line.includes('sibling replica started')).length === 2);
     const siblings = primary.logs.filter((line) => line.includes('sibling replica started')).map((line) => JSON.parse(line) as { port: number; pid: number; dataDir: string });
     assert.deepEqual(siblings.map((sibling) => sibling.dataDir), [`${dataDir}-replica-1`, `${dataDir}-replica-2`]);
+    // The primary's I/O thread count goes to each sibling with its other flags (NUL-separated here).
+    for (const sibling of siblings) assert.ok(readFileSync(`/proc/${sibling.pid}/cmdline`, 'utf8').includes('\0--io-threads\x001\0'), `sibling ${sibling.pid}: --io-threads 1`);
     await waitUntil('both to be live', 20_000, async () => {
       const replicas = (await status(primary)).replication['replicas'] as { state: string }[];
       return replicas.length === 2 && replicas.every((replica) => replica.state === 'live');

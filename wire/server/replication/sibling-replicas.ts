@@ -53,7 +53,7 @@ export async function startSiblingReplicas(count: number, config: ServerConfig, 
       const dataDir = config.persistence === false ? null : `${config.persistence.dataDir}-replica-${index}`;
       const args = [
         process.argv[1]!, 'serve', '--host', config.host, '--port', String(config.port === 0 ? 0 : primaryPort + index),
-        '--log-level', config.logLevel,
+        '--log-level', config.logLevel, '--io-threads', String(config.ioThreads),
         ...(configFile === undefined ? [] : ['--config', configFile]),
         ...(dataDir === null ? ['--no-persistence'] : ['--data-dir', dataDir, '--fsync', config.persistence === false ? 'always' : config.persistence.fsync]),
       ];
