@@ -11,6 +11,7 @@ import { admitHttp } from './http-access';
 import { HttpExchange, type ExchangeContext } from './http-exchange';
 import { persistenceDocument, type PersistenceSource } from './node-persistence';
 import { tesseraVersion } from './package-info';
+import type { IoThreadStatus } from './io-threads/io-thread-host';
 
 export interface AdminContext extends ExchangeContext {
   engine: EngineApi;
@@ -29,6 +30,8 @@ export interface AdminContext extends ExchangeContext {
   recovering(): boolean;
   /** Role, epoch, history, LSNs and per-replica lag (wire/server/replication/); null without replication. */
   replication?: () => Record<string, unknown> | null;
+  /** Every I/O thread: the front (thread 0) and the threads that relay to it (io-threads/). */
+  ioThreads?: () => IoThreadStatus[];
 }
 
 /**
@@ -88,6 +91,7 @@ export function statusDocument(context: AdminContext): Record<string, unknown> {
     })),
     persistence: persistenceDocument(context.persistence, context.recovering(), Date.now()),
     replication: context.replication?.() ?? null,
+    ioThreads: context.ioThreads?.() ?? [],
   };
 }
 

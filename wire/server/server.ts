@@ -42,6 +42,10 @@ import { createApp, reloadServerNames } from './tls-files';
 import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
 import { WsEndpoint, wsPath, type UpgradeAdmission, type UpgradeRefusal } from './ws-endpoint';
 import { attachReplication, type ReplicationHandle } from './replication';
+import type { TopicPublisher } from './subscriptions/subscription-hub';
+import { IoThreadHost } from './io-threads/io-thread-host';
+import { checkPortFree } from './io-threads/port-probe';
+import { RouteTable } from './io-threads/route-table';
 import { registerReplicationMetrics } from './replication/replication-metrics';
 
 /** How long a drain waits, once idle, for requests a keep-alive client sent before it saw `Connection: close`. */
@@ -68,12 +72,13 @@ export interface StartOptions {
 /** The native listen(host, port, options, cb) overload, missing from the published typings. */
 type ListenWithOptions = (host: string, port: number, options: number, callback: (socket: us_listen_socket | false) => void) => TemplatedApp;
 
-function listen(uws: UwsModule, app: TemplatedApp, host: string, port: number): us_listen_socket {
+/** shared: the port is shared with the I/O threads (io-threads/port-probe.ts checked it first). */
+function listen(uws: UwsModule, app: TemplatedApp, host: string, port: number, shared: boolean): us_listen_socket {
   let socket: us_listen_socket | false = false;
   // Exclusive: uWS otherwise sets SO_REUSEPORT, and a second node started on the same port would
   // silently split the traffic (and the data) with the first. uWS calls back synchronously.
   const listenWithOptions = app.listen as unknown as ListenWithOptions;
-  listenWithOptions.call(app, host, port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (listenSocket) => {
+  listenWithOptions.call(app, host, port, shared ? 0 : uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (listenSocket) => {
     socket = listenSocket;
   });
   if (socket === false) throw new ServerError('ListenFailed', `cannot listen on ${host}:${port} (address in use, or not an address of this machine)`);
@@ -104,7 +109,7 @@ class Front {
   readonly #access: AccessControl;
   readonly #snapshot: SnapshotContext;
 
-  constructor(config: ServerConfig, logger: Logger, engine: EngineApi, app: TemplatedApp, persistence: PersistenceSource | null) {
+  constructor(config: ServerConfig, logger: Logger, engine: EngineApi, publisher: TopicPublisher, persistence: PersistenceSource | null, ioThreads: IoThreadHost) {
     const { lifecycle } = this;
     this.#originPolicy = new OriginPolicy(config);
     const namespaces = new Map<string, NamespaceConfig>(engine.namespaces.map((namespace) => [namespace.name, namespace]));
@@ -145,12 +150,13 @@ class Front {
       persistence,
       recovering,
       replication: () => replication?.status() ?? null,
+      ioThreads: () => ioThreads.status(),
     };
     this.#snapshot = { lifecycle, metrics, latency, persistence, logger, recovering, access };
     if (persistence !== null && persistence.persistenceStats() !== null) registerPersistenceMetrics(metrics.registry, persistence);
     const { subscriberBackpressureBytes } = config.limits;
     const slowSubscribers = new RateLimitedLog(logger);
-    this.subscriptions = new SubscriptionHub(engine.changes, app, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes }, {
+    this.subscriptions = new SubscriptionHub(engine.changes, publisher, namespaces, { ...subscriptionLimitsDefault, subscriberBackpressureBytes }, {
       onFellBehind: (event) => slowSubscribers.log('warn', 'subscriber-catch-up', { ...event, subscriberBackpressureBytes }, 'slow subscriber switched to catch-up from the change log'),
     });
     this.endpoint = new WsEndpoint({
@@ -261,13 +267,14 @@ class Front {
   }
 
   /** Steps 1-4 of the shutdown order at the top of this file. */
-  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
+  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, ioThreads: IoThreadHost, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
     const { lifecycle, endpoint } = this;
     lifecycle.beginDrain();
     // Replays still running are answered ShuttingDown; subscribers resume elsewhere from their LSN.
     this.subscriptions.stop();
     this.replication?.stop();
     uws.us_listen_socket_close(listenSocket);
+    ioThreads.stopListening();
     legacy?.stopListening();
     logger.info({ reason, inFlight: lifecycle.inFlight }, 'tessera draining');
     const idle = await lifecycle.waitIdle(graceMs);
@@ -283,6 +290,8 @@ class Front {
     this.budget.stop();
     endpoint.closeAll(1001, 'server shutting down');
     closeApp(app);
+    // After closeAll: a thread applies the close frames queued for its sockets before it closes.
+    await ioThreads.close();
     legacy?.closeAll();
     await this.#engine.close();
     lifecycle.markStopped();
@@ -296,19 +305,32 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   const app = createApp(uws, config.tls);
   const engine = options.engine ?? (await openEngine(config.engine));
   const persistence = options.persistence ?? null;
-  const front = new Front(config, logger, engine, app, persistence);
-  front.register(uws, app);
+  const ioThreadCount = config.ioThreads;
+  const ioThreads = new IoThreadHost(logger);
+  const front = new Front(config, logger, engine, ioThreads.publisher(app), persistence, ioThreads);
+  // The routes are recorded as they are registered, for the I/O threads' relayed requests.
+  const routes = new RouteTable();
+  front.register(uws, routes.recording(app));
   let listenSocket: us_listen_socket;
   let legacy: LegacyHttpListener | null = null;
   let legacyHttpPort: number | null = null;
   try {
-    listenSocket = listen(uws, app, config.host, config.port);
+    if (ioThreadCount > 1) await checkPortFree(config.host, config.port);
+    listenSocket = listen(uws, app, config.host, config.port, ioThreadCount > 1);
+    if (ioThreadCount > 1) {
+      const port = uws.us_socket_local_port(listenSocket);
+      await ioThreads.start({ extraThreads: ioThreadCount - 1, host: config.host, port, tls: config.tls, routes }).catch((error: unknown) => {
+        uws.us_listen_socket_close(listenSocket);
+        throw error;
+      });
+    }
     if (config.legacyHttpPort !== null) {
       legacy = new LegacyHttpListener(front.legacyRoutes(), config.tls);
       legacyHttpPort = await legacy.listen(config.host, config.legacyHttpPort);
     }
   } catch (error: unknown) {
     closeApp(app);
+    await ioThreads.close();
     await engine.close();
     throw error;
   }
@@ -325,20 +347,21 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
     maxConnections: config.limits.maxConnections,
     shutdownGraceMs: config.limits.shutdownGraceMs,
   };
-  logger.info({ version: tesseraVersion, host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ...durability, ...summary }, 'tessera listening');
+  logger.info({ version: tesseraVersion, host: config.host, port, legacyHttpPort, tls: config.tls !== null, namespaces: stats.namespaces.map((namespace) => namespace.name), shards: stats.shards, ioThreads: ioThreadCount, ...durability, ...summary }, 'tessera listening');
   let stopping: Promise<void> | null = null;
   const serverNames = new Set<string>();
   return {
     host: config.host,
     port,
     stop(reason: string): Promise<void> {
-      stopping ??= front.drainAndClose(uws, app, listenSocket, legacy, config.limits.shutdownGraceMs, logger, reason);
+      stopping ??= front.drainAndClose(uws, app, listenSocket, ioThreads, legacy, config.limits.shutdownGraceMs, logger, reason);
       return stopping;
     },
     reloadTls(): void {
       if (config.tls === null || stopping !== null) return;
       try {
         const names = reloadServerNames(app, config.tls, serverNames);
+        ioThreads.reloadTls();
         legacy?.reloadTls();
         logger.info({ certFile: config.tls.certFile, serverNames: names }, 'tls reloaded');
       } catch (error: unknown) {

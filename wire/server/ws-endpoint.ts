@@ -44,6 +44,7 @@ import { statusLine } from './http-status';
 import { runRequest } from './ws-request';
 import { OutboxArena } from './ws-outbox';
 import { opSubmitterOf, WsSubmitPath } from './ws-submit';
+import type { ViewMessageBehavior } from './io-threads/io-thread-host';
 
 export const wsPath = '/v1/ws';
 
@@ -182,7 +183,7 @@ export class WsEndpoint implements OutputSource {
     }
   }
 
-  behavior(uws: UwsModule): WebSocketBehavior<Connection> {
+  behavior(uws: UwsModule): WebSocketBehavior<Connection> & ViewMessageBehavior<Connection> {
     const { limits } = this.#context;
     return {
       compression: uws.DISABLED,
@@ -194,7 +195,9 @@ export class WsEndpoint implements OutputSource {
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => this.#onUpgrade(res, req, context),
       open: (ws) => this.#onOpen(ws),
-      message: (ws, message, isBinary) => this.#onMessage(ws, message, isBinary),
+      message: (ws, message, isBinary) => this.#onMessage(ws, new Uint8Array(message), isBinary),
+      // A frame an I/O thread relayed, as a view into its batch (io-threads/io-thread-host.ts).
+      messageView: (ws: WebSocket<Connection>, frame: Uint8Array, isBinary: boolean) => this.#onMessage(ws, frame, isBinary),
       close: (ws, code) => this.#onClose(ws, code),
     };
   }
@@ -274,7 +277,8 @@ export class WsEndpoint implements OutputSource {
     this.#context.logger.debug({ connection: connection.id, code, inFlight: connection.inFlight }, 'websocket closed');
   }
 
-  #onMessage(ws: WebSocket<Connection>, message: ArrayBuffer, isBinary: boolean): void {
+  /** frame: where uWS (or the relay) put it, valid during this call only. */
+  #onMessage(ws: WebSocket<Connection>, message: Uint8Array, isBinary: boolean): void {
     const connection = ws.getUserData();
     const startedMs = performance.now();
     if (!isBinary) {
@@ -289,7 +293,7 @@ export class WsEndpoint implements OutputSource {
     const keyOps = this.#keyOps;
     let id: number;
     let ops: readonly WireOp[];
-    const frame = new Uint8Array(fast === null ? message.slice(0) : message);
+    const frame = fast === null ? message.slice() : message;
     if (fast !== null && keyOps.read(frame)) {
       id = keyOps.id;
       ops = keyOps.ops;
@@ -324,7 +328,7 @@ export class WsEndpoint implements OutputSource {
     if (fast !== null && fast.tryRun(connection, id, ops, connection.principal, startedMs)) return;
     let owned = ops as WireOp[];
     if (fast !== null) {
-      const copied = decodeRequest(new Uint8Array(message.slice(0)));
+      const copied = decodeRequest(message.slice());
       assert(copied.ok, 'a frame that decoded in place decodes from its copy');
       owned = copied.ops;
     }

@@ -1,0 +1,371 @@
+// An I/O thread (a worker thread of the server process): its own uWS app on the node's port
+// (SO_REUSEPORT: the kernel spreads new connections over the threads listening), holding the
+// sockets that land here and relaying what arrives on them to the front thread, which runs every
+// request, subscription and admin route as it does for its own sockets (io-thread-host.ts).
+//
+//   socket ──► uWS (this thread: parse, unmask, TLS) ──► Up records, one post per turn ──► front
+//   socket ◄── uWS ◄── Down records (send, publish, subscribe, HTTP answers), in order ◄── front
+//
+// What this thread saves the front: the system calls and the framing of its sockets (most of the
+// front's CPU per op is the kernel: docs/PERFORMANCE.md). What it costs: a copy of every frame in
+// each direction and a post per turn.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import { loadUws } from '../load-uws';
+import { createApp, reloadServerNames, type TlsConfig } from '../tls-files';
+import { DownRecord, RelayReader, RelayWriter, UpRecord, writeHead, type RelayedHead } from './relay-codec';
+import type { WsRouteSettings } from './route-table';
+
+export interface IoWorkerData {
+  /** 1.. (the front thread is 0). */
+  threadIndex: number;
+  host: string;
+  port: number;
+  tls: TlsConfig | null;
+  wsRoutes: WsRouteSettings[];
+}
+
+/** Control messages (objects; the records travel as ArrayBuffers). */
+export type IoWorkerCommand = { type: 'stopListening' } | { type: 'close' } | { type: 'reloadTls' };
+export type IoWorkerEvent = { type: 'listening' } | { type: 'listenFailed'; message: string } | { type: 'closed' } | { type: 'tlsReloadFailed'; message: string };
+
+/** How often every socket's buffered amount is reported when it changed (remote-socket.ts). */
+const bufferedReportMs = 20;
+
+interface SocketData {
+  connId: number;
+  reportedBytes: number;
+  appliedBytes: number;
+}
+
+/** A relayed HTTP request (or upgrade) waiting for its answer. */
+interface PendingResponse {
+  res: HttpResponse;
+  aborted: boolean;
+  /** Upgrades only. */
+  secKey: string;
+  context: us_socket_context_t | null;
+  /** tryEnd chunks the socket could not take yet, in order. */
+  queued: { chunk: Uint8Array; totalSize: number }[];
+  /** Bytes of the current chunk already written when the socket said wait. */
+  writing: boolean;
+}
+
+const decoder = new TextDecoder();
+
+class IoThread {
+  readonly #data: IoWorkerData;
+  readonly #app: TemplatedApp;
+  readonly #up = new RelayWriter();
+  #flushScheduled = false;
+  readonly #flushNow = (): void => this.#flush();
+  #nextId = 1;
+  readonly #pending = new Map<number, PendingResponse>();
+  readonly #sockets = new Map<number, WebSocket<SocketData>>();
+  #listenSocket: us_listen_socket | null = null;
+  readonly #reportTimer: NodeJS.Timeout;
+  readonly #serverNames = new Set<string>();
+
+  constructor(data: IoWorkerData) {
+    this.#data = data;
+    const uws = loadUws();
+    this.#app = createApp(uws, data.tls);
+    for (const route of data.wsRoutes) {
+      this.#app.ws<SocketData>(route.pattern, {
+        compression: route.compression,
+        maxPayloadLength: route.maxPayloadLength,
+        maxBackpressure: route.maxBackpressure,
+        closeOnBackpressureLimit: route.closeOnBackpressureLimit ? 1 : 0,
+        idleTimeout: route.idleTimeout,
+        sendPingsAutomatically: route.sendPingsAutomatically,
+        upgrade: (res, req, context) => this.#onUpgrade(res, req, context),
+        open: (ws) => {
+          const socket = ws.getUserData();
+          this.#sockets.set(socket.connId, ws);
+          this.#up.u8(UpRecord.Open).u32(socket.connId);
+          this.#flushSoon();
+        },
+        message: (ws, message, isBinary) => {
+          this.#up.u8(UpRecord.Message).u32(ws.getUserData().connId).u8(isBinary ? 1 : 0).bytes(message);
+          this.#flushSoon();
+        },
+        drain: (ws) => {
+          this.#report(ws);
+          this.#up.u8(UpRecord.Drain).u32(ws.getUserData().connId);
+          this.#flushSoon();
+        },
+        close: (ws, code) => {
+          const connId = ws.getUserData().connId;
+          this.#sockets.delete(connId);
+          this.#up.u8(UpRecord.Close).u32(connId).u32(code);
+          this.#flushSoon();
+        },
+      });
+    }
+    this.#app.any('/*', (res, req) => this.#onRequest(res, req));
+    this.#reportTimer = setInterval(() => {
+      for (const ws of this.#sockets.values()) this.#report(ws);
+    }, bufferedReportMs);
+  }
+
+  listen(): void {
+    // Options 0: SO_REUSEPORT (the front listens the same way, having checked the port is ours).
+    (this.#app.listen as unknown as (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => void)(this.#data.host, this.#data.port, 0, (socket) => {
+      if (socket === false) {
+        post({ type: 'listenFailed', message: `I/O thread ${this.#data.threadIndex} cannot listen on ${this.#data.host}:${this.#data.port}` });
+        return;
+      }
+      this.#listenSocket = socket;
+      post({ type: 'listening' });
+    });
+  }
+
+  command(command: IoWorkerCommand): void {
+    if (command.type === 'stopListening') {
+      if (this.#listenSocket !== null) loadUws().us_listen_socket_close(this.#listenSocket);
+      this.#listenSocket = null;
+    } else if (command.type === 'reloadTls') {
+      if (this.#data.tls === null) return;
+      try {
+        reloadServerNames(this.#app, this.#data.tls, this.#serverNames);
+      } catch (error: unknown) {
+        post({ type: 'tlsReloadFailed', message: error instanceof Error ? error.message : String(error) });
+      }
+    } else {
+      this.#flush();
+      clearInterval(this.#reportTimer);
+      (this.#app as TemplatedApp & { close?: () => void }).close?.();
+      post({ type: 'closed' });
+      parentPort?.close();
+    }
+  }
+
+  /** A batch of Down records from the front, applied in order. */
+  apply(buffer: ArrayBuffer): void {
+    const reader = new RelayReader(buffer);
+    const touched = new Set<WebSocket<SocketData>>();
+    while (!reader.done) {
+      const kind = reader.u8() as DownRecord;
+      switch (kind) {
+        case DownRecord.Accept: {
+          const reqId = reader.u32();
+          const protocol = reader.string();
+          const extensions = reader.string();
+          const pending = this.#take(reqId);
+          if (pending === null || pending.context === null) break;
+          const { res, secKey, context } = pending;
+          res.cork(() => res.upgrade<SocketData>({ connId: reqId, reportedBytes: 0, appliedBytes: 0 }, secKey, protocol, extensions, context));
+          break;
+        }
+        case DownRecord.Send: {
+          const ws = this.#sockets.get(reader.u32());
+          const isBinary = reader.u8() === 1;
+          const bytes = reader.bytes();
+          if (ws === undefined) break;
+          ws.send(bytes, isBinary);
+          ws.getUserData().appliedBytes += bytes.byteLength;
+          touched.add(ws);
+          break;
+        }
+        case DownRecord.Subscribe:
+        case DownRecord.Unsubscribe: {
+          const ws = this.#sockets.get(reader.u32());
+          const topic = reader.string();
+          if (ws === undefined) break;
+          if (kind === DownRecord.Subscribe) ws.subscribe(topic);
+          else ws.unsubscribe(topic);
+          break;
+        }
+        case DownRecord.Publish: {
+          const topic = reader.string();
+          const isBinary = reader.u8() === 1;
+          this.#app.publish(topic, reader.bytes(), isBinary, false);
+          break;
+        }
+        case DownRecord.End: {
+          const ws = this.#sockets.get(reader.u32());
+          const code = reader.u32();
+          const reason = reader.string();
+          ws?.end(code, reason);
+          break;
+        }
+        case DownRecord.CloseNow:
+          this.#sockets.get(reader.u32())?.close();
+          break;
+        default:
+          this.#applyHttp(kind, reader);
+      }
+    }
+    for (const ws of touched) this.#report(ws);
+    this.#flushSoon();
+  }
+
+  #applyHttp(kind: DownRecord, reader: RelayReader): void {
+    const reqId = reader.u32();
+    const pending = this.#pending.get(reqId);
+    switch (kind) {
+      case DownRecord.Status: {
+        const status = reader.string();
+        if (pending !== undefined && !pending.aborted) pending.res.cork(() => pending.res.writeStatus(status));
+        return;
+      }
+      case DownRecord.Header: {
+        const name = reader.string();
+        const value = reader.string();
+        if (pending !== undefined && !pending.aborted) pending.res.cork(() => pending.res.writeHeader(name, value));
+        return;
+      }
+      case DownRecord.EndBody: {
+        const closeConnection = reader.u8() === 1;
+        const body = reader.bytes();
+        if (pending !== undefined && !pending.aborted) pending.res.cork(() => pending.res.end(body, closeConnection));
+        this.#pending.delete(reqId);
+        return;
+      }
+      case DownRecord.EndWithoutBody: {
+        const reported = reader.f64();
+        const closeConnection = reader.u8() === 1;
+        if (pending !== undefined && !pending.aborted) pending.res.cork(() => pending.res.endWithoutBody(reported < 0 ? undefined : reported, closeConnection));
+        this.#pending.delete(reqId);
+        return;
+      }
+      case DownRecord.TryEnd: {
+        const totalSize = reader.f64();
+        // Kept past this batch when the socket cannot take it now: copied.
+        const chunk = reader.bytes().slice();
+        if (pending === undefined || pending.aborted) return;
+        pending.queued.push({ chunk, totalSize });
+        if (!pending.writing) this.#writeQueued(reqId, pending);
+        return;
+      }
+      case DownRecord.CloseResponse:
+        if (pending !== undefined && !pending.aborted) pending.res.close();
+        this.#pending.delete(reqId);
+        return;
+      default:
+        throw new Error(`unknown relay record ${kind as number}`);
+    }
+  }
+
+  /** Writes queued tryEnd chunks until the socket pushes back; resumes on writable. */
+  #writeQueued(reqId: number, pending: PendingResponse): void {
+    const { res } = pending;
+    while (pending.queued.length > 0) {
+      const next = pending.queued[0] as { chunk: Uint8Array; totalSize: number };
+      const startOffset = res.getWriteOffset();
+      let ok = false;
+      let done = false;
+      res.cork(() => {
+        [ok, done] = res.tryEnd(next.chunk, next.totalSize);
+      });
+      if (done) {
+        this.#pending.delete(reqId);
+        return;
+      }
+      if (ok) {
+        pending.queued.shift();
+        continue;
+      }
+      // Part (maybe none) of the chunk was taken: keep the rest and wait for the socket.
+      const taken = res.getWriteOffset() - startOffset;
+      next.chunk = next.chunk.subarray(taken);
+      pending.writing = true;
+      res.onWritable(() => {
+        pending.writing = false;
+        this.#writeQueued(reqId, pending);
+        return true;
+      });
+      return;
+    }
+  }
+
+  #onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    const head = this.#headOf(res, req);
+    this.#pending.set(head.reqId, { res, aborted: false, secKey: req.getHeader('sec-websocket-key'), context, queued: [], writing: false });
+    this.#watchAbort(res, head.reqId);
+    writeHead(this.#up, UpRecord.Upgrade, head);
+    this.#flushSoon();
+  }
+
+  #onRequest(res: HttpResponse, req: HttpRequest): void {
+    const head = this.#headOf(res, req);
+    const reqId = head.reqId;
+    this.#pending.set(reqId, { res, aborted: false, secKey: '', context: null, queued: [], writing: false });
+    this.#watchAbort(res, reqId);
+    writeHead(this.#up, UpRecord.Request, head);
+    res.onData((chunk, isLast) => {
+      this.#up.u8(UpRecord.Data).u32(reqId).u8(isLast ? 1 : 0).bytes(chunk);
+      this.#flushSoon();
+    });
+    this.#flushSoon();
+  }
+
+  #headOf(res: HttpResponse, req: HttpRequest): RelayedHead {
+    const headers: [string, string][] = [];
+    req.forEach((name, value) => headers.push([name, value]));
+    return {
+      reqId: this.#nextId++,
+      method: req.getCaseSensitiveMethod(),
+      url: req.getUrl(),
+      query: req.getQuery() ?? '',
+      remoteAddress: decoder.decode(res.getRemoteAddressAsText()),
+      headers,
+    };
+  }
+
+  #watchAbort(res: HttpResponse, reqId: number): void {
+    res.onAborted(() => {
+      const pending = this.#pending.get(reqId);
+      if (pending !== undefined) pending.aborted = true;
+      this.#pending.delete(reqId);
+      this.#up.u8(UpRecord.Aborted).u32(reqId);
+      this.#flushSoon();
+    });
+  }
+
+  #take(reqId: number): PendingResponse | null {
+    const pending = this.#pending.get(reqId);
+    if (pending === undefined || pending.aborted) return null;
+    this.#pending.delete(reqId);
+    return pending;
+  }
+
+  #report(ws: WebSocket<SocketData>): void {
+    const socket = ws.getUserData();
+    const buffered = ws.getBufferedAmount();
+    if (buffered === socket.reportedBytes && socket.appliedBytes === 0) return;
+    this.#up.u8(UpRecord.Buffered).u32(socket.connId).u32(buffered).u32(socket.appliedBytes);
+    socket.reportedBytes = buffered;
+    socket.appliedBytes = 0;
+    this.#flushSoon();
+  }
+
+  /** Once per turn, after uWS has delivered everything it read in this one (setImmediate). */
+  #flushSoon(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flushNow);
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#up.length === 0) return;
+    const buffer = this.#up.take();
+    parentPort?.postMessage(buffer, [buffer]);
+  }
+}
+
+function post(event: IoWorkerEvent): void {
+  parentPort?.postMessage(event);
+}
+
+if (parentPort !== null && (workerData as IoWorkerData | undefined)?.threadIndex !== undefined) {
+  const thread = new IoThread(workerData as IoWorkerData);
+  parentPort.on('message', (message: ArrayBuffer | IoWorkerCommand) => {
+    if (message instanceof ArrayBuffer) thread.apply(message);
+    else thread.command(message);
+  });
+  thread.listen();
+}
+
