@@ -41,6 +41,7 @@ import {
 import { probeMiss, probeRetry, TableReader } from '../layout/table-reader';
 import type { NamespaceConfig } from '../layout/types';
 import type { OpRequest } from './op-request';
+import type { ShardOptions } from '../layout/shard-options';
 import type { ResultView } from './result-sink';
 
 export const enum DirectOutcome {
@@ -51,6 +52,14 @@ export const enum DirectOutcome {
 
 const decoder = new TextDecoder();
 const scratchBytesInitial = 64 * 1024;
+
+/** An engine's tables as another thread reads them (wire/server/io-threads/local-reads.ts). */
+export interface DirectReadSources {
+  shards: number;
+  namespaces: readonly NamespaceConfig[];
+  /** Per shard: its table, journal and control buffers (shared memory: a worker sees the same bytes). */
+  shardOptions: readonly Pick<ShardOptions, 'tableBuffer' | 'journalBuffer' | 'controlBuffer'>[];
+}
 
 export class DirectRead implements ResultView {
   readonly #table: TableReader;

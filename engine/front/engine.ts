@@ -23,7 +23,7 @@ import { Persistence, type PersistenceStats } from './persistence';
 import type { PersistenceHost } from './persistence-host';
 import type { SnapshotReport } from './snapshot-taker';
 import { normalizeEngineConfig, type EngineConfig, type EngineConfigInput } from './config';
-import { DirectOutcome, DirectRead } from './direct-read';
+import { DirectOutcome, DirectRead, type DirectReadSources } from './direct-read';
 import type { EngineApi, EngineOpenOptions, EngineTestHooks, TaggedKeys } from './engine-api';
 import { engineStats, shardCounters, type ShardCounters, type StatsSources } from './engine-stats';
 import { JournalDrain } from './journal-drain';
@@ -242,7 +242,6 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
     return this.#batcher.batch(ops);
   }
 
-
   async scan(ns: string, options: ScanOptions = {}): Promise<ScanPage> {
     const namespaceId = this.#namespaceIds.get(ns);
     if (namespaceId === undefined) throw new StatusError(Status.UnknownNamespace);
@@ -373,6 +372,11 @@ export class Engine extends OpShortcuts implements EngineApi, PersistenceHost {
   /** Per-shard counters for /metrics and benchmarks. */
   shardCounters(): ShardCounters[] {
     return shardCounters(this.#statsSources());
+  }
+
+  /** What another thread needs to read the tables directly (direct-read.ts); null without directReads. */
+  directReadSources(): DirectReadSources | null {
+    return this.#directReads === null ? null : { shards: this.#links.length, namespaces: this.namespaces, shardOptions: this.#links.map(({ options: { tableBuffer, journalBuffer, controlBuffer } }) => ({ tableBuffer, journalBuffer, controlBuffer })) };
   }
 
   #statsSources(): StatsSources {

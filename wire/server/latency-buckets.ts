@@ -9,6 +9,9 @@
 import type { Registry } from 'prom-client';
 import { assert } from '../../engine/layout/assert';
 
+/** Seconds; from 50 µs (a pipelined get) to 2.5 s (something is wrong). */
+export const latencyBucketsSec = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 export class LatencyBuckets {
   /** Upper bounds in seconds, ascending; the last slot of #counts is +Inf. */
   readonly bounds: readonly number[];
@@ -48,6 +51,26 @@ export class LatencyBuckets {
     this.#counts.fill(0);
     this.#sum = 0;
     this.#count = 0;
+  }
+
+  /** Moves this histogram's observations into `into` (another thread's, as counts and a sum) and resets it. */
+  takeSlots(into: Float64Array): number {
+    assert(into.length === this.#counts.length, 'latency slots of the same bounds');
+    into.set(this.#counts);
+    const sum = this.#sum;
+    this.reset();
+    return sum;
+  }
+
+  /** Adds observations taken from a histogram of the same bounds (takeSlots). */
+  addSlots(slots: ArrayLike<number>, sum: number): void {
+    assert(slots.length === this.#counts.length, 'latency slots of the same bounds');
+    for (let slot = 0; slot < slots.length; slot++) {
+      const count = slots[slot] as number;
+      this.#counts[slot] = (this.#counts[slot] as number) + count;
+      this.#count += count;
+    }
+    this.#sum += sum;
   }
 
   /** Observations at or below bounds[index] (index === bounds.length: all of them). */

@@ -10,7 +10,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineStats, OpName } from '../../engine/layout/types';
 import { Status, statusName } from '../../engine/layout/status';
 import { registerEngineMetrics } from './engine-metrics';
-import { LatencyBuckets, registerLatencyHistogram } from './latency-buckets';
+import { LatencyBuckets, latencyBucketsSec, registerLatencyHistogram } from './latency-buckets';
 import type { HubStats } from './subscriptions';
 
 export const transports = ['http', 'ws'] as const;
@@ -36,8 +36,6 @@ const engineOpIndex: Readonly<Record<OpName, number>> = opKindIndex;
 const statusCount = Status.Recovering + 1;
 const opsStride = opKinds.length * statusCount;
 
-/** Seconds; from 50 µs (a pipelined get) to 2.5 s (something is wrong). */
-const latencyBucketsSec = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export interface MetricSources {
   engineStats(): EngineStats;
@@ -144,6 +142,17 @@ export class ServerMetrics {
 
   countOpKind(transport: number, opKind: number, status: Status): void {
     bump(this.#opCounts, transport * opsStride + opKind * statusCount + status);
+  }
+
+  /** Ops an I/O thread answered itself (io-threads/local-reads.ts), counted there and reported. */
+  countOpKindBy(transport: number, opKind: number, status: Status, count: number): void {
+    const slot = transport * opsStride + opKind * statusCount + status;
+    this.#opCounts[slot] = (this.#opCounts[slot] as number) + count;
+  }
+
+  /** Latencies an I/O thread observed into its own buckets of these bounds (latencyBucketsSec). */
+  addLatencySlots(transport: Transport, slots: ArrayLike<number>, sum: number): void {
+    (this.#latency[transport] as LatencyBuckets).addSlots(slots, sum);
   }
 
   countRequestFailure(transport: number, status: Status): void {

@@ -34,7 +34,7 @@ import { formatByteSize } from './config/byte-size';
 import { RateLimitedLog } from './rate-limited-log';
 import { registerPersistenceMetrics } from './persistence-metrics';
 import type { ServerConfig } from './server-config';
-import { AccessControl, bearerToken } from './access-control';
+import { AccessControl, bearerToken, Role, type Principal } from './access-control';
 import { OriginPolicy } from './request-origin';
 import { CompressedCopies } from './compressed-copies';
 import { reasonOf, ServerError } from './server-errors';
@@ -43,13 +43,18 @@ import { SubscriptionHub, subscriptionLimitsDefault } from './subscriptions';
 import { WsEndpoint, wsPath, type UpgradeAdmission, type UpgradeRefusal } from './ws-endpoint';
 import { attachReplication, type ReplicationHandle } from './replication';
 import type { TopicPublisher } from './subscriptions/subscription-hub';
-import { IoThreadHost } from './io-threads/io-thread-host';
+import { IoThreadHost, type LocalReadOptions } from './io-threads/io-thread-host';
+import { LocalCount } from './io-threads/local-reads';
+import type { DirectReadSources } from '../../engine/front/direct-read';
+import { opKindIndex, transportIndex } from './metrics';
 import { checkPortFree } from './io-threads/port-probe';
 import { RouteTable } from './io-threads/route-table';
 import { registerReplicationMetrics } from './replication/replication-metrics';
 
 /** How long a drain waits, once idle, for requests a keep-alive client sent before it saw `Connection: close`. */
 const drainLingerMs = 150;
+/** How often the I/O threads' read gate is brought up to date (Front.keepGate). */
+const gateIntervalMs = 10;
 
 export interface RunningServer {
   readonly host: string;
@@ -108,6 +113,8 @@ class Front {
   readonly #originPolicy: OriginPolicy;
   readonly #access: AccessControl;
   readonly #snapshot: SnapshotContext;
+  #gateTimer: NodeJS.Timeout | null = null;
+  #ioThreadsGate: IoThreadHost | null = null;
 
   constructor(config: ServerConfig, logger: Logger, engine: EngineApi, publisher: TopicPublisher, persistence: PersistenceSource | null, ioThreads: IoThreadHost) {
     const { lifecycle } = this;
@@ -266,10 +273,51 @@ class Front {
     return null;
   }
 
+  /**
+   * The I/O threads' read fast path (io-threads/local-reads.ts): on the endpoint's connections, as
+   * the token allows, counted into these metrics. null when the engine has no direct reads.
+   */
+  localReads(config: ServerConfig): LocalReadOptions | null {
+    const sources = (this.#engine as Partial<{ directReadSources(): DirectReadSources | null }>).directReadSources?.() ?? null;
+    if (sources === null) return null;
+    const { metrics } = this;
+    const ws = transportIndex.ws;
+    return {
+      pattern: wsPath,
+      sources,
+      busyBackpressureBytes: config.limits.busyBackpressureBytes,
+      readable: (userData) => {
+        const principal = (userData as { principal: Principal | null }).principal;
+        return Uint8Array.from(sources.namespaces, (namespace) => (principal === null || principal.roleFor(namespace.name) >= Role.Read ? 1 : 0));
+      },
+      onLocalReads: (counts, latencySlots, latencySum) => {
+        metrics.countOpKindBy(ws, opKindIndex.get, Status.Ok, counts[LocalCount.GetOk]!);
+        metrics.countOpKindBy(ws, opKindIndex.get, Status.NotFound, counts[LocalCount.GetNotFound]!);
+        metrics.countOpKindBy(ws, opKindIndex.head, Status.Ok, counts[LocalCount.HeadOk]!);
+        metrics.countOpKindBy(ws, opKindIndex.head, Status.NotFound, counts[LocalCount.HeadNotFound]!);
+        metrics.addLatencySlots('ws', latencySlots, latencySum);
+      },
+    };
+  }
+
+  /**
+   * Keeps the I/O threads' read gate: open while the node runs and is not recovering. Polled
+   * (gateIntervalMs) rather than told: recovery ends inside the engine; the drain closes it at once.
+   */
+  keepGate(ioThreads: IoThreadHost): void {
+    const update = (): void => ioThreads.setGate(this.lifecycle.accepting && !this.#admin.recovering());
+    update();
+    this.#gateTimer = setInterval(update, gateIntervalMs);
+    this.#gateTimer.unref();
+    this.#ioThreadsGate = ioThreads;
+  }
+
   /** Steps 1-4 of the shutdown order at the top of this file. */
   async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, ioThreads: IoThreadHost, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
     const { lifecycle, endpoint } = this;
     lifecycle.beginDrain();
+    if (this.#gateTimer !== null) clearInterval(this.#gateTimer);
+    this.#ioThreadsGate?.setGate(false);
     // Replays still running are answered ShuttingDown; subscribers resume elsewhere from their LSN.
     this.subscriptions.stop();
     this.replication?.stop();
@@ -319,11 +367,12 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
     listenSocket = listen(uws, app, config.host, config.port, ioThreadCount > 1);
     if (ioThreadCount > 1) {
       const port = uws.us_socket_local_port(listenSocket);
-      await ioThreads.start({ extraThreads: ioThreadCount - 1, host: config.host, port, tls: config.tls, routes }).catch((error: unknown) => {
+      await ioThreads.start({ extraThreads: ioThreadCount - 1, host: config.host, port, tls: config.tls, routes, localReads: front.localReads(config) }).catch((error: unknown) => {
         uws.us_listen_socket_close(listenSocket);
         throw error;
       });
     }
+    if (ioThreadCount > 1) front.keepGate(ioThreads);
     if (config.legacyHttpPort !== null) {
       legacy = new LegacyHttpListener(front.legacyRoutes(), config.tls);
       legacyHttpPort = await legacy.listen(config.host, config.legacyHttpPort);

@@ -45,6 +45,7 @@ import { runRequest } from './ws-request';
 import { OutboxArena } from './ws-outbox';
 import { opSubmitterOf, WsSubmitPath } from './ws-submit';
 import type { ViewMessageBehavior } from './io-threads/io-thread-host';
+import { RemoteSocket } from './io-threads/remote-socket';
 
 export const wsPath = '/v1/ws';
 
@@ -106,6 +107,8 @@ interface Connection {
   unread: UnreadSample;
   /** The token presented on the upgrade; null with access control off. Checked per op. */
   principal: Principal | null;
+  /** The socket is on an I/O thread (io-threads/): answers are sent flagged as answers. */
+  remote: RemoteSocket<Connection> | null;
 }
 
 const wsTransport = transportIndex.ws;
@@ -255,6 +258,7 @@ export class WsEndpoint implements OutputSource {
     const connection = ws.getUserData();
     connection.id = this.#nextConnectionId++;
     connection.socket = ws;
+    connection.remote = (ws as unknown) instanceof RemoteSocket ? (ws as unknown as RemoteSocket<Connection>) : null;
     connection.inFlight = 0;
     connection.outboxSpans = [];
     connection.outboxBytes = 0;
@@ -388,11 +392,13 @@ export class WsEndpoint implements OutputSource {
     const spans = connection.outboxSpans;
     connection.outboxBytes = 0;
     const arena = this.#arena;
+    const remote = connection.remote;
     for (let index = 0; index < spans.length; index += 2) {
+      const frame = arena.view(spans[index] as number, spans[index + 1] as number);
       // 2 = dropped: the connection passed backpressureBytesMax and uWS is closing it
       // (closeOnBackpressureLimit); the rest of the outbox would be dropped too. uWS copies what
       // it sends (or buffers) before send() returns, so the arena may be reused after the flush.
-      if (socket.send(arena.view(spans[index] as number, spans[index + 1] as number), true) === 2) {
+      if ((remote === null ? socket.send(frame, true) : remote.sendAnswer(frame)) === 2) {
         this.#context.logger.warn({ connection: connection.id }, 'websocket closed: unread output passed backpressureBytesMax');
         break;
       }

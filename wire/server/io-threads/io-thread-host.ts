@@ -26,6 +26,20 @@ import { RelayedRequest, RelayedResponse, type DownLink } from './relayed-http';
 import { RemoteSocket, TopicCounts } from './remote-socket';
 import type { RouteTable } from './route-table';
 import type { IoWorkerCommand, IoWorkerData, IoWorkerEvent } from './io-worker';
+import type { DirectReadSources } from '../../../engine/front/direct-read';
+import { gateClosed, gateOpen, LocalCount, localCountSlots } from './local-reads';
+
+/** The I/O threads' read fast path (local-reads.ts), as the front configures it. */
+export interface LocalReadOptions {
+  /** The WebSocket route whose reads the threads may answer (the endpoint's). */
+  pattern: string;
+  sources: DirectReadSources;
+  busyBackpressureBytes: number;
+  /** Per namespace id, 1 where the connection (its upgrade's user data) may read. */
+  readable(userData: unknown): Uint8Array;
+  /** Reads a thread answered since its last report: counts (local-reads.ts LocalCount) and latency slots. */
+  onLocalReads(counts: Float64Array, latencySlots: Float64Array, latencySum: number): void;
+}
 
 /** A behavior that can take a frame as a view into a relayed batch (ws-endpoint.ts), saving a copy. */
 export interface ViewMessageBehavior<UserData> {
@@ -46,6 +60,9 @@ export interface IoThreadStatus {
   /** Relay threads: WebSocket messages and HTTP requests relayed since start. */
   messagesRelayed?: number;
   httpRequestsRelayed?: number;
+  /** Relay threads: gets and heads answered there from the shared tables (local-reads.ts), and those it relayed instead because the table could not prove them consistent. */
+  readsAnswered?: number;
+  readFallbacks?: number;
 }
 
 interface PendingUpgrade {
@@ -72,8 +89,13 @@ class Link implements DownLink {
   closing = false;
   messagesRelayed = 0;
   httpRequestsRelayed = 0;
+  readsAnswered = 0;
+  readFallbacks = 0;
 
-  constructor(thread: number, worker: Worker, routes: RouteTable, logger: Logger) {
+  readonly #localReads: LocalReadOptions | null;
+
+  constructor(thread: number, worker: Worker, routes: RouteTable, logger: Logger, localReads: LocalReadOptions | null) {
+    this.#localReads = localReads;
     this.thread = thread;
     this.#worker = worker;
     this.#routes = routes;
@@ -158,6 +180,16 @@ class Link implements DownLink {
           if (socket !== undefined && !socket.closed) socket.behavior.drain?.(socket.asUws());
           break;
         }
+        case UpRecord.LocalReads: {
+          const counts = new Float64Array(localCountSlots);
+          for (let slot = 0; slot < localCountSlots; slot++) counts[slot] = reader.f64();
+          const slots = new Float64Array(reader.u32());
+          for (let slot = 0; slot < slots.length; slot++) slots[slot] = reader.f64();
+          this.#localReads?.onLocalReads(counts, slots, reader.f64());
+          this.readsAnswered += counts[LocalCount.GetOk]! + counts[LocalCount.GetNotFound]! + counts[LocalCount.HeadOk]! + counts[LocalCount.HeadNotFound]!;
+          this.readFallbacks += counts[LocalCount.Fallbacks]!;
+          break;
+        }
         case UpRecord.Close: {
           const connId = reader.u32();
           const code = reader.u32();
@@ -196,7 +228,9 @@ class Link implements DownLink {
     if (response.accepted === null) return;
     this.responses.delete(head.reqId);
     this.#upgrades.set(head.reqId, { behavior, userData: response.accepted.userData, remoteAddress: head.remoteAddress });
-    this.writer.u8(DownRecord.Accept).u32(head.reqId).string(response.accepted.protocol).string(response.accepted.extensions);
+    const local = this.#localReads;
+    const readable = local !== null && local.pattern === head.url ? local.readable(response.accepted.userData) : new Uint8Array(0);
+    this.writer.u8(DownRecord.Accept).u32(head.reqId).string(response.accepted.protocol).string(response.accepted.extensions).bytes(readable);
     this.flushSoon();
   }
 
@@ -237,15 +271,24 @@ export interface IoThreadOptions {
   port: number;
   tls: TlsConfig | null;
   routes: RouteTable;
+  /** null: the threads relay every request. */
+  localReads: LocalReadOptions | null;
 }
 
 export class IoThreadHost {
   readonly #links: Link[] = [];
   readonly #workers: Worker[] = [];
   readonly #logger: Logger;
+  /** local-reads.ts's gate: the front opens it while reads may be answered without it. */
+  readonly #gate = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(logger: Logger) {
     this.#logger = logger;
+  }
+
+  /** Open while the node serves reads normally; closed while recovering, draining and after. */
+  setGate(open: boolean): void {
+    Atomics.store(this.#gate, 0, open ? gateOpen : gateClosed);
   }
 
   /** Starts the threads; resolves when every one listens on the port, rejects if one cannot. */
@@ -253,9 +296,11 @@ export class IoThreadHost {
     const wsRoutes = options.routes.wsSettings();
     const started: Promise<void>[] = [];
     for (let thread = 1; thread <= options.extraThreads; thread++) {
-      const workerData: IoWorkerData = { threadIndex: thread, host: options.host, port: options.port, tls: options.tls, wsRoutes };
+      const local = options.localReads;
+      const localReads = local === null ? null : { pattern: local.pattern, sources: local.sources, gate: this.#gate.buffer as SharedArrayBuffer, busyBackpressureBytes: local.busyBackpressureBytes };
+      const workerData: IoWorkerData = { threadIndex: thread, host: options.host, port: options.port, tls: options.tls, wsRoutes, localReads };
       const worker = new Worker(path.join(__dirname, 'io-worker.js'), { workerData });
-      const link = new Link(thread, worker, options.routes, this.#logger);
+      const link = new Link(thread, worker, options.routes, this.#logger, local);
       this.#workers.push(worker);
       this.#links.push(link);
       started.push(new Promise<void>((resolve, reject) => {
@@ -310,6 +355,8 @@ export class IoThreadHost {
         httpInFlight: link.responses.size,
         messagesRelayed: link.messagesRelayed,
         httpRequestsRelayed: link.httpRequestsRelayed,
+        readsAnswered: link.readsAnswered,
+        readFallbacks: link.readFallbacks,
       });
     }
     return threads;

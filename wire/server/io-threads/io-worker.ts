@@ -16,6 +16,20 @@ import { loadUws } from '../load-uws';
 import { createApp, reloadServerNames, type TlsConfig } from '../tls-files';
 import { DownRecord, RelayReader, RelayWriter, UpRecord, writeHead, type RelayedHead } from './relay-codec';
 import type { WsRouteSettings } from './route-table';
+import type { DirectReadSources } from '../../../engine/front/direct-read';
+import { LatencyBuckets, latencyBucketsSec } from '../latency-buckets';
+import { LocalReads, localCountSlots } from './local-reads';
+import { sendFlagAnswer, sendFlagBinary } from './send-flags';
+
+/** What an I/O thread needs to answer reads itself (local-reads.ts); null: it relays every request. */
+export interface LocalReadsData {
+  /** The WebSocket route whose frames it may answer (the endpoint's). */
+  pattern: string;
+  sources: DirectReadSources;
+  /** One Int32 the front keeps: local-reads.ts gateOpen or gateClosed. */
+  gate: SharedArrayBuffer;
+  busyBackpressureBytes: number;
+}
 
 export interface IoWorkerData {
   /** 1.. (the front thread is 0). */
@@ -24,6 +38,7 @@ export interface IoWorkerData {
   port: number;
   tls: TlsConfig | null;
   wsRoutes: WsRouteSettings[];
+  localReads: LocalReadsData | null;
 }
 
 /** Control messages (objects; the records travel as ArrayBuffers). */
@@ -37,7 +52,14 @@ interface SocketData {
   connId: number;
   reportedBytes: number;
   appliedBytes: number;
+  /** Per namespace id, 1 where the connection's token may read; empty: no local reads on it. */
+  readable: Uint8Array;
+  /** Requests relayed to the front and not answered yet (its answers are flagged). */
+  unanswered: number;
 }
+
+/** Local-read counts and latencies are reported every statsEveryReports buffered reports. */
+const statsEveryReports = 5;
 
 /** A relayed HTTP request (or upgrade) waiting for its answer. */
 interface PendingResponse {
@@ -66,12 +88,18 @@ class IoThread {
   #listenSocket: us_listen_socket | null = null;
   readonly #reportTimer: NodeJS.Timeout;
   readonly #serverNames = new Set<string>();
+  readonly #local: LocalReads | null;
+  readonly #localLatency = new LatencyBuckets(latencyBucketsSec);
+  readonly #latencySlots = new Float64Array(latencyBucketsSec.length + 1);
+  #reports = 0;
 
   constructor(data: IoWorkerData) {
     this.#data = data;
     const uws = loadUws();
     this.#app = createApp(uws, data.tls);
+    this.#local = data.localReads === null ? null : new LocalReads(data.localReads.sources, data.localReads.gate);
     for (const route of data.wsRoutes) {
+      const local = data.localReads !== null && route.pattern === data.localReads.pattern ? this.#local : null;
       this.#app.ws<SocketData>(route.pattern, {
         compression: route.compression,
         maxPayloadLength: route.maxPayloadLength,
@@ -87,7 +115,10 @@ class IoThread {
           this.#flushSoon();
         },
         message: (ws, message, isBinary) => {
-          this.#up.u8(UpRecord.Message).u32(ws.getUserData().connId).u8(isBinary ? 1 : 0).bytes(message);
+          const socket = ws.getUserData();
+          if (local !== null && isBinary && socket.unanswered === 0 && this.#answerLocally(local, ws, message)) return;
+          if (local !== null) socket.unanswered++;
+          this.#up.u8(UpRecord.Message).u32(socket.connId).u8(isBinary ? 1 : 0).bytes(message);
           this.#flushSoon();
         },
         drain: (ws) => {
@@ -106,6 +137,7 @@ class IoThread {
     this.#app.any('/*', (res, req) => this.#onRequest(res, req));
     this.#reportTimer = setInterval(() => {
       for (const ws of this.#sockets.values()) this.#report(ws);
+      if (++this.#reports % statsEveryReports === 0) this.#reportLocalReads();
     }, bufferedReportMs);
   }
 
@@ -133,6 +165,7 @@ class IoThread {
         post({ type: 'tlsReloadFailed', message: error instanceof Error ? error.message : String(error) });
       }
     } else {
+      this.#reportLocalReads();
       this.#flush();
       clearInterval(this.#reportTimer);
       (this.#app as TemplatedApp & { close?: () => void }).close?.();
@@ -152,19 +185,23 @@ class IoThread {
           const reqId = reader.u32();
           const protocol = reader.string();
           const extensions = reader.string();
+          const readable = reader.bytes().slice();
           const pending = this.#take(reqId);
           if (pending === null || pending.context === null) break;
           const { res, secKey, context } = pending;
-          res.cork(() => res.upgrade<SocketData>({ connId: reqId, reportedBytes: 0, appliedBytes: 0 }, secKey, protocol, extensions, context));
+          const socket: SocketData = { connId: reqId, reportedBytes: 0, appliedBytes: 0, readable, unanswered: 0 };
+          res.cork(() => res.upgrade<SocketData>(socket, secKey, protocol, extensions, context));
           break;
         }
         case DownRecord.Send: {
           const ws = this.#sockets.get(reader.u32());
-          const isBinary = reader.u8() === 1;
+          const flags = reader.u8();
           const bytes = reader.bytes();
           if (ws === undefined) break;
-          ws.send(bytes, isBinary);
-          ws.getUserData().appliedBytes += bytes.byteLength;
+          ws.send(bytes, (flags & sendFlagBinary) !== 0);
+          const socket = ws.getUserData();
+          socket.appliedBytes += bytes.byteLength;
+          if ((flags & sendFlagAnswer) !== 0 && socket.unanswered > 0) socket.unanswered--;
           touched.add(ws);
           break;
         }
@@ -329,6 +366,31 @@ class IoThread {
     if (pending === undefined || pending.aborted) return null;
     this.#pending.delete(reqId);
     return pending;
+  }
+
+  /** True when answered here (local-reads.ts says when it may); false: relay the frame. */
+  #answerLocally(local: LocalReads, ws: WebSocket<SocketData>, message: ArrayBuffer): boolean {
+    const startedMs = performance.now();
+    if (ws.getBufferedAmount() > (this.#data.localReads as LocalReadsData).busyBackpressureBytes) return false;
+    const answer = local.answer(new Uint8Array(message), ws.getUserData().readable);
+    if (answer === null) return false;
+    ws.send(answer, true);
+    this.#localLatency.observe((performance.now() - startedMs) / 1000);
+    return true;
+  }
+
+  /** The local reads' counts and latencies since the last report, for the front's metrics. */
+  #reportLocalReads(): void {
+    const local = this.#local;
+    if (local === null || this.#localLatency.count === 0 && local.counts.every((count) => count === 0)) return;
+    const writer = this.#up.u8(UpRecord.LocalReads);
+    for (let slot = 0; slot < localCountSlots; slot++) writer.f64(local.counts[slot] as number);
+    local.counts.fill(0);
+    const sum = this.#localLatency.takeSlots(this.#latencySlots);
+    writer.u32(this.#latencySlots.length);
+    for (const count of this.#latencySlots) writer.f64(count);
+    writer.f64(sum);
+    this.#flushSoon();
   }
 
   #report(ws: WebSocket<SocketData>): void {

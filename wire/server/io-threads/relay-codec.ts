@@ -30,13 +30,15 @@ export const enum UpRecord {
   Aborted,
   /** A drain of a socket: connId. */
   Drain,
+  /** Reads answered on the I/O thread: localCountSlots f64 counts, then a u32 n, n latency slots (f64), their sum (f64). */
+  LocalReads,
 }
 
 /** Front → I/O thread. */
 export const enum DownRecord {
-  /** reqId: upgrade it (the front holds the connection's user data). */
+  /** reqId, protocol, extensions, readable namespaces (bytes, one per namespace id; empty: no local reads). */
   Accept = 1,
-  /** connId, isBinary (u8), bytes. */
+  /** connId, flags (u8: io-worker.ts sendFlagBinary, sendFlagAnswer), bytes. */
   Send,
   /** connId, topic. */
   Subscribe,

@@ -10,6 +10,7 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { DownRecord } from './relay-codec';
 import type { DownLink } from './relayed-http';
+import { sendFlagAnswer, sendFlagBinary } from './send-flags';
 
 const encoder = new TextEncoder();
 
@@ -70,9 +71,21 @@ export class RemoteSocket<UserData = unknown> {
 
   /** 1: sent (relayed); 0: relayed, but the socket holds more than its limit (uWS: backpressure). */
   send(message: ArrayBuffer | ArrayBufferView, isBinary = false): number {
+    return this.#send(message, isBinary ? sendFlagBinary : 0);
+  }
+
+  /**
+   * A binary Response to one of the socket's requests (ws-endpoint.ts): flagged, so the I/O thread
+   * knows when the connection has nothing relayed left unanswered (local-reads.ts).
+   */
+  sendAnswer(message: ArrayBuffer | ArrayBufferView): number {
+    return this.#send(message, sendFlagBinary | sendFlagAnswer);
+  }
+
+  #send(message: ArrayBuffer | ArrayBufferView, flags: number): number {
     if (this.#closed) return 0;
     const bytes = viewOf(message);
-    this.#link.writer.u8(DownRecord.Send).u32(this.connId).u8(isBinary ? 1 : 0).bytes(bytes);
+    this.#link.writer.u8(DownRecord.Send).u32(this.connId).u8(flags).bytes(bytes);
     this.#link.flushSoon();
     this.#unappliedBytes += bytes.byteLength;
     return this.getBufferedAmount() > (this.behavior.maxBackpressure ?? Infinity) ? 0 : 1;

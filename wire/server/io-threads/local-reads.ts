@@ -1,0 +1,87 @@
+// The read fast path of an I/O thread: a one-op get or head that the thread can answer from the
+// shared tables (engine/front/direct-read.ts, the front's own direct read) is answered here, with
+// no hop to the front; anything else is relayed. The front has no part in such a read, so every
+// check it would make is made here first, and anything this thread cannot decide goes to the front:
+//   * the gate (a shared word the front keeps): closed while recovering, draining or stopped;
+//   * the connection has nothing relayed still unanswered: a get after the connection's own put
+//     must see it, and the put is still with the front (the I/O thread counts answers back);
+//   * the token may read the namespace (the front sends the readable namespaces with the upgrade);
+//   * the op is valid for its namespace (else the front answers its typed status);
+//   * the connection's unread output is under busyBackpressureBytes (else the front answers Busy).
+// A read that the table cannot prove consistent (a write in progress, a rehash, an expired record)
+// falls back to the front, which routes it to the owner, as its own direct read does.
+
+import { DirectOutcome, DirectRead, type DirectReadSources } from '../../../engine/front/direct-read';
+import { OpRequest } from '../../../engine/front/op-request';
+import { notFound } from '../../../engine/front/result-collectors';
+import { Opcode } from '../../../engine/layout/batch-layout';
+import { keyHash } from '../../../engine/layout/hash';
+import { PartitionMap } from '../../../engine/layout/partition-map';
+import { Status } from '../../../engine/layout/status';
+import { TableReader } from '../../../engine/layout/table-reader';
+import { validateOp } from '../../../engine/layout/validate-op';
+import { KeyOpReader } from '../../codec/key-op-reader';
+import { writeSingleResultFrame } from '../../codec/response-writer';
+
+/** Gate word values (the front writes them: io-thread-host.ts). */
+export const gateClosed = 0;
+export const gateOpen = 1;
+
+/** The local reads' counts by op kind and outcome, reported to the front's metrics. */
+export const enum LocalCount {
+  GetOk = 0,
+  GetNotFound,
+  HeadOk,
+  HeadNotFound,
+  Fallbacks,
+}
+export const localCountSlots = 5;
+
+export class LocalReads {
+  readonly #namespaces: DirectReadSources['namespaces'];
+  readonly #namespaceIds: Map<string, number>;
+  readonly #partitions: PartitionMap;
+  readonly #direct: DirectRead[];
+  readonly #gate: Int32Array;
+  readonly #reader = new KeyOpReader();
+  readonly #request = new OpRequest();
+  readonly counts = new Float64Array(localCountSlots);
+
+  constructor(sources: DirectReadSources, gate: SharedArrayBuffer) {
+    this.#namespaces = sources.namespaces;
+    this.#namespaceIds = new Map(sources.namespaces.map((namespace, id) => [namespace.name, id]));
+    this.#partitions = new PartitionMap(sources.shards);
+    this.#direct = sources.shardOptions.map((shard) => new DirectRead(new TableReader(shard.tableBuffer), shard.journalBuffer, shard.controlBuffer));
+    this.#gate = new Int32Array(gate);
+  }
+
+  /**
+   * The Response frame answering `frame` (a view into a reused buffer: send it before the next
+   * call), or null: relay the frame to the front. `readable[namespaceId]` is 1 where the
+   * connection's token may read.
+   */
+  answer(frame: Uint8Array, readable: Uint8Array): Uint8Array | null {
+    if (Atomics.load(this.#gate, 0) !== gateOpen) return null;
+    const reader = this.#reader;
+    if (!reader.read(frame) || reader.count !== 1) return null;
+    const op = reader.ops[0]!;
+    if (op.op !== 'get' && op.op !== 'head') return null;
+    const namespaceId = this.#namespaceIds.get(op.ns);
+    if (namespaceId === undefined || readable[namespaceId] !== 1) return null;
+    const namespace = this.#namespaces[namespaceId]!;
+    if (validateOp(op, namespace) !== Status.Ok) return null;
+    const key = op.key;
+    const isGet = op.op === 'get';
+    const request = this.#request.reset(isGet ? Opcode.Get : Opcode.Head, namespaceId, key, 0, key.length);
+    const shard = this.#partitions.shardOfKey(key, 0, key.length);
+    const direct = this.#direct[shard]!;
+    const outcome = direct.read(request, keyHash(namespaceId, key, 0, key.length), namespace);
+    if (outcome === DirectOutcome.FallBack) {
+      this.counts[LocalCount.Fallbacks]! += 1;
+      return null;
+    }
+    const hit = outcome === DirectOutcome.Hit;
+    this.counts[isGet ? (hit ? LocalCount.GetOk : LocalCount.GetNotFound) : hit ? LocalCount.HeadOk : LocalCount.HeadNotFound]! += 1;
+    return writeSingleResultFrame(reader.id, hit ? direct : notFound);
+  }
+}
