@@ -301,11 +301,12 @@ class Front {
   }
 
   /**
-   * Keeps the I/O threads' read gate: open while the node runs and is not recovering. Polled
-   * (gateIntervalMs) rather than told: recovery ends inside the engine; the drain closes it at once.
+   * Keeps the I/O threads' read gate: open while the node runs, is not recovering and holds less
+   * unread output than its budget (over it, the front answers Busy). Polled (gateIntervalMs) rather
+   * than told: recovery ends inside the engine; the drain closes it at once.
    */
   keepGate(ioThreads: IoThreadHost): void {
-    const update = (): void => ioThreads.setGate(this.lifecycle.accepting && !this.#admin.recovering());
+    const update = (): void => ioThreads.setGate(this.lifecycle.accepting && !this.#admin.recovering() && !this.budget.over);
     update();
     this.#gateTimer = setInterval(update, gateIntervalMs);
     this.#gateTimer.unref();

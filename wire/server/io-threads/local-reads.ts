@@ -2,7 +2,8 @@
 // shared tables (engine/front/direct-read.ts, the front's own direct read) is answered here, with
 // no hop to the front; anything else is relayed. The front has no part in such a read, so every
 // check it would make is made here first, and anything this thread cannot decide goes to the front:
-//   * the gate (a shared word the front keeps): closed while recovering, draining or stopped;
+//   * the gate (a shared word the front keeps): closed while recovering, draining or stopped, and
+//     while the node holds more unread output than maxBufferedOutputBytes (the front says Busy);
 //   * the connection has nothing relayed still unanswered: a get after the connection's own put
 //     must see it, and the put is still with the front (the I/O thread counts answers back);
 //   * the token may read the namespace (the front sends the readable namespaces with the upgrade);
