@@ -71,7 +71,7 @@ export class BenchSession {
     for (const target of this.#options.targets) {
       if (target === 'fake') continue;
       try {
-        const server = target === 'redis' ? await startRedis(log, this.#options.fsync) : await startTessera(this.#options.tesseraBin ?? undefined, this.#options.fsync);
+        const server = target === 'redis' ? await startRedis(log, this.#options.fsync) : await startTessera(this.#options.tesseraBin ?? undefined, this.#options.fsync, this.#options.ioThreads);
         this.#servers.set(target, server);
         log(`${target}: started, pid ${server.pid}, ${server.host}:${server.port}`);
       } catch (error: unknown) {

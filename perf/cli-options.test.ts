@@ -54,3 +54,11 @@ test('--access selects the access-cost mode and keeps --duration, --rounds and -
   assert.equal(parseBenchOptions([]).access, false);
   assert.match(usage, /--access/);
 });
+
+test('--io-threads N is passed to Tessera; absent, the server keeps its default', () => {
+  assert.equal(parseBenchOptions([]).ioThreads, null);
+  assert.equal(parseBenchOptions(['--io-threads', '2']).ioThreads, 2);
+  assert.throws(() => parseBenchOptions(['--io-threads', '0']), UsageError);
+  assert.throws(() => parseBenchOptions(['--io-threads', '65']), UsageError);
+  assert.match(usage, /--io-threads N/);
+});

@@ -33,6 +33,8 @@ export interface BenchOptions {
    * appendonly yes with the same appendfsync, so each figure compares like with like.
    */
   fsync: FsyncPolicy;
+  /** Tessera's I/O threads (serve --io-threads N); null = the server's default. */
+  ioThreads: number | null;
   /**
    * Auto-pipelining on both sides, each setting run as its own pair of rows: true = ioredis
    * enableAutoPipelining against the Tessera client's autoPipelining, false = both off (one
@@ -75,6 +77,7 @@ export const usage = `usage: node dist/perf/bench.js [flags]
   --fsync off|always|everysec|never
                                   persistence on both sides (default off): Tessera --fsync with a
                                   fresh data dir, Redis appendonly yes with the same appendfsync
+  --io-threads N                  Tessera's I/O threads (serve --io-threads; default the server's, 1)
   --auto-pipelining on|off|both   the clients' auto-pipelining, the same on both sides (default both):
                                   on = ioredis enableAutoPipelining and the Tessera client's
                                   autoPipelining (one write/frame per event-loop turn), off = one
@@ -132,7 +135,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       threads: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
       rate: { type: 'string' }, 'value-size': { type: 'string' }, keys: { type: 'string' }, zipf: { type: 'string' },
       seed: { type: 'string' }, ns: { type: 'string' }, 'fanout-rate': { type: 'string' }, 'no-c-clients': { type: 'boolean' },
-      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, fsync: { type: 'string' }, 'auto-pipelining': { type: 'string' }, access: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, html: { type: 'string' }, 'tessera-bin': { type: 'string' }, fsync: { type: 'string' }, 'auto-pipelining': { type: 'string' }, 'io-threads': { type: 'string' }, access: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const connections = integerIn('connections', values.connections, 50, 1, connectionsMax);
@@ -159,6 +162,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     htmlPath: values.html ?? null,
     tesseraBin: values['tessera-bin'] ?? null,
     fsync: fsyncOf(values.fsync),
+    ioThreads: values['io-threads'] === undefined ? null : integerIn('io-threads', values['io-threads'], 1, 1, 64),
     autoPipelining: autoPipeliningOf(values['auto-pipelining']),
     access: values.access === true,
     help: values.help === true,

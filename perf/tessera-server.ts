@@ -30,11 +30,12 @@ function persistenceArgs(fsync: FsyncPolicy, dataDir: string | null): string[] {
   return fsync === 'off' || dataDir === null ? ['--no-persistence'] : ['--data-dir', dataDir, '--fsync', fsync];
 }
 
-export async function startTessera(script: string = tesseraServerScript, fsync: FsyncPolicy = 'off'): Promise<RunningServer> {
+/** ioThreads: serve --io-threads N; null leaves the server's default. */
+export async function startTessera(script: string = tesseraServerScript, fsync: FsyncPolicy = 'off', ioThreads: number | null = null): Promise<RunningServer> {
   if (!existsSync(script)) throw new Error(`the Tessera server is not built: ${script} does not exist`);
   const port = await freePort();
   const dataDir = fsync === 'off' ? null : mkdtempSync(path.join(tmpdir(), 'tessera-perf-data-'));
-  const args = [script, 'serve', '--port', String(port), '--host', serverHost, ...persistenceArgs(fsync, dataDir)];
+  const args = [script, 'serve', '--port', String(port), '--host', serverHost, ...persistenceArgs(fsync, dataDir), ...(ioThreads === null ? [] : ['--io-threads', String(ioThreads)])];
   const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = new OutputTail();
   child.stdout?.on('data', (chunk: Buffer) => tail.append(chunk));
