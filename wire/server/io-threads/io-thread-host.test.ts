@@ -42,6 +42,7 @@ function publishesIn(buffer: ArrayBuffer): PublishRecord[] {
         reader.u32();
         reader.string();
         reader.string();
+        reader.bytes();
         break;
       case DownRecord.Send:
         reader.u32();
@@ -125,7 +126,7 @@ before(async () => {
   };
   routes.recording(appStandIn as unknown as TemplatedApp).ws('/ws', behavior as WebSocketBehavior<unknown>);
   port = await freePort();
-  await host.start({ extraThreads: 1, host: '127.0.0.1', port, tls: null, routes });
+  await host.start({ extraThreads: 1, host: '127.0.0.1', port, tls: null, routes, localReads: null });
 });
 
 after(async () => {

@@ -8,6 +8,7 @@ import type { WebSocketBehavior } from 'uWebSockets.js';
 import { DownRecord, RelayReader, RelayWriter } from './relay-codec';
 import type { DownLink } from './relayed-http';
 import { RemoteSocket, TopicCounts } from './remote-socket';
+import { sendFlagAnswer, sendFlagBinary } from './send-flags';
 
 class FakeLink implements DownLink {
   readonly writer = new RelayWriter();
@@ -23,7 +24,7 @@ class FakeLink implements DownLink {
 }
 
 type Decoded =
-  | { kind: 'send'; connId: number; isBinary: boolean; bytes: number[] }
+  | { kind: 'send'; connId: number; flags: number; bytes: number[] }
   | { kind: 'subscribe' | 'unsubscribe'; connId: number; topic: string }
   | { kind: 'end'; connId: number; code: number; reason: string }
   | { kind: 'closeNow'; connId: number };
@@ -36,8 +37,8 @@ function drain(link: FakeLink): Decoded[] {
     const connId = reader.u32();
     switch (kind) {
       case DownRecord.Send: {
-        const isBinary = reader.u8() === 1;
-        records.push({ kind: 'send', connId, isBinary, bytes: [...reader.bytes()] });
+        const flags = reader.u8();
+        records.push({ kind: 'send', connId, flags, bytes: [...reader.bytes()] });
         break;
       }
       case DownRecord.Subscribe:
@@ -79,10 +80,24 @@ test('send writes a Send record (binary flag, bytes of any view) and asks for a 
   assert.equal(socket.send(new DataView(backing.buffer, 4, 2), true), 1);
   assert.equal(link.flushes, 3);
   assert.deepEqual(drain(link), [
-    { kind: 'send', connId: 21, isBinary: true, bytes: [1, 2] },
-    { kind: 'send', connId: 21, isBinary: false, bytes: [9] },
-    { kind: 'send', connId: 21, isBinary: true, bytes: [4, 5] },
+    { kind: 'send', connId: 21, flags: sendFlagBinary, bytes: [1, 2] },
+    { kind: 'send', connId: 21, flags: 0, bytes: [9] },
+    { kind: 'send', connId: 21, flags: sendFlagBinary, bytes: [4, 5] },
   ]);
+});
+
+test('sendAnswer writes a binary Send record flagged as an answer, counted like any send', () => {
+  const { link, socket } = fixture({ maxBackpressure: 4 });
+  assert.equal(socket.sendAnswer(new Uint8Array([1, 2, 3])), 1);
+  assert.equal(socket.sendAnswer(new Uint8Array([4, 5])), 0, 'past maxBackpressure: 0');
+  assert.equal(socket.getBufferedAmount(), 5);
+  assert.deepEqual(drain(link), [
+    { kind: 'send', connId: 21, flags: sendFlagBinary | sendFlagAnswer, bytes: [1, 2, 3] },
+    { kind: 'send', connId: 21, flags: sendFlagBinary | sendFlagAnswer, bytes: [4, 5] },
+  ]);
+  socket.markClosed();
+  assert.equal(socket.sendAnswer(new Uint8Array([6])), 0);
+  assert.equal(link.writer.length, 0);
 });
 
 test('sent bytes count toward getBufferedAmount until a report says they were applied', () => {
