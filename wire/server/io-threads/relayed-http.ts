@@ -68,14 +68,20 @@ export class RelayedRequest {
     return '';
   }
 
-  /** uWS: the raw query without a key; with one, its decoded value, or undefined. */
+  /**
+   * uWS: the raw query without a key; with one, its decoded value, or undefined. As uWS's own
+   * getQuery answers (relayed-http.test.ts checks it against a real uWS request), so a query means
+   * the same on every thread (access_token, ttl): the key is compared as sent, not decoded; the
+   * first part with the key decides, and one without '=' has no value (undefined, not ''); '+' in
+   * a value is a space. Unlike uWS, a bad escape is left as it is (uWS answers bytes of no meaning).
+   */
   getQuery(key?: string): string | undefined {
     const query = this.#head.query;
     if (key === undefined) return query;
     for (const part of query.split('&')) {
       const equals = part.indexOf('=');
-      const name = equals === -1 ? part : part.slice(0, equals);
-      if (decodeQueryPart(name) === key) return equals === -1 ? '' : decodeQueryPart(part.slice(equals + 1));
+      if ((equals === -1 ? part : part.slice(0, equals)) !== key) continue;
+      return equals === -1 ? undefined : decodeQueryPart(part.slice(equals + 1).replaceAll('+', ' '));
     }
     return undefined;
   }
