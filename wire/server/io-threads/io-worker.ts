@@ -198,7 +198,13 @@ class IoThread {
           const flags = reader.u8();
           const bytes = reader.bytes();
           if (ws === undefined) break;
-          ws.send(bytes, (flags & sendFlagBinary) !== 0);
+          // 2: uWS dropped the frame (past maxBackpressure on a route that does not close for it).
+          // The front was told the send went through (remote-socket.ts cannot know yet), and a
+          // stream missing a frame is broken: close the socket, as closeOnBackpressureLimit would.
+          if (ws.send(bytes, (flags & sendFlagBinary) !== 0) === 2) {
+            ws.close();
+            break;
+          }
           const socket = ws.getUserData();
           socket.appliedBytes += bytes.byteLength;
           if ((flags & sendFlagAnswer) !== 0 && socket.unanswered > 0) socket.unanswered--;
