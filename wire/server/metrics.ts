@@ -10,6 +10,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineStats, OpName } from '../../engine/layout/types';
 import { Status, statusName } from '../../engine/layout/status';
 import { registerEngineMetrics } from './engine-metrics';
+import { assert } from '../../engine/layout/assert';
 import { LatencyBuckets, latencyBucketsSec, registerLatencyHistogram } from './latency-buckets';
 import type { HubStats } from './subscriptions';
 
@@ -55,7 +56,8 @@ export class ServerMetrics {
   readonly #requestFailures = new Float64Array(transports.length * statusCount);
   readonly #latency: Readonly<Record<Transport, LatencyObserver>>;
 
-  constructor(sources: MetricSources) {
+  /** defaultMetrics false: no process metrics (an I/O thread's counters, merged into the front's). */
+  constructor(sources: MetricSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     const opCounts = this.#opCounts;
     const requestFailures = this.#requestFailures;
@@ -98,7 +100,42 @@ export class ServerMetrics {
     );
     this.#latency = latency;
     this.#registerGauges(sources);
-    collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The length of takeCounters' array: op counts, request failures, and each transport's latency slots and sum. */
+  get counterSlots(): number {
+    return this.#opCounts.length + this.#requestFailures.length + transports.length * (latencyBucketsSec.length + 2);
+  }
+
+  /** Moves every count and latency into `into` (counterSlots long) and resets them (an I/O thread's report). */
+  takeCounters(into: Float64Array): void {
+    assert(into.length === this.counterSlots, 'counters of the same layout');
+    into.set(this.#opCounts, 0);
+    this.#opCounts.fill(0);
+    into.set(this.#requestFailures, this.#opCounts.length);
+    this.#requestFailures.fill(0);
+    let offset = this.#opCounts.length + this.#requestFailures.length;
+    const slots = latencyBucketsSec.length + 1;
+    for (const transport of transports) {
+      const buckets = this.#latency[transport] as LatencyBuckets;
+      into[offset + slots] = buckets.takeSlots(into.subarray(offset, offset + slots));
+      offset += slots + 1;
+    }
+  }
+
+  /** Adds what another thread's takeCounters took (same layout). */
+  addCounters(from: Float64Array): void {
+    assert(from.length === this.counterSlots, 'counters of the same layout');
+    for (let index = 0; index < this.#opCounts.length; index++) this.#opCounts[index] = (this.#opCounts[index] as number) + (from[index] as number);
+    let offset = this.#opCounts.length;
+    for (let index = 0; index < this.#requestFailures.length; index++) this.#requestFailures[index] = (this.#requestFailures[index] as number) + (from[offset + index] as number);
+    offset += this.#requestFailures.length;
+    const slots = latencyBucketsSec.length + 1;
+    for (const transport of transports) {
+      (this.#latency[transport] as LatencyBuckets).addSlots(from.subarray(offset, offset + slots), from[offset + slots] as number);
+      offset += slots + 1;
+    }
   }
 
   #registerGauges(sources: MetricSources): void {
@@ -142,17 +179,6 @@ export class ServerMetrics {
 
   countOpKind(transport: number, opKind: number, status: Status): void {
     bump(this.#opCounts, transport * opsStride + opKind * statusCount + status);
-  }
-
-  /** Ops an I/O thread answered itself (io-threads/local-reads.ts), counted there and reported. */
-  countOpKindBy(transport: number, opKind: number, status: Status, count: number): void {
-    const slot = transport * opsStride + opKind * statusCount + status;
-    this.#opCounts[slot] = (this.#opCounts[slot] as number) + count;
-  }
-
-  /** Latencies an I/O thread observed into its own buckets of these bounds (latencyBucketsSec). */
-  addLatencySlots(transport: Transport, slots: ArrayLike<number>, sum: number): void {
-    (this.#latency[transport] as LatencyBuckets).addSlots(slots, sum);
   }
 
   countRequestFailure(transport: number, status: Status): void {

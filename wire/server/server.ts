@@ -44,9 +44,7 @@ import { WsEndpoint, wsPath, type UpgradeAdmission, type UpgradeRefusal } from '
 import { attachReplication, type ReplicationHandle } from './replication';
 import type { TopicPublisher } from './subscriptions/subscription-hub';
 import { IoThreadHost, type LocalReadOptions } from './io-threads/io-thread-host';
-import { LocalCount } from './io-threads/local-reads';
 import type { DirectReadSources } from '../../engine/front/direct-read';
-import { opKindIndex, transportIndex } from './metrics';
 import { checkPortFree } from './io-threads/port-probe';
 import { RouteTable } from './io-threads/route-table';
 import { registerReplicationMetrics } from './replication/replication-metrics';
@@ -281,7 +279,6 @@ class Front {
     const sources = (this.#engine as Partial<{ directReadSources(): DirectReadSources | null }>).directReadSources?.() ?? null;
     if (sources === null) return null;
     const { metrics } = this;
-    const ws = transportIndex.ws;
     return {
       pattern: wsPath,
       sources,
@@ -290,13 +287,8 @@ class Front {
         const principal = (userData as { principal: Principal | null }).principal;
         return Uint8Array.from(sources.namespaces, (namespace) => (principal === null || principal.roleFor(namespace.name) >= Role.Read ? 1 : 0));
       },
-      onLocalReads: (counts, latencySlots, latencySum) => {
-        metrics.countOpKindBy(ws, opKindIndex.get, Status.Ok, counts[LocalCount.GetOk]!);
-        metrics.countOpKindBy(ws, opKindIndex.get, Status.NotFound, counts[LocalCount.GetNotFound]!);
-        metrics.countOpKindBy(ws, opKindIndex.head, Status.Ok, counts[LocalCount.HeadOk]!);
-        metrics.countOpKindBy(ws, opKindIndex.head, Status.NotFound, counts[LocalCount.HeadNotFound]!);
-        metrics.addLatencySlots('ws', latencySlots, latencySum);
-      },
+      http: { auth: config.auth, origins: config },
+      onCounters: (counters) => metrics.addCounters(counters),
     };
   }
 

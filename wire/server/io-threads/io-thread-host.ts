@@ -26,6 +26,7 @@ import { RelayedRequest, RelayedResponse, type DownLink } from './relayed-http';
 import { RemoteSocket, TopicCounts } from './remote-socket';
 import type { RouteTable } from './route-table';
 import type { IoWorkerCommand, IoWorkerData, IoWorkerEvent } from './io-worker';
+import type { LocalHttpConfig } from './local-http';
 import type { DirectReadSources } from '../../../engine/front/direct-read';
 import { gateClosed, gateOpen, LocalCount, localCountSlots } from './local-reads';
 
@@ -37,8 +38,10 @@ export interface LocalReadOptions {
   busyBackpressureBytes: number;
   /** Per namespace id, 1 where the connection (its upgrade's user data) may read. */
   readable(userData: unknown): Uint8Array;
-  /** Reads a thread answered since its last report: counts (local-reads.ts LocalCount) and latency slots. */
-  onLocalReads(counts: Float64Array, latencySlots: Float64Array, latencySum: number): void;
+  /** GET and HEAD over HTTP answered on the threads too (local-http.ts): the front's config for them. */
+  http: LocalHttpConfig;
+  /** What a thread answered since its last report, as its metrics counted it (ServerMetrics.takeCounters). */
+  onCounters(counters: Float64Array): void;
 }
 
 /** A behavior that can take a frame as a view into a relayed batch (ws-endpoint.ts), saving a copy. */
@@ -60,8 +63,13 @@ export interface IoThreadStatus {
   /** Relay threads: WebSocket messages and HTTP requests relayed since start. */
   messagesRelayed?: number;
   httpRequestsRelayed?: number;
-  /** Relay threads: gets and heads answered there from the shared tables (local-reads.ts), and those it relayed instead because the table could not prove them consistent. */
+  /**
+   * Relay threads: WebSocket gets and heads answered there from the shared tables (local-reads.ts),
+   * HTTP GETs and HEADs answered there (local-http.ts), and reads of either it relayed instead
+   * because the table could not prove them consistent.
+   */
   readsAnswered?: number;
+  httpAnswered?: number;
   readFallbacks?: number;
 }
 
@@ -90,6 +98,7 @@ class Link implements DownLink {
   messagesRelayed = 0;
   httpRequestsRelayed = 0;
   readsAnswered = 0;
+  httpAnswered = 0;
   readFallbacks = 0;
 
   readonly #localReads: LocalReadOptions | null;
@@ -183,11 +192,13 @@ class Link implements DownLink {
         case UpRecord.LocalReads: {
           const counts = new Float64Array(localCountSlots);
           for (let slot = 0; slot < localCountSlots; slot++) counts[slot] = reader.f64();
-          const slots = new Float64Array(reader.u32());
-          for (let slot = 0; slot < slots.length; slot++) slots[slot] = reader.f64();
-          this.#localReads?.onLocalReads(counts, slots, reader.f64());
           this.readsAnswered += counts[LocalCount.GetOk]! + counts[LocalCount.GetNotFound]! + counts[LocalCount.HeadOk]! + counts[LocalCount.HeadNotFound]!;
           this.readFallbacks += counts[LocalCount.Fallbacks]!;
+          this.httpAnswered += reader.f64();
+          this.readFallbacks += reader.f64();
+          const counters = new Float64Array(reader.u32());
+          for (let slot = 0; slot < counters.length; slot++) counters[slot] = reader.f64();
+          this.#localReads?.onCounters(counters);
           break;
         }
         case UpRecord.Close: {
@@ -297,7 +308,7 @@ export class IoThreadHost {
     const started: Promise<void>[] = [];
     for (let thread = 1; thread <= options.extraThreads; thread++) {
       const local = options.localReads;
-      const localReads = local === null ? null : { pattern: local.pattern, sources: local.sources, gate: this.#gate.buffer as SharedArrayBuffer, busyBackpressureBytes: local.busyBackpressureBytes };
+      const localReads = local === null ? null : { pattern: local.pattern, sources: local.sources, gate: this.#gate.buffer as SharedArrayBuffer, busyBackpressureBytes: local.busyBackpressureBytes, http: local.http };
       const workerData: IoWorkerData = { threadIndex: thread, host: options.host, port: options.port, tls: options.tls, wsRoutes, localReads };
       const worker = new Worker(path.join(__dirname, 'io-worker.js'), { workerData });
       const link = new Link(thread, worker, options.routes, this.#logger, local);
@@ -356,6 +367,7 @@ export class IoThreadHost {
         messagesRelayed: link.messagesRelayed,
         httpRequestsRelayed: link.httpRequestsRelayed,
         readsAnswered: link.readsAnswered,
+        httpAnswered: link.httpAnswered,
         readFallbacks: link.readFallbacks,
       });
     }

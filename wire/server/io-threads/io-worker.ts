@@ -17,8 +17,11 @@ import { createApp, reloadServerNames, type TlsConfig } from '../tls-files';
 import { DownRecord, RelayReader, RelayWriter, UpRecord, writeHead, type RelayedHead } from './relay-codec';
 import type { WsRouteSettings } from './route-table';
 import type { DirectReadSources } from '../../../engine/front/direct-read';
-import { LatencyBuckets, latencyBucketsSec } from '../latency-buckets';
+import { opKindIndex, ServerMetrics, transportIndex, type MetricSources } from '../metrics';
+import { Status } from '../../../engine/layout/status';
 import { LocalReads, localCountSlots } from './local-reads';
+import { LocalHttp, type LocalHttpConfig } from './local-http';
+import { SharedTables } from './shared-tables';
 import { sendFlagAnswer, sendFlagBinary } from './send-flags';
 
 /** What an I/O thread needs to answer reads itself (local-reads.ts); null: it relays every request. */
@@ -29,6 +32,8 @@ export interface LocalReadsData {
   /** One Int32 the front keeps: local-reads.ts gateOpen or gateClosed. */
   gate: SharedArrayBuffer;
   busyBackpressureBytes: number;
+  /** GET and HEAD of records over HTTP (local-http.ts). */
+  http: LocalHttpConfig;
 }
 
 export interface IoWorkerData {
@@ -89,15 +94,20 @@ class IoThread {
   readonly #reportTimer: NodeJS.Timeout;
   readonly #serverNames = new Set<string>();
   readonly #local: LocalReads | null;
-  readonly #localLatency = new LatencyBuckets(latencyBucketsSec);
-  readonly #latencySlots = new Float64Array(latencyBucketsSec.length + 1);
+  readonly #http: LocalHttp | null;
+  /** What this thread answers itself is counted here and reported to the front's (#reportLocalReads). */
+  readonly #metrics = new ServerMetrics(unscrapedSources, { defaultMetrics: false });
+  readonly #wsLatency = this.#metrics.latency('ws');
+  readonly #counters = new Float64Array(this.#metrics.counterSlots);
   #reports = 0;
 
   constructor(data: IoWorkerData) {
     this.#data = data;
     const uws = loadUws();
     this.#app = createApp(uws, data.tls);
-    this.#local = data.localReads === null ? null : new LocalReads(data.localReads.sources, data.localReads.gate);
+    const tables = data.localReads === null ? null : new SharedTables(data.localReads.sources);
+    this.#local = tables === null ? null : new LocalReads(tables, (data.localReads as LocalReadsData).gate);
+    this.#http = tables === null ? null : new LocalHttp(tables, (data.localReads as LocalReadsData).gate, (data.localReads as LocalReadsData).http, this.#metrics);
     for (const route of data.wsRoutes) {
       const local = data.localReads !== null && route.pattern === data.localReads.pattern ? this.#local : null;
       this.#app.ws<SocketData>(route.pattern, {
@@ -332,6 +342,7 @@ class IoThread {
   }
 
   #onRequest(res: HttpResponse, req: HttpRequest): void {
+    if (this.#http !== null && this.#http.serve(res, req)) return;
     const head = this.#headOf(res, req);
     const reqId = head.reqId;
     this.#pending.set(reqId, { res, aborted: false, secKey: '', context: null, queued: [], writing: false });
@@ -381,21 +392,27 @@ class IoThread {
     const answer = local.answer(new Uint8Array(message), ws.getUserData().readable);
     if (answer === null) return false;
     ws.send(answer, true);
-    this.#localLatency.observe((performance.now() - startedMs) / 1000);
+    this.#metrics.countOpKind(wsTransport, local.lastWasGet ? opKindIndex.get : opKindIndex.head, local.lastFound ? Status.Ok : Status.NotFound);
+    this.#wsLatency.observe((performance.now() - startedMs) / 1000);
     return true;
   }
 
-  /** The local reads' counts and latencies since the last report, for the front's metrics. */
+  /** What this thread answered since the last report: for /status and the front's metrics. */
   #reportLocalReads(): void {
     const local = this.#local;
-    if (local === null || this.#localLatency.count === 0 && local.counts.every((count) => count === 0)) return;
+    const http = this.#http;
+    if (local === null || http === null) return;
+    const counts = local.counts;
+    if (counts.every((count) => count === 0) && http.answered === 0 && http.fallbacks === 0) return;
     const writer = this.#up.u8(UpRecord.LocalReads);
-    for (let slot = 0; slot < localCountSlots; slot++) writer.f64(local.counts[slot] as number);
-    local.counts.fill(0);
-    const sum = this.#localLatency.takeSlots(this.#latencySlots);
-    writer.u32(this.#latencySlots.length);
-    for (const count of this.#latencySlots) writer.f64(count);
-    writer.f64(sum);
+    for (let slot = 0; slot < localCountSlots; slot++) writer.f64(counts[slot] as number);
+    counts.fill(0);
+    writer.f64(http.answered).f64(http.fallbacks);
+    http.answered = 0;
+    http.fallbacks = 0;
+    this.#metrics.takeCounters(this.#counters);
+    writer.u32(this.#counters.length);
+    for (const count of this.#counters) writer.f64(count);
     this.#flushSoon();
   }
 
@@ -423,6 +440,14 @@ class IoThread {
     parentPort?.postMessage(buffer, [buffer]);
   }
 }
+
+const wsTransport = transportIndex.ws;
+
+/** This thread's metrics are taken and merged into the front's, never scraped here. */
+const unscraped = (): never => {
+  throw new Error('an I/O thread\'s metrics are merged into the front\'s, not scraped');
+};
+const unscrapedSources: MetricSources = { engineStats: unscraped, connections: unscraped, requestsInFlight: unscraped, subscriptions: unscraped, bufferedOutputBytes: unscraped };
 
 function post(event: IoWorkerEvent): void {
   parentPort?.postMessage(event);

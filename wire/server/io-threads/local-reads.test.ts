@@ -9,6 +9,7 @@ import type { DirectReadSources } from '../../../engine/front/direct-read';
 import { decodeServerFrame, encodeRequest } from '../../codec';
 import type { WireOp } from '../../codec/wire-types';
 import { gateClosed, gateOpen, LocalCount, LocalReads } from './local-reads';
+import { SharedTables } from './shared-tables';
 
 const text = new TextEncoder();
 const bytes = (value: string): Uint8Array => text.encode(value);
@@ -24,7 +25,7 @@ before(async () => {
   await engine.put('private', 'p', bytes('secret'));
   const sources = (engine as unknown as { directReadSources(): DirectReadSources | null }).directReadSources();
   assert.ok(sources !== null, 'the engine reads directly by default');
-  reads = new LocalReads(sources, gate.buffer as SharedArrayBuffer);
+  reads = new LocalReads(new SharedTables(sources), gate.buffer as SharedArrayBuffer);
   Atomics.store(gate, 0, gateOpen);
 });
 

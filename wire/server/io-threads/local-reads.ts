@@ -12,23 +12,20 @@
 // A read that the table cannot prove consistent (a write in progress, a rehash, an expired record)
 // falls back to the front, which routes it to the owner, as its own direct read does.
 
-import { DirectOutcome, DirectRead, type DirectReadSources } from '../../../engine/front/direct-read';
-import { OpRequest } from '../../../engine/front/op-request';
+import { DirectOutcome } from '../../../engine/front/direct-read';
 import { notFound } from '../../../engine/front/result-collectors';
 import { Opcode } from '../../../engine/layout/batch-layout';
-import { keyHash } from '../../../engine/layout/hash';
-import { PartitionMap } from '../../../engine/layout/partition-map';
 import { Status } from '../../../engine/layout/status';
-import { TableReader } from '../../../engine/layout/table-reader';
 import { validateOp } from '../../../engine/layout/validate-op';
 import { KeyOpReader } from '../../codec/key-op-reader';
 import { writeSingleResultFrame } from '../../codec/response-writer';
+import type { SharedTables } from './shared-tables';
 
 /** Gate word values (the front writes them: io-thread-host.ts). */
 export const gateClosed = 0;
 export const gateOpen = 1;
 
-/** The local reads' counts by op kind and outcome, reported to the front's metrics. */
+/** The local reads' counts by op kind and outcome (for /status; metrics count them too). */
 export const enum LocalCount {
   GetOk = 0,
   GetNotFound,
@@ -39,20 +36,16 @@ export const enum LocalCount {
 export const localCountSlots = 5;
 
 export class LocalReads {
-  readonly #namespaces: DirectReadSources['namespaces'];
-  readonly #namespaceIds: Map<string, number>;
-  readonly #partitions: PartitionMap;
-  readonly #direct: DirectRead[];
+  readonly #tables: SharedTables;
   readonly #gate: Int32Array;
   readonly #reader = new KeyOpReader();
-  readonly #request = new OpRequest();
   readonly counts = new Float64Array(localCountSlots);
+  /** Of the last frame answered: a get (else a head), and whether the record was there. */
+  lastWasGet = false;
+  lastFound = false;
 
-  constructor(sources: DirectReadSources, gate: SharedArrayBuffer) {
-    this.#namespaces = sources.namespaces;
-    this.#namespaceIds = new Map(sources.namespaces.map((namespace, id) => [namespace.name, id]));
-    this.#partitions = new PartitionMap(sources.shards);
-    this.#direct = sources.shardOptions.map((shard) => new DirectRead(new TableReader(shard.tableBuffer), shard.journalBuffer, shard.controlBuffer));
+  constructor(tables: SharedTables, gate: SharedArrayBuffer) {
+    this.#tables = tables;
     this.#gate = new Int32Array(gate);
   }
 
@@ -67,22 +60,20 @@ export class LocalReads {
     if (!reader.read(frame) || reader.count !== 1) return null;
     const op = reader.ops[0]!;
     if (op.op !== 'get' && op.op !== 'head') return null;
-    const namespaceId = this.#namespaceIds.get(op.ns);
+    const tables = this.#tables;
+    const namespaceId = tables.namespaceId(op.ns);
     if (namespaceId === undefined || readable[namespaceId] !== 1) return null;
-    const namespace = this.#namespaces[namespaceId]!;
-    if (validateOp(op, namespace) !== Status.Ok) return null;
-    const key = op.key;
+    if (validateOp(op, tables.namespaces[namespaceId]) !== Status.Ok) return null;
     const isGet = op.op === 'get';
-    const request = this.#request.reset(isGet ? Opcode.Get : Opcode.Head, namespaceId, key, 0, key.length);
-    const shard = this.#partitions.shardOfKey(key, 0, key.length);
-    const direct = this.#direct[shard]!;
-    const outcome = direct.read(request, keyHash(namespaceId, key, 0, key.length), namespace);
+    const outcome = tables.read(isGet ? Opcode.Get : Opcode.Head, namespaceId, op.key);
     if (outcome === DirectOutcome.FallBack) {
       this.counts[LocalCount.Fallbacks]! += 1;
       return null;
     }
     const hit = outcome === DirectOutcome.Hit;
+    this.lastWasGet = isGet;
+    this.lastFound = hit;
     this.counts[isGet ? (hit ? LocalCount.GetOk : LocalCount.GetNotFound) : hit ? LocalCount.HeadOk : LocalCount.HeadNotFound]! += 1;
-    return writeSingleResultFrame(reader.id, hit ? direct : notFound);
+    return writeSingleResultFrame(reader.id, hit ? tables.hit : notFound);
   }
 }

@@ -30,7 +30,7 @@ export const enum UpRecord {
   Aborted,
   /** A drain of a socket: connId. */
   Drain,
-  /** Reads answered on the I/O thread: localCountSlots f64 counts, then a u32 n, n latency slots (f64), their sum (f64). */
+  /** What the I/O thread answered: localCountSlots f64 WebSocket counts, HTTP answered and fallbacks (f64), then u32 n and n f64 metrics counters (ServerMetrics.takeCounters). */
   LocalReads,
 }
 
