@@ -75,7 +75,7 @@ interface PendingResponse {
   context: us_socket_context_t | null;
   /** tryEnd chunks the socket could not take yet, in order. */
   queued: { chunk: Uint8Array; totalSize: number }[];
-  /** Bytes of the current chunk already written when the socket said wait. */
+  /** Waiting for the socket to take more (onWritable is set). */
   writing: boolean;
 }
 
