@@ -356,8 +356,9 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
   let legacy: LegacyHttpListener | null = null;
   let legacyHttpPort: number | null = null;
   try {
-    if (ioThreadCount > 1) await checkPortFree(config.host, config.port);
-    listenSocket = listen(uws, app, config.host, config.port, ioThreadCount > 1);
+    // Several threads: a port checked free, and 0 resolved to a real one (port-probe.ts says why).
+    const listenPort = ioThreadCount > 1 ? await checkPortFree(config.host, config.port) : config.port;
+    listenSocket = listen(uws, app, config.host, listenPort, ioThreadCount > 1);
     if (ioThreadCount > 1) {
       const port = uws.us_socket_local_port(listenSocket);
       await ioThreads.start({ extraThreads: ioThreadCount - 1, host: config.host, port, tls: config.tls, routes, localReads: front.localReads(config) }).catch((error: unknown) => {
