@@ -279,7 +279,10 @@ class IoThread {
       case DownRecord.EndWithoutBody: {
         const reported = reader.f64();
         const closeConnection = reader.u8() === 1;
-        if (pending !== undefined && !pending.aborted) pending.res.cork(() => pending.res.endWithoutBody(reported < 0 ? undefined : reported, closeConnection));
+        // No length (a 204 or 304): endWithoutBody() with no arguments, as content-read.ts endEmpty
+        // does; endWithoutBody(undefined, …) makes uWS.js write `Content-Length: 9223372036854775808`
+        // and the keep-alive connection is lost (io-threads-e2e.test.ts: If-None-Match 304).
+        if (pending !== undefined && !pending.aborted) pending.res.cork(() => (reported < 0 ? pending.res.endWithoutBody() : pending.res.endWithoutBody(reported, closeConnection)));
         this.#pending.delete(reqId);
         return;
       }
