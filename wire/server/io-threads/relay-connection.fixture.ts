@@ -11,8 +11,10 @@
 //   answer is one more than the first only on the relay thread.
 //
 // The tests using these run one thing at a time (no other traffic while a connection is
-// classified). Every search is bounded (attemptsMax); connections opened and not kept are closed
-// once it ends, not before (a close landing mid-search would move the counters).
+// classified). Every search is bounded (attemptsMax). A WebSocket not kept is closed at once, and
+// the next attempt waits until /status no longer counts it (a close landing mid-attempt would move
+// the counters; and so a search never holds more than one connection beyond those kept, which
+// matters under a small maxConnections). HTTP connections not kept are closed when the search ends.
 
 import assert from 'node:assert/strict';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -22,8 +24,10 @@ import type { RawResponse } from '../raw-http.fixture';
 
 export type IoThreadRole = 'front' | 'relay';
 
-/** The relay thread's counters in /status (ioThreads[1]). */
+/** The relay thread's counters in /status (ioThreads[1]), and the WebSockets open on all threads. */
 export interface RelayCounters {
+  /** /status connections: WebSockets open over every thread (what maxConnections counts). */
+  allConnections: number;
   connections: number;
   httpInFlight: number;
   messagesRelayed: number;
@@ -46,6 +50,7 @@ function countersOf(status: unknown): RelayCounters {
   const relay = threads[1] as Partial<RelayCounters> & { role?: string };
   assert.equal(relay.role, 'relay');
   return {
+    allConnections: (status as { connections?: number }).connections ?? -1,
     connections: relay.connections ?? -1,
     httpInFlight: relay.httpInFlight ?? -1,
     messagesRelayed: relay.messagesRelayed ?? -1,
@@ -75,21 +80,21 @@ export interface FindOptions {
 
 /** Opens WebSockets one at a time until one has landed on `role`'s thread. */
 export async function openWsOn<C>(role: IoThreadRole, httpUrl: string, candidate: WsCandidate<C>, options: FindOptions = {}): Promise<C> {
-  const discarded: C[] = [];
-  try {
-    for (let attempt = 0; attempt < (options.attemptsMax ?? attemptsMaxDefault); attempt++) {
-      const before = await relayCounters(httpUrl, options.statusHeaders);
-      const connection = await candidate.open();
-      await candidate.probe(connection);
-      const after = await relayCounters(httpUrl, options.statusHeaders);
-      const opened = after.connections - before.connections;
-      const relayed = after.messagesRelayed - before.messagesRelayed;
-      const landed: IoThreadRole | null = opened === 1 && relayed >= 1 ? 'relay' : opened === 0 && relayed === 0 ? 'front' : null;
-      if (landed === role) return connection;
-      discarded.push(connection);
-    }
-  } finally {
-    await Promise.all(discarded.map((connection) => candidate.close(connection)));
+  for (let attempt = 0; attempt < (options.attemptsMax ?? attemptsMaxDefault); attempt++) {
+    const before = await relayCounters(httpUrl, options.statusHeaders);
+    const connection = await candidate.open();
+    await candidate.probe(connection);
+    const after = await relayCounters(httpUrl, options.statusHeaders);
+    const opened = after.connections - before.connections;
+    const relayed = after.messagesRelayed - before.messagesRelayed;
+    const landed: IoThreadRole | null = opened === 1 && relayed >= 1 ? 'relay' : opened === 0 && relayed === 0 ? 'front' : null;
+    if (landed === role) return connection;
+    await candidate.close(connection);
+    const settled = await waitFor(async () => {
+      const now = await relayCounters(httpUrl, options.statusHeaders);
+      return now.allConnections <= before.allConnections && now.connections <= before.connections;
+    });
+    assert.ok(settled, 'a WebSocket closed by the search is still counted in /status');
   }
   throw new Error(`no WebSocket landed on the ${role} thread in ${options.attemptsMax ?? attemptsMaxDefault} attempts`);
 }
