@@ -103,6 +103,18 @@ describe('WebSocket key ops on the relay thread', () => {
     assert.deepEqual(keys.sort(), Array.from({ length: 12 }, (_, index) => `ws/scan/${index}`).sort());
   });
 
+  test('a write acknowledged on one thread is read on the other at once (gets the relay thread may answer itself)', async () => {
+    for (let round = 0; round < 50; round++) {
+      const [writer, reader] = round % 2 === 0 ? [front, relay] : [relay, front];
+      const { generation } = await writer.put('content', 'ws/ack', `round-${round}`);
+      const [got, head] = await Promise.all([reader.get('content', 'ws/ack'), reader.head('content', 'ws/ack')]);
+      assert.equal(text(got?.value), `round-${round}`, `round ${round}`);
+      assert.equal(head?.generation, generation);
+    }
+    await front.delete('content', 'ws/ack');
+    assert.equal(await relay.get('content', 'ws/ack'), null, 'a delete too');
+  });
+
   test('values of several MiB both ways over a relay-thread WebSocket, and to a relay-thread subscriber', async () => {
     const big = patterned(4 * mebibyte, 11);
     const subscription = relay.subscribe({ ns: 'big', prefix: 'ws/' });

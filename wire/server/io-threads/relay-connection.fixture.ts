@@ -4,8 +4,9 @@
 // one connection at a time until one lands where asked, classified deterministically from /status:
 //
 // - a WebSocket: /status ioThreads[1].connections before and after it opened (after one request
-//   answered on it, so the front has seen its open), and messagesRelayed, which that request
-//   raises only on the relay thread; the two must agree, else the attempt is discarded;
+//   answered on it, so the front has seen its open), and messagesRelayed, which that request (a
+//   scan: always relayed) raises only on the relay thread; the two must agree, else the attempt
+//   is discarded;
 // - an HTTP keep-alive socket: two /status requests sent one after the other on the socket
 //   itself: the relay thread's httpRequestsRelayed counts each, the front's neither, so the second
 //   answer is one more than the first only on the relay thread.
@@ -104,8 +105,9 @@ export function openClientOn(role: IoThreadRole, server: ServerAddress, options:
   const { statusHeaders, attemptsMax, probeNs, ...connectOptions } = options;
   return openWsOn(role, server.httpUrl, {
     open: () => connect(server.wsUrl, { reconnect: false, ...connectOptions }),
-    // Any answer will do (a refusal too): the request went through the thread.
-    probe: (client) => client.head(probeNs ?? 'content', 'relay-probe').catch(() => null),
+    // Any answer will do (a refusal too). A scan, not a get or head: an I/O thread answers those
+    // itself from the shared tables (local-reads.ts), and messagesRelayed would not count them.
+    probe: (client) => client.scan(probeNs ?? 'content', { prefix: 'relay-probe/', limit: 1 }).catch(() => null),
     close: (client) => client.close(),
   }, { ...(statusHeaders === undefined ? {} : { statusHeaders }), ...(attemptsMax === undefined ? {} : { attemptsMax }) });
 }
@@ -114,7 +116,7 @@ export function openClientOn(role: IoThreadRole, server: ServerAddress, options:
 export function openRawWsOn(role: IoThreadRole, server: ServerAddress, headers: Record<string, string> = {}, options: FindOptions = {}): Promise<RawWsClient> {
   return openWsOn(role, server.httpUrl, {
     open: () => RawWsClient.open(server.wsUrl, headers),
-    probe: (client) => client.request([{ op: 'head', ns: 'content', key: 'relay-probe' }]),
+    probe: (client) => client.request([{ op: 'scan', ns: 'content', prefix: 'relay-probe/', limit: 1 }]),
     close: async (client) => {
       client.socket.terminate();
       await client.closed;
