@@ -24,6 +24,7 @@ import { Coding, codingName, isCompressible, negotiateCoding } from './content-e
 import { formatEntityTag, matchesStrongly, parseEntityTags, weakEntityTag } from './entity-tags';
 import { formatHttpDateMs } from './http-date';
 import type { HttpExchange, ResponseWriter } from './http-exchange';
+import { endHead } from './http-head';
 import type { RecordHeaderFormatter, TypeHeaders } from './record-headers';
 
 /** The headers of a GET or HEAD, read while the HttpRequest is valid (until the handler returns). */
@@ -128,7 +129,7 @@ class WholeBodyWriter implements ResponseWriter {
     // Accept-Ranges and the sandbox headers: one writeStatus (record-headers.ts statusBlock).
     const nowSec = types.ttlCacheControl ? Math.floor(Date.now() / 1000) : 0;
     exchange.writeStatus(res, this.formatter!.statusBlock(types, this.lastModified, this.generation, this.expiry, nowSec), this.compressible);
-    if (this.isHead) res.endWithoutBody(this.body.byteLength, closeConnection);
+    if (this.isHead) endHead(res, this.body.byteLength, closeConnection);
     else exchange.endWithBody(res, this.body, closeConnection, this.bodyIsView);
   }
 
@@ -200,7 +201,7 @@ export function answerRead(exchange: HttpExchange, namespace: NamespaceConfig, k
     res.writeHeader('Accept-Ranges', 'bytes');
     if (coding !== Coding.Identity) res.writeHeader('Content-Encoding', codingName(coding));
     writeSandboxHeaders(res);
-    if (request.isHead) res.endWithoutBody(body.byteLength, closeConnection);
+    if (request.isHead) endHead(res, body.byteLength, closeConnection);
     else exchange.endWithBody(res, sent, closeConnection, bodyIsView);
   });
   return true;

@@ -9,6 +9,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { Status, statusMessage, statusName } from '../../engine/layout/status';
 import { corsExposeHeaders } from './cors';
 import { httpCodeOf, statusLine } from './http-status';
+import { endHead } from './http-head';
 import type { Lifecycle } from './lifecycle';
 import { transportIndex, type LatencyObserver, type ServerMetrics } from './metrics';
 import type { HttpOutput, PendingBody } from './http-output';
@@ -225,7 +226,7 @@ export class HttpExchange {
       res.writeHeader('Content-Type', options.contentType ?? jsonType);
       for (const [name, value] of options.headers ?? []) res.writeHeader(name, value);
       const closeConnection = draining || options.closeConnection === true;
-      if (this.#isHead) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
+      if (this.#isHead) endHead(res, Buffer.byteLength(body), closeConnection);
       else res.end(body, closeConnection);
     });
   }
