@@ -2,8 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connect, TesseraError, type Client } from '../client';
+import { connect, type Client } from '../client';
 import { spawnServer, testConfig, type ServerProcess } from './server-process.fixture';
+import { rejectsWith } from '../client/rejects-with.fixture';
 
 let server: ServerProcess;
 let client: Client;
@@ -19,13 +20,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function rejectsWith(promise: Promise<unknown>, status: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof TesseraError, String(error));
-    assert.equal(error.status, status);
-    return true;
-  });
-}
 
 test('put, get, head, touch, delete', async () => {
   const { generation } = await client.put('content', 'client/a', 'alpha', { contentType: 'text/plain', ttl: 0 });

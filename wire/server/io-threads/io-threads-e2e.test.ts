@@ -8,11 +8,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, TesseraError, type Client, type Subscription } from '../../client';
+import { connect, type Client, type Subscription } from '../../client';
 import { decodeServerFrame, type EventFrame } from '../../codec';
 import { spawnServer, testConfig, type ServerProcess } from '../server-process.fixture';
 import { header, type RawResponse } from '../raw-http.fixture';
 import { countersVia, HttpConnection, openClientOn, openHttpOn, openRawWsOn, relayCounters, waitFor } from './relay-connection.fixture';
+import { rejectsWith } from '../../client/rejects-with.fixture';
 
 const mebibyte = 1024 * 1024;
 let server: ServerProcess;
@@ -46,13 +47,6 @@ for (const directReads of [true, false]) {
       await server?.stop();
     });
 
-    async function rejectsWith(promise: Promise<unknown>, status: string): Promise<void> {
-      await assert.rejects(promise, (error: unknown) => {
-        assert.ok(error instanceof TesseraError, String(error));
-        assert.equal(error.status, status);
-        return true;
-      });
-    }
 
     describe('WebSocket key ops on the relay thread', () => {
       test('put, get, head, touch, delete, and their typed refusals', async () => {
