@@ -37,7 +37,6 @@ const engineOpIndex: Readonly<Record<OpName, number>> = opKindIndex;
 const statusCount = Status.Recovering + 1;
 const opsStride = opKinds.length * statusCount;
 
-
 export interface MetricSources {
   engineStats(): EngineStats;
   connections(): number;

@@ -111,11 +111,13 @@ class Front {
   readonly #originPolicy: OriginPolicy;
   readonly #access: AccessControl;
   readonly #snapshot: SnapshotContext;
+  /** The threads past the front (io-threads/): none started unless ioThreads > 1. */
+  readonly #ioThreads: IoThreadHost;
   #gateTimer: NodeJS.Timeout | null = null;
-  #ioThreadsGate: IoThreadHost | null = null;
 
   constructor(config: ServerConfig, logger: Logger, engine: EngineApi, publisher: TopicPublisher, persistence: PersistenceSource | null, ioThreads: IoThreadHost) {
     const { lifecycle } = this;
+    this.#ioThreads = ioThreads;
     this.#originPolicy = new OriginPolicy(config);
     const namespaces = new Map<string, NamespaceConfig>(engine.namespaces.map((namespace) => [namespace.name, namespace]));
     this.#engine = engine;
@@ -297,20 +299,21 @@ class Front {
    * unread output than its budget (over it, the front answers Busy). Polled (gateIntervalMs) rather
    * than told: recovery ends inside the engine; the drain closes it at once.
    */
-  keepGate(ioThreads: IoThreadHost): void {
+  keepGate(): void {
+    const ioThreads = this.#ioThreads;
     const update = (): void => ioThreads.setGate(this.lifecycle.accepting && !this.#admin.recovering() && !this.budget.over);
     update();
     this.#gateTimer = setInterval(update, gateIntervalMs);
     this.#gateTimer.unref();
-    this.#ioThreadsGate = ioThreads;
   }
 
   /** Steps 1-4 of the shutdown order at the top of this file. */
-  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, ioThreads: IoThreadHost, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
+  async drainAndClose(uws: UwsModule, app: TemplatedApp, listenSocket: us_listen_socket, legacy: LegacyHttpListener | null, graceMs: number, logger: Logger, reason: string): Promise<void> {
     const { lifecycle, endpoint } = this;
+    const ioThreads = this.#ioThreads;
     lifecycle.beginDrain();
     if (this.#gateTimer !== null) clearInterval(this.#gateTimer);
-    this.#ioThreadsGate?.setGate(false);
+    ioThreads.setGate(false);
     // Replays still running are answered ShuttingDown; subscribers resume elsewhere from their LSN.
     this.subscriptions.stop();
     this.replication?.stop();
@@ -365,8 +368,8 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
         uws.us_listen_socket_close(listenSocket);
         throw error;
       });
+      front.keepGate();
     }
-    if (ioThreadCount > 1) front.keepGate(ioThreads);
     if (config.legacyHttpPort !== null) {
       legacy = new LegacyHttpListener(front.legacyRoutes(), config.tls);
       legacyHttpPort = await legacy.listen(config.host, config.legacyHttpPort);
@@ -397,7 +400,7 @@ export async function startServer(config: ServerConfig, logger: Logger, options:
     host: config.host,
     port,
     stop(reason: string): Promise<void> {
-      stopping ??= front.drainAndClose(uws, app, listenSocket, ioThreads, legacy, config.limits.shutdownGraceMs, logger, reason);
+      stopping ??= front.drainAndClose(uws, app, listenSocket, legacy, config.limits.shutdownGraceMs, logger, reason);
       return stopping;
     },
     reloadTls(): void {
