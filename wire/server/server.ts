@@ -289,7 +289,7 @@ class Front {
         const principal = (userData as { principal: Principal | null }).principal;
         return Uint8Array.from(sources.namespaces, (namespace) => (principal === null || principal.roleFor(namespace.name) >= Role.Read ? 1 : 0));
       },
-      http: { auth: config.auth, origins: config },
+      http: { auth: config.auth, origins: { host: config.host, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts } },
       onCounters: (counters) => metrics.addCounters(counters),
     };
   }
