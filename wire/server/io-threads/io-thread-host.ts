@@ -28,7 +28,7 @@ import type { RouteTable } from './route-table';
 import type { IoWorkerCommand, IoWorkerData, IoWorkerEvent } from './io-worker';
 import type { LocalHttpConfig } from './local-http';
 import type { DirectReadSources } from '../../../engine/front/direct-read';
-import { gateClosed, gateOpen, LocalCount, localCountSlots } from './local-reads';
+import { gateClosed, gateOpen } from './local-reads';
 
 /** The I/O threads' read fast path (local-reads.ts), as the front configures it. */
 export interface LocalReadOptions {
@@ -190,10 +190,7 @@ class Link implements DownLink {
           break;
         }
         case UpRecord.LocalReads: {
-          const counts = new Float64Array(localCountSlots);
-          for (let slot = 0; slot < localCountSlots; slot++) counts[slot] = reader.f64();
-          this.readsAnswered += counts[LocalCount.GetOk]! + counts[LocalCount.GetNotFound]! + counts[LocalCount.HeadOk]! + counts[LocalCount.HeadNotFound]!;
-          this.readFallbacks += counts[LocalCount.Fallbacks]!;
+          this.readsAnswered += reader.f64();
           this.httpAnswered += reader.f64();
           this.readFallbacks += reader.f64();
           const counters = new Float64Array(reader.u32());

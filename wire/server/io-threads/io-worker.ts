@@ -19,7 +19,7 @@ import type { WsRouteSettings } from './route-table';
 import type { DirectReadSources } from '../../../engine/front/direct-read';
 import { opKindIndex, ServerMetrics, transportIndex, type MetricSources } from '../metrics';
 import { Status } from '../../../engine/layout/status';
-import { LocalReads, localCountSlots } from './local-reads';
+import { LocalCount, LocalReads } from './local-reads';
 import { LocalHttp, type LocalHttpConfig } from './local-http';
 import { SharedTables } from './shared-tables';
 import { sendFlagAnswer, sendFlagBinary } from './send-flags';
@@ -61,6 +61,8 @@ interface SocketData {
   readable: Uint8Array;
   /** Requests relayed to the front and not answered yet (its answers are flagged). */
   unanswered: number;
+  /** Topics the socket is subscribed to (a publish can grow its unread output unseen). */
+  topics: number;
 }
 
 /** Local-read counts and latencies are reported every statsEveryReports buffered reports. */
@@ -90,6 +92,14 @@ class IoThread {
   #nextId = 1;
   readonly #pending = new Map<number, PendingResponse>();
   readonly #sockets = new Map<number, WebSocket<SocketData>>();
+  /**
+   * Sockets the report timer visits: those with subscriptions (a publish grows their unread output
+   * with no send of ours) and those last reported holding unread output (to see it drain). Every
+   * other socket is reported after the batch that sent to it, so an idle connection costs no visit.
+   */
+  readonly #watched = new Set<WebSocket<SocketData>>();
+  /** From localReads: past it, a read is relayed so the front answers Busy. */
+  readonly #busyBackpressureBytes: number;
   #listenSocket: us_listen_socket | null = null;
   readonly #reportTimer: NodeJS.Timeout;
   readonly #serverNames = new Set<string>();
@@ -105,9 +115,11 @@ class IoThread {
     this.#data = data;
     const uws = loadUws();
     this.#app = createApp(uws, data.tls);
-    const tables = data.localReads === null ? null : new SharedTables(data.localReads.sources);
-    this.#local = tables === null ? null : new LocalReads(tables, (data.localReads as LocalReadsData).gate);
-    this.#http = tables === null ? null : new LocalHttp(tables, (data.localReads as LocalReadsData).gate, (data.localReads as LocalReadsData).http, this.#metrics);
+    const localReads = data.localReads;
+    const tables = localReads === null ? null : new SharedTables(localReads.sources);
+    this.#local = localReads === null || tables === null ? null : new LocalReads(tables, localReads.gate);
+    this.#http = localReads === null || tables === null ? null : new LocalHttp(tables, localReads.gate, localReads.http, this.#metrics);
+    this.#busyBackpressureBytes = localReads?.busyBackpressureBytes ?? 0;
     for (const route of data.wsRoutes) {
       const local = data.localReads !== null && route.pattern === data.localReads.pattern ? this.#local : null;
       this.#app.ws<SocketData>(route.pattern, {
@@ -139,6 +151,7 @@ class IoThread {
         close: (ws, code) => {
           const connId = ws.getUserData().connId;
           this.#sockets.delete(connId);
+          this.#watched.delete(ws);
           this.#up.u8(UpRecord.Close).u32(connId).u32(code);
           this.#flushSoon();
         },
@@ -146,7 +159,7 @@ class IoThread {
     }
     this.#app.any('/*', (res, req) => this.#onRequest(res, req));
     this.#reportTimer = setInterval(() => {
-      for (const ws of this.#sockets.values()) this.#report(ws);
+      for (const ws of this.#watched) this.#report(ws);
       if (++this.#reports % statsEveryReports === 0) this.#reportLocalReads();
     }, bufferedReportMs);
   }
@@ -199,7 +212,7 @@ class IoThread {
           const pending = this.#take(reqId);
           if (pending === null || pending.context === null) break;
           const { res, secKey, context } = pending;
-          const socket: SocketData = { connId: reqId, reportedBytes: 0, appliedBytes: 0, readable, unanswered: 0 };
+          const socket: SocketData = { connId: reqId, reportedBytes: 0, appliedBytes: 0, readable, unanswered: 0, topics: 0 };
           res.cork(() => res.upgrade<SocketData>(socket, secKey, protocol, extensions, context));
           break;
         }
@@ -226,8 +239,16 @@ class IoThread {
           const ws = this.#sockets.get(reader.u32());
           const topic = reader.string();
           if (ws === undefined) break;
-          if (kind === DownRecord.Subscribe) ws.subscribe(topic);
-          else ws.unsubscribe(topic);
+          // The front sends each (socket, topic) once each way (remote-socket.ts), so this counts.
+          const socket = ws.getUserData();
+          if (kind === DownRecord.Subscribe) {
+            ws.subscribe(topic);
+            socket.topics++;
+            this.#watched.add(ws);
+          } else {
+            ws.unsubscribe(topic);
+            socket.topics--;
+          }
           break;
         }
         case DownRecord.Publish: {
@@ -391,7 +412,7 @@ class IoThread {
   /** True when answered here (local-reads.ts says when it may); false: relay the frame. */
   #answerLocally(local: LocalReads, ws: WebSocket<SocketData>, message: ArrayBuffer): boolean {
     const startedMs = performance.now();
-    if (ws.getBufferedAmount() > (this.#data.localReads as LocalReadsData).busyBackpressureBytes) return false;
+    if (ws.getBufferedAmount() > this.#busyBackpressureBytes) return false;
     const answer = local.answer(new Uint8Array(message), ws.getUserData().readable);
     if (answer === null) return false;
     ws.send(answer, true);
@@ -406,11 +427,11 @@ class IoThread {
     const http = this.#http;
     if (local === null || http === null) return;
     const counts = local.counts;
-    if (counts.every((count) => count === 0) && http.answered === 0 && http.fallbacks === 0) return;
-    const writer = this.#up.u8(UpRecord.LocalReads);
-    for (let slot = 0; slot < localCountSlots; slot++) writer.f64(counts[slot] as number);
+    const wsAnswered = counts[LocalCount.GetOk]! + counts[LocalCount.GetNotFound]! + counts[LocalCount.HeadOk]! + counts[LocalCount.HeadNotFound]!;
+    const fallbacks = counts[LocalCount.Fallbacks]! + http.fallbacks;
+    if (wsAnswered === 0 && http.answered === 0 && fallbacks === 0) return;
+    const writer = this.#up.u8(UpRecord.LocalReads).f64(wsAnswered).f64(http.answered).f64(fallbacks);
     counts.fill(0);
-    writer.f64(http.answered).f64(http.fallbacks);
     http.answered = 0;
     http.fallbacks = 0;
     this.#metrics.takeCounters(this.#counters);
@@ -422,6 +443,8 @@ class IoThread {
   #report(ws: WebSocket<SocketData>): void {
     const socket = ws.getUserData();
     const buffered = ws.getBufferedAmount();
+    if (buffered > 0 || socket.topics > 0) this.#watched.add(ws);
+    else this.#watched.delete(ws);
     if (buffered === socket.reportedBytes && socket.appliedBytes === 0) return;
     this.#up.u8(UpRecord.Buffered).u32(socket.connId).u32(buffered).u32(socket.appliedBytes);
     socket.reportedBytes = buffered;

@@ -30,7 +30,7 @@ export const enum UpRecord {
   Aborted,
   /** A drain of a socket: connId. */
   Drain,
-  /** What the I/O thread answered: localCountSlots f64 WebSocket counts, HTTP answered and fallbacks (f64), then u32 n and n f64 metrics counters (ServerMetrics.takeCounters). */
+  /** What the I/O thread answered since its last report: WebSocket reads, HTTP reads, reads relayed for want of a consistent record (f64 each), then u32 n and n f64 metrics counters (ServerMetrics.takeCounters). */
   LocalReads,
 }
 
